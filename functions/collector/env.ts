@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { parseEnv } from '../../src/core/config/env';
 import { CollectorLimits } from '../../src/core/config/limits';
 import { SourcesConfig } from '../../src/core/config/sources';
-import { parseEnv } from '../../src/core/config/env';
 
 /**
  * The collector Lambda's environment, read once at cold start. The CDK construct sets exactly these
@@ -32,10 +32,12 @@ function jsonOf<T extends z.ZodType>(text: string, schema: T, ctx: z.RefinementC
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: `${issue.path.join('.')}: ${issue.message}` });
+    for (const issue of parsed.error.issues)
+      ctx.addIssue({ code: 'custom', message: `${issue.path.join('.')}: ${issue.message}` });
     return z.NEVER;
   }
   return parsed.data;
 }
 
-export const readCollectorEnv = (env: NodeJS.ProcessEnv = process.env): CollectorEnv => parseEnv(CollectorEnv, env);
+export const readCollectorEnv = (env: NodeJS.ProcessEnv = process.env): CollectorEnv =>
+  parseEnv(CollectorEnv, env);

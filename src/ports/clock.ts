@@ -24,3 +24,8 @@ export class ManualClock implements Clock {
 export type IdGenerator = () => string;
 
 export const randomIds: IdGenerator = () => globalThis.crypto.randomUUID();
+
+/** Waits; injected so retry back-off is instant in tests. */
+export type Sleep = (ms: number) => Promise<void>;
+
+export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

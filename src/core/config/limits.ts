@@ -5,10 +5,22 @@ import { z } from 'zod';
  * messages per batch), so an SDK that works against Segment works against Mosaic.
  */
 export const CollectorLimits = z.object({
-  maxMessageBytes: z.number().int().positive().default(32 * 1024),
-  maxRequestBytes: z.number().int().positive().default(500 * 1024),
+  maxMessageBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024),
+  maxRequestBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(500 * 1024),
   /** Cap on a gzip body after decompression (guards against decompression bombs). */
-  maxDecompressedBytes: z.number().int().positive().default(500 * 1024),
+  maxDecompressedBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(500 * 1024),
   maxBatchMessages: z.number().int().positive().default(2500),
   maxMessageIdLength: z.number().int().positive().default(100),
   /** Longest user/anonymous/group/previous id accepted. */

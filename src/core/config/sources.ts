@@ -35,11 +35,16 @@ export const SourcesConfig = z
     const names = new Set<string>();
     const hashes = new Set<string>();
     sources.forEach((source, i) => {
-      if (names.has(source.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate source "${source.name}"` });
+      if (names.has(source.name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate source "${source.name}"` });
       names.add(source.name);
       source.keys.forEach((key, k) => {
         if (hashes.has(key.sha256))
-          ctx.addIssue({ code: 'custom', path: [i, 'keys', k, 'sha256'], message: 'the same key hash is configured twice' });
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'keys', k, 'sha256'],
+            message: 'the same key hash is configured twice',
+          });
         hashes.add(key.sha256);
       });
     });

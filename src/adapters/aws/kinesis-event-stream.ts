@@ -1,0 +1,68 @@
+import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import type { EventStream, PutOutcome, StreamEntry } from '../../ports/event-stream';
+
+/** Kinesis PutRecords limits: 500 records and 5 MiB per call. */
+const MAX_RECORDS_PER_CALL = 500;
+const MAX_BYTES_PER_CALL = 5 * 1024 * 1024;
+
+/**
+ * {@link EventStream} on a Kinesis data stream. Entries are split into PutRecords calls within
+ * Kinesis' limits and sent concurrently; every entry a call reports with an ErrorCode, or every
+ * entry of a call that failed as a whole, comes back as failed with its index.
+ */
+export class KinesisEventStream implements EventStream {
+  constructor(
+    private readonly client: KinesisClient,
+    private readonly streamName: string,
+  ) {}
+
+  async put(entries: readonly StreamEntry[]): Promise<PutOutcome> {
+    const chunks = chunk(entries);
+    const results = await Promise.all(
+      chunks.map(async ({ start, items }) => {
+        try {
+          const out = await this.client.send(
+            new PutRecordsCommand({
+              StreamName: this.streamName,
+              Records: items.map(
+                (e): PutRecordsRequestEntry => ({ PartitionKey: e.partitionKey, Data: e.data }),
+              ),
+            }),
+          );
+          if (!out.FailedRecordCount) return [];
+          return (out.Records ?? []).flatMap((record, i) =>
+            record.ErrorCode ? [{ index: start + i, reason: record.ErrorCode }] : [],
+          );
+        } catch (error) {
+          const reason = error instanceof Error ? error.name : 'PutRecordsFailed';
+          return items.map((_, i) => ({ index: start + i, reason }));
+        }
+      }),
+    );
+    return { failed: results.flat() };
+  }
+}
+
+/** Splits entries into runs that respect the per-call record and byte limits. */
+function chunk(entries: readonly StreamEntry[]): Array<{ start: number; items: StreamEntry[] }> {
+  const chunks: Array<{ start: number; items: StreamEntry[] }> = [];
+  let current: StreamEntry[] = [];
+  let start = 0;
+  let bytes = 0;
+  entries.forEach((entry, index) => {
+    const size = entry.data.byteLength + Buffer.byteLength(entry.partitionKey);
+    if (
+      current.length === MAX_RECORDS_PER_CALL ||
+      (current.length > 0 && bytes + size > MAX_BYTES_PER_CALL)
+    ) {
+      chunks.push({ start, items: current });
+      current = [];
+      start = index;
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  });
+  if (current.length > 0) chunks.push({ start, items: current });
+  return chunks;
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { CollectorLimits } from '../config/limits';
+import type { CallType, JsonObject } from '../events/stream-record';
+
+const ISO_DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/;
+
+/** True for an ISO-8601 date or date-time that `Date.parse` understands. */
+export function isIsoDate(value: string): boolean {
+  return ISO_DATE_PREFIX.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+/** A JSON object (not an array, not null). Free-form parts of a message are checked for this only. */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const jsonObject = (what: string) =>
+  z.custom<JsonObject>(isJsonObject, { message: `${what} must be a JSON object` });
+
+const isoDate = z.string().refine(isIsoDate, { message: 'must be an ISO-8601 date-time' });
+
+/**
+ * zod schemas for the six Segment calls, following the Segment spec: the common fields, then what
+ * each call adds (`event` for track, `groupId` for group, `previousId` for alias, ...). Unknown
+ * top-level fields are allowed and kept; free-form objects (properties, traits, context,
+ * integrations) are checked for shape only, their contents by `checkBounds`.
+ */
+export function buildMessageSchemas(limits: CollectorLimits) {
+  const id = z.union([z.string().max(limits.maxIdLength), z.number().finite()], {
+    error: `must be a string of at most ${limits.maxIdLength} characters or a number`,
+  });
+  const requiredId = z.union([z.string().trim().min(1).max(limits.maxIdLength), z.number().finite()], {
+    error: `must be a non-empty string of at most ${limits.maxIdLength} characters or a number`,
+  });
+
+  const common = {
+    messageId: z.string().min(1).max(limits.maxMessageIdLength).optional(),
+    userId: id.nullish(),
+    anonymousId: id.nullish(),
+    timestamp: isoDate.optional(),
+    originalTimestamp: isoDate.optional(),
+    sentAt: isoDate.optional(),
+    context: jsonObject('context').optional(),
+    integrations: jsonObject('integrations').optional(),
+  };
+
+  const schemas = {
+    track: z.looseObject({
+      ...common,
+      event: z.string().trim().min(1, 'event must be a non-empty string').max(1024),
+      properties: jsonObject('properties').optional(),
+    }),
+    identify: z.looseObject({ ...common, traits: jsonObject('traits').optional() }),
+    page: z.looseObject({
+      ...common,
+      name: z.string().max(1024).nullish(),
+      category: z.string().max(1024).nullish(),
+      properties: jsonObject('properties').optional(),
+    }),
+    screen: z.looseObject({
+      ...common,
+      name: z.string().max(1024).nullish(),
+      category: z.string().max(1024).nullish(),
+      properties: jsonObject('properties').optional(),
+    }),
+    group: z.looseObject({ ...common, groupId: requiredId, traits: jsonObject('traits').optional() }),
+    alias: z.looseObject({ ...common, previousId: requiredId, userId: requiredId }),
+  } satisfies Record<CallType, z.ZodType>;
+  return schemas;
+}
+
+export type MessageSchemas = ReturnType<typeof buildMessageSchemas>;
+
+/** A readable one-line reason from a zod error: `event: event must be a non-empty string; ...`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}
