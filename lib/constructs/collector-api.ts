@@ -1,0 +1,170 @@
+import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type { IDeliveryStreamRef } from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { CollectorEnv } from '../../functions/collector/env';
+import type { CollectorLimits } from '../../src/core/config/limits';
+import type { SourcesConfig } from '../../src/core/config/sources';
+import { CALL_TYPES } from '../../src/core/events/stream-record';
+import { MosaicFunction } from './mosaic-function';
+
+/** The collector Lambda's environment variable names (defined by `functions/collector/env.ts`). */
+type CollectorEnvName = keyof z.input<typeof CollectorEnv>;
+
+/** Segment's call types plus `batch`; each also has the one-letter form browser SDKs use (`/v1/t`). */
+const CALLS = [...CALL_TYPES, 'batch'] as const;
+
+/** The 14 collector paths: `/v1/track` ... `/v1/batch` and `/v1/t` ... `/v1/b`. */
+export const COLLECTOR_PATHS: readonly string[] = CALLS.flatMap((call) => [`/v1/${call}`, `/v1/${call[0]}`]);
+
+/** Fields of each access log line (JSON). No source IP or user agent: logs hold no personal data. */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTimeEpoch',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  requestLength: '$context.requestLength',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  error: '$context.error.message',
+  errorType: '$context.error.responseType',
+};
+
+/** Lambda allows 4 KB of environment in all; the rest is left for names of resources and defaults. */
+const MAX_CONFIG_ENV_BYTES = 3500;
+
+export interface CollectorApiProps {
+  /** Where accepted messages are written. */
+  readonly eventStream: kinesis.IStream;
+  /** Where rejected messages are written (Direct PUT). */
+  readonly quarantineDeliveryStream: IDeliveryStreamRef;
+  /** Sources and their write-key hashes; the function authenticates requests with them. */
+  readonly sources: SourcesConfig;
+  readonly limits: CollectorLimits;
+  /** Stage-wide API Gateway throttling. */
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Retention of the function's and the access logs' log groups. */
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The Segment-compatible collector: an HTTP API with `POST /v1/{track,identify,page,screen,group,alias,batch}`
+ * and their one-letter forms, CORS open to any origin (browsers send events from any site), stage-wide
+ * throttling and JSON access logs, all routed to the collector function.
+ *
+ * The routes have no API Gateway authorizer on purpose: SDKs authenticate with the source's write key
+ * (HTTP Basic username or `writeKey` in the body), which the function checks against the configured
+ * key hashes, answering 401 to unknown keys.
+ */
+export class CollectorApi extends Construct {
+  public readonly api: apigw.HttpApi;
+  public readonly stage: apigw.HttpStage;
+  public readonly function: MosaicFunction;
+  public readonly accessLogGroup: logs.ILogGroup;
+  /** Base URL of the collector (`https://{api}.execute-api.{region}.amazonaws.com/`). */
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: CollectorApiProps) {
+    super(scope, id);
+
+    // Labels are notes for people; the function needs names, key hashes and revocations only.
+    const sources = props.sources.map(({ name, keys }) => ({
+      name,
+      keys: keys.map(({ sha256, revoked }) => ({ sha256, revoked })),
+    }));
+    const config: Partial<Record<CollectorEnvName, string>> = {
+      MOSAIC_SOURCES: JSON.stringify(sources),
+      MOSAIC_LIMITS: JSON.stringify(props.limits),
+    };
+    const configBytes = Object.entries(config).reduce((sum, [k, v]) => sum + k.length + (v?.length ?? 0), 0);
+    if (configBytes > MAX_CONFIG_ENV_BYTES) {
+      throw new Error(
+        `The sources configuration is too large for the collector's environment (${configBytes} bytes, at most ${MAX_CONFIG_ENV_BYTES}; Lambda allows 4 KB of variables in all): remove unused sources and revoked keys.`,
+      );
+    }
+    this.function = new MosaicFunction(this, 'Function', {
+      entry: 'functions/collector/index.ts',
+      handler: 'handler',
+      description: 'Mosaic collector: Segment HTTP Tracking API → events stream',
+      serviceName: 'collector',
+      memorySize: 1024,
+      timeout: Duration.seconds(15),
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.removalPolicy,
+      environment: config,
+    });
+    this.function.bindStreamWriter(props.eventStream, 'EVENT_STREAM_NAME' satisfies CollectorEnvName);
+    this.function.bindDeliveryStreamWriter(
+      props.quarantineDeliveryStream,
+      'QUARANTINE_DELIVERY_STREAM_NAME' satisfies CollectorEnvName,
+    );
+    Validations.of(this.function).acknowledge(
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'Invoked synchronously by API Gateway only; a dead-letter queue applies to asynchronous invocations. A failed request returns 5xx and the SDK retries it.',
+      },
+      {
+        id: 'Serverless-LambdaAsyncFailureDestination',
+        reason:
+          'Invoked synchronously by API Gateway only; failure destinations apply to asynchronous invocations. A failed request returns 5xx and the SDK retries it.',
+      },
+    );
+
+    this.api = new apigw.HttpApi(this, 'Api', {
+      apiName: `${Stack.of(this).stackName}-collector`,
+      description: 'Mosaic collector (Segment HTTP Tracking API)',
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: ['*'],
+        allowMethods: [apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.OPTIONS],
+        allowHeaders: ['content-type', 'authorization', 'content-encoding'],
+        maxAge: Duration.days(1),
+      },
+    });
+    const integration = new HttpLambdaIntegration('Collector', this.function.function, {
+      payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+    });
+    for (const path of COLLECTOR_PATHS) {
+      this.api.addRoutes({ path, methods: [apigw.HttpMethod.POST], integration });
+    }
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttle.rateLimit, burstLimit: props.throttle.burstLimit },
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+    this.url = this.stage.url;
+
+    Validations.of(this.api).acknowledge(
+      {
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Segment-compatible collector: SDKs authenticate with the source write key (HTTP Basic username or writeKey in the body), which the collector function checks against the configured SHA-256 key hashes and answers 401 to. An API Gateway authorizer cannot check it without breaking the SDK protocol.',
+      },
+      {
+        id: 'Serverless-APIGWXrayEnabled',
+        reason:
+          'HTTP APIs do not support X-Ray tracing; the collector function behind every route is traced.',
+      },
+    );
+  }
+}

@@ -1,0 +1,351 @@
+import { ArnFormat, Duration, RemovalPolicy, type Size, Stack, Validations } from 'aws-cdk-lib';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { LAKE_PREFIXES } from '../../src/core/lake/tables';
+import {
+  eventColumnToJsonKey,
+  firehoseErrorPrefix,
+  firehosePrefix,
+  type LakeTableName,
+  lakeTableInput,
+} from './lake-catalog';
+
+const ONE_DAY = Duration.days(1);
+
+export interface LakeProps {
+  /** The events stream; Firehose reads it and lands every record in `events/` as Parquet. */
+  readonly eventStream: kinesis.IStream;
+  /** Glue database holding the `events` and `quarantine` tables. */
+  readonly databaseName: string;
+  /** First day (`YYYY-MM-DD`) of the `dt` partition projection. */
+  readonly partitionStartDate: string;
+  /** Firehose buffering: the longest a record waits before it is written. */
+  readonly bufferingInterval: Duration;
+  /** Firehose buffering: how much is collected into one file (64 to 128 MiB; Parquet needs ≥ 64). */
+  readonly bufferingSize: Size;
+  /** Age at which objects under `quarantine/` expire. */
+  readonly quarantineExpiration: Duration;
+  /** Age at which objects under `errors/` expire. */
+  readonly errorsExpiration: Duration;
+  /** How long a superseded or deleted object version is kept. */
+  readonly noncurrentVersionExpiration: Duration;
+  /** Age at which S3 server access logs expire. */
+  readonly accessLogsExpiration: Duration;
+  /** Retention of the Firehose error log group. */
+  readonly logRetention: logs.RetentionDays;
+  /** What happens to the buckets, their objects, the key and the logs when the stack is deleted. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The raw-event lake: an S3 bucket (customer managed key, versioned, TLS only, private, access-logged,
+ * with expiring quarantine, errors and old versions), the Glue tables `events` and `quarantine` with
+ * partition projection, and the two Firehose delivery streams that fill them:
+ *
+ * - `events`: reads the events stream (so nothing is lost while S3 is unavailable: records wait in the
+ *   stream) and writes Snappy Parquet to `events/dt=YYYY-MM-DD/hour=HH/`, converting with the Glue
+ *   table's schema.
+ * - `quarantine`: Direct PUT from the collector; gzip JSON lines to `quarantine/dt=YYYY-MM-DD/hour=HH/`.
+ *
+ * Each delivery stream has its own role that can read only its source and write only its own prefix
+ * and `errors/`.
+ */
+export class Lake extends Construct {
+  public readonly bucket: s3.IBucket;
+  public readonly encryptionKey: kms.IKey;
+  /** Receives the lake bucket's S3 server access logs. */
+  public readonly accessLogsBucket: s3.IBucket;
+  public readonly databaseName: string;
+  public readonly eventsTable: glue.CfnTable;
+  public readonly quarantineTable: glue.CfnTable;
+  /** Kinesis-sourced delivery stream that writes `events/`. */
+  public readonly eventsDeliveryStream: firehose.IDeliveryStreamRef;
+  /** Direct PUT delivery stream that writes `quarantine/`. */
+  public readonly quarantineDeliveryStream: firehose.IDeliveryStreamRef;
+  /** Firehose delivery errors. */
+  public readonly deliveryLogGroup: logs.ILogGroup;
+
+  constructor(scope: Construct, id: string, props: LakeProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const sizeMiB = props.bufferingSize.toMebibytes();
+    if (sizeMiB < 64 || sizeMiB > 128) {
+      throw new Error(
+        `Lake bufferingSize must be 64 to 128 MiB (Parquet conversion needs ≥ 64), got ${sizeMiB}`,
+      );
+    }
+    const autoDeleteObjects = props.removalPolicy === RemovalPolicy.DESTROY;
+
+    this.encryptionKey = new kms.Key(this, 'Key', {
+      description: 'Mosaic lake encryption',
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
+
+    const accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
+      // S3 server access logging can only deliver to a bucket encrypted with S3 managed keys.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      lifecycleRules: [
+        {
+          id: 'expire-access-logs',
+          expiration: props.accessLogsExpiration,
+          abortIncompleteMultipartUploadAfter: ONE_DAY,
+        },
+      ],
+      removalPolicy: props.removalPolicy,
+      autoDeleteObjects,
+    });
+    Validations.of(accessLogsBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        "This bucket is the destination of the lake bucket's server access logs; logging its own access would log into itself or need yet another log bucket. Its data (S3 access records) is private, TLS-only and expires.",
+    });
+    this.accessLogsBucket = accessLogsBucket;
+
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.encryptionKey,
+      bucketKeyEnabled: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      serverAccessLogsBucket: accessLogsBucket,
+      serverAccessLogsPrefix: 'lake/',
+      lifecycleRules: [
+        {
+          id: 'expire-noncurrent-versions',
+          noncurrentVersionExpiration: props.noncurrentVersionExpiration,
+          expiredObjectDeleteMarker: true,
+          abortIncompleteMultipartUploadAfter: ONE_DAY,
+        },
+        { id: 'expire-quarantine', prefix: LAKE_PREFIXES.quarantine, expiration: props.quarantineExpiration },
+        { id: 'expire-errors', prefix: LAKE_PREFIXES.errors, expiration: props.errorsExpiration },
+      ],
+      removalPolicy: props.removalPolicy,
+      autoDeleteObjects,
+    });
+    this.bucket = bucket;
+
+    // Catalog.
+    this.databaseName = props.databaseName;
+    const database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: stack.account,
+      databaseInput: { name: props.databaseName, description: 'Mosaic lake: raw events and quarantine' },
+    });
+    const table = (name: LakeTableName, id: string) => {
+      const cfnTable = new glue.CfnTable(this, id, {
+        catalogId: stack.account,
+        databaseName: props.databaseName,
+        tableInput: lakeTableInput(name, {
+          bucketName: bucket.bucketName,
+          partitionStartDate: props.partitionStartDate,
+        }),
+      });
+      cfnTable.addResourceDependency(database);
+      return cfnTable;
+    };
+    this.eventsTable = table('events', 'EventsTable');
+    this.quarantineTable = table('quarantine', 'QuarantineTable');
+
+    // Delivery.
+    const logGroup = new logs.LogGroup(this, 'DeliveryLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.deliveryLogGroup = logGroup;
+    const bufferingHints = { intervalInSeconds: props.bufferingInterval.toSeconds(), sizeInMBs: sizeMiB };
+    const s3Encryption = { kmsEncryptionConfig: { awskmsKeyArn: this.encryptionKey.keyArn } };
+
+    const deliveryRole = (id: string, tableName: LakeTableName, extra: iam.PolicyStatement[]) => {
+      const logStream = new logs.LogStream(this, `${id}LogStream`, {
+        logGroup,
+        logStreamName: `${tableName}-delivery`,
+        removalPolicy: props.removalPolicy,
+      });
+      const role = new iam.Role(this, `${id}Role`, {
+        description: `Firehose delivery into the lake's ${LAKE_PREFIXES[tableName]} prefix`,
+        assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {
+          conditions: { StringEquals: { 'sts:ExternalId': stack.account } },
+        }),
+        inlinePolicies: {
+          delivery: new iam.PolicyDocument({
+            statements: [
+              ...lakeWriteStatements(bucket, this.encryptionKey, tableName),
+              new iam.PolicyStatement({
+                actions: ['logs:PutLogEvents'],
+                resources: [
+                  stack.formatArn({
+                    service: 'logs',
+                    resource: 'log-group',
+                    resourceName: `${logGroup.logGroupName}:log-stream:${logStream.logStreamName}`,
+                    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+                  }),
+                ],
+              }),
+              ...extra,
+            ],
+          }),
+        },
+      });
+      Validations.of(role).acknowledge(
+        ...[LAKE_PREFIXES[tableName], LAKE_PREFIXES.errors].map((prefix) => ({
+          id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${prefix}*]`,
+          reason: `Firehose writes objects with generated names, so object access is granted by prefix: only ${prefix} of the lake bucket.`,
+        })),
+      );
+      const logging = {
+        enabled: true,
+        logGroupName: logGroup.logGroupName,
+        logStreamName: logStream.logStreamName,
+      };
+      return { role, logging };
+    };
+
+    // events: Kinesis → Parquet in events/.
+    const events = deliveryRole('EventsDelivery', 'events', [
+      new iam.PolicyStatement({
+        actions: [
+          'kinesis:DescribeStream',
+          'kinesis:GetShardIterator',
+          'kinesis:GetRecords',
+          'kinesis:ListShards',
+        ],
+        resources: [props.eventStream.streamArn],
+      }),
+      ...(props.eventStream.encryptionKey
+        ? [
+            new iam.PolicyStatement({
+              actions: ['kms:Decrypt'],
+              resources: [props.eventStream.encryptionKey.keyArn],
+              conditions: { StringEquals: { 'kms:ViaService': `kinesis.${stack.region}.amazonaws.com` } },
+            }),
+          ]
+        : []),
+      new iam.PolicyStatement({
+        actions: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
+          stack.formatArn({
+            service: 'glue',
+            resource: 'table',
+            resourceName: `${props.databaseName}/events`,
+          }),
+        ],
+      }),
+    ]);
+    const eventsDelivery = new firehose.CfnDeliveryStream(this, 'EventsDelivery', {
+      deliveryStreamType: 'KinesisStreamAsSource',
+      kinesisStreamSourceConfiguration: {
+        kinesisStreamArn: props.eventStream.streamArn,
+        roleArn: events.role.roleArn,
+      },
+      extendedS3DestinationConfiguration: {
+        bucketArn: bucket.bucketArn,
+        roleArn: events.role.roleArn,
+        prefix: firehosePrefix('events'),
+        errorOutputPrefix: firehoseErrorPrefix('events'),
+        bufferingHints,
+        // Parquet compresses inside the file (Snappy); the file itself must not be compressed again.
+        compressionFormat: 'UNCOMPRESSED',
+        encryptionConfiguration: s3Encryption,
+        cloudWatchLoggingOptions: events.logging,
+        s3BackupMode: 'Disabled',
+        dataFormatConversionConfiguration: {
+          enabled: true,
+          schemaConfiguration: {
+            catalogId: stack.account,
+            region: stack.region,
+            databaseName: props.databaseName,
+            tableName: 'events',
+            roleArn: events.role.roleArn,
+            versionId: 'LATEST',
+          },
+          inputFormatConfiguration: {
+            deserializer: {
+              // Stream records are camelCase JSON: keep key case and map snake_case columns to fields.
+              // Object fields (properties, traits, ...) land in string columns as their JSON text.
+              openXJsonSerDe: {
+                caseInsensitive: false,
+                columnToJsonKeyMappings: eventColumnToJsonKey(),
+                convertDotsInJsonKeysToUnderscores: false,
+              },
+            },
+          },
+          outputFormatConfiguration: {
+            serializer: { parquetSerDe: { compression: 'SNAPPY', writerVersion: 'V1' } },
+          },
+        },
+      },
+    });
+    // Firehose reads the table's schema when it starts; the names above carry no reference to it.
+    eventsDelivery.addResourceDependency(this.eventsTable);
+    Validations.of(eventsDelivery).acknowledge({
+      id: 'AwsSolutions-KDF1',
+      reason:
+        'Firehose server-side encryption applies only to Direct PUT sources. This delivery stream reads the events stream, which is encrypted with its own customer managed key, and writes objects encrypted with the lake key.',
+    });
+
+    // quarantine: Direct PUT → gzip JSON lines in quarantine/.
+    const quarantine = deliveryRole('QuarantineDelivery', 'quarantine', []);
+    const quarantineDelivery = new firehose.CfnDeliveryStream(this, 'QuarantineDelivery', {
+      deliveryStreamType: 'DirectPut',
+      deliveryStreamEncryptionConfigurationInput: {
+        keyType: 'CUSTOMER_MANAGED_CMK',
+        keyArn: this.encryptionKey.keyArn,
+      },
+      extendedS3DestinationConfiguration: {
+        bucketArn: bucket.bucketArn,
+        roleArn: quarantine.role.roleArn,
+        prefix: firehosePrefix('quarantine'),
+        errorOutputPrefix: firehoseErrorPrefix('quarantine'),
+        bufferingHints,
+        compressionFormat: 'GZIP',
+        encryptionConfiguration: s3Encryption,
+        cloudWatchLoggingOptions: quarantine.logging,
+        s3BackupMode: 'Disabled',
+      },
+    });
+
+    this.eventsDeliveryStream = eventsDelivery;
+    this.quarantineDeliveryStream = quarantineDelivery;
+  }
+}
+
+/**
+ * Write access to the lake for one table's delivery stream: list the bucket, write objects under the
+ * table's prefix and `errors/`, and use the lake key through S3.
+ */
+function lakeWriteStatements(bucket: s3.IBucket, key: kms.IKey, table: LakeTableName): iam.PolicyStatement[] {
+  const stack = Stack.of(bucket);
+  return [
+    new iam.PolicyStatement({
+      actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+      resources: [bucket.bucketArn],
+    }),
+    new iam.PolicyStatement({
+      actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+      resources: [
+        bucket.arnForObjects(`${LAKE_PREFIXES[table]}*`),
+        bucket.arnForObjects(`${LAKE_PREFIXES.errors}*`),
+      ],
+    }),
+    new iam.PolicyStatement({
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+    }),
+  ];
+}

@@ -1,0 +1,203 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type { IDeliveryStreamRef } from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct, type IConstruct } from 'constructs';
+
+/** The repository root: function entries and the lock file are resolved against it. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The one Lambda runtime of the project. */
+export const MOSAIC_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+const MOSAIC_FUNCTION_BRAND = Symbol.for('mosaic.MosaicFunction');
+const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
+
+export interface MosaicFunctionProps {
+  /** The TypeScript entry point, relative to the repository root (`functions/collector/index.ts`). */
+  readonly entry: string;
+  /** The exported handler in the entry. @default 'handler' */
+  readonly handler?: string;
+  /** What the function does, shown in the console. */
+  readonly description: string;
+  /** Service name in logs, metrics and traces (`POWERTOOLS_SERVICE_NAME`). */
+  readonly serviceName: string;
+  /** Log retention of the function's log group. */
+  readonly logRetention: logs.RetentionDays;
+  /** What happens to the log group when the stack is deleted. */
+  readonly logRemovalPolicy: RemovalPolicy;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+  /**
+   * Plain configuration values. Names of AWS resources do not belong here: use a `bind...` method,
+   * which adds the permission together with the variable.
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The house Lambda function. Every function of Mosaic is one of these (an Aspect fails synth
+ * otherwise), so all of them share one runtime and bundling setup: Node.js 22 on arm64, an ESM bundle
+ * built by the local esbuild (minified, with source maps), JSON logs into an explicit log group with a
+ * retention, X-Ray tracing, and a role that starts with nothing but writing its own logs and traces.
+ *
+ * Resources are wired with `bind...` methods that grant exactly what the function needs and set the
+ * environment variable naming the resource in the same call, so the two cannot drift apart.
+ */
+export class MosaicFunction extends Construct {
+  /** Whether `x` is a {@link MosaicFunction} (works across copies of this module). */
+  static isMosaicFunction(x: unknown): x is MosaicFunction {
+    return typeof x === 'object' && x !== null && MOSAIC_FUNCTION_BRAND in x;
+  }
+
+  /**
+   * Whether `construct` is the Lambda function (or its CloudFormation resource) of a MosaicFunction.
+   */
+  static owns(construct: IConstruct): boolean {
+    const fn = construct instanceof lambda.Function ? construct : construct.node.scope;
+    const owner = fn?.node.scope;
+    return MosaicFunction.isMosaicFunction(owner) && owner.function === fn;
+  }
+
+  /** The function, for integrations, event sources and invoke grants. */
+  public readonly function: lambda.IFunction;
+  /** Its execution role. */
+  public readonly role: iam.IRole;
+  /** Where it logs (JSON). */
+  public readonly logGroup: logs.ILogGroup;
+
+  private readonly nodejsFunction: NodejsFunction;
+  private readonly environmentNames = new Set<string>();
+
+  constructor(scope: Construct, id: string, props: MosaicFunctionProps) {
+    super(scope, id);
+    Object.defineProperty(this, MOSAIC_FUNCTION_BRAND, { value: true });
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+
+    // An own role instead of the default one with the AWSLambdaBasicExecutionRole managed policy,
+    // which may write to any log group in the account.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${this.node.path}`,
+    });
+    this.logGroup.grantWrite(role);
+    this.role = role;
+
+    const environment: Record<string, string> = {
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: props.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: 'Mosaic',
+    };
+    for (const [name, value] of Object.entries(props.environment ?? {})) {
+      assertEnvName(name);
+      if (name in environment)
+        throw new Error(`${this.node.path}: environment variable ${name} is set by MosaicFunction`);
+      environment[name] = value;
+    }
+    for (const name of Object.keys(environment)) this.environmentNames.add(name);
+
+    this.nodejsFunction = new NodejsFunction(this, 'Function', {
+      entry: `${PROJECT_ROOT}${props.entry}`,
+      handler: props.handler ?? 'handler',
+      description: props.description,
+      runtime: MOSAIC_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      tracing: lambda.Tracing.ACTIVE,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      environment,
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        // Bundled CommonJS dependencies may still call require(); give them one in the ESM bundle.
+        banner:
+          "import { createRequire as __mosaicCreateRequire } from 'node:module'; const require = __mosaicCreateRequire(import.meta.url);",
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        // The SDK version we test against ships in the bundle instead of the runtime's copy.
+        bundleAwsSDK: true,
+        tsconfig: `${PROJECT_ROOT}tsconfig.json`,
+        forceDockerBundling: false,
+      },
+    });
+    this.function = this.nodejsFunction;
+
+    Validations.of(this.nodejsFunction).acknowledge(
+      ...['AwsSolutions-L1', 'Serverless-LambdaLatestVersion'].map((id) => ({
+        id,
+        reason:
+          'The runtime is pinned on purpose to nodejs22.x (a supported LTS runtime), the Node.js major the handlers are built and tested for; moving every function to a newer runtime is one reviewed change of MOSAIC_RUNTIME, never an implicit upgrade.',
+      })),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; they are the only actions granted on "*".',
+    });
+  }
+
+  /**
+   * Lets the function put records into a Kinesis stream: `kinesis:PutRecords` on that stream only,
+   * plus `kms:GenerateDataKey` on its key when the stream is encrypted with a customer managed key.
+   * Sets `envName` to the stream's name.
+   */
+  bindStreamWriter(stream: kinesis.IStream, envName: string): void {
+    this.bindEnvironment(envName, stream.streamName);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['kinesis:PutRecords'], resources: [stream.streamArn] }),
+    );
+    if (stream.encryptionKey) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey'],
+          resources: [stream.encryptionKey.keyArn],
+        }),
+      );
+    }
+  }
+
+  /**
+   * Lets the function put record batches into a Firehose delivery stream (`firehose:PutRecordBatch`
+   * on that stream only) and sets `envName` to the delivery stream's name.
+   */
+  bindDeliveryStreamWriter(deliveryStream: IDeliveryStreamRef, envName: string): void {
+    const { deliveryStreamArn, deliveryStreamName } = deliveryStream.deliveryStreamRef;
+    this.bindEnvironment(envName, deliveryStreamName);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['firehose:PutRecordBatch'], resources: [deliveryStreamArn] }),
+    );
+  }
+
+  private bindEnvironment(name: string, value: string): void {
+    assertEnvName(name);
+    if (this.environmentNames.has(name)) {
+      throw new Error(`${this.node.path}: environment variable ${name} is already set`);
+    }
+    this.environmentNames.add(name);
+    this.nodejsFunction.addEnvironment(name, value);
+  }
+}
+
+function assertEnvName(name: string): void {
+  if (!ENV_NAME.test(name)) throw new Error(`Invalid environment variable name "${name}"`);
+}
