@@ -1,0 +1,57 @@
+import * as crypto from 'node:crypto';
+
+/**
+ * The pieces of Kinesis's data model the in-process stream reproduces: how a partition key picks a
+ * shard, what shard ids and sequence numbers look like, and the ARNs a Lambda event carries.
+ */
+
+/** Kinesis's limit on a partition key, in Unicode characters. */
+export const MAX_PARTITION_KEY_LENGTH = 256;
+/** Kinesis's limit on one record's data blob. */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+
+/** `shardId-000000000003`, as Kinesis names shards. */
+export function shardIdOf(index: number): string {
+  return `shardId-${String(index).padStart(12, '0')}`;
+}
+
+const TWO_POW_48 = 2 ** 48;
+
+const md5Hex: (key: string) => string =
+  typeof crypto.hash === 'function'
+    ? (key) => crypto.hash('md5', key, 'hex')
+    : (key) => crypto.createHash('md5').update(key).digest('hex');
+
+/**
+ * The shard a partition key maps to. Kinesis takes the MD5 of the key as a 128-bit hash key and gives
+ * each of N shards an equal slice of that space; the top 48 bits decide the slice exactly when N is a
+ * power of two and within one hash key of the boundary otherwise.
+ */
+export function shardIndexOf(partitionKey: string, shardCount: number): number {
+  const top48 = Number.parseInt(md5Hex(partitionKey).slice(0, 12), 16);
+  return Math.floor((top48 / TWO_POW_48) * shardCount);
+}
+
+const SEQUENCE_DIGITS = 48;
+
+/**
+ * Sequence numbers are decimal strings of a fixed 56 digits (like the ones Kinesis returns), so string
+ * order is numeric order within a shard: `49` + the shard index (6 digits) + the record's position in
+ * the shard (48 digits).
+ */
+export function sequenceNumberOf(shardIndex: number, position: number): string {
+  return `49${String(shardIndex).padStart(6, '0')}${String(position).padStart(SEQUENCE_DIGITS, '0')}`;
+}
+
+/** The position in its shard of a sequence number made by {@link sequenceNumberOf}, or undefined. */
+export function positionOfSequenceNumber(shardIndex: number, sequenceNumber: unknown): number | undefined {
+  if (typeof sequenceNumber !== 'string' || sequenceNumber.length !== 56) return undefined;
+  if (sequenceNumber.slice(0, 8) !== `49${String(shardIndex).padStart(6, '0')}`) return undefined;
+  const position = Number(sequenceNumber.slice(8));
+  return Number.isSafeInteger(position) ? position : undefined;
+}
+
+/** `arn:aws:kinesis:<region>:<account>:stream/<name>` */
+export function streamArnOf(region: string, accountId: string, streamName: string): string {
+  return `arn:aws:kinesis:${region}:${accountId}:stream/${streamName}`;
+}

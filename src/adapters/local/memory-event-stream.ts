@@ -1,0 +1,765 @@
+import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { ServiceUnavailableError } from '../../core/errors';
+import { type Clock, systemClock } from '../../ports/clock';
+import type { EventStream, PutOutcome, StreamEntry } from '../../ports/event-stream';
+import type { FailedBatch, FailureDestination } from './failure-destination';
+import {
+  MAX_PARTITION_KEY_LENGTH,
+  MAX_RECORD_BYTES,
+  positionOfSequenceNumber,
+  sequenceNumberOf,
+  shardIdOf,
+  shardIndexOf,
+  streamArnOf,
+} from './kinesis-shape';
+
+/** The reason a put entry fails with when the stream holds as much as it may (Kinesis's throttling code). */
+export const THROTTLED = 'ProvisionedThroughputExceededException';
+
+/**
+ * A Lambda handler for Kinesis batches. Resolving with `batchItemFailures` reports partial failure
+ * (ReportBatchItemFailures); resolving with nothing or an empty list means the whole batch succeeded;
+ * throwing fails the whole batch.
+ */
+export type KinesisBatchHandler = (
+  event: KinesisStreamEvent,
+  // biome-ignore lint/suspicious/noConfusingVoidType: handlers typed `Promise<void>` (no partial failures) must fit.
+) => Promise<KinesisStreamBatchResponse | void>;
+
+/** Faults a test can make the stream produce, so callers' retry logic is exercised against the twin. */
+export interface StreamFaults {
+  /** Return a reason to fail this entry of a put; it is then not written and reported failed. */
+  readonly failEntry?: (entry: StreamEntry, index: number) => string | undefined;
+  /** Return an error to make the whole put call reject; nothing of that call is written. */
+  readonly failCall?: (entries: readonly StreamEntry[]) => Error | undefined;
+}
+
+export interface MemoryEventStreamOptions {
+  /** Used in ARNs only. Default `mosaic-events`. */
+  readonly streamName?: string;
+  /** Default 4. */
+  readonly shardCount?: number;
+  /** Default `us-east-1`. */
+  readonly region?: string;
+  /** Default `000000000000`. */
+  readonly accountId?: string;
+  /**
+   * Most records held at once: put but not yet processed by every subscription (released as soon as
+   * they are). Entries beyond it fail with {@link THROTTLED}. Default 20,000.
+   */
+  readonly maxBufferedRecords?: number;
+  /** Most bytes of record data held at once, as {@link maxBufferedRecords}. Default 16 MiB. */
+  readonly maxBufferedBytes?: number;
+  /** Stamps `approximateArrivalTimestamp`. Default the system clock. */
+  readonly clock?: Clock;
+  readonly faults?: StreamFaults;
+}
+
+export interface SubscriptionOptions {
+  /** Unique among the stream's subscriptions; names its failure records and stats. */
+  readonly name: string;
+  readonly handler: KinesisBatchHandler;
+  /** Most records per invocation (Lambda's `BatchSize`). Default 100. */
+  readonly batchSize?: number;
+  /**
+   * How long records may wait to fill a batch (Lambda's `MaximumBatchingWindowInSeconds`, in ms):
+   * a batch goes as soon as it is full, or when its oldest record has waited this long. Default 50.
+   */
+  readonly maxBatchingWindowMs?: number;
+  /**
+   * Retries of a failing batch before it goes to the failure destination and is skipped (Lambda's
+   * `MaximumRetryAttempts`). Default 10.
+   */
+  readonly maxRetries?: number;
+  /** Wait before the first retry; doubled for each further one. Default 100 ms. */
+  readonly retryBackoffMs?: number;
+  /** Longest wait between retries. Default 5,000 ms. */
+  readonly maxRetryBackoffMs?: number;
+  /** Where to start in each shard: the oldest record held (default) or only records put from now on. */
+  readonly startingPosition?: 'TRIM_HORIZON' | 'LATEST';
+  /**
+   * Receives batches given up on (Lambda's on-failure destination). Without one they are kept in
+   * {@link Subscription.failedBatches}.
+   */
+  readonly onFailure?: FailureDestination;
+}
+
+/** Counters of one subscription, for live metrics and tests. */
+export interface SubscriptionStats {
+  /** Handler calls. */
+  readonly invocations: number;
+  /** Records handed to the handler, redeliveries included. */
+  readonly recordsDelivered: number;
+  /** Records checkpointed as processed (delivered successfully). */
+  readonly recordsProcessed: number;
+  /** Records handed to the handler again after a failure. */
+  readonly recordsRetried: number;
+  /** Invocations that threw or reported failed items. */
+  readonly failedInvocations: number;
+  readonly batchesToFailureDestination: number;
+  readonly recordsToFailureDestination: number;
+  /** Times the failure destination itself failed (the batch is then offered again). */
+  readonly failureDestinationErrors: number;
+  /** Records put but not yet processed or given up by this subscription. */
+  readonly lag: number;
+}
+
+export interface MemoryEventStreamStats {
+  readonly shards: number;
+  readonly recordsPut: number;
+  readonly bytesPut: number;
+  /** Entries refused with {@link THROTTLED}. */
+  readonly entriesThrottled: number;
+  /** Entries failed or calls rejected by injected faults. */
+  readonly faultsInjected: number;
+  readonly bufferedRecords: number;
+  readonly bufferedBytes: number;
+  readonly subscriptions: Readonly<Record<string, SubscriptionStats>>;
+}
+
+/** A running subscription (event source mapping). */
+export interface Subscription {
+  readonly name: string;
+  stats(): SubscriptionStats;
+  /** Batches given up on, when the subscription has no `onFailure` destination. */
+  readonly failedBatches: readonly FailedBatch[];
+  /** Stops delivery once the batch in flight (if any) has finished, and releases what it held. */
+  unsubscribe(): Promise<void>;
+}
+
+interface HeldRecord {
+  readonly record: KinesisStreamRecord;
+  readonly bytes: number;
+  /** Monotonic time of arrival, for batching windows (independent of the injected clock). */
+  readonly arrivedAt: number;
+}
+
+interface Shard {
+  readonly index: number;
+  readonly id: string;
+  /** Held records; slots before `trim` are released (undefined) until compaction drops them. */
+  records: Array<HeldRecord | undefined>;
+  /** Position of `records[0]`. */
+  offset: number;
+  /** Position of the oldest record still held. */
+  trim: number;
+  readonly cursors: Cursor[];
+}
+
+interface RetryState {
+  /** End (exclusive) of the batch being retried; retries cover `[position, end)`. */
+  readonly end: number;
+  readonly attempts: number;
+  readonly invocations: number;
+  readonly errorMessage: string;
+  readonly functionError: string | undefined;
+}
+
+/** One subscription's position in one shard. */
+interface Cursor {
+  readonly sub: SubscriptionState;
+  readonly shard: Shard;
+  position: number;
+  busy: boolean;
+  queued: boolean;
+  timer: NodeJS.Timeout | undefined;
+  retry: RetryState | undefined;
+  inflight: Promise<void> | undefined;
+}
+
+interface MutableSubscriptionStats {
+  invocations: number;
+  recordsDelivered: number;
+  recordsProcessed: number;
+  recordsRetried: number;
+  failedInvocations: number;
+  batchesToFailureDestination: number;
+  recordsToFailureDestination: number;
+  failureDestinationErrors: number;
+}
+
+interface SubscriptionState {
+  readonly name: string;
+  readonly handler: KinesisBatchHandler;
+  readonly batchSize: number;
+  readonly windowMs: number;
+  readonly maxRetries: number;
+  readonly backoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly onFailure: FailureDestination;
+  readonly failedBatches: FailedBatch[];
+  readonly functionArn: string;
+  readonly stats: MutableSubscriptionStats;
+  readonly cursors: Cursor[];
+  stopped: boolean;
+}
+
+interface DrainWaiter {
+  readonly targets: readonly number[];
+  readonly resolve: () => void;
+}
+
+/** Lambda's limit on a synchronous invocation payload, kept so batches stay a realistic size. */
+const MAX_BATCH_PAYLOAD_CHARS = 6 * 1024 * 1024 - 64 * 1024;
+/** Released slots are dropped from a shard's array once there are this many (and they are most of it). */
+const COMPACT_AFTER = 4096;
+
+/**
+ * The local twin of a Kinesis data stream and its Lambda event source mappings, in one process.
+ *
+ * - `put` writes entries like PutRecords: each to the shard its partition key hashes to (MD5), with a
+ *   per-shard increasing sequence number; entries fail individually with {@link THROTTLED} once the
+ *   stream holds `maxBufferedRecords` / `maxBufferedBytes`, and records are released once every
+ *   subscription has processed them. Records with the same key keep their order.
+ * - `subscribe` adds an event source mapping: Lambda-shaped batches per shard, one batch at a time per
+ *   shard, shards concurrently, each subscription with its own positions; ReportBatchItemFailures
+ *   (retry from the lowest failed record), whole-batch retry on throw, bounded retries with backoff,
+ *   then the batch goes to the on-failure destination and is skipped.
+ * - `drain` waits until everything put so far is processed; `close` drains and stops.
+ */
+export class MemoryEventStream implements EventStream {
+  readonly streamArn: string;
+  private readonly shards: Shard[];
+  private readonly subscriptions = new Map<string, SubscriptionState>();
+  private readonly region: string;
+  private readonly accountId: string;
+  private readonly maxRecords: number;
+  private readonly maxBytes: number;
+  private readonly clock: Clock;
+  private faults: StreamFaults | undefined;
+  private heldRecords = 0;
+  private heldBytes = 0;
+  private recordsPut = 0;
+  private bytesPut = 0;
+  private entriesThrottled = 0;
+  private faultsInjected = 0;
+  private urgent = 0;
+  private closed = false;
+  private waiters: DrainWaiter[] = [];
+  private readonly touched: boolean[];
+
+  constructor(options: MemoryEventStreamOptions = {}) {
+    const shardCount = options.shardCount ?? 4;
+    if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 1000) {
+      throw new RangeError(`shardCount must be an integer from 1 to 1000, got ${shardCount}`);
+    }
+    this.region = options.region ?? 'us-east-1';
+    this.accountId = options.accountId ?? '000000000000';
+    this.streamArn = streamArnOf(this.region, this.accountId, options.streamName ?? 'mosaic-events');
+    this.maxRecords = positive('maxBufferedRecords', options.maxBufferedRecords ?? 20_000);
+    this.maxBytes = positive('maxBufferedBytes', options.maxBufferedBytes ?? 16 * 1024 * 1024);
+    this.clock = options.clock ?? systemClock;
+    this.faults = options.faults;
+    this.touched = new Array<boolean>(shardCount).fill(false);
+    this.shards = Array.from({ length: shardCount }, (_, index) => ({
+      index,
+      id: shardIdOf(index),
+      records: [],
+      offset: 0,
+      trim: 0,
+      cursors: [],
+    }));
+  }
+
+  /** Shard ids, `shardId-000000000000` upwards. */
+  get shardIds(): readonly string[] {
+    return this.shards.map((shard) => shard.id);
+  }
+
+  /** Replaces the injected faults (`undefined` clears them). */
+  injectFaults(faults: StreamFaults | undefined): void {
+    this.faults = faults;
+  }
+
+  /**
+   * Writes the entries once (one PutRecords call). Entries are checked first like Kinesis does (a
+   * partition key of 1-256 characters, at most 1 MiB of data): an invalid one rejects the whole call.
+   * Once one entry is throttled the rest of the call is too, so a caller retrying the failed entries
+   * keeps each key's order.
+   */
+  async put(entries: readonly StreamEntry[]): Promise<PutOutcome> {
+    if (this.closed) throw new ServiceUnavailableError('The event stream is closed.');
+    const callFault = this.faults?.failCall?.(entries);
+    if (callFault) {
+      this.faultsInjected++;
+      throw callFault;
+    }
+    for (const entry of entries) validateEntry(entry);
+
+    const failed: Array<{ index: number; reason: string }> = [];
+    const arrivalSeconds = this.clock.now() / 1000;
+    const arrivedAt = performance.now();
+    const failEntry = this.faults?.failEntry;
+    let throttling = false;
+    for (let index = 0; index < entries.length; index++) {
+      const entry = entries[index] as StreamEntry;
+      const bytes = entry.data.byteLength;
+      const injected = failEntry?.(entry, index);
+      if (injected !== undefined) {
+        this.faultsInjected++;
+        failed.push({ index, reason: injected });
+        continue;
+      }
+      if (
+        throttling ||
+        this.heldRecords >= this.maxRecords ||
+        (this.heldRecords > 0 && this.heldBytes + bytes > this.maxBytes)
+      ) {
+        throttling = true;
+        this.entriesThrottled++;
+        failed.push({ index, reason: THROTTLED });
+        continue;
+      }
+      const shard = this.shards[shardIndexOf(entry.partitionKey, this.shards.length)] as Shard;
+      this.append(shard, entry, bytes, arrivalSeconds, arrivedAt);
+      this.touched[shard.index] = true;
+    }
+    for (const shard of this.shards) {
+      if (!this.touched[shard.index]) continue;
+      this.touched[shard.index] = false;
+      for (const cursor of shard.cursors) this.schedule(cursor);
+    }
+    return { failed };
+  }
+
+  /** Starts delivering batches to a handler, like creating an event source mapping. */
+  subscribe(options: SubscriptionOptions): Subscription {
+    if (this.closed) throw new Error('The event stream is closed.');
+    if (this.subscriptions.has(options.name))
+      throw new Error(`A subscription named "${options.name}" exists.`);
+    const failedBatches: FailedBatch[] = [];
+    const sub: SubscriptionState = {
+      name: options.name,
+      handler: options.handler,
+      batchSize: integerIn('batchSize', options.batchSize ?? 100, 1, 10_000),
+      windowMs: integerIn('maxBatchingWindowMs', options.maxBatchingWindowMs ?? 50, 0, 300_000),
+      maxRetries: integerIn('maxRetries', options.maxRetries ?? 10, 0, 10_000),
+      backoffMs: integerIn('retryBackoffMs', options.retryBackoffMs ?? 100, 0, 3_600_000),
+      maxBackoffMs: integerIn('maxRetryBackoffMs', options.maxRetryBackoffMs ?? 5_000, 0, 3_600_000),
+      onFailure:
+        options.onFailure ??
+        ((failure) => {
+          failedBatches.push(failure);
+        }),
+      failedBatches,
+      functionArn: `arn:aws:lambda:${this.region}:${this.accountId}:function:${options.name}`,
+      stats: {
+        invocations: 0,
+        recordsDelivered: 0,
+        recordsProcessed: 0,
+        recordsRetried: 0,
+        failedInvocations: 0,
+        batchesToFailureDestination: 0,
+        recordsToFailureDestination: 0,
+        failureDestinationErrors: 0,
+      },
+      cursors: [],
+      stopped: false,
+    };
+    for (const shard of this.shards) {
+      const cursor: Cursor = {
+        sub,
+        shard,
+        position: options.startingPosition === 'LATEST' ? endOf(shard) : shard.trim,
+        busy: false,
+        queued: false,
+        timer: undefined,
+        retry: undefined,
+        inflight: undefined,
+      };
+      shard.cursors.push(cursor);
+      sub.cursors.push(cursor);
+    }
+    this.subscriptions.set(sub.name, sub);
+    for (const cursor of sub.cursors) this.schedule(cursor);
+    return {
+      name: sub.name,
+      failedBatches,
+      stats: () => this.subscriptionStats(sub),
+      unsubscribe: () => this.unsubscribe(sub),
+    };
+  }
+
+  /**
+   * Resolves once every subscription has processed (or given up) every record put before the call.
+   * Batching windows are cut short while a drain is waiting; retry backoff is not.
+   */
+  drain(): Promise<void> {
+    const targets = this.shards.map(endOf);
+    if (this.caughtUp(targets)) return Promise.resolve();
+    this.urgent++;
+    return new Promise<void>((resolve) => {
+      this.waiters.push({ targets, resolve });
+      for (const sub of this.subscriptions.values()) for (const cursor of sub.cursors) this.schedule(cursor);
+    }).finally(() => {
+      this.urgent--;
+    });
+  }
+
+  /** Refuses further puts, drains, then stops every subscription and its timers. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.drain();
+    await Promise.all([...this.subscriptions.values()].map((sub) => this.unsubscribe(sub)));
+  }
+
+  stats(): MemoryEventStreamStats {
+    const subscriptions: Record<string, SubscriptionStats> = {};
+    for (const sub of this.subscriptions.values()) subscriptions[sub.name] = this.subscriptionStats(sub);
+    return {
+      shards: this.shards.length,
+      recordsPut: this.recordsPut,
+      bytesPut: this.bytesPut,
+      entriesThrottled: this.entriesThrottled,
+      faultsInjected: this.faultsInjected,
+      bufferedRecords: this.heldRecords,
+      bufferedBytes: this.heldBytes,
+      subscriptions,
+    };
+  }
+
+  private append(
+    shard: Shard,
+    entry: StreamEntry,
+    bytes: number,
+    arrivalSeconds: number,
+    arrivedAt: number,
+  ): void {
+    const sequenceNumber = sequenceNumberOf(shard.index, endOf(shard));
+    const data = Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength).toString(
+      'base64',
+    );
+    const record: KinesisStreamRecord = Object.freeze({
+      kinesis: Object.freeze({
+        kinesisSchemaVersion: '1.0',
+        partitionKey: entry.partitionKey,
+        sequenceNumber,
+        data,
+        approximateArrivalTimestamp: arrivalSeconds,
+      }),
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `${shard.id}:${sequenceNumber}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: `arn:aws:iam::${this.accountId}:role/mosaic-local`,
+      awsRegion: this.region,
+      eventSourceARN: this.streamArn,
+    });
+    shard.records.push({ record, bytes, arrivedAt });
+    this.heldRecords++;
+    this.heldBytes += bytes;
+    this.recordsPut++;
+    this.bytesPut += bytes;
+  }
+
+  /** Decides whether a cursor delivers now, after its batching window, or not yet. */
+  private schedule(cursor: Cursor): void {
+    if (cursor.busy || cursor.queued || cursor.sub.stopped) return;
+    if (cursor.retry) {
+      if (cursor.timer === undefined) this.queue(cursor);
+      return;
+    }
+    const available = endOf(cursor.shard) - cursor.position;
+    if (available <= 0) return;
+    const { sub } = cursor;
+    if (available >= sub.batchSize || sub.windowMs === 0 || this.urgent > 0) {
+      this.clearTimer(cursor);
+      this.queue(cursor);
+      return;
+    }
+    if (cursor.timer !== undefined) return;
+    const oldest = heldAt(cursor.shard, cursor.position);
+    const wait = oldest.arrivedAt + sub.windowMs - performance.now();
+    if (wait <= 0) {
+      this.queue(cursor);
+      return;
+    }
+    cursor.timer = setTimeout(() => {
+      cursor.timer = undefined;
+      this.queue(cursor);
+    }, wait);
+  }
+
+  /** Delivers on a later turn of the event loop, so I/O is served between batches. */
+  private queue(cursor: Cursor): void {
+    cursor.queued = true;
+    setImmediate(() => {
+      cursor.queued = false;
+      if (cursor.busy || cursor.sub.stopped) return;
+      cursor.inflight = this.deliver(cursor).finally(() => {
+        cursor.inflight = undefined;
+      });
+    });
+  }
+
+  private async deliver(cursor: Cursor): Promise<void> {
+    const { sub, shard } = cursor;
+    const start = cursor.position;
+    const end = cursor.retry ? cursor.retry.end : this.batchEnd(cursor);
+    if (end <= start) return;
+    const records = new Array<KinesisStreamRecord>(end - start);
+    for (let position = start; position < end; position++) {
+      records[position - start] = heldAt(shard, position).record;
+    }
+    cursor.busy = true;
+    sub.stats.invocations++;
+    sub.stats.recordsDelivered += records.length;
+    if (cursor.retry) sub.stats.recordsRetried += records.length;
+
+    let failedAt: number | undefined;
+    let errorMessage = '';
+    let functionError: string | undefined;
+    try {
+      // A handler typed to return void resolves with undefined: complete success.
+      const response = (await sub.handler({ Records: records })) as KinesisStreamBatchResponse | undefined;
+      failedAt = lowestFailure(response, shard.index, start, end);
+      if (failedAt !== undefined) errorMessage = describeItemFailures(response);
+    } catch (error) {
+      failedAt = start;
+      errorMessage = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      functionError = 'Unhandled';
+    }
+
+    if (failedAt === undefined) {
+      cursor.retry = undefined;
+      this.advance(cursor, end);
+    } else {
+      sub.stats.failedInvocations++;
+      this.advance(cursor, failedAt);
+      const attempts = (cursor.retry?.attempts ?? 0) + 1;
+      const invocations = (cursor.retry?.invocations ?? 0) + 1;
+      if (attempts > sub.maxRetries) {
+        await this.giveUp(cursor, end, invocations, errorMessage, functionError);
+        cursor.retry = undefined;
+      } else {
+        cursor.retry = { end, attempts, invocations, errorMessage, functionError };
+        if (!sub.stopped) {
+          cursor.timer = setTimeout(
+            () => {
+              cursor.timer = undefined;
+              this.schedule(cursor);
+            },
+            backoff(sub, attempts),
+          );
+        }
+      }
+    }
+    cursor.busy = false;
+    this.schedule(cursor);
+  }
+
+  private batchEnd(cursor: Cursor): number {
+    const limit = Math.min(endOf(cursor.shard), cursor.position + cursor.sub.batchSize);
+    let chars = 0;
+    let end = cursor.position;
+    while (end < limit) {
+      chars += heldAt(cursor.shard, end).record.kinesis.data.length;
+      if (chars > MAX_BATCH_PAYLOAD_CHARS && end > cursor.position) break;
+      end++;
+    }
+    return end;
+  }
+
+  /** Hands `[position, end)` to the failure destination (retrying it until it accepts), then skips it. */
+  private async giveUp(
+    cursor: Cursor,
+    end: number,
+    invocations: number,
+    errorMessage: string,
+    functionError: string | undefined,
+  ): Promise<void> {
+    const { sub, shard } = cursor;
+    const records: KinesisStreamRecord[] = [];
+    for (let position = cursor.position; position < end; position++)
+      records.push(heldAt(shard, position).record);
+    const first = records[0] as KinesisStreamRecord;
+    const last = records[records.length - 1] as KinesisStreamRecord;
+    const failure: FailedBatch = {
+      version: '1.0',
+      timestamp: new Date(this.clock.now()).toISOString(),
+      subscription: sub.name,
+      requestContext: {
+        requestId: globalThis.crypto.randomUUID(),
+        functionArn: sub.functionArn,
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: invocations,
+      },
+      responseContext: {
+        statusCode: 200,
+        executedVersion: '$LATEST',
+        ...(functionError ? { functionError } : {}),
+        errorMessage,
+      },
+      KinesisBatchInfo: {
+        shardId: shard.id,
+        startSequenceNumber: first.kinesis.sequenceNumber,
+        endSequenceNumber: last.kinesis.sequenceNumber,
+        approximateArrivalOfFirstRecord: new Date(
+          first.kinesis.approximateArrivalTimestamp * 1000,
+        ).toISOString(),
+        approximateArrivalOfLastRecord: new Date(
+          last.kinesis.approximateArrivalTimestamp * 1000,
+        ).toISOString(),
+        batchSize: records.length,
+        streamArn: this.streamArn,
+      },
+      payload: { Records: records },
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sub.onFailure(failure);
+        break;
+      } catch {
+        sub.stats.failureDestinationErrors++;
+        await sleep(backoff(sub, attempt));
+      }
+    }
+    sub.stats.batchesToFailureDestination++;
+    sub.stats.recordsToFailureDestination += records.length;
+    this.advance(cursor, end, false);
+  }
+
+  /** Checkpoints a cursor at `to`; records skipped to the failure destination do not count as processed. */
+  private advance(cursor: Cursor, to: number, processed = true): void {
+    if (to <= cursor.position) return;
+    if (processed) cursor.sub.stats.recordsProcessed += to - cursor.position;
+    cursor.position = to;
+    this.release(cursor.shard);
+    if (this.waiters.length > 0) this.wakeWaiters();
+  }
+
+  /** Frees records every subscription has passed; with no subscription the shard keeps them. */
+  private release(shard: Shard): void {
+    if (shard.cursors.length === 0) return;
+    let min = endOf(shard);
+    for (const cursor of shard.cursors) if (cursor.position < min) min = cursor.position;
+    if (min <= shard.trim) return;
+    for (let position = shard.trim; position < min; position++) {
+      const index = position - shard.offset;
+      const held = shard.records[index];
+      if (held) {
+        this.heldRecords--;
+        this.heldBytes -= held.bytes;
+        shard.records[index] = undefined;
+      }
+    }
+    shard.trim = min;
+    const released = shard.trim - shard.offset;
+    if (released >= COMPACT_AFTER && released * 2 >= shard.records.length) {
+      shard.records = shard.records.slice(released);
+      shard.offset = shard.trim;
+    }
+  }
+
+  private caughtUp(targets: readonly number[]): boolean {
+    for (const shard of this.shards) {
+      const target = targets[shard.index] ?? 0;
+      for (const cursor of shard.cursors) if (cursor.position < target) return false;
+    }
+    return true;
+  }
+
+  private wakeWaiters(): void {
+    const waiting: DrainWaiter[] = [];
+    for (const waiter of this.waiters) {
+      if (this.caughtUp(waiter.targets)) waiter.resolve();
+      else waiting.push(waiter);
+    }
+    this.waiters = waiting;
+  }
+
+  private clearTimer(cursor: Cursor): void {
+    if (cursor.timer !== undefined) {
+      clearTimeout(cursor.timer);
+      cursor.timer = undefined;
+    }
+  }
+
+  private async unsubscribe(sub: SubscriptionState): Promise<void> {
+    if (this.subscriptions.get(sub.name) !== sub) return;
+    sub.stopped = true;
+    for (const cursor of sub.cursors) this.clearTimer(cursor);
+    await Promise.all(sub.cursors.map((cursor) => cursor.inflight));
+    for (const cursor of sub.cursors) {
+      this.clearTimer(cursor);
+      const cursors = cursor.shard.cursors;
+      cursors.splice(cursors.indexOf(cursor), 1);
+      this.release(cursor.shard);
+    }
+    this.subscriptions.delete(sub.name);
+    if (this.waiters.length > 0) this.wakeWaiters();
+  }
+
+  private subscriptionStats(sub: SubscriptionState): SubscriptionStats {
+    let lag = 0;
+    for (const cursor of sub.cursors) lag += endOf(cursor.shard) - cursor.position;
+    return { ...sub.stats, lag };
+  }
+}
+
+function endOf(shard: Shard): number {
+  return shard.offset + shard.records.length;
+}
+
+function heldAt(shard: Shard, position: number): HeldRecord {
+  const held = shard.records[position - shard.offset];
+  if (!held) throw new Error(`Record ${position} of ${shard.id} is no longer held.`);
+  return held;
+}
+
+/**
+ * Where a batch `[start, end)` failed, per ReportBatchItemFailures: undefined for success (no response,
+ * no or an empty `batchItemFailures`), the lowest failed record otherwise, and the whole batch when an
+ * item identifier is missing or names no record of the batch (as Lambda does).
+ */
+function lowestFailure(
+  response: KinesisStreamBatchResponse | undefined,
+  shardIndex: number,
+  start: number,
+  end: number,
+): number | undefined {
+  const failures = response?.batchItemFailures;
+  if (!Array.isArray(failures) || failures.length === 0) return undefined;
+  let lowest = end;
+  for (const failure of failures) {
+    const position = positionOfSequenceNumber(shardIndex, failure?.itemIdentifier);
+    if (position === undefined || position < start || position >= end) return start;
+    if (position < lowest) lowest = position;
+  }
+  return lowest;
+}
+
+function describeItemFailures(response: KinesisStreamBatchResponse | undefined): string {
+  const ids = (response?.batchItemFailures ?? []).map((failure) => String(failure?.itemIdentifier));
+  return `ReportBatchItemFailures: ${ids.length} item(s) failed, first ${ids[0]}`;
+}
+
+function validateEntry(entry: StreamEntry): void {
+  const key = entry.partitionKey;
+  if (typeof key !== 'string' || key.length < 1 || key.length > MAX_PARTITION_KEY_LENGTH) {
+    throw new RangeError(`A partition key must have 1 to ${MAX_PARTITION_KEY_LENGTH} characters.`);
+  }
+  if (!(entry.data instanceof Uint8Array) || entry.data.byteLength > MAX_RECORD_BYTES) {
+    throw new RangeError(`Record data must be bytes, at most ${MAX_RECORD_BYTES}.`);
+  }
+}
+
+function backoff(sub: SubscriptionState, attempt: number): number {
+  return Math.min(sub.maxBackoffMs, sub.backoffMs * 2 ** Math.min(attempt - 1, 30));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be positive, got ${value}`);
+  return value;
+}
+
+function integerIn(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
