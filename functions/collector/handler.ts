@@ -108,28 +108,20 @@ function decodeBody(event: APIGatewayProxyEventV2, limits: CollectorLimits): Jso
       `Content-Type ${contentType?.slice(0, 100)} is not accepted; send application/json or text/plain`,
     );
   }
-  if (event.body === undefined || event.body === '')
+  if (event.body === undefined || event.body === '') {
     throw new BadRequestError('The request has no body', { code: 'empty_body' });
-  let bytes: Buffer = event.isBase64Encoded
-    ? Buffer.from(event.body, 'base64')
-    : Buffer.from(event.body, 'utf8');
-  if (bytes.byteLength > limits.maxRequestBytes) {
-    throw new PayloadTooLargeError(`The request body is larger than ${limits.maxRequestBytes} bytes`);
   }
   const encoding = event.headers['content-encoding']?.trim().toLowerCase();
-  if (encoding === 'gzip') {
-    bytes = gunzip(bytes, limits);
-  } else if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+  const plain = encoding === undefined || encoding === '' || encoding === 'identity';
+  if (!plain && encoding !== 'gzip') {
     throw new UnsupportedMediaTypeError(
       `Content-Encoding ${encoding.slice(0, 50)} is not accepted; use gzip or none`,
     );
   }
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw new BadRequestError('The body is not valid UTF-8', { code: 'invalid_utf8' });
-  }
+  const text =
+    plain && !event.isBase64Encoded
+      ? checkedText(event.body, limits)
+      : textOf(event.body, event.isBase64Encoded, plain, limits);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -139,6 +131,32 @@ function decodeBody(event: APIGatewayProxyEventV2, limits: CollectorLimits): Jso
   if (!isJsonObject(parsed))
     throw new BadRequestError('The body must be a JSON object', { code: 'invalid_json' });
   return parsed;
+}
+
+/** A body API Gateway passed as text (valid UTF-8 already), after the size check. */
+function checkedText(body: string, limits: CollectorLimits): string {
+  // UTF-8 takes at least one byte per UTF-16 unit and at most three: count bytes only when it matters.
+  if (
+    body.length > limits.maxRequestBytes ||
+    (body.length * 3 > limits.maxRequestBytes && Buffer.byteLength(body) > limits.maxRequestBytes)
+  ) {
+    throw new PayloadTooLargeError(`The request body is larger than ${limits.maxRequestBytes} bytes`);
+  }
+  return body;
+}
+
+/** A base64 or gzip body: size-checked bytes, decompressed with a cap, decoded as strict UTF-8. */
+function textOf(body: string, base64: boolean, plain: boolean, limits: CollectorLimits): string {
+  let bytes: Buffer = base64 ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  if (bytes.byteLength > limits.maxRequestBytes) {
+    throw new PayloadTooLargeError(`The request body is larger than ${limits.maxRequestBytes} bytes`);
+  }
+  if (!plain) bytes = gunzip(bytes, limits);
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new BadRequestError('The body is not valid UTF-8', { code: 'invalid_utf8' });
+  }
 }
 
 function gunzip(bytes: Buffer, limits: CollectorLimits): Buffer {

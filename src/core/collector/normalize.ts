@@ -17,59 +17,110 @@ export interface RequestStamp {
   readonly batchSentAt?: string;
 }
 
-const ID_FIELDS = ['userId', 'anonymousId', 'previousId', 'groupId'] as const;
+/** A {@link RequestStamp} with the values every message of the request shares computed once. */
+export interface PreparedStamp extends RequestStamp {
+  readonly receivedAtIso: string;
+  readonly batchSentAtMs?: number;
+  readonly batchSentAtIso?: string;
+}
+
+export function prepareStamp(stamp: RequestStamp): PreparedStamp {
+  const batchSentAtMs = stamp.batchSentAt === undefined ? undefined : Date.parse(stamp.batchSentAt);
+  return {
+    ...stamp,
+    receivedAtIso: new Date(stamp.receivedAtMs).toISOString(),
+    ...(batchSentAtMs === undefined || Number.isNaN(batchSentAtMs)
+      ? {}
+      : { batchSentAtMs, batchSentAtIso: canonicalIso(stamp.batchSentAt as string, batchSentAtMs) }),
+  };
+}
+
+/** The fields {@link normalizeMessage} may overwrite, to recover the message as it was received. */
+export const STAMPED_FIELDS = [
+  'type',
+  'messageId',
+  'userId',
+  'anonymousId',
+  'previousId',
+  'groupId',
+  'context',
+  'integrations',
+  'timestamp',
+  'originalTimestamp',
+  'sentAt',
+  'receivedAt',
+  'source',
+] as const;
 
 /**
- * Turns one validated message into a stream record: ids as strings (empty ones dropped), batch context
- * merged, `messageId` assigned if missing, `receivedAt` and `source` stamped, `context.ip` filled,
- * the write key removed, and `timestamp` corrected for the sender's clock skew
- * (`timestamp = receivedAt - (sentAt - timestamp)`) and clamped when still far in the future.
- * Every time field is written as ISO-8601 UTC so the lake parses one format.
+ * Turns one validated message into a stream record, in place (the message is the request's own,
+ * freshly parsed object): ids as strings (empty ones dropped), batch context merged, `messageId`
+ * assigned if missing, `receivedAt` and `source` stamped, `context.ip` filled, the write key removed,
+ * and `timestamp` corrected for the sender's clock skew (`timestamp = receivedAt - (sentAt - timestamp)`)
+ * and clamped when still far in the future. Every time field is ISO-8601 UTC, so the lake parses one
+ * format.
  */
 export function normalizeMessage(
   message: JsonObject,
   type: CallType,
-  stamp: RequestStamp,
+  stamp: PreparedStamp,
   limits: Pick<CollectorLimits, 'maxFutureMs'>,
   newId: () => string,
 ): StreamRecord {
-  const out: Record<string, unknown> = { ...message };
-  delete out.writeKey;
+  const out = message as Record<string, unknown>;
+  if (out.writeKey !== undefined) delete out.writeKey;
   out.type = type;
+  normalizeId(out, 'userId');
+  normalizeId(out, 'anonymousId');
+  if (type === 'alias') normalizeId(out, 'previousId');
+  if (type === 'group') normalizeId(out, 'groupId');
+  if (typeof out.messageId !== 'string') out.messageId = newId();
 
-  for (const field of ID_FIELDS) {
-    const value = out[field];
-    if (value === undefined) continue;
-    if (value === null || value === '') delete out[field];
-    else if (typeof value === 'number') out[field] = String(value);
-  }
-
-  out.messageId = typeof message.messageId === 'string' ? message.messageId : newId();
-
-  const context: JsonObject = stamp.batchContext
-    ? { ...stamp.batchContext, ...(message.context as JsonObject | undefined) }
-    : { ...(message.context as JsonObject | undefined) };
+  const own = out.context as JsonObject | undefined;
+  const context: JsonObject = stamp.batchContext ? { ...stamp.batchContext, ...own } : (own ?? {});
   if (stamp.ip !== undefined && (typeof context.ip !== 'string' || context.ip === '')) context.ip = stamp.ip;
   out.context = context;
-
   if (stamp.batchIntegrations) {
-    out.integrations = { ...stamp.batchIntegrations, ...(message.integrations as JsonObject | undefined) };
+    out.integrations = { ...stamp.batchIntegrations, ...(out.integrations as JsonObject | undefined) };
   }
 
   const receivedAt = stamp.receivedAtMs;
-  const sentAtText = (message.sentAt as string | undefined) ?? stamp.batchSentAt;
-  const sentAt = sentAtText === undefined ? undefined : Date.parse(sentAtText);
-  const sentTimestamp = (message.timestamp ?? message.originalTimestamp) as string | undefined;
-  let timestamp = receivedAt;
-  if (sentTimestamp !== undefined) {
-    const original = Date.parse(sentTimestamp);
-    out.originalTimestamp = new Date(original).toISOString();
-    timestamp = sentAt === undefined || Number.isNaN(sentAt) ? original : receivedAt - (sentAt - original);
-    if (timestamp > receivedAt + limits.maxFutureMs) timestamp = receivedAt;
+  let sentAt = stamp.batchSentAtMs;
+  if (typeof out.sentAt === 'string') {
+    sentAt = Date.parse(out.sentAt);
+    out.sentAt = canonicalIso(out.sentAt, sentAt);
+  } else if (stamp.batchSentAtIso !== undefined) {
+    out.sentAt = stamp.batchSentAtIso;
   }
-  if (sentAt !== undefined && !Number.isNaN(sentAt)) out.sentAt = new Date(sentAt).toISOString();
-  out.timestamp = new Date(timestamp).toISOString();
-  out.receivedAt = new Date(receivedAt).toISOString();
+  const sentTimestamp = (out.timestamp ?? out.originalTimestamp) as string | undefined;
+  if (sentTimestamp === undefined) {
+    out.timestamp = stamp.receivedAtIso;
+  } else {
+    const original = Date.parse(sentTimestamp);
+    const originalIso = canonicalIso(sentTimestamp, original);
+    out.originalTimestamp = originalIso;
+    let timestamp = sentAt === undefined ? original : receivedAt - (sentAt - original);
+    if (timestamp > receivedAt + limits.maxFutureMs) timestamp = receivedAt;
+    out.timestamp = timestamp === original ? originalIso : new Date(timestamp).toISOString();
+  }
+  out.receivedAt = stamp.receivedAtIso;
   out.source = stamp.source;
   return out as unknown as StreamRecord;
+}
+
+function normalizeId(out: Record<string, unknown>, field: string): void {
+  const value = out[field];
+  if (value === undefined || typeof value === 'string') {
+    if (value === '') delete out[field];
+    return;
+  }
+  if (value === null) delete out[field];
+  else out[field] = String(value);
+}
+
+/** `2026-11-22T16:17:51.123Z` as given, any other ISO form re-written in that form. */
+function canonicalIso(text: string, ms: number): string {
+  return text.length === 24 && text.charCodeAt(23) === 90 /* Z */ && text.charCodeAt(19) === 46 /* . */
+    ? text
+    : new Date(ms).toISOString();
 }

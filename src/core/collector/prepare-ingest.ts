@@ -9,7 +9,13 @@ import {
 } from '../events/stream-record';
 import { checkBounds } from './bounds';
 import { describeIssues, isJsonObject, type MessageSchemas } from './message-schemas';
-import { normalizeMessage, type RequestStamp } from './normalize';
+import {
+  normalizeMessage,
+  type PreparedStamp,
+  prepareStamp,
+  type RequestStamp,
+  STAMPED_FIELDS,
+} from './normalize';
 
 /** Which endpoint the request came to: one of the six calls, or `batch`. */
 export type IngestRoute = CallType | 'batch';
@@ -62,7 +68,7 @@ export function prepareIngest(
   ctx: PrepareContext,
 ): PreparedIngest {
   if (route !== 'batch') {
-    return prepareMessages([body], stamp, ctx, route);
+    return prepareMessages([body], prepareStamp(stamp), ctx, route);
   }
   const batch = body.batch;
   if (!Array.isArray(batch))
@@ -73,19 +79,19 @@ export function prepareIngest(
       `batch has ${batch.length} messages; at most ${ctx.limits.maxBatchMessages} are accepted`,
     );
   }
-  const batchStamp: RequestStamp = {
+  const batchStamp = prepareStamp({
     ...stamp,
     batchContext: isJsonObject(body.context) ? body.context : undefined,
     batchIntegrations: isJsonObject(body.integrations) ? body.integrations : undefined,
     batchSentAt:
       typeof body.sentAt === 'string' && !Number.isNaN(Date.parse(body.sentAt)) ? body.sentAt : undefined,
-  };
+  });
   return prepareMessages(batch, batchStamp, ctx);
 }
 
 function prepareMessages(
   messages: readonly unknown[],
-  stamp: RequestStamp,
+  stamp: PreparedStamp,
   ctx: PrepareContext,
   fixedType?: CallType,
 ): PreparedIngest {
@@ -102,7 +108,7 @@ function prepareMessages(
 function prepareOne(
   message: unknown,
   index: number,
-  stamp: RequestStamp,
+  stamp: PreparedStamp,
   ctx: PrepareContext,
   fixedType: CallType | undefined,
 ): AcceptedMessage | Rejection {
@@ -120,17 +126,33 @@ function prepareOne(
   const parsed = ctx.schemas[callType].safeParse(message);
   if (!parsed.success) return reject(index, message, 'invalid_message', describeIssues(parsed.error));
 
-  const record = normalizeMessage(message, callType, stamp, ctx.limits, ctx.newId);
-  if (record.userId === undefined && record.anonymousId === undefined) {
+  if (!isPresentId(message.userId) && !isPresentId(message.anonymousId)) {
     return reject(index, message, 'missing_identity', 'userId or anonymousId is required');
   }
 
+  // Normalising stamps the message in place; keep what it overwrites in case it must be quarantined.
+  const received = STAMPED_FIELDS.map((field) => message[field]);
+  const receivedContext = isJsonObject(message.context) ? message.context : undefined;
+  const receivedIp = receivedContext?.ip;
+  const record = normalizeMessage(message, callType, stamp, ctx.limits, ctx.newId);
   const limit = ctx.limits.maxMessageBytes + STAMP_ALLOWANCE_BYTES;
-  const text = JSON.stringify(record);
-  if (text.length > limit) return tooLarge(index, message, limit);
-  const data = encoder.encode(text);
-  if (data.byteLength > limit) return tooLarge(index, message, limit);
+  const json = JSON.stringify(record);
+  const data = json.length > limit ? undefined : encoder.encode(json);
+  if (data === undefined || data.byteLength > limit) {
+    STAMPED_FIELDS.forEach((field, i) => {
+      message[field] = received[i];
+    });
+    if (receivedContext !== undefined) {
+      if (receivedIp === undefined) delete receivedContext.ip;
+      else receivedContext.ip = receivedIp;
+    }
+    return tooLarge(index, message, limit);
+  }
   return { index, record, partitionKey: partitionKeyOf(record), data };
+}
+
+function isPresentId(value: unknown): boolean {
+  return (typeof value === 'string' && value !== '') || typeof value === 'number';
 }
 
 function tooLarge(index: number, message: JsonObject, limit: number): Rejection {
