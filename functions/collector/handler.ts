@@ -53,6 +53,19 @@ const CORS_HEADERS = {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
+ * Content types whose body is read as JSON (the Tracking API has no other encoding). Beyond
+ * application/json: text/plain is what browsers send to avoid a CORS preflight; the RudderStack Node
+ * SDK labels its gzip JSON batches application/x-www-form-urlencoded (as does `curl -d`), and binary
+ * uploads come as application/octet-stream. Anything else (multipart, XML, ...) is refused.
+ */
+const JSON_BODY_TYPES: ReadonlySet<string> = new Set([
+  'application/json',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'application/octet-stream',
+]);
+
+/**
  * The collector's HTTP edge (API Gateway HTTP API payload v2), used unchanged by Lambda and by the
  * local runtime: decode the body (base64, gzip with a cap, strict UTF-8, JSON), take the write key
  * from Basic auth, call the ingest use case, and map its result or error to the Segment-compatible
@@ -99,13 +112,11 @@ function routeOf(path: string): IngestRoute {
 }
 
 function decodeBody(event: APIGatewayProxyEventV2, limits: CollectorLimits): JsonObject {
-  const contentType = (event.headers['content-type'] ?? 'application/json')
-    .split(';')[0]
-    ?.trim()
-    .toLowerCase();
-  if (contentType !== 'application/json' && contentType !== 'text/plain') {
+  const contentType =
+    (event.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!JSON_BODY_TYPES.has(contentType)) {
     throw new UnsupportedMediaTypeError(
-      `Content-Type ${contentType?.slice(0, 100)} is not accepted; send application/json or text/plain`,
+      `Content-Type ${contentType.slice(0, 100)} is not accepted; send application/json (or text/plain)`,
     );
   }
   if (event.body === undefined || event.body === '') {

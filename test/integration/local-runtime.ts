@@ -1,0 +1,59 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { hashWriteKey } from '../../src/core/collector/write-keys';
+import { type LocalRuntime, startLocalRuntime } from '../../src/local/runtime';
+import { silentLogger } from '../../src/ports/logger';
+
+export const WRITE_KEY = 'integration-write-key';
+export const OTHER_SOURCE_KEY = 'integration-backend-key';
+export const REVOKED_KEY = 'integration-revoked-key';
+
+/** The local runtime on a free port with a fresh data directory; `stop` closes it and removes the data. */
+export async function startTestRuntime(): Promise<{ runtime: LocalRuntime; stop: () => Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'mosaic-it-'));
+  const runtime = await startLocalRuntime({
+    port: 0,
+    dataDir,
+    lakeFlushIntervalMs: 200,
+    logger: silentLogger,
+    sources: [
+      {
+        name: 'website',
+        keys: [
+          { sha256: hashWriteKey(WRITE_KEY), revoked: false },
+          { sha256: hashWriteKey(REVOKED_KEY), revoked: true },
+        ],
+      },
+      { name: 'backend', keys: [{ sha256: hashWriteKey(OTHER_SOURCE_KEY), revoked: false }] },
+    ],
+  });
+  return {
+    runtime,
+    stop: async () => {
+      await runtime.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Rows of a DuckDB query over the local lake. */
+export async function queryLake(sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(sql);
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+export const eventsGlob = (runtime: LocalRuntime) => `${runtime.dataDir}/lake/events/**/*.parquet`;
+export const quarantineGlob = (runtime: LocalRuntime) => `${runtime.dataDir}/lake/quarantine/**/*.ndjson`;
+
+export function basicAuth(key: string): string {
+  return `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+}
