@@ -108,18 +108,11 @@ export class CollectorApi extends Construct {
       props.quarantineDeliveryStream,
       'QUARANTINE_DELIVERY_STREAM_NAME' satisfies CollectorEnvName,
     );
-    Validations.of(this.function).acknowledge(
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          'Invoked synchronously by API Gateway only; a dead-letter queue applies to asynchronous invocations. A failed request returns 5xx and the SDK retries it.',
-      },
-      {
-        id: 'Serverless-LambdaAsyncFailureDestination',
-        reason:
-          'Invoked synchronously by API Gateway only; failure destinations apply to asynchronous invocations. A failed request returns 5xx and the SDK retries it.',
-      },
-    );
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Invoked synchronously by API Gateway only; a dead-letter queue applies to asynchronous invocations. A failed request returns 5xx and the SDK retries it.',
+    });
 
     this.api = new apigw.HttpApi(this, 'Api', {
       apiName: `${Stack.of(this).stackName}-collector`,
@@ -154,17 +147,10 @@ export class CollectorApi extends Construct {
     });
     this.url = this.stage.url;
 
-    Validations.of(this.api).acknowledge(
-      {
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'Segment-compatible collector: SDKs authenticate with the source write key (HTTP Basic username or writeKey in the body), which the collector function checks against the configured SHA-256 key hashes and answers 401 to. An API Gateway authorizer cannot check it without breaking the SDK protocol.',
-      },
-      {
-        id: 'Serverless-APIGWXrayEnabled',
-        reason:
-          'HTTP APIs do not support X-Ray tracing; the collector function behind every route is traced.',
-      },
-    );
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Segment-compatible collector: SDKs authenticate with the source write key (HTTP Basic username or writeKey in the body), which the collector function checks against the configured SHA-256 key hashes and answers 401 to. An API Gateway authorizer cannot check it without breaking the SDK protocol.',
+    });
   }
 }

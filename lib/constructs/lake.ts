@@ -105,11 +105,6 @@ export class Lake extends Construct {
       removalPolicy: props.removalPolicy,
       autoDeleteObjects,
     });
-    Validations.of(accessLogsBucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
-        "This bucket is the destination of the lake bucket's server access logs; logging its own access would log into itself or need yet another log bucket. Its data (S3 access records) is private, TLS-only and expires.",
-    });
     this.accessLogsBucket = accessLogsBucket;
 
     const bucket = new s3.Bucket(this, 'Bucket', {

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type { IDeliveryStreamRef } from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
 
@@ -138,6 +138,7 @@ export class MosaicFunction extends Construct {
         bundleAwsSDK: true,
         tsconfig: `${PROJECT_ROOT}tsconfig.json`,
         forceDockerBundling: false,
+        logLevel: LogLevel.WARNING,
       },
     });
     this.function = this.nodejsFunction;

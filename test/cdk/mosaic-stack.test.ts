@@ -1,0 +1,536 @@
+import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CollectorEnv } from '../../functions/collector/env';
+import { COLLECTOR_PATHS } from '../../lib/constructs/collector-api';
+import { CollectorLimits, DEFAULT_LIMITS } from '../../src/core/config/limits';
+import { SourcesConfig } from '../../src/core/config/sources';
+import { EVENT_COLUMNS, QUARANTINE_COLUMNS } from '../../src/core/lake/tables';
+import {
+  actionsOf,
+  arnOf,
+  exampleConfig,
+  logicalIdOf,
+  type PolicyStatementJson,
+  refOf,
+  resourcesOf,
+  type SynthesizedMosaic,
+  statementsOfRole,
+  synthMosaic,
+} from './support';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+
+let m: SynthesizedMosaic;
+let resources: Resources;
+
+beforeAll(() => {
+  m = synthMosaic();
+  resources = m.template.toJSON().Resources as Resources;
+});
+
+const propsOf = (construct: Parameters<typeof logicalIdOf>[0]) =>
+  (resources[logicalIdOf(construct)] as Resources[string]).Properties;
+
+const objectArn = (bucketConstruct: Parameters<typeof logicalIdOf>[0], prefix: string) => ({
+  'Fn::Join': ['', [arnOf(bucketConstruct), `/${prefix}*`]],
+});
+
+describe('events stream', () => {
+  it('is on-demand, encrypted with its own rotating KMS key, and keeps records for the configured hours', () => {
+    const { stream, encryptionKey } = m.stack.eventStream;
+    m.template.hasResourceProperties('AWS::Kinesis::Stream', {
+      StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+      StreamEncryption: { EncryptionType: 'KMS', KeyId: arnOf(encryptionKey) },
+      RetentionPeriodHours: 24,
+    });
+    expect(propsOf(stream)).not.toHaveProperty('ShardCount');
+    expect(propsOf(encryptionKey)).toMatchObject({ EnableKeyRotation: true });
+  });
+
+  it('is retained when the stack is deleted (default removal policy)', () => {
+    expect(m.template.toJSON().Resources[logicalIdOf(m.stack.eventStream.stream)].DeletionPolicy).toBe(
+      'Retain',
+    );
+    expect(m.template.toJSON().Resources[logicalIdOf(m.stack.lake.bucket)].DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe('lake bucket', () => {
+  it('encrypts with the customer managed lake key, which rotates', () => {
+    const { bucket, encryptionKey } = m.stack.lake;
+    expect(propsOf(bucket).BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        {
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arnOf(encryptionKey) },
+        },
+      ],
+    });
+    expect(propsOf(encryptionKey)).toMatchObject({ EnableKeyRotation: true });
+  });
+
+  it('is versioned, blocks all public access, enforces bucket-owner ownership', () => {
+    expect(propsOf(m.stack.lake.bucket)).toMatchObject({
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+    });
+  });
+
+  it('logs server access to the separate access-logs bucket', () => {
+    expect(propsOf(m.stack.lake.bucket).LoggingConfiguration).toEqual({
+      DestinationBucketName: refOf(m.stack.lake.accessLogsBucket),
+      LogFilePrefix: 'lake/',
+    });
+  });
+
+  it('expires old versions, quarantine/ and errors/ as configured and aborts stale uploads', () => {
+    const rules = (propsOf(m.stack.lake.bucket).LifecycleConfiguration as { Rules: unknown[] }).Rules;
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          NoncurrentVersionExpiration: { NoncurrentDays: 7 },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          Status: 'Enabled',
+        }),
+        expect.objectContaining({ Prefix: 'quarantine/', ExpirationInDays: 30, Status: 'Enabled' }),
+        expect.objectContaining({ Prefix: 'errors/', ExpirationInDays: 30, Status: 'Enabled' }),
+      ]),
+    );
+    // Only quarantine/ and errors/ expire; raw events are kept (their rule has no current-version expiry).
+    for (const rule of rules as Array<Record<string, unknown>>) {
+      if (rule.ExpirationInDays !== undefined) expect(['quarantine/', 'errors/']).toContain(rule.Prefix);
+    }
+  });
+
+  it.each([
+    ['lake', () => m.stack.lake.bucket],
+    ['access logs', () => m.stack.lake.accessLogsBucket],
+  ])('%s bucket policy denies every request not made over TLS 1.2+', (_name, bucketOf) => {
+    const bucket = bucketOf();
+    const everything = [arnOf(bucket), { 'Fn::Join': ['', [arnOf(bucket), '/*']] }];
+    m.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: refOf(bucket),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            Resource: everything,
+          },
+          {
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 's3:*',
+            Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+            Resource: everything,
+          },
+        ]),
+      },
+    });
+  });
+
+  it('access-logs bucket is private, S3-encrypted (the only encryption log delivery supports) and expires logs', () => {
+    expect(propsOf(m.stack.lake.accessLogsBucket)).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 90 })] },
+    });
+  });
+});
+
+describe('Glue tables', () => {
+  const tableInput = (table: 'eventsTable' | 'quarantineTable') =>
+    propsOf(m.stack.lake[table]).TableInput as {
+      Name: string;
+      Parameters: Record<string, unknown>;
+      PartitionKeys: Array<{ Name: string; Type: string }>;
+      StorageDescriptor: {
+        Columns: Array<{ Name: string; Type: string }>;
+        Location: unknown;
+        SerdeInfo: { SerializationLibrary: string };
+        InputFormat: string;
+      };
+    };
+
+  it('events has exactly the columns of EVENT_COLUMNS, stored as Parquet', () => {
+    const input = tableInput('eventsTable');
+    expect(input.Name).toBe('events');
+    expect(input.StorageDescriptor.Columns).toEqual(
+      EVENT_COLUMNS.map((c) => ({ Name: c.name, Type: c.type })),
+    );
+    expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe(
+      'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+    );
+    expect(input.StorageDescriptor.Location).toEqual({
+      'Fn::Join': ['', ['s3://', refOf(m.stack.lake.bucket), '/events/']],
+    });
+  });
+
+  it('quarantine has exactly the columns of QUARANTINE_COLUMNS, stored as (gzip) JSON lines', () => {
+    const input = tableInput('quarantineTable');
+    expect(input.Name).toBe('quarantine');
+    expect(input.StorageDescriptor.Columns).toEqual(
+      QUARANTINE_COLUMNS.map((c) => ({ Name: c.name, Type: c.type })),
+    );
+    expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+    expect(input.StorageDescriptor.InputFormat).toBe('org.apache.hadoop.mapred.TextInputFormat');
+    expect(input.Parameters.compressionType).toBe('gzip');
+  });
+
+  it.each(['eventsTable', 'quarantineTable'] as const)(
+    '%s is partitioned by dt and hour with partition projection (no crawler)',
+    (table) => {
+      const input = tableInput(table);
+      const prefix = table === 'eventsTable' ? 'events' : 'quarantine';
+      expect(input.PartitionKeys).toEqual([
+        { Name: 'dt', Type: 'string' },
+        { Name: 'hour', Type: 'string' },
+      ]);
+      expect(input.Parameters).toMatchObject({
+        'projection.enabled': 'true',
+        'projection.dt.type': 'date',
+        'projection.dt.format': 'yyyy-MM-dd',
+        'projection.dt.range': '2025-01-01,NOW',
+        'projection.dt.interval': '1',
+        'projection.dt.interval.unit': 'DAYS',
+        'projection.hour.type': 'integer',
+        'projection.hour.range': '0,23',
+        'projection.hour.digits': '2',
+        'storage.location.template': {
+          'Fn::Join': ['', ['s3://', refOf(m.stack.lake.bucket), `/${prefix}/dt=\${dt}/hour=\${hour}/`]],
+        },
+      });
+    },
+  );
+
+  it('no crawler exists', () => {
+    m.template.resourceCountIs('AWS::Glue::Crawler', 0);
+  });
+});
+
+describe('Firehose: events stream → lake (Parquet)', () => {
+  const events = () => propsOf(m.stack.lake.eventsDeliveryStream);
+  const destination = () => events().ExtendedS3DestinationConfiguration as Record<string, unknown>;
+
+  it('reads the Kinesis events stream (not Direct PUT), so records wait in the stream during an S3 outage', () => {
+    expect(events().DeliveryStreamType).toBe('KinesisStreamAsSource');
+    expect(events().KinesisStreamSourceConfiguration).toMatchObject({
+      KinesisStreamARN: arnOf(m.stack.eventStream.stream),
+    });
+  });
+
+  it('writes to events/dt=/hour= of the lake bucket, errors under errors/ by error type', () => {
+    expect(destination()).toMatchObject({
+      BucketARN: arnOf(m.stack.lake.bucket),
+      Prefix: 'events/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/',
+      ErrorOutputPrefix:
+        'errors/events/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/',
+      EncryptionConfiguration: { KMSEncryptionConfig: { AWSKMSKeyARN: arnOf(m.stack.lake.encryptionKey) } },
+      CloudWatchLoggingOptions: { Enabled: true },
+    });
+  });
+
+  it('converts to Snappy Parquet with the Glue events table schema', () => {
+    const table = propsOf(m.stack.lake.eventsTable);
+    expect(destination().DataFormatConversionConfiguration).toMatchObject({
+      Enabled: true,
+      SchemaConfiguration: {
+        DatabaseName: table.DatabaseName,
+        TableName: (table.TableInput as { Name: string }).Name,
+        VersionId: 'LATEST',
+      },
+      OutputFormatConfiguration: { Serializer: { ParquetSerDe: { Compression: 'SNAPPY' } } },
+    });
+    // Parquet compresses inside the file; the object must not be compressed again.
+    expect(destination().CompressionFormat).toBe('UNCOMPRESSED');
+  });
+
+  it('reads camelCase stream records case-sensitively, mapping each snake_case column to its field', () => {
+    const serde = new Capture();
+    m.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      ExtendedS3DestinationConfiguration: {
+        DataFormatConversionConfiguration: {
+          InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: serde } },
+        },
+      },
+    });
+    const { CaseInsensitive, ColumnToJsonKeyMappings } = serde.asObject() as {
+      CaseInsensitive: boolean;
+      ColumnToJsonKeyMappings: Record<string, string>;
+    };
+    expect(CaseInsensitive).toBe(false);
+    for (const column of EVENT_COLUMNS) {
+      // A column either has the field's name or is mapped to it.
+      expect(ColumnToJsonKeyMappings[column.name] ?? column.name).toBe(column.field);
+    }
+    expect(
+      Object.keys(ColumnToJsonKeyMappings).every((name) => EVENT_COLUMNS.some((c) => c.name === name)),
+    ).toBe(true);
+    expect(ColumnToJsonKeyMappings).toMatchObject({ message_id: 'messageId', received_at: 'receivedAt' });
+  });
+
+  it('buffers as configured, at least 64 MiB as Parquet conversion requires', () => {
+    expect(destination().BufferingHints).toEqual({ IntervalInSeconds: 300, SizeInMBs: 128 });
+  });
+});
+
+describe('Firehose: quarantine (Direct PUT → gzip JSON)', () => {
+  const quarantine = () => propsOf(m.stack.lake.quarantineDeliveryStream);
+
+  it('is Direct PUT with server-side encryption under the lake key', () => {
+    expect(quarantine()).toMatchObject({
+      DeliveryStreamType: 'DirectPut',
+      DeliveryStreamEncryptionConfigurationInput: {
+        KeyType: 'CUSTOMER_MANAGED_CMK',
+        KeyARN: arnOf(m.stack.lake.encryptionKey),
+      },
+    });
+  });
+
+  it('writes gzip to quarantine/dt=/hour=, errors under errors/, objects encrypted with the lake key', () => {
+    expect(quarantine().ExtendedS3DestinationConfiguration).toMatchObject({
+      BucketARN: arnOf(m.stack.lake.bucket),
+      Prefix: 'quarantine/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/',
+      ErrorOutputPrefix:
+        'errors/quarantine/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/',
+      CompressionFormat: 'GZIP',
+      EncryptionConfiguration: { KMSEncryptionConfig: { AWSKMSKeyARN: arnOf(m.stack.lake.encryptionKey) } },
+      CloudWatchLoggingOptions: { Enabled: true },
+    });
+    expect(quarantine().ExtendedS3DestinationConfiguration).not.toHaveProperty(
+      'DataFormatConversionConfiguration',
+    );
+  });
+});
+
+describe('Firehose roles (least privilege)', () => {
+  const roleOf = (deliveryStream: 'eventsDeliveryStream' | 'quarantineDeliveryStream') => {
+    const dest = propsOf(m.stack.lake[deliveryStream]).ExtendedS3DestinationConfiguration as {
+      RoleARN: unknown;
+    };
+    return (dest.RoleARN as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  };
+  const objectResources = (statements: PolicyStatementJson[]) =>
+    statements.filter((s) => actionsOf(s).includes('s3:PutObject')).flatMap(resourcesOf);
+
+  it.each([
+    ['eventsDeliveryStream', 'events/'],
+    ['quarantineDeliveryStream', 'quarantine/'],
+  ] as const)('%s may write objects only under %s and errors/', (deliveryStream, prefix) => {
+    const statements = statementsOfRole(m.template, roleOf(deliveryStream));
+    expect(objectResources(statements)).toEqual(
+      expect.arrayContaining([
+        objectArn(m.stack.lake.bucket, prefix),
+        objectArn(m.stack.lake.bucket, 'errors/'),
+      ]),
+    );
+    expect(objectResources(statements)).toHaveLength(2);
+    for (const statement of statements) {
+      expect(statement.Effect).toBe('Allow');
+      for (const action of actionsOf(statement)) expect(action).not.toContain('*');
+      expect(actionsOf(statement)).not.toContain('s3:DeleteObject');
+    }
+  });
+
+  it('only the events role reads the Kinesis stream, and only that stream', () => {
+    const read = (deliveryStream: 'eventsDeliveryStream' | 'quarantineDeliveryStream') =>
+      statementsOfRole(m.template, roleOf(deliveryStream)).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('kinesis:')),
+      );
+    expect(read('quarantineDeliveryStream')).toEqual([]);
+    expect(read('eventsDeliveryStream').flatMap(resourcesOf)).toEqual([arnOf(m.stack.eventStream.stream)]);
+  });
+
+  it('roles can be assumed only by Firehose for this account', () => {
+    for (const deliveryStream of ['eventsDeliveryStream', 'quarantineDeliveryStream'] as const) {
+      expect(
+        m.template.toJSON().Resources[roleOf(deliveryStream)].Properties.AssumeRolePolicyDocument.Statement,
+      ).toEqual([
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'firehose.amazonaws.com' },
+          Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } },
+        },
+      ]);
+    }
+  });
+});
+
+describe('collector HTTP API', () => {
+  it('has exactly the 14 POST routes of the Segment HTTP API, long and short forms', () => {
+    const routes = Object.values(m.template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => (r.Properties as { RouteKey: string }).RouteKey,
+    );
+    const expected = ['track', 'identify', 'page', 'screen', 'group', 'alias', 'batch'].flatMap((call) => [
+      `POST /v1/${call}`,
+      `POST /v1/${call[0]}`,
+    ]);
+    expect(routes.sort()).toEqual(expected.sort());
+    expect(COLLECTOR_PATHS).toHaveLength(14);
+  });
+
+  it('routes every path to the collector function (Lambda proxy, payload 2.0), without an API Gateway authorizer', () => {
+    for (const route of Object.values(m.template.findResources('AWS::ApiGatewayV2::Route'))) {
+      expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    }
+    const integrations = Object.values(m.template.findResources('AWS::ApiGatewayV2::Integration'));
+    expect(integrations.length).toBeGreaterThan(0);
+    for (const integration of integrations) {
+      expect(integration.Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        IntegrationUri: arnOf(m.stack.collector.function.function),
+      });
+    }
+  });
+
+  it('answers CORS preflights for browsers from any origin', () => {
+    expect(propsOf(m.stack.collector.api).CorsConfiguration).toEqual({
+      AllowOrigins: ['*'],
+      AllowMethods: ['POST', 'OPTIONS'],
+      AllowHeaders: ['content-type', 'authorization', 'content-encoding'],
+      MaxAge: 86400,
+    });
+  });
+
+  it('throttles the default stage explicitly and writes JSON access logs without personal data', () => {
+    const stage = propsOf(m.stack.collector.stage);
+    expect(stage).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 },
+      AccessLogSettings: { DestinationArn: arnOf(m.stack.collector.accessLogGroup) },
+    });
+    const format = JSON.parse((stage.AccessLogSettings as { Format: string }).Format) as Record<
+      string,
+      string
+    >;
+    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    expect(JSON.stringify(format)).not.toMatch(/sourceIp|userAgent/);
+    expect(propsOf(m.stack.collector.accessLogGroup)).toMatchObject({ RetentionInDays: 30 });
+  });
+
+  it('outputs the collector URL', () => {
+    m.template.hasOutput('CollectorUrl', {
+      Value: {
+        'Fn::Join': ['', Match.arrayWith(['https://', refOf(m.stack.collector.api), '.execute-api.'])],
+      },
+    });
+  });
+});
+
+describe('collector function', () => {
+  const fn = () => propsOf(m.stack.collector.function.function);
+  const env = () => (fn().Environment as { Variables: Record<string, unknown> }).Variables;
+
+  it('is Node.js 22 on arm64 with active tracing, JSON logs into its own log group with retention', () => {
+    expect(fn()).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Handler: 'index.handler',
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: refOf(m.stack.collector.function.logGroup) },
+    });
+    expect(fn().MemorySize).toBeGreaterThanOrEqual(512);
+    expect(fn().Timeout).toBeLessThanOrEqual(29); // below API Gateway's integration timeout
+    expect(propsOf(m.stack.collector.function.logGroup)).toMatchObject({ RetentionInDays: 30 });
+  });
+
+  it('gets exactly the environment functions/collector/env.ts defines, plus the house variables', () => {
+    expect(Object.keys(env()).sort()).toEqual(
+      [
+        ...Object.keys(CollectorEnv.shape),
+        'NODE_OPTIONS',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_SERVICE_NAME',
+      ].sort(),
+    );
+    expect(env()).toMatchObject({
+      EVENT_STREAM_NAME: refOf(m.stack.eventStream.stream),
+      QUARANTINE_DELIVERY_STREAM_NAME: refOf(m.stack.lake.quarantineDeliveryStream),
+      POWERTOOLS_SERVICE_NAME: 'collector',
+    });
+  });
+
+  it('its environment passes the collector’s own schema, with the configured sources and limits', () => {
+    const resolved = { ...env(), EVENT_STREAM_NAME: 'events', QUARANTINE_DELIVERY_STREAM_NAME: 'quarantine' };
+    const parsed = CollectorEnv.parse(resolved);
+    const configured = SourcesConfig.parse(exampleConfig().sources);
+    expect(parsed.MOSAIC_SOURCES.map((s) => s.name)).toEqual(configured.map((s) => s.name));
+    expect(parsed.MOSAIC_SOURCES[0]?.keys[0]?.sha256).toBe(configured[0]?.keys[0]?.sha256);
+    expect(parsed.MOSAIC_LIMITS).toEqual(CollectorLimits.parse({}));
+    expect(parsed.MOSAIC_LIMITS).toEqual(DEFAULT_LIMITS);
+    // Key labels are notes for people and stay out of the function's configuration.
+    expect(env().MOSAIC_SOURCES).not.toContain('label');
+  });
+
+  it('its role allows exactly PutRecords on the stream, PutRecordBatch on the quarantine, and logs/traces', () => {
+    const roleId = logicalIdOf(m.stack.collector.function.role);
+    const statements = statementsOfRole(m.template, roleId);
+    const actions = statements.flatMap(actionsOf).sort();
+    expect(actions).toEqual(
+      [
+        'firehose:PutRecordBatch',
+        'kinesis:PutRecords',
+        'kms:GenerateDataKey',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
+    for (const action of actions) expect(action).not.toContain('*');
+    const resourceOf = (action: string) =>
+      statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf);
+    expect(resourceOf('kinesis:PutRecords')).toEqual([arnOf(m.stack.eventStream.stream)]);
+    expect(resourceOf('kms:GenerateDataKey')).toEqual([arnOf(m.stack.eventStream.encryptionKey)]);
+    expect(resourceOf('firehose:PutRecordBatch')).toEqual([arnOf(m.stack.lake.quarantineDeliveryStream)]);
+    expect(resourceOf('logs:PutLogEvents')).toEqual([arnOf(m.stack.collector.function.logGroup)]);
+    // "*" only where the service has no resource-level permissions (X-Ray).
+    for (const statement of statements.filter((s) => resourcesOf(s).includes('*'))) {
+      expect(actionsOf(statement).every((a) => a.startsWith('xray:'))).toBe(true);
+    }
+    expect(m.template.toJSON().Resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('may be invoked only by API Gateway for this API', () => {
+    const permissions = Object.values(m.template.findResources('AWS::Lambda::Permission'));
+    expect(permissions).toHaveLength(14);
+    for (const permission of permissions) {
+      expect(permission.Properties).toMatchObject({
+        Action: 'lambda:InvokeFunction',
+        Principal: 'apigateway.amazonaws.com',
+        FunctionName: arnOf(m.stack.collector.function.function),
+        SourceArn: { 'Fn::Join': ['', expect.arrayContaining([refOf(m.stack.collector.api)])] },
+      });
+    }
+  });
+});
+
+describe('the whole template', () => {
+  it('has no Lambda function other than the collector (deploy-time helpers are off by default)', () => {
+    m.template.resourceCountIs('AWS::Lambda::Function', 1);
+  });
+
+  it('gives every log group a retention', () => {
+    for (const logGroup of Object.values(m.template.findResources('AWS::Logs::LogGroup'))) {
+      expect(logGroup.Properties.RetentionInDays).toBe(30);
+    }
+  });
+});
