@@ -34,7 +34,7 @@ export interface LocalRuntimeStats {
   readonly rejected: number;
   /** Rows written to the lake's `events` table. */
   readonly landed: number;
-  /** Records in the stream not yet landed. */
+  /** Accepted records not yet landed: in the stream or buffered by the lake writer. */
   readonly inFlight: number;
 }
 
@@ -99,12 +99,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   ready = true;
 
   const stats = (): LocalRuntimeStats => {
-    const s = stream.stats();
+    const lakeStats = lake.stats();
     return {
       accepted: metrics.acceptedTotal,
       rejected: metrics.rejectedTotal,
-      landed: lake.stats().rowsLanded,
-      inFlight: s.subscriptions.lake?.lag ?? 0,
+      landed: lakeStats.rowsLanded,
+      inFlight: (stream.stats().subscriptions.lake?.lag ?? 0) + lakeStats.rowsBuffered,
     };
   };
 
