@@ -1,0 +1,83 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { createCollectorHandler } from '../functions/collector/handler';
+import { MemoryEventStream } from '../src/adapters/local/memory-event-stream';
+import { hashWriteKey, WriteKeyRegistry } from '../src/core/collector/write-keys';
+import { DEFAULT_LIMITS } from '../src/core/config/limits';
+import { randomIds, realSleep, systemClock } from '../src/ports/clock';
+import { noMetrics } from '../src/ports/ingest-metrics';
+import { silentLogger } from '../src/ports/logger';
+import { createIngest } from '../src/use-cases/ingest';
+import { BENCH_WRITE_KEY, batchBodies } from './fixtures';
+
+export interface HandlerBenchResult {
+  readonly eventsPerSecond: number;
+  readonly parseEventsPerSecond: number;
+  readonly ratio: number;
+  readonly bodyBytes: number;
+}
+
+/**
+ * The collector handler in-process with 20-message batches into the in-memory stream, against
+ * `JSON.parse` of the same bodies in the same run. Rounds alternate so both see the same machine.
+ */
+export async function benchCollectorHandler(rounds = 5, batchesPerRound = 500): Promise<HandlerBenchResult> {
+  const bodies = batchBodies(batchesPerRound);
+  const stream = new MemoryEventStream({ maxBufferedRecords: 1_000_000, maxBufferedBytes: 2 ** 31 });
+  stream.subscribe({ name: 'sink', handler: async () => {}, batchSize: 10_000, maxBatchingWindowMs: 0 });
+  const ingest = createIngest({
+    stream,
+    quarantine: { put: async () => {} },
+    keys: new WriteKeyRegistry([
+      { name: 'bench', keys: [{ sha256: hashWriteKey(BENCH_WRITE_KEY), revoked: false }] },
+    ]),
+    limits: DEFAULT_LIMITS,
+    clock: systemClock,
+    newId: randomIds,
+    sleep: realSleep,
+    metrics: noMetrics,
+  });
+  const handler = createCollectorHandler({ ingest, limits: DEFAULT_LIMITS, logger: silentLogger });
+  const authorization = `Basic ${Buffer.from(`${BENCH_WRITE_KEY}:`).toString('base64')}`;
+  // As API Gateway delivers a JSON body: text, not base64.
+  const events = bodies.map(
+    (body) =>
+      ({
+        rawPath: '/v1/batch',
+        headers: { 'content-type': 'application/json', authorization },
+        body,
+        isBase64Encoded: false,
+        requestContext: { http: { method: 'POST', sourceIp: '203.0.113.7' }, requestId: 'bench' },
+      }) as unknown as APIGatewayProxyEventV2,
+  );
+  const messagesPerRound = batchesPerRound * 20;
+  let handlerMs = 0;
+  let parseMs = 0;
+  let sink = 0;
+  for (let round = -1; round < rounds; round++) {
+    // Round -1 warms both paths up and is not counted.
+    let start = performance.now();
+    for (const body of bodies) sink += (JSON.parse(body) as { batch: unknown[] }).batch.length;
+    const parse = performance.now() - start;
+    start = performance.now();
+    for (const event of events) {
+      const result = await handler(event);
+      if (result.statusCode !== 200) throw new Error(`handler answered ${result.statusCode}: ${result.body}`);
+    }
+    const handled = performance.now() - start;
+    await stream.drain();
+    if (round >= 0) {
+      parseMs += parse;
+      handlerMs += handled;
+    }
+  }
+  await stream.close();
+  if (sink === 0) throw new Error('nothing parsed');
+  const eventsPerSecond = (messagesPerRound * rounds) / (handlerMs / 1000);
+  const parseEventsPerSecond = (messagesPerRound * rounds) / (parseMs / 1000);
+  return {
+    eventsPerSecond,
+    parseEventsPerSecond,
+    ratio: eventsPerSecond / parseEventsPerSecond,
+    bodyBytes: Buffer.byteLength(bodies[0] ?? ''),
+  };
+}

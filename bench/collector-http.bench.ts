@@ -1,0 +1,160 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BENCH_WRITE_KEY, batchBodies } from './fixtures';
+
+export interface LoadResult {
+  readonly requestsPerSecond: number;
+  readonly totalRequests: number;
+  readonly ok: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly latencyP50: number;
+  readonly latencyP99: number;
+}
+
+export interface HttpBenchResult {
+  readonly mosaic: LoadResult & { eventsPerSecond: number; peakRssMb: number };
+  readonly baseline: LoadResult & { eventsPerSecond: number; peakRssMb: number };
+  readonly ratio: number;
+  readonly connections: number;
+  readonly durationSeconds: number;
+}
+
+const root = join(import.meta.dirname, '..');
+
+/**
+ * Over HTTP: the local runtime (collector, in-process stream, lake writer) in its own process, and a
+ * bare node:http server that only parses, in its own; the load generator in a third process.
+ */
+export async function benchCollectorHttp(connections = 50, durationSeconds = 10): Promise<HttpBenchResult> {
+  const work = await mkdtemp(join(tmpdir(), 'mosaic-bench-'));
+  const bodyFile = join(work, 'body.json');
+  const authorization = `Basic ${Buffer.from(`${BENCH_WRITE_KEY}:`).toString('base64')}`;
+  await writeFile(bodyFile, JSON.stringify({ body: batchBodies(1)[0], authorization }));
+  try {
+    const baseline = await measure(
+      spawn(process.execPath, [join(root, 'bench', 'baseline-server.mjs')], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+      /listening (http:\/\/\S+)/,
+      bodyFile,
+      connections,
+      durationSeconds,
+    );
+    const mosaic = await measure(
+      spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'local', 'main.ts')], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: {
+          ...process.env,
+          PORT: '0',
+          MOSAIC_DATA_DIR: join(work, 'data'),
+          MOSAIC_WRITE_KEY: BENCH_WRITE_KEY,
+          MOSAIC_LOG_LEVEL: 'error',
+        },
+      }),
+      /running at (http:\/\/\S+)/,
+      bodyFile,
+      connections,
+      durationSeconds,
+    );
+    return {
+      mosaic,
+      baseline,
+      ratio: mosaic.eventsPerSecond / baseline.eventsPerSecond,
+      connections,
+      durationSeconds,
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function measure(
+  server: ChildProcess,
+  ready: RegExp,
+  bodyFile: string,
+  connections: number,
+  seconds: number,
+) {
+  try {
+    const url = await waitFor(server, ready);
+    // A short warm-up (JIT, connection pools), then the measured run.
+    await runLoad(`${url}/v1/batch`, connections, 2, bodyFile);
+    const result = await runLoad(`${url}/v1/batch`, connections, seconds, bodyFile);
+    const peakRssMb = await peakRss(server.pid as number);
+    // Only answered-200 batches count as ingested events; refusals (503 under back-pressure) are reported.
+    const eventsPerSecond = (result.ok / Math.max(result.totalRequests, 1)) * result.requestsPerSecond * 20;
+    return { ...result, eventsPerSecond, peakRssMb };
+  } finally {
+    await stop(server);
+  }
+}
+
+function waitFor(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${seen}`)), 30_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = pattern.exec(seen);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${seen}`)));
+  });
+}
+
+function runLoad(url: string, connections: number, seconds: number, bodyFile: string): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(root, 'bench', 'load.ts'),
+        url,
+        String(connections),
+        String(seconds),
+        bodyFile,
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out) as LoadResult)
+        : reject(new Error(`load generator exited ${code}`)),
+    );
+  });
+}
+
+/** Peak resident set size (VmHWM) of a live process, in MB. */
+async function peakRss(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
