@@ -224,7 +224,12 @@ export class Lake extends Construct {
             new iam.PolicyStatement({
               actions: ['kms:Decrypt'],
               resources: [props.eventStream.encryptionKey.keyArn],
-              conditions: { StringEquals: { 'kms:ViaService': `kinesis.${stack.region}.amazonaws.com` } },
+              conditions: {
+                StringEquals: {
+                  'kms:ViaService': `kinesis.${stack.region}.amazonaws.com`,
+                  'kms:EncryptionContext:aws:kinesis:arn': props.eventStream.streamArn,
+                },
+              },
             }),
           ]
         : []),

@@ -159,7 +159,8 @@ export class MosaicFunction extends Construct {
 
   /**
    * Lets the function put records into a Kinesis stream: `kinesis:PutRecords` on that stream only,
-   * plus `kms:GenerateDataKey` on its key when the stream is encrypted with a customer managed key.
+   * plus `kms:GenerateDataKey` (all a producer needs) on its key, for that stream only, when the
+   * stream is encrypted with a customer managed key.
    * Sets `envName` to the stream's name.
    */
   bindStreamWriter(stream: kinesis.IStream, envName: string): void {
@@ -172,6 +173,8 @@ export class MosaicFunction extends Construct {
         new iam.PolicyStatement({
           actions: ['kms:GenerateDataKey'],
           resources: [stream.encryptionKey.keyArn],
+          // Kinesis passes the stream ARN as encryption context: the key serves this stream only.
+          conditions: { StringEquals: { 'kms:EncryptionContext:aws:kinesis:arn': stream.streamArn } },
         }),
       );
     }

@@ -354,6 +354,21 @@ describe('Firehose roles (least privilege)', () => {
       );
     expect(read('quarantineDeliveryStream')).toEqual([]);
     expect(read('eventsDeliveryStream').flatMap(resourcesOf)).toEqual([arnOf(m.stack.eventStream.stream)]);
+    const decrypt = statementsOfRole(m.template, roleOf('eventsDeliveryStream')).filter((s) =>
+      resourcesOf(s).some(
+        (r) => JSON.stringify(r) === JSON.stringify(arnOf(m.stack.eventStream.encryptionKey)),
+      ),
+    );
+    expect(decrypt).toEqual([
+      expect.objectContaining({
+        Action: 'kms:Decrypt',
+        Condition: {
+          StringEquals: expect.objectContaining({
+            'kms:EncryptionContext:aws:kinesis:arn': arnOf(m.stack.eventStream.stream),
+          }),
+        },
+      }),
+    ]);
   });
 
   it('roles can be assumed only by Firehose for this account', () => {
@@ -500,6 +515,9 @@ describe('collector function', () => {
       statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf);
     expect(resourceOf('kinesis:PutRecords')).toEqual([arnOf(m.stack.eventStream.stream)]);
     expect(resourceOf('kms:GenerateDataKey')).toEqual([arnOf(m.stack.eventStream.encryptionKey)]);
+    expect(statements.find((s) => actionsOf(s).includes('kms:GenerateDataKey'))?.Condition).toEqual({
+      StringEquals: { 'kms:EncryptionContext:aws:kinesis:arn': arnOf(m.stack.eventStream.stream) },
+    });
     expect(resourceOf('firehose:PutRecordBatch')).toEqual([arnOf(m.stack.lake.quarantineDeliveryStream)]);
     expect(resourceOf('logs:PutLogEvents')).toEqual([arnOf(m.stack.collector.function.logGroup)]);
     // "*" only where the service has no resource-level permissions (X-Ray).

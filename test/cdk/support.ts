@@ -42,10 +42,18 @@ export interface SynthesizedMosaic extends MosaicApp {
 
 /**
  * The real app (same wiring as bin/mosaic.ts, context from cdk.json), with `mosaic` replaced when
- * given, synthesized once: validation (cdk-nag, the house-function Aspect) runs as in `cdk synth`.
+ * given, synthesized once: validation (cdk-nag, the house-function Aspect, CloudFormation's template
+ * checks unless turned off) runs as in `cdk synth`.
  */
-export function synthMosaic(mosaic: unknown = exampleConfig()): SynthesizedMosaic {
-  const built = createMosaicApp({ outdir: tempOutdir(), context: { ...cdkJsonContext(), mosaic } });
+export function synthMosaic(
+  mosaic: unknown = exampleConfig(),
+  options: { readonly cloudFormationValidation?: boolean } = {},
+): SynthesizedMosaic {
+  const built = createMosaicApp({
+    outdir: tempOutdir(),
+    context: { ...cdkJsonContext(), mosaic },
+    builtinCloudFormationValidation: options.cloudFormationValidation ?? true,
+  });
   const assembly = built.app.synth();
   return { ...built, assembly, template: Template.fromStack(built.stack) };
 }
