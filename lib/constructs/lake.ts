@@ -154,7 +154,9 @@ export class Lake extends Construct {
     this.eventsTable = table('events', 'EventsTable');
     this.quarantineTable = table('quarantine', 'QuarantineTable');
 
-    // Delivery.
+    // Delivery. The delivery streams are L1 resources on purpose: the L2 grants its role read-write
+    // on the whole bucket (wildcard S3 and KMS actions), while these roles hold exactly the statements
+    // written below.
     const logGroup = new logs.LogGroup(this, 'DeliveryLogs', {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
