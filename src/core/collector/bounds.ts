@@ -15,8 +15,20 @@ export function checkBounds(
   message: unknown,
   limits: Pick<CollectorLimits, 'maxDepth' | 'maxKeys'>,
 ): string | undefined {
+  return measureBounds(message, limits).violation;
+}
+
+/**
+ * {@link checkBounds} that also says how many keys it counted, for parts merged into messages (a
+ * batch's `context`): their keys count against each message's budget.
+ */
+export function measureBounds(
+  value: unknown,
+  limits: Pick<CollectorLimits, 'maxDepth' | 'maxKeys'>,
+): { violation?: string; keys: number } {
   const state = { keys: 0 };
-  return walk(message, 0, limits, state);
+  const violation = walk(value, 0, limits, state);
+  return violation === undefined ? { keys: state.keys } : { violation, keys: state.keys };
 }
 
 function walk(

@@ -31,7 +31,7 @@ export function prepareStamp(stamp: RequestStamp): PreparedStamp {
     receivedAtIso: new Date(stamp.receivedAtMs).toISOString(),
     ...(batchSentAtMs === undefined || Number.isNaN(batchSentAtMs)
       ? {}
-      : { batchSentAtMs, batchSentAtIso: canonicalIso(stamp.batchSentAt as string, batchSentAtMs) }),
+      : { batchSentAtMs, batchSentAtIso: new Date(batchSentAtMs).toISOString() }),
   };
 }
 
@@ -88,7 +88,7 @@ export function normalizeMessage(
   let sentAt = stamp.batchSentAtMs;
   if (typeof out.sentAt === 'string') {
     sentAt = Date.parse(out.sentAt);
-    out.sentAt = canonicalIso(out.sentAt, sentAt);
+    out.sentAt = new Date(sentAt).toISOString();
   } else if (stamp.batchSentAtIso !== undefined) {
     out.sentAt = stamp.batchSentAtIso;
   }
@@ -97,7 +97,7 @@ export function normalizeMessage(
     out.timestamp = stamp.receivedAtIso;
   } else {
     const original = Date.parse(sentTimestamp);
-    const originalIso = canonicalIso(sentTimestamp, original);
+    const originalIso = new Date(original).toISOString();
     out.originalTimestamp = originalIso;
     let timestamp = sentAt === undefined ? original : receivedAt - (sentAt - original);
     if (timestamp > receivedAt + limits.maxFutureMs) timestamp = receivedAt;
@@ -116,11 +116,4 @@ function normalizeId(out: Record<string, unknown>, field: string): void {
   }
   if (value === null) delete out[field];
   else out[field] = String(value);
-}
-
-/** `2026-11-22T16:17:51.123Z` as given, any other ISO form re-written in that form. */
-function canonicalIso(text: string, ms: number): string {
-  return text.length === 24 && text.charCodeAt(23) === 90 /* Z */ && text.charCodeAt(19) === 46 /* . */
-    ? text
-    : new Date(ms).toISOString();
 }

@@ -7,7 +7,7 @@ import {
   partitionKeyOf,
   type StreamRecord,
 } from '../events/stream-record';
-import { checkBounds } from './bounds';
+import { checkBounds, measureBounds } from './bounds';
 import { describeIssues, isJsonObject, type MessageSchemas } from './message-schemas';
 import {
   normalizeMessage,
@@ -79,6 +79,7 @@ export function prepareIngest(
       `batch has ${batch.length} messages; at most ${ctx.limits.maxBatchMessages} are accepted`,
     );
   }
+  const keysMerged = batchBounds(body, ctx.limits);
   const batchStamp = prepareStamp({
     ...stamp,
     batchContext: isJsonObject(body.context) ? body.context : undefined,
@@ -86,7 +87,36 @@ export function prepareIngest(
     batchSentAt:
       typeof body.sentAt === 'string' && !Number.isNaN(Date.parse(body.sentAt)) ? body.sentAt : undefined,
   });
-  return prepareMessages(batch, batchStamp, ctx);
+  return prepareMessages(batch, batchStamp, {
+    ...ctx,
+    limits: { ...ctx.limits, maxKeys: ctx.limits.maxKeys - keysMerged },
+  });
+}
+
+/**
+ * A batch's `context` and `integrations` are merged one level down into every message, so they are
+ * held to the same bounds (one level less deep); a violation refuses the whole request. Returns how
+ * many keys they add to each message.
+ */
+function batchBounds(body: JsonObject, limits: CollectorLimits): number {
+  let keys = 0;
+  for (const part of ['context', 'integrations'] as const) {
+    const value = body[part];
+    if (!isJsonObject(value)) continue;
+    const { violation, keys: counted } = measureBounds(value, {
+      maxDepth: limits.maxDepth - 1,
+      maxKeys: limits.maxKeys,
+    });
+    if (violation !== undefined)
+      throw new BadRequestError(`batch ${part}: ${violation}`, { code: 'invalid_batch' });
+    keys += counted;
+  }
+  if (keys >= limits.maxKeys) {
+    throw new BadRequestError(`batch context and integrations have more than ${limits.maxKeys} keys`, {
+      code: 'invalid_batch',
+    });
+  }
+  return keys;
 }
 
 function prepareMessages(
@@ -130,50 +160,115 @@ function prepareOne(
     return reject(index, message, 'missing_identity', 'userId or anonymousId is required');
   }
 
-  // Normalising stamps the message in place; keep what it overwrites in case it must be quarantined.
-  const received = STAMPED_FIELDS.map((field) => message[field]);
-  const receivedContext = isJsonObject(message.context) ? message.context : undefined;
-  const receivedIp = receivedContext?.ip;
+  // Normalising stamps the message in place; keep what it overwrites to get the message back as sent.
+  const received = snapshot(message);
   const record = normalizeMessage(message, callType, stamp, ctx.limits, ctx.newId);
-  const limit = ctx.limits.maxMessageBytes + STAMP_ALLOWANCE_BYTES;
-  const json = JSON.stringify(record);
-  const data = json.length > limit ? undefined : encoder.encode(json);
-  if (data === undefined || data.byteLength > limit) {
-    STAMPED_FIELDS.forEach((field, i) => {
-      message[field] = received[i];
-    });
-    if (receivedContext !== undefined) {
-      if (receivedIp === undefined) delete receivedContext.ip;
-      else receivedContext.ip = receivedIp;
+  let json = JSON.stringify(record);
+  // The limit is on the message as sent. Stamping adds fields and may drop a few (`writeKey`, empty
+  // ids, long time formats); only when that could decide it is the message measured as sent.
+  const removable =
+    SHRINK_ALLOWANCE + (typeof received.writeKey === 'string' ? received.writeKey.length + 16 : 0);
+  if (
+    json.length + removable > ctx.limits.maxMessageBytes ||
+    (json.length * 3 > ctx.limits.maxMessageBytes &&
+      byteLength(json) + removable > ctx.limits.maxMessageBytes)
+  ) {
+    restore(message, received);
+    const sent = safeStringify(message);
+    if (sent === undefined || byteLength(sent) > ctx.limits.maxMessageBytes) {
+      return reject(
+        index,
+        message,
+        'message_too_large',
+        `message is larger than ${ctx.limits.maxMessageBytes} bytes`,
+        sent,
+      );
     }
-    return tooLarge(index, message, limit);
+    json = JSON.stringify(normalizeMessage(message, callType, stamp, ctx.limits, ctx.newId));
+    if (byteLength(json) > recordCap(ctx.limits)) {
+      restore(message, received);
+      return reject(
+        index,
+        message,
+        'message_too_large',
+        `message is larger than ${recordCap(ctx.limits)} bytes with its batch context merged in`,
+        sent,
+      );
+    }
   }
-  return { index, record, partitionKey: partitionKeyOf(record), data };
+  return { index, record, partitionKey: partitionKeyOf(record), data: encoder.encode(json) };
+}
+
+/** How much stamping can shorten a message, `writeKey` aside: empty ids dropped, times rewritten. */
+const SHRINK_ALLOWANCE = 512;
+
+/** The most a stamped record may weigh: the message limit, plus Mosaic's own stamps. */
+const recordCap = (limits: CollectorLimits) => limits.maxMessageBytes + STAMP_ALLOWANCE_BYTES;
+
+const byteLength = (text: string) => encoder.encode(text).byteLength;
+
+interface Received {
+  readonly values: readonly unknown[];
+  readonly writeKey: unknown;
+  readonly context: JsonObject | undefined;
+  readonly contextIp: unknown;
+}
+
+function snapshot(message: JsonObject): Received {
+  const context = isJsonObject(message.context) ? message.context : undefined;
+  return {
+    values: STAMPED_FIELDS.map((field) => message[field]),
+    writeKey: message.writeKey,
+    context,
+    contextIp: context?.ip,
+  };
+}
+
+/** Puts back what normalising changed, so the message is again exactly as it was received. */
+function restore(message: JsonObject, received: Received): void {
+  STAMPED_FIELDS.forEach((field, i) => {
+    if (received.values[i] === undefined) delete message[field];
+    else message[field] = received.values[i];
+  });
+  if (received.writeKey !== undefined) message.writeKey = received.writeKey;
+  if (received.context !== undefined) {
+    if (received.contextIp === undefined) delete received.context.ip;
+    else received.context.ip = received.contextIp;
+  }
+}
+
+/** JSON text of a value, or `undefined` when it is nested too deeply to serialise. */
+function safeStringify(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
 }
 
 function isPresentId(value: unknown): boolean {
   return (typeof value === 'string' && value !== '') || typeof value === 'number';
 }
 
-function tooLarge(index: number, message: JsonObject, limit: number): Rejection {
-  return reject(
-    index,
-    message,
-    'message_too_large',
-    `message is larger than ${limit - STAMP_ALLOWANCE_BYTES} bytes (measured with its batch context merged in)`,
-  );
-}
-
-function reject(index: number, message: unknown, code: RejectionCode, reason: string): Rejection {
-  let raw: string;
+function reject(
+  index: number,
+  message: unknown,
+  code: RejectionCode,
+  reason: string,
+  sentText?: string,
+): Rejection {
+  let raw: string | undefined;
   let messageId: string | undefined;
   if (isJsonObject(message)) {
     const { writeKey: _secret, ...rest } = message;
-    raw = JSON.stringify(rest);
+    raw = sentText !== undefined && _secret === undefined ? sentText : safeStringify(rest);
     if (typeof message.messageId === 'string' && message.messageId.length <= 200)
       messageId = message.messageId;
   } else {
-    raw = JSON.stringify(message) ?? 'undefined';
+    raw = safeStringify(message) ?? 'undefined';
   }
+  // A message nested too deeply to serialise cannot be kept whole; its reason and id still are.
+  raw ??= JSON.stringify({ note: 'not kept: nested too deeply to serialise', messageId });
   return messageId === undefined ? { index, code, reason, raw } : { index, messageId, code, reason, raw };
 }
