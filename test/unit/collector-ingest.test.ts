@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import { ServiceUnavailableError, UnauthorizedError } from '../../src/core/errors';
+import type { JsonObject } from '../../src/core/events/stream-record';
+import { ManualClock } from '../../src/ports/clock';
+import { createIngest } from '../../src/use-cases/ingest';
+import {
+  BACKEND_WRITE_KEY,
+  decodeJson,
+  fakeIngestDeps,
+  instantSleep,
+  RECEIVED_AT,
+  REVOKED_WRITE_KEY,
+  RecordingMetrics,
+  RecordingQuarantine,
+  ROTATED_WRITE_KEY,
+  ScriptedEventStream,
+  SOURCE,
+  WRITE_KEY,
+} from '../support/collector-fixtures';
+import { overTheWire, trackBatch, trackMessage } from '../support/segment-messages';
+
+const batchBody = (messages: unknown[], extra: JsonObject = {}): JsonObject =>
+  overTheWire({ ...extra, batch: messages });
+
+describe('createIngest: authentication', () => {
+  it.each([
+    ['the active key', WRITE_KEY, SOURCE],
+    ['a second key of the same source (rotation)', ROTATED_WRITE_KEY, SOURCE],
+    ['the key of another source', BACKEND_WRITE_KEY, 'backend'],
+  ])('accepts %s from the Authorization header and stamps its source', async (_what, key, source) => {
+    const stream = new ScriptedEventStream();
+    const ingest = createIngest(fakeIngestDeps({ stream }));
+    const result = await ingest({ route: 'batch', body: batchBody([trackMessage()]), headerWriteKey: key });
+    expect(result.source).toBe(source);
+    expect(decodeJson(stream.written[0]?.data ?? new Uint8Array()).source).toBe(source);
+  });
+
+  it('accepts the write key from the body when there is no header', async () => {
+    const ingest = createIngest(fakeIngestDeps());
+    const result = await ingest({
+      route: 'batch',
+      body: batchBody([trackMessage()], { writeKey: WRITE_KEY }),
+    });
+    expect(result).toMatchObject({ source: SOURCE, accepted: 1 });
+  });
+
+  it('uses the header key over the body key', async () => {
+    const ingest = createIngest(fakeIngestDeps());
+    const result = await ingest({
+      route: 'batch',
+      body: batchBody([trackMessage()], { writeKey: WRITE_KEY }),
+      headerWriteKey: BACKEND_WRITE_KEY,
+    });
+    expect(result.source).toBe('backend');
+  });
+
+  it.each([
+    ['no key at all', undefined, undefined, /required/],
+    ['an unknown key', 'wk_nobody', undefined, /not valid/],
+    ['a revoked key', REVOKED_WRITE_KEY, undefined, /not valid/],
+    ['an unknown body key', undefined, 'wk_nobody', /not valid/],
+    ['a body key that is not a string', undefined, 12345, /required/],
+  ])('refuses %s with UnauthorizedError and writes nothing', async (_what, header, bodyKey, message) => {
+    const stream = new ScriptedEventStream();
+    const quarantine = new RecordingQuarantine();
+    const ingest = createIngest(fakeIngestDeps({ stream, quarantine }));
+    const body = batchBody(
+      [trackMessage(), trackMessage({ event: '' })],
+      bodyKey === undefined ? {} : { writeKey: bodyKey },
+    );
+    const attempt = ingest({
+      route: 'batch',
+      body,
+      ...(header === undefined ? {} : { headerWriteKey: header }),
+    });
+    await expect(attempt).rejects.toBeInstanceOf(UnauthorizedError);
+    await expect(attempt).rejects.toThrow(message);
+    expect(stream.calls).toEqual([]);
+    expect(quarantine.messages).toEqual([]);
+  });
+});
+
+describe('createIngest: writing', () => {
+  it('writes accepted messages to the stream and rejected ones to the quarantine, and reports both', async () => {
+    const stream = new ScriptedEventStream();
+    const quarantine = new RecordingQuarantine();
+    const metrics = new RecordingMetrics();
+    const clock = new ManualClock(Date.parse(RECEIVED_AT));
+    const ingest = createIngest(fakeIngestDeps({ stream, quarantine, metrics, clock }));
+    const bad = trackMessage({ messageId: 'bad-1', event: '', writeKey: WRITE_KEY });
+    const result = await ingest({
+      route: 'batch',
+      body: batchBody([
+        trackMessage({ messageId: 'ok-0', anonymousId: 'a-0' }),
+        bad,
+        trackMessage({ messageId: 'ok-2', userId: 'u-2', anonymousId: undefined }),
+      ]),
+      headerWriteKey: WRITE_KEY,
+      ip: '198.51.100.1',
+    });
+
+    expect(result.source).toBe(SOURCE);
+    expect(result.accepted).toBe(2);
+    expect(result.rejected).toEqual([
+      { index: 1, messageId: 'bad-1', code: 'invalid_message', reason: expect.stringContaining('event') },
+    ]);
+    expect(result.rejected[0]).not.toHaveProperty('raw');
+
+    expect(stream.written.map((e) => e.partitionKey)).toEqual(['a-0', 'u-2']);
+    const records = stream.written.map((e) => decodeJson(e.data));
+    expect(records.map((r) => [r.messageId, r.receivedAt, r.source, (r.context as JsonObject).ip])).toEqual([
+      ['ok-0', RECEIVED_AT, SOURCE, '198.51.100.1'],
+      ['ok-2', RECEIVED_AT, SOURCE, '198.51.100.1'],
+    ]);
+
+    expect(quarantine.messages).toHaveLength(1);
+    const [q] = quarantine.messages;
+    expect(q).toMatchObject({
+      source: SOURCE,
+      receivedAt: RECEIVED_AT,
+      code: 'invalid_message',
+      index: 1,
+      messageId: 'bad-1',
+    });
+    expect(q?.reason).toContain('event');
+    const { writeKey: _secret, ...expectedRaw } = overTheWire(bad);
+    expect(JSON.parse(q?.raw ?? '')).toStrictEqual(expectedRaw);
+
+    expect(metrics.acceptedCounts).toEqual([{ source: SOURCE, count: 2 }]);
+    expect(metrics.rejectedCounts).toEqual([{ source: SOURCE, code: 'invalid_message', count: 1 }]);
+  });
+
+  it('does not call the stream when nothing is valid, nor the quarantine when nothing is invalid', async () => {
+    const stream = new ScriptedEventStream();
+    const quarantine = new RecordingQuarantine();
+    const ingest = createIngest(fakeIngestDeps({ stream, quarantine }));
+    await ingest({
+      route: 'batch',
+      body: batchBody([trackMessage({ event: '' })]),
+      headerWriteKey: WRITE_KEY,
+    });
+    expect(stream.calls).toEqual([]);
+    expect(quarantine.messages).toHaveLength(1);
+
+    const quarantine2 = new RecordingQuarantine();
+    const stream2 = new ScriptedEventStream();
+    const ingest2 = createIngest(fakeIngestDeps({ stream: stream2, quarantine: quarantine2 }));
+    await ingest2({ route: 'track', body: overTheWire(trackMessage()), headerWriteKey: WRITE_KEY });
+    expect(stream2.calls).toHaveLength(1);
+    expect(quarantine2.messages).toEqual([]);
+  });
+
+  it('retries only the entries the stream did not take, then reports success', async () => {
+    const stream = new ScriptedEventStream([
+      { fail: (e) => (e.partitionKey === 'anon-3' ? 'ProvisionedThroughputExceededException' : undefined) },
+      { fail: () => undefined },
+    ]);
+    const metrics = new RecordingMetrics();
+    const sleep = instantSleep();
+    const ingest = createIngest(fakeIngestDeps({ stream, metrics, sleep }));
+    const result = await ingest({
+      route: 'batch',
+      body: batchBody(trackBatch(10)),
+      headerWriteKey: WRITE_KEY,
+    });
+    expect(result.accepted).toBe(10);
+    expect(stream.calls.map((c) => c.length)).toEqual([10, 1]);
+    expect(stream.calls[1]?.[0]?.partitionKey).toBe('anon-3');
+    expect(stream.written).toHaveLength(10);
+    expect(metrics.retried).toEqual([1]);
+    expect(sleep.waits).toHaveLength(1);
+  });
+
+  it('throws ServiceUnavailableError and counts nothing accepted when the stream keeps failing', async () => {
+    const stream = new ScriptedEventStream([{ fail: () => 'InternalFailure' }]);
+    const metrics = new RecordingMetrics();
+    const ingest = createIngest(
+      fakeIngestDeps({ stream, metrics, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100 } }),
+    );
+    await expect(
+      ingest({ route: 'batch', body: batchBody(trackBatch(4)), headerWriteKey: WRITE_KEY }),
+    ).rejects.toBeInstanceOf(ServiceUnavailableError);
+    expect(stream.calls).toHaveLength(3);
+    expect(metrics.acceptedCounts).toEqual([]);
+  });
+
+  it('throws ServiceUnavailableError when the stream call itself keeps throwing', async () => {
+    const stream = new ScriptedEventStream([
+      { throws: Object.assign(new Error('boom'), { name: 'TimeoutError' }) },
+    ]);
+    const ingest = createIngest(fakeIngestDeps({ stream }));
+    await expect(
+      ingest({ route: 'batch', body: batchBody(trackBatch(2)), headerWriteKey: WRITE_KEY }),
+    ).rejects.toBeInstanceOf(ServiceUnavailableError);
+  });
+
+  it('throws ServiceUnavailableError when the quarantine cannot store the rejected messages', async () => {
+    const quarantine = new RecordingQuarantine();
+    quarantine.failWith = new Error('firehose down');
+    const metrics = new RecordingMetrics();
+    const ingest = createIngest(fakeIngestDeps({ quarantine, metrics }));
+    const attempt = ingest({
+      route: 'batch',
+      body: batchBody([trackMessage(), trackMessage({ event: '' })]),
+      headerWriteKey: WRITE_KEY,
+    });
+    await expect(attempt).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(attempt).rejects.toThrow(/quarantine/);
+    expect(metrics.acceptedCounts).toEqual([]);
+  });
+});
