@@ -365,6 +365,14 @@ describe('collector handler: bodies', () => {
     expect((await send(authed({ path: '/v1/batch', body: `${exact} ` }))).statusCode).toBe(413);
   });
 
+  it('measures the 500 KB limit in UTF-8 bytes, not characters', async () => {
+    // 180,000 three-byte characters: 540,000 bytes, though only 180,000 UTF-16 units.
+    const body = JSON.stringify({ batch: [trackMessage({ properties: { text: '日'.repeat(180_000) } })] });
+    expect(body.length).toBeLessThan(DEFAULT_LIMITS.maxRequestBytes);
+    expect((await send(authed({ path: '/v1/batch', body }))).statusCode).toBe(413);
+    expect((await send(authed({ path: '/v1/batch', body: Buffer.from(body) }))).statusCode).toBe(413);
+  });
+
   it('answers 400 for a body that is not valid UTF-8', async () => {
     const bytes = Buffer.concat([
       Buffer.from('{"batch":[{"type":"track","event":"'),
@@ -607,6 +615,46 @@ describe('collector handler: durability of what is acknowledged', () => {
     const ids = calls.flat().map((r) => r.record.messageId);
     expect(ids).toHaveLength(2500);
     expect(new Set(ids).size).toBe(2500);
+  });
+
+  it('keeps every PutRecords call within 5 MiB when a batch context is merged into every message', async () => {
+    // A 30 KB batch context merged into 300 small messages: ~9 MB of records from a ~50 KB request.
+    const batch = Array.from({ length: 300 }, (_, i) => ({
+      type: 'track',
+      event: 'e',
+      anonymousId: `a${i}`,
+      messageId: `m${i}`,
+    }));
+    const res = await send(
+      authed({ path: '/v1/batch', body: { context: { blob: padding(30_000) }, batch } }),
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toMatchObject({ accepted: 300 });
+    const calls = putRecordsCalls();
+    expect(calls.length).toBeGreaterThan(1);
+    for (const call of calls) {
+      const bytes = call.reduce((sum, r) => sum + r.bytes.byteLength + Buffer.byteLength(r.partitionKey), 0);
+      expect(bytes).toBeLessThanOrEqual(5 * 1024 * 1024);
+    }
+    expect(calls.flat()).toHaveLength(300);
+  });
+
+  it("keeps every quarantine record within Firehose's 1,000 KiB record limit, even for a 500 KB message", async () => {
+    // One message filling the request with escaped quotes: its raw text doubles when embedded in a row.
+    const head = '{"type":"track","event":"e","anonymousId":"a","messageId":"huge","properties":{"q":"';
+    const tail = '"}}';
+    const body =
+      head +
+      '\\"'.repeat(Math.floor((DEFAULT_LIMITS.maxRequestBytes - head.length - tail.length) / 2)) +
+      tail;
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(DEFAULT_LIMITS.maxRequestBytes);
+    const res = await send(authed({ path: '/v1/track', body }));
+    expect(res.statusCode).toBe(413);
+    const records = firehose
+      .commandCalls(PutRecordBatchCommand)
+      .flatMap((c) => c.args[0].input.Records ?? []);
+    expect(records.length).toBeGreaterThan(0);
+    for (const record of records) expect(record.Data?.byteLength ?? 0).toBeLessThanOrEqual(1000 * 1024);
   });
 
   it('answers 503 when the quarantine (Firehose) keeps failing records', async () => {

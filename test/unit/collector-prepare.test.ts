@@ -449,6 +449,22 @@ describe('prepareIngest: limits', () => {
     expect(prepared.accepted.map((a) => a.index)).toEqual([1]);
   });
 
+  it.each([
+    // 3,000 control characters are 18,000 bytes of JSON escapes in the message as sent.
+    ['a writeKey of escaped characters', { writeKey: '\u0001'.repeat(3000) }],
+    // Date.parse reads this as 12:00; the record carries it as 24 characters.
+    ['a timestamp padded with spaces', { timestamp: `2026-03-10${' '.repeat(15_000)}11:00:00Z` }],
+  ])(
+    'does not accept a message over 32 KB as sent whose excess the collector would drop (%s)',
+    (_what, extra) => {
+      const message = trackMessage({ messageId: 'shrinks', properties: { blob: padding(20_000) }, ...extra });
+      expect(jsonBytes(message)).toBeGreaterThan(KB32);
+      const prepared = prepare({ batch: [message, trackMessage()] });
+      expect(prepared.accepted.map((a) => a.index)).toEqual([1]);
+      expect(prepared.rejected.map((r) => r.index)).toEqual([0]);
+    },
+  );
+
   it('rejects a 40 KB message as message_too_large, naming the limit, and leaves its neighbours alone', () => {
     const prepared = prepare({ batch: [trackMessage(), trackOfSize(40_000), trackMessage()] });
     expect(prepared.accepted.map((a) => a.index)).toEqual([0, 2]);

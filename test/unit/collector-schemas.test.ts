@@ -114,6 +114,10 @@ describe('message schemas: fields common to all six calls (Segment spec)', () =>
       ['month 13', '2026-13-10T12:00:00Z'],
       ['hour 25', '2026-03-10T25:00:00Z'],
       ['trailing garbage', '2026-03-10T12:00:00Z and then some'],
+      ['a date with a parenthesised comment', '2026-03-10 12:00:00 (hello world)'],
+      ['a 12-hour clock', '2026-03-10 12:00 pm'],
+      ['a comma after the date', '2026-03-10, 12:00'],
+      ['a run of spaces between date and time', '2026-03-10        12:00:00Z'],
       ['empty', ''],
       ['epoch milliseconds', 1773144000000],
     ])('refuses a time that is %s', (_what, time) => {
