@@ -1,12 +1,12 @@
 import { type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { ServiceUnavailableError } from '../../core/errors';
-import { toQuarantineRow } from '../../core/lake/quarantine-row';
+import { quarantineLine, toQuarantineRow } from '../../core/lake/quarantine-row';
 import type { QuarantinedMessage, QuarantineSink } from '../../ports/quarantine-sink';
 
-/** Firehose PutRecordBatch limits: 500 records and 4 MiB per call. */
+/** Firehose PutRecordBatch limits: 500 records and 4 MiB per call, 1,000 KiB per record. */
 const MAX_RECORDS_PER_CALL = 500;
+const MAX_RECORD_BYTES = 1000 * 1024;
 const MAX_ATTEMPTS = 3;
-const encoder = new TextEncoder();
 
 /**
  * {@link QuarantineSink} on a Firehose DirectPut stream that lands NDJSON (gzip) in the lake's
@@ -26,9 +26,7 @@ export class FirehoseQuarantineSink implements QuarantineSink {
   }
 
   private async putChunk(messages: readonly QuarantinedMessage[]): Promise<void> {
-    let pending = messages.map(
-      (m) => encoder.encode(`${JSON.stringify(toQuarantineRow(m))}\n`) as Uint8Array<ArrayBuffer>,
-    );
+    let pending = messages.map((m) => quarantineLine(toQuarantineRow(m), MAX_RECORD_BYTES));
     for (let attempt = 1; pending.length > 0; attempt++) {
       const out = await this.client.send(
         new PutRecordBatchCommand({

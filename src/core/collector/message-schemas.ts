@@ -2,11 +2,15 @@ import { z } from 'zod';
 import type { CollectorLimits } from '../config/limits';
 import type { CallType, JsonObject } from '../events/stream-record';
 
-const ISO_DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/;
+/**
+ * ISO-8601 as SDKs send it: a date, or a date and time with a zone (`Z` or an offset). A time without
+ * a zone is refused: it would be read in the collector's own time zone.
+ */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?))?$/;
 
-/** True for an ISO-8601 date or date-time that `Date.parse` understands. */
+/** True for an ISO-8601 date, or date-time with a zone, that names a real instant. */
 export function isIsoDate(value: string): boolean {
-  return ISO_DATE_PREFIX.test(value) && !Number.isNaN(Date.parse(value));
+  return value.length <= 40 && ISO_8601.test(value) && !Number.isNaN(Date.parse(value));
 }
 
 /** A JSON object (not an array, not null). Free-form parts of a message are checked for this only. */
@@ -17,7 +21,7 @@ export function isJsonObject(value: unknown): value is JsonObject {
 const jsonObject = (what: string) =>
   z.custom<JsonObject>(isJsonObject, { message: `${what} must be a JSON object` });
 
-const isoDate = z.string().refine(isIsoDate, { message: 'must be an ISO-8601 date-time' });
+const isoDate = z.string().refine(isIsoDate, { message: 'must be an ISO-8601 date-time with a time zone' });
 
 /**
  * zod schemas for the six Segment calls, following the Segment spec: the common fields, then what

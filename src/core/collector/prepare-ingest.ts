@@ -167,7 +167,8 @@ function prepareOne(
   // The limit is on the message as sent. Stamping adds fields and may drop a few (`writeKey`, empty
   // ids, long time formats); only when that could decide it is the message measured as sent.
   const removable =
-    SHRINK_ALLOWANCE + (typeof received.writeKey === 'string' ? received.writeKey.length + 16 : 0);
+    SHRINK_ALLOWANCE +
+    (received.writeKey === undefined ? 0 : byteLength(JSON.stringify(received.writeKey) ?? '') + 16);
   if (
     json.length + removable > ctx.limits.maxMessageBytes ||
     (json.length * 3 > ctx.limits.maxMessageBytes &&

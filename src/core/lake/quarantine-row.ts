@@ -29,3 +29,26 @@ export function toQuarantineRow(m: {
     raw: m.raw,
   };
 }
+
+const encoder = new TextEncoder();
+
+/**
+ * The row as one NDJSON line of at most `maxBytes` (a Firehose record holds at most 1,000 KiB). Only
+ * a rejected message near the request limit whose text is rich in escapes can exceed it; its `raw` is
+ * then cut to fit and the reason says so, so the rejection is still recorded and never blocks the
+ * request.
+ */
+export function quarantineLine(row: QuarantineRow, maxBytes: number): Uint8Array<ArrayBuffer> {
+  let current = row;
+  let line = encoder.encode(`${JSON.stringify(current)}\n`);
+  while (line.byteLength > maxBytes && current.raw.length > 0) {
+    const keep = Math.floor(current.raw.length * Math.min(0.9, maxBytes / line.byteLength));
+    current = {
+      ...row,
+      raw: row.raw.slice(0, keep),
+      reason: `${row.reason} (raw text cut to ${keep} of ${row.raw.length} characters to fit the quarantine)`,
+    };
+    line = encoder.encode(`${JSON.stringify(current)}\n`);
+  }
+  return line as Uint8Array<ArrayBuffer>;
+}
