@@ -22,9 +22,9 @@ export interface LakeWriterOptions {
   readonly dataDir: string;
   /** Longest a buffered record waits before it is written (Firehose's buffering interval). Default 2,000. */
   readonly flushIntervalMs?: number;
-  /** A buffer is written as soon as it holds this many records. Default 10,000. */
+  /** A staging file is converted as soon as it holds this many records. Default 5,000. */
   readonly maxFileRows?: number;
-  /** ... or this many bytes of record JSON. Default 8 MiB. */
+  /** ... or this many bytes of record JSON. Default 4 MiB. */
   readonly maxFileBytes?: number;
   /**
    * Most bytes buffered or waiting to be written (when writes fail); past it the handler waits for a
@@ -103,9 +103,8 @@ const STAGING_SUFFIX = '.ndjson';
  * when it reaches `maxFileRows`/`maxFileBytes`, when its oldest record has waited `flushIntervalMs`, on
  * `flush()` and on `close()`: DuckDB reads it with SQL compiled from `EVENT_COLUMNS` (the columns and
  * types Firehose's conversion gives the AWS lake) and writes one zstd Parquet file per `dt`/`hour`
- * partition (from
- * `receivedAt`, as `partitionOf` computes it), `<dataDir>/lake/events/dt=YYYY-MM-DD/hour=HH/events-<run>-<n>.parquet`.
- * Each file is written under a hidden temporary name and renamed, so readers never see a partial file.
+ * partition (from `receivedAt`, as `partitionOf` computes it):
+ * `<dataDir>/lake/events/dt=YYYY-MM-DD/hour=HH/events-<run>-<n>.parquet`. Each file is written under a hidden temporary name and renamed, so readers never see a partial file.
  * A failed write keeps the records and is retried; a partition already written is never written again.
  * Records that are not a JSON object with a usable `receivedAt` go to `<dataDir>/lake/errors/`, as
  * Firehose does with records it cannot convert.
@@ -150,8 +149,8 @@ export class LakeWriter {
     this.lakeDir = join(options.dataDir, 'lake');
     this.stagingDir = join(options.dataDir, 'tmp', 'lake-writer');
     this.flushIntervalMs = options.flushIntervalMs ?? 2_000;
-    this.maxFileRows = options.maxFileRows ?? 10_000;
-    this.maxFileBytes = options.maxFileBytes ?? 8 * 1024 * 1024;
+    this.maxFileRows = options.maxFileRows ?? 5_000;
+    this.maxFileBytes = options.maxFileBytes ?? 4 * 1024 * 1024;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 32 * 1024 * 1024;
     this.clock = options.clock ?? systemClock;
     this.onWriteError = options.onWriteError ?? (() => {});
