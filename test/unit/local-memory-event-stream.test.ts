@@ -159,6 +159,22 @@ describe('MemoryEventStream', () => {
       expect(new Set(batch.Records.map((r) => r.eventID.split(':')[0])).size).toBe(1);
   });
 
+  it('keeps sending a key to the same shard however many other keys come between', async () => {
+    const stream = newStream({ maxBufferedRecords: 100_000 });
+    const { batches } = collect(stream, { batchSize: 1000 });
+    await stream.put([entry('steady', 'first')]);
+    for (let call = 0; call < 30; call++) {
+      await stream.put(Array.from({ length: 1000 }, (_, i) => entry(`key-${call}-${i}`, 'filler')));
+    }
+    await stream.put([entry('steady', 'last')]);
+    await stream.drain();
+    const steady = batches
+      .flatMap((batch) => batch.Records)
+      .filter((r) => r.kinesis.partitionKey === 'steady');
+    expect(steady.map(textOf)).toEqual(['first', 'last']);
+    expect(new Set(steady.map((record) => record.eventID.split(':')[0])).size).toBe(1);
+  });
+
   it('never invokes with more than batchSize records', async () => {
     const stream = newStream({ shardCount: 1 });
     const { batches, all } = collect(stream, { batchSize: 100 });

@@ -201,6 +201,8 @@ interface DrainWaiter {
 
 /** Lambda's limit on a synchronous invocation payload, kept so batches stay a realistic size. */
 const MAX_BATCH_PAYLOAD_CHARS = 6 * 1024 * 1024 - 64 * 1024;
+/** Partition keys whose shard is remembered before the memo starts over. */
+const SHARD_CACHE_SIZE = 10_000;
 /** Released slots are dropped from a shard's array once there are this many (and they are most of it). */
 const COMPACT_AFTER = 4096;
 
@@ -237,6 +239,8 @@ export class MemoryEventStream implements EventStream {
   private closed = false;
   private waiters: DrainWaiter[] = [];
   private readonly touched: boolean[];
+  /** Recent partition keys' shards: keys repeat (one per person), and hashing costs more than a lookup. */
+  private readonly shardOfKey = new Map<string, number>();
 
   constructor(options: MemoryEventStreamOptions = {}) {
     const shardCount = options.shardCount ?? 4;
@@ -310,7 +314,7 @@ export class MemoryEventStream implements EventStream {
         failed.push({ index, reason: THROTTLED });
         continue;
       }
-      const shard = this.shards[shardIndexOf(entry.partitionKey, this.shards.length)] as Shard;
+      const shard = this.shards[this.shardIndexOf(entry.partitionKey)] as Shard;
       this.append(shard, entry, bytes, arrivalSeconds, arrivedAt);
       this.touched[shard.index] = true;
     }
@@ -416,6 +420,16 @@ export class MemoryEventStream implements EventStream {
       bufferedBytes: this.heldBytes,
       subscriptions,
     };
+  }
+
+  private shardIndexOf(partitionKey: string): number {
+    let index = this.shardOfKey.get(partitionKey);
+    if (index === undefined) {
+      index = shardIndexOf(partitionKey, this.shards.length);
+      if (this.shardOfKey.size >= SHARD_CACHE_SIZE) this.shardOfKey.clear();
+      this.shardOfKey.set(partitionKey, index);
+    }
+    return index;
   }
 
   private append(
