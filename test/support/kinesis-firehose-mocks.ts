@@ -1,6 +1,7 @@
 import type { PutRecordBatchCommandInput, PutRecordBatchCommandOutput } from '@aws-sdk/client-firehose';
 import type { PutRecordsCommandInput, PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import type { JsonObject } from '../../src/core/events/stream-record';
+import type { QuarantineRow } from '../../src/core/lake/quarantine-row';
 import { decodeJson } from './collector-fixtures';
 
 /** The records of one PutRecords call, decoded: partition key and the parsed record. */
@@ -37,15 +38,7 @@ export function putRecordsAnswer(
 }
 
 /** A quarantine row as the Firehose sink writes it (one NDJSON line per record). */
-export interface QuarantineLine {
-  readonly source: string;
-  readonly received_at: string;
-  readonly code: string;
-  readonly reason: string;
-  readonly message_id: string | null;
-  readonly index: number;
-  readonly raw: string;
-}
+export type QuarantineLine = QuarantineRow;
 
 export function decodePutRecordBatch(input: Partial<PutRecordBatchCommandInput>): QuarantineLine[] {
   return (input.Records ?? []).map((r) => {
