@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bundleLocalRuntime } from '../scripts/start.mjs';
 import { BENCH_WRITE_KEY, batchBodies } from './fixtures';
 
 export interface LoadResult {
@@ -44,11 +45,14 @@ export async function benchCollectorHttp(connections = 50, durationSeconds = 10)
       connections,
       durationSeconds,
     );
+    // The runtime exactly as `npm start` runs it: the bundle, with the launcher's environment.
+    const bundle = await bundleLocalRuntime();
     const mosaic = await measure(
-      spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'local', 'main.ts')], {
+      spawn(process.execPath, [bundle], {
         cwd: root,
         stdio: ['ignore', 'pipe', 'inherit'],
         env: {
+          MALLOC_ARENA_MAX: '2',
           ...process.env,
           PORT: '0',
           MOSAIC_DATA_DIR: join(work, 'data'),
