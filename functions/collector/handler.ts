@@ -40,7 +40,6 @@ const ROUTES: Readonly<Record<string, IngestRoute>> = {
   a: 'alias',
   batch: 'batch',
   b: 'batch',
-  import: 'batch',
 };
 
 const CORS_HEADERS = {
