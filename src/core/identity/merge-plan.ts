@@ -1,0 +1,278 @@
+import type { StreamRecord } from '../events/stream-record';
+import { IdentityInvariantError } from './errors';
+import { compareStrings, type Identifier, identifierKey } from './identifier';
+import type { IdentityConfig } from './identity-config';
+import { type CompiledType, identityRules } from './identity-rules';
+import { ledgerEntryId, profileIdFor } from './message-key';
+import { compareProfileAge, type ProfileAge } from './winner';
+
+/**
+ * What the planner needs to know about a profile that owns one of the event's identifiers: its age
+ * (for the winner rule) and how many identifiers of each type it holds (for merge protection).
+ * Identifiers belong to at most one profile, so the counts of merged profiles add up exactly.
+ */
+export interface ProfileRef extends ProfileAge {
+  readonly identifierCounts: Readonly<Record<string, number>>;
+}
+
+export interface PlanInput {
+  /** The message being resolved. */
+  readonly record: Pick<StreamRecord, 'source' | 'messageId' | 'receivedAt'>;
+  /** Its identifiers, from {@link extractIdentifiers} with the same configuration. */
+  readonly identifiers: readonly Identifier[];
+  /**
+   * The current owner of each identifier that has one, keyed by {@link identifierKey}. Owners must be
+   * live profiles: a store that keeps redirects for merged profiles follows them before planning.
+   */
+  readonly owners: ReadonlyMap<string, ProfileRef>;
+  /** When the plan is made (the resolver's clock): stamped on the ledger entries. */
+  readonly at: string;
+  /** Id for a profile this event creates; defaults to {@link profileIdFor}(record), which is idempotent. */
+  readonly newProfileId?: string;
+}
+
+/**
+ * One step of a plan, in the order a store executes them. Each step is idempotent when executed with
+ * the preconditions given, so a store that crashes anywhere can re-plan and execute again:
+ * - `create_profile`: put an empty profile (`createProfile(profileId, createdAt)`) if none exists.
+ * - `link`: point the identifier at the profile, only if it has no owner yet; add it to the
+ *   profile's identities. A failed condition means another resolver got there first: re-plan (and
+ *   remove a profile this plan created, which holds nothing yet).
+ * - `merge`: `mergeProfiles(into, from)` into the winner, re-point every identifier of `from` (each
+ *   only if still owned by `from`), then retire `from` with a redirect to `into`. Re-running it after a
+ *   crash changes nothing more (the winner records what it absorbed).
+ * - `apply_event`: `applyEvent(profile, record)`; duplicates are recognised by the profile itself.
+ */
+export type PlanStep =
+  | { readonly kind: 'create_profile'; readonly profileId: string; readonly createdAt: string }
+  | { readonly kind: 'link'; readonly identifier: Identifier; readonly profileId: string }
+  | { readonly kind: 'merge'; readonly from: string; readonly into: string }
+  | { readonly kind: 'apply_event'; readonly profileId: string };
+
+/**
+ * Why a ledger entry was written: an identifier `linked` to a profile for the first time, a profile
+ * `merged` into another (the entry names the event's identifier that joined them), or an identifier
+ * `dropped_by_limit` (merge protection: the link or merge it asked for would break a limit).
+ */
+export type LedgerReason = 'linked' | 'merged' | 'dropped_by_limit';
+
+/**
+ * One append-only merge ledger entry (DESIGN.md: when, which message, which identifier, from, to).
+ * `id` is derived from the message and the entry's content, so writing the entries of a re-planned
+ * message again is idempotent (a store writes them with "put if absent").
+ */
+export interface LedgerEntry {
+  readonly id: string;
+  /** When the plan was made. */
+  readonly at: string;
+  readonly source: string;
+  readonly messageId: string;
+  readonly identifier: Identifier;
+  /** The profile the identifier (or the merged profile) came from; `null` for a new identifier. */
+  readonly from: string | null;
+  /** The profile it went to (for a drop: the profile it would have gone to). */
+  readonly to: string;
+  readonly reason: LedgerReason;
+  /** For a drop: which limit, e.g. `user_id limit 1 (would hold 2)`. */
+  readonly detail?: string;
+}
+
+/** An identifier merge protection dropped from the event, with the limit it would have broken. */
+export interface DroppedIdentifier {
+  readonly identifier: Identifier;
+  /** The profile that owns it (it stays there), or `null` for an identifier no profile has. */
+  readonly owner: string | null;
+  /** The type whose per-profile limit the link or merge would have exceeded. */
+  readonly limitType: string;
+  readonly limit: number;
+  /** How many identifiers of `limitType` the profile would have held. */
+  readonly wouldHold: number;
+}
+
+/** The profile the event counts on. */
+export interface PlanTarget extends ProfileAge {
+  /** The event creates this profile (none of its identifiers had an owner). */
+  readonly isNew: boolean;
+  /** Its identifier counts once the plan is executed: a store may use them as a write condition. */
+  readonly identifierCounts: Readonly<Record<string, number>>;
+}
+
+/**
+ * How to resolve one event, pure data: a store executes `steps` in order and appends `ledger`.
+ * `unresolvable` means the event has no identifier at all (every value was absent, blocked or
+ * invalid): it belongs to no profile; the resolver counts it and moves on (it stays in the lake).
+ */
+export type MergePlan =
+  | {
+      readonly outcome: 'resolved';
+      readonly target: PlanTarget;
+      /** The event's identifiers that now resolve to the target, highest priority first. */
+      readonly kept: readonly Identifier[];
+      readonly dropped: readonly DroppedIdentifier[];
+      /** Profiles merged into the target, oldest first. */
+      readonly merged: readonly ProfileRef[];
+      readonly steps: readonly PlanStep[];
+      readonly ledger: readonly LedgerEntry[];
+    }
+  | { readonly outcome: 'unresolvable' };
+
+interface Candidate {
+  readonly identifier: Identifier;
+  readonly type: CompiledType;
+  readonly owner: ProfileRef | undefined;
+}
+
+/**
+ * Plans how one event resolves against the identity graph as it is now (pure: the store reads the
+ * owners, the planner decides, the store executes).
+ *
+ * Rules, in order:
+ * 1. The event's identifiers are taken by priority (highest first; equal priority by type name, then
+ *    value). Each one joins the event's profile set: an identifier of another profile brings that
+ *    whole profile (a merge), a new identifier brings itself (a link).
+ * 2. **Merge protection**: an identifier is dropped from the event if joining it would give the set
+ *    more identifiers of some type than the type's limit while both sides already hold that type —
+ *    two user ids on one profile, a sixth email. Higher-priority identifiers joined first, so the one
+ *    dropped is always the lower-priority one. A drop changes no profile; it is reported in `dropped`
+ *    and in the ledger, and the event still counts on the target.
+ * 3. **Winner**: the target is the oldest of the profiles that joined ({@link compareProfileAge});
+ *    the others merge into it. If none joined, the event creates a profile.
+ *
+ * Plans depend only on their input, so two resolvers that read the same graph plan the same thing.
+ */
+export function planMerge(input: PlanInput, config: IdentityConfig): MergePlan {
+  const rules = identityRules(config);
+  if (input.identifiers.length === 0) return { outcome: 'unresolvable' };
+
+  const candidates = orderCandidates(input, rules.byName);
+  const counts = new Map<string, number>();
+  const joined = new Map<string, ProfileRef>();
+  const kept: Candidate[] = [];
+  const dropped: DroppedIdentifier[] = [];
+
+  for (const candidate of candidates) {
+    const { owner, identifier } = candidate;
+    if (owner !== undefined && joined.has(owner.profileId)) {
+      kept.push(candidate);
+      continue;
+    }
+    const adds: Readonly<Record<string, number>> = owner?.identifierCounts ?? { [identifier.type]: 1 };
+    const breach = findBreach(counts, adds, rules.types);
+    if (breach !== undefined) {
+      dropped.push({ identifier, owner: owner?.profileId ?? null, ...breach });
+      continue;
+    }
+    for (const [type, n] of Object.entries(adds)) counts.set(type, (counts.get(type) ?? 0) + n);
+    if (owner !== undefined) joined.set(owner.profileId, owner);
+    kept.push(candidate);
+  }
+
+  const profiles = [...joined.values()].sort(compareProfileAge);
+  const winner = profiles[0];
+  const target: PlanTarget = {
+    profileId: winner?.profileId ?? input.newProfileId ?? profileIdFor(input.record),
+    createdAt: winner?.createdAt ?? input.record.receivedAt,
+    isNew: winner === undefined,
+    identifierCounts: Object.fromEntries([...counts.entries()].sort(([a], [b]) => compareStrings(a, b))),
+  };
+  const merged = profiles.slice(1);
+  const links = kept.filter((candidate) => candidate.owner === undefined);
+
+  const steps: PlanStep[] = [];
+  if (target.isNew)
+    steps.push({ kind: 'create_profile', profileId: target.profileId, createdAt: target.createdAt });
+  for (const link of links)
+    steps.push({ kind: 'link', identifier: link.identifier, profileId: target.profileId });
+  for (const loser of merged) steps.push({ kind: 'merge', from: loser.profileId, into: target.profileId });
+  steps.push({ kind: 'apply_event', profileId: target.profileId });
+
+  const ledger = buildLedger(input, target.profileId, links, merged, kept, dropped);
+  return {
+    outcome: 'resolved',
+    target,
+    kept: kept.map((candidate) => candidate.identifier),
+    dropped,
+    merged,
+    steps,
+    ledger,
+  };
+}
+
+function orderCandidates(input: PlanInput, byName: ReadonlyMap<string, CompiledType>): Candidate[] {
+  const seen = new Set<string>();
+  const candidates: Candidate[] = [];
+  for (const identifier of input.identifiers) {
+    const type = byName.get(identifier.type);
+    if (type === undefined) {
+      throw new IdentityInvariantError(
+        `identifier type "${identifier.type}" is not configured; plan with identifiers from extractIdentifiers`,
+      );
+    }
+    const key = identifierKey(identifier);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    candidates.push({ identifier, type, owner: input.owners.get(key) });
+  }
+  return candidates.sort(
+    (a, b) => a.type.rank - b.type.rank || compareStrings(a.identifier.value, b.identifier.value),
+  );
+}
+
+/**
+ * The first type (by priority) whose limit joining `adds` would break. A limit binds only when both
+ * sides already hold that type: a profile that alone holds more than a (since lowered) limit still
+ * resolves its own events, and a new identifier set starts from nothing.
+ */
+function findBreach(
+  counts: ReadonlyMap<string, number>,
+  adds: Readonly<Record<string, number>>,
+  types: readonly CompiledType[],
+): { limitType: string; limit: number; wouldHold: number } | undefined {
+  for (const type of types) {
+    const name = type.config.name;
+    const add = Object.hasOwn(adds, name) ? (adds[name] ?? 0) : 0;
+    const have = counts.get(name) ?? 0;
+    if (add > 0 && have > 0 && have + add > type.config.limit) {
+      return { limitType: name, limit: type.config.limit, wouldHold: have + add };
+    }
+  }
+  return undefined;
+}
+
+function buildLedger(
+  input: PlanInput,
+  target: string,
+  links: readonly Candidate[],
+  merged: readonly ProfileRef[],
+  kept: readonly Candidate[],
+  dropped: readonly DroppedIdentifier[],
+): LedgerEntry[] {
+  const base = { at: input.at, source: input.record.source, messageId: input.record.messageId };
+  const entries: Omit<LedgerEntry, 'id' | 'at' | 'source' | 'messageId'>[] = [];
+  for (const link of links) {
+    entries.push({ identifier: link.identifier, from: null, to: target, reason: 'linked' });
+  }
+  for (const loser of merged) {
+    // The highest-priority identifier of the event that this profile owned: the one that joined it.
+    const via = kept.find((candidate) => candidate.owner?.profileId === loser.profileId);
+    if (via === undefined) continue;
+    entries.push({ identifier: via.identifier, from: loser.profileId, to: target, reason: 'merged' });
+  }
+  for (const drop of dropped) {
+    entries.push({
+      identifier: drop.identifier,
+      from: drop.owner,
+      to: target,
+      reason: 'dropped_by_limit',
+      detail: `${drop.limitType} limit ${drop.limit} (would hold ${drop.wouldHold})`,
+    });
+  }
+  return entries.map((entry) => ({
+    id: ledgerEntryId(
+      input.record,
+      [entry.reason, identifierKey(entry.identifier), entry.from ?? '', entry.to].join('\u0000'),
+    ),
+    ...base,
+    ...entry,
+  }));
+}

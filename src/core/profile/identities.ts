@@ -1,0 +1,32 @@
+import { compareIdentifiers, type Identifier, identifierKey } from '../identity/identifier';
+import type { ProfileRef } from '../identity/merge-plan';
+import { assembleProfile, type Profile } from './profile';
+
+/** The union of identifier lists, each once, by type then value. */
+export function unionIdentities(...lists: readonly (readonly Identifier[])[]): readonly Identifier[] {
+  const byKey = new Map<string, Identifier>();
+  for (const list of lists) {
+    for (const id of list) {
+      const key = identifierKey(id);
+      if (!byKey.has(key)) byKey.set(key, { type: id.type, value: id.value });
+    }
+  }
+  return [...byKey.values()].sort(compareIdentifiers);
+}
+
+/**
+ * The profile with identifiers added to its `identities` (a plan's `link` steps). Idempotent; the
+ * limits were checked by `planMerge`.
+ */
+export function attachIdentifiers(profile: Profile, identifiers: readonly Identifier[]): Profile {
+  const identities = unionIdentities(profile.identities, identifiers);
+  if (identities.length === profile.identities.length) return profile;
+  return assembleProfile({ ...profile, identities });
+}
+
+/** What `planMerge` needs to know about a profile: its age and its identifier counts per type. */
+export function profileRef(profile: Profile): ProfileRef {
+  const counts: Record<string, number> = {};
+  for (const id of profile.identities) counts[id.type] = (counts[id.type] ?? 0) + 1;
+  return { profileId: profile.profileId, createdAt: profile.createdAt, identifierCounts: counts };
+}
