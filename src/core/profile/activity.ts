@@ -112,6 +112,7 @@ function foldNames(
 /** Group entries: latest time a group call named the group; the most recent `maxGroups` kept. */
 const groupOps = (bounds: ProfileBounds): RankedMapOps<number> => ({
   compare: (a, b) => a - b,
+  rank: (a, b) => a - b,
   max: bounds.maxGroups,
 });
 

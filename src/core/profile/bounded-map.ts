@@ -1,8 +1,9 @@
 import { compareStrings } from '../identity/identifier';
 
 /**
- * A map of last-write-wins entries bounded to the `max` entries that rank highest. Entries are ranked
- * by `compare` (a total order on entries, newest last), ties by key.
+ * A map of last-write-wins entries bounded to the `max` entries that rank highest. Two writes of one
+ * key are decided by `compare`; entries of different keys are ranked by `rank`, then by key, to decide
+ * which are kept. `rank` must never put the loser of `compare` above its winner (it may tie them).
  *
  * Why this is order-independent: the state is always "per key, the highest-ranked entry written; of
  * those, the `max` highest" — a function of the set of writes. An entry dropped for space ranked below
@@ -11,8 +12,10 @@ import { compareStrings } from '../identity/identifier';
  * the same thing as writing everything into one.
  */
 export interface RankedMapOps<E> {
-  /** Total order on entries; negative when `a` ranks lower (is older) than `b`. */
+  /** Total order on writes of one key; negative when `a` loses to (is older than) `b`. */
   readonly compare: (a: E, b: E) => number;
+  /** Order on entries of different keys for keeping (ties go by key); negative when `a` ranks lower. */
+  readonly rank: (a: E, b: E) => number;
   readonly max: number;
 }
 
@@ -56,9 +59,9 @@ export function mergeRanked<E>(
   return { map, dropped };
 }
 
-/** The `max` highest-ranked entries (by entry, then key). */
+/** The `max` highest-ranked entries (by rank, then key). */
 function topRanked<E>(entries: [string, E][], ops: RankedMapOps<E>): [string, E][] {
-  return entries.sort(([ka, a], [kb, b]) => ops.compare(b, a) || compareStrings(kb, ka)).slice(0, ops.max);
+  return entries.sort(([ka, a], [kb, b]) => ops.rank(b, a) || compareStrings(kb, ka)).slice(0, ops.max);
 }
 
 /** A plain object with keys in code-unit order, so equal maps serialise to equal text. */

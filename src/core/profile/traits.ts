@@ -4,12 +4,17 @@ import { cutToJsonBytes, jsonBytes } from '../identity/json-bytes';
 import { type RankedMapOps, writeRanked } from './bounded-map';
 import type { ProfileBounds } from './bounds';
 import type { JsonValue, TraitEntry, Version } from './profile';
-import { compareWrites } from './version';
+import { compareVersions, compareWrites } from './version';
 import type { ProfileWarning } from './warnings';
 
-/** Trait entries ranked by their write: version, then value. */
+/**
+ * Two writes of a trait: the later version wins (then the value, for a message delivered twice with
+ * different contents). Traits kept when there are too many: the ones with the latest versions, ties
+ * (traits of one event) by name.
+ */
 export const traitOps = (bounds: ProfileBounds): RankedMapOps<TraitEntry> => ({
   compare: (a, b) => compareWrites(a, a.v, b, b.v),
+  rank: compareVersions,
   max: bounds.maxTraits,
 });
 
