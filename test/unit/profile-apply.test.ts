@@ -315,4 +315,31 @@ describe('applyEvent: idempotent by (source, messageId)', () => {
       true,
     );
   });
+
+  it('recognises the horizon message itself when it is redelivered', () => {
+    const bounds = { ...PROFILE_BOUNDS, dedupeWindow: 3 };
+    const records = [1, 2, 3, 4, 5].map((m) => event({ id: `w${m}`, at: m, received: m }));
+    const profile = applyAll(records, bounds);
+    expect(applyEvent(profile, records[1] as StreamRecord, bounds).skipped).toBe('duplicate');
+  });
+
+  it('never skips messages received in the same millisecond, however many (one request of one person)', () => {
+    const bounds = { ...PROFILE_BOUNDS, dedupeWindow: 3 };
+    const batch = Array.from({ length: 20 }, (_, i) => event({ id: `b${i}`, at: i, received: 0 }));
+    expect(applyAll(batch, bounds).eventCount).toBe(20);
+    expect(applyAll([...batch].reverse(), bounds)).toEqual(applyAll(batch, bounds));
+  });
+
+  it('known limit: a forgotten message from the horizon millisecond counts again if redelivered', () => {
+    // Only when more than `dedupeWindow` (256) messages of one profile share a millisecond; a store
+    // that must rule this out too keeps a dedupe record per message (see dedupe.ts).
+    const bounds = { ...PROFILE_BOUNDS, dedupeWindow: 3 };
+    const batch = Array.from({ length: 5 }, (_, i) => event({ id: `b${i}`, at: i, received: 0 }));
+    const profile = applyAll(batch, bounds);
+    const forgotten = batch.filter(
+      (r) => !Object.hasOwn(profile.seen, messageKey(r)) && messageKey(r) !== profile.seenHorizon?.h,
+    );
+    expect(forgotten).toHaveLength(1);
+    expect(applyEvent(profile, forgotten[0] as StreamRecord, bounds).applied).toBe(true);
+  });
 });

@@ -32,7 +32,7 @@ export interface ApplyResult {
  * Order independence: every part of the profile is either a sum (counters), a min/max, or "the
  * highest-ranked entries by a fixed total order" (traits, consent, groups, recent events, dedupe), so
  * applying a set of events gives the same profile in any order, with any duplicates, and split between
- * profiles that are merged afterwards — as long as no event arrives beyond the dedupe horizon.
+ * profiles that are merged afterwards — within the limits of the bounded dedupe memory (see `dedupe.ts`).
  * Trimming (more than `maxTraits` traits, oversize values) follows the same rules and only warns.
  */
 export function applyEvent(

@@ -4,14 +4,21 @@ import type { DedupeHorizon } from './profile';
 /**
  * Idempotency by (source, messageId), kept inside the profile so it is written atomically with what
  * the message changed. The profile remembers the keys of the `window` most recently received messages
- * it applied (ranked by `receivedAt`, then key); the newest one it forgot becomes the horizon, and any
- * message received at or before the horizon counts as seen.
+ * it applied (ranked by `receivedAt`, then key); the newest one it forgot is the horizon, and a
+ * message received in an earlier millisecond than the horizon counts as seen.
  *
- * So a message is applied at most once, always. It is applied exactly once unless it arrives after
- * `window` messages of the same profile that were received later than it (a record stuck in retries
- * while the profile got that many newer events): such a message is skipped as `beyond_dedupe_horizon`,
- * and the resolver counts it. Everything here is a function of the set of messages applied, so the
- * order in which they came does not matter as long as none is beyond the horizon.
+ * Exactly what that guarantees, with `window` = 256 in production:
+ * - A message is never lost on its first delivery unless `window` messages of the same profile
+ *   received in later milliseconds were applied before it (a record stuck in retries while its
+ *   profile got that many newer events). It is then skipped as `beyond_dedupe_horizon`, and the
+ *   resolver counts it. Messages received in the same millisecond (one request's batch) are never
+ *   skipped for this reason, however many there are.
+ * - A redelivered message is recognised unless it was forgotten, is not the horizon itself, and was
+ *   received in the horizon's own millisecond: only when more than `window` messages of one profile
+ *   arrived in one request (or within one millisecond) can a redelivery count again. A store that must rule that out as well keeps
+ *   a dedupe record per message beside the profile.
+ * - The state is a function of the set of messages applied, so the order in which they came does not
+ *   matter as long as neither case above occurs.
  */
 export type SeenState = {
   readonly seen: Readonly<Record<string, number>>;
@@ -25,11 +32,10 @@ interface Mark {
 
 const compareMarks = (a: Mark, b: Mark): number => a.t - b.t || compareStrings(a.h, b.h);
 
-/** `duplicate` (key remembered), `beyond_dedupe_horizon` (received at or before the horizon), or `new`. */
+/** `duplicate` (key remembered), `beyond_dedupe_horizon` (received before the horizon's millisecond), or `new`. */
 export function seenStatus(state: SeenState, mark: Mark): 'new' | 'duplicate' | 'beyond_dedupe_horizon' {
-  if (Object.hasOwn(state.seen, mark.h)) return 'duplicate';
-  if (state.seenHorizon !== undefined && compareMarks(mark, state.seenHorizon) <= 0)
-    return 'beyond_dedupe_horizon';
+  if (Object.hasOwn(state.seen, mark.h) || state.seenHorizon?.h === mark.h) return 'duplicate';
+  if (state.seenHorizon !== undefined && mark.t < state.seenHorizon.t) return 'beyond_dedupe_horizon';
   return 'new';
 }
 

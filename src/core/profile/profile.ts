@@ -47,7 +47,7 @@ export interface EventSummary {
   readonly timestamp: string;
 }
 
-/** The newest message the dedupe window forgot: every message received at or before it counts as seen. */
+/** The newest message the dedupe window forgot: messages received in earlier milliseconds count as seen. */
 export interface DedupeHorizon {
   /** `receivedAt`, ms since the epoch. */
   readonly t: number;
