@@ -93,36 +93,51 @@ describe('KinesisEventStream: calls within the Kinesis limits', () => {
     expect(kinesis.stored().map((r) => seqOf(r.data))).toEqual(entries.map((_, i) => i));
   });
 
-  it('reports entries refused in any call of a multi-call put by their index in the whole put', async () => {
-    const refused = new Set([3, 499, 500, 777, 1000, 1299]);
+  it('reports entries refused in a call by their index in the whole put, and sends no later call', async () => {
+    // Refusals in the second call (entries 500..999): the first call is stored whole, the second
+    // stores what it did not refuse, and the third is not sent, so a retry keeps each key's order.
+    const refused = new Set([500, 777, 999]);
     kinesis.failRecords((record) => (refused.has(seqOf(record.data)) ? 'InternalFailure' : undefined));
     const entries = Array.from({ length: 1300 }, (_, i) => entry(`key-${i % 9}`, i));
 
     const outcome = await stream.put(entries);
 
-    expect(kinesis.calls.length).toBeGreaterThan(1);
-    expect(outcome.failed.map((f) => f.index).sort((a, b) => a - b)).toEqual([...refused]);
-    for (const failure of outcome.failed) expect(failure.reason).toBe('InternalFailure');
+    expect(kinesis.calls).toHaveLength(2);
+    const notSent = entries.map((_, i) => i).filter((i) => i >= 1000);
+    expect(outcome.failed.map((f) => f.index).sort((a, b) => a - b)).toEqual([...refused, ...notSent]);
+    for (const failure of outcome.failed) {
+      expect(failure.reason).toBe(
+        refused.has(failure.index) ? 'InternalFailure' : 'NotAttemptedAfterEarlierFailure',
+      );
+    }
     const stored = kinesis.stored().map((r) => seqOf(r.data));
-    expect(stored.sort((a, b) => a - b)).toEqual(entries.map((_, i) => i).filter((i) => !refused.has(i)));
+    expect(stored.sort((a, b) => a - b)).toEqual(
+      entries.map((_, i) => i).filter((i) => i < 1000 && !refused.has(i)),
+    );
   });
 
-  it('reports every entry of a call rejected as a whole, by index in the whole put, and nothing else', async () => {
+  it('reports every entry of a call rejected as a whole, and every later entry unsent, by index in the whole put', async () => {
     kinesis.failCalls((_, callIndex) => (callIndex === 1 ? internalFailure() : undefined));
     const entries = Array.from({ length: 1200 }, (_, i) => entry(`key-${i % 4}`, i));
 
     const outcome = await stream.put(entries);
 
+    expect(kinesis.calls).toHaveLength(2);
     const rejectedCall = kinesis.calls[1];
     expect(rejectedCall?.rejectedWith).toBe('InternalFailure');
     const firstCallRecords = kinesis.calls[0]?.records ?? 0;
-    const expected = Array.from({ length: rejectedCall?.records ?? 0 }, (_, i) => firstCallRecords + i);
-    expect(expected.length).toBeGreaterThan(0);
-    expect(outcome.failed.map((f) => f.index).sort((a, b) => a - b)).toEqual(expected);
-    for (const failure of outcome.failed) expect(failure.reason).toBe('InternalFailure');
+    const rejected = Array.from({ length: rejectedCall?.records ?? 0 }, (_, i) => firstCallRecords + i);
+    expect(rejected.length).toBeGreaterThan(0);
+    const unsent = entries.map((_, i) => i).filter((i) => i >= firstCallRecords + rejected.length);
+    expect(outcome.failed.map((f) => f.index).sort((a, b) => a - b)).toEqual([...rejected, ...unsent]);
+    for (const failure of outcome.failed) {
+      expect(failure.reason).toBe(
+        rejected.includes(failure.index) ? 'InternalFailure' : 'NotAttemptedAfterEarlierFailure',
+      );
+    }
     const stored = kinesis.stored().map((r) => seqOf(r.data));
     expect(stored.sort((a, b) => a - b)).toEqual(
-      entries.map((_, i) => i).filter((i) => !expected.includes(i)),
+      entries.map((_, i) => i).filter((i) => i < firstCallRecords),
     );
   });
 

@@ -6,6 +6,7 @@ import type { QuarantinedMessage, QuarantineSink } from '../../ports/quarantine-
 /** Firehose PutRecordBatch limits: 500 records and 4 MiB per call, 1,000 KiB per record. */
 const MAX_RECORDS_PER_CALL = 500;
 const MAX_RECORD_BYTES = 1000 * 1024;
+const MAX_CALL_BYTES = 4 * 1024 * 1024;
 const MAX_ATTEMPTS = 3;
 
 /**
@@ -20,13 +21,27 @@ export class FirehoseQuarantineSink implements QuarantineSink {
   ) {}
 
   async put(messages: readonly QuarantinedMessage[]): Promise<void> {
-    for (let start = 0; start < messages.length; start += MAX_RECORDS_PER_CALL) {
-      await this.putChunk(messages.slice(start, start + MAX_RECORDS_PER_CALL));
+    const lines = messages.map((m) => quarantineLine(toQuarantineRow(m), MAX_RECORD_BYTES));
+    let call: Uint8Array<ArrayBuffer>[] = [];
+    let bytes = 0;
+    for (const line of lines) {
+      if (
+        call.length === MAX_RECORDS_PER_CALL ||
+        (call.length > 0 && bytes + line.byteLength > MAX_CALL_BYTES)
+      ) {
+        await this.putCall(call);
+        call = [];
+        bytes = 0;
+      }
+      call.push(line);
+      bytes += line.byteLength;
     }
+    if (call.length > 0) await this.putCall(call);
   }
 
-  private async putChunk(messages: readonly QuarantinedMessage[]): Promise<void> {
-    let pending = messages.map((m) => quarantineLine(toQuarantineRow(m), MAX_RECORD_BYTES));
+  /** One PutRecordBatch within the limits; records Firehose refuses are offered again. */
+  private async putCall(records: readonly Uint8Array<ArrayBuffer>[]): Promise<void> {
+    let pending = records;
     for (let attempt = 1; pending.length > 0; attempt++) {
       const out = await this.client.send(
         new PutRecordBatchCommand({

@@ -7,8 +7,10 @@ const MAX_BYTES_PER_CALL = 5 * 1024 * 1024;
 
 /**
  * {@link EventStream} on a Kinesis data stream. Entries are split into PutRecords calls within
- * Kinesis' limits and sent concurrently; every entry a call reports with an ErrorCode, or every
- * entry of a call that failed as a whole, comes back as failed with its index.
+ * Kinesis' limits and sent one call after another — calls in flight together may be stored in any
+ * order, which would break the per-partition-key order consumers rely on. Once a call reports any
+ * failed entry, or fails as a whole, the entries after it are not sent but reported failed too, so a
+ * caller that retries the failed entries resends them in their original order.
  */
 export class KinesisEventStream implements EventStream {
   constructor(
@@ -17,29 +19,31 @@ export class KinesisEventStream implements EventStream {
   ) {}
 
   async put(entries: readonly StreamEntry[]): Promise<PutOutcome> {
-    const chunks = chunk(entries);
-    const results = await Promise.all(
-      chunks.map(async ({ start, items }) => {
-        try {
-          const out = await this.client.send(
-            new PutRecordsCommand({
-              StreamName: this.streamName,
-              Records: items.map(
-                (e): PutRecordsRequestEntry => ({ PartitionKey: e.partitionKey, Data: e.data }),
-              ),
-            }),
-          );
-          if (!out.FailedRecordCount) return [];
-          return (out.Records ?? []).flatMap((record, i) =>
-            record.ErrorCode ? [{ index: start + i, reason: record.ErrorCode }] : [],
-          );
-        } catch (error) {
-          const reason = error instanceof Error ? error.name : 'PutRecordsFailed';
-          return items.map((_, i) => ({ index: start + i, reason }));
-        }
-      }),
-    );
-    return { failed: results.flat() };
+    const failed: Array<{ index: number; reason: string }> = [];
+    for (const { start, items } of chunk(entries)) {
+      if (failed.length > 0) {
+        items.forEach((_, i) => failed.push({ index: start + i, reason: 'NotAttemptedAfterEarlierFailure' }));
+        continue;
+      }
+      try {
+        const out = await this.client.send(
+          new PutRecordsCommand({
+            StreamName: this.streamName,
+            Records: items.map(
+              (e): PutRecordsRequestEntry => ({ PartitionKey: e.partitionKey, Data: e.data }),
+            ),
+          }),
+        );
+        if (!out.FailedRecordCount) continue;
+        (out.Records ?? []).forEach((record, i) => {
+          if (record.ErrorCode) failed.push({ index: start + i, reason: record.ErrorCode });
+        });
+      } catch (error) {
+        const reason = error instanceof Error ? error.name : 'PutRecordsFailed';
+        items.forEach((_, i) => failed.push({ index: start + i, reason }));
+      }
+    }
+    return { failed };
   }
 }
 
