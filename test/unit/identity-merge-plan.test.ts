@@ -284,6 +284,34 @@ describe('planMerge: merge protection', () => {
   });
 });
 
+describe('planMerge: after a crash in the middle of a merge', () => {
+  it('counts the identifiers of a loser the winner already absorbed once, and finishes the merge', () => {
+    // The winner was written with the loser's data (and identities), the loser's identifiers not yet re-pointed.
+    const winner = {
+      ...ref('p_w', '2026-01-01T00:00:00.000Z', { email: 5, user_id: 1 }),
+      mergedFrom: ['p_l'],
+    };
+    const loser = ref('p_l', '2026-01-02T00:00:00.000Z', { email: 2 });
+    for (const order of [
+      [id('user_id', 'u1'), id('email', 'l@x.io')],
+      [id('email', 'l@x.io'), id('user_id', 'u1')],
+    ]) {
+      const p = resolved(
+        plan(order, [
+          [id('user_id', 'u1'), winner],
+          [id('email', 'l@x.io'), loser],
+        ]),
+      );
+      expect(p.dropped).toEqual([]);
+      expect(p.target).toMatchObject({ profileId: 'p_w', identifierCounts: { email: 5, user_id: 1 } });
+      expect(p.steps).toEqual([
+        { kind: 'merge', from: 'p_l', into: 'p_w' },
+        { kind: 'apply_event', profileId: 'p_w' },
+      ]);
+    }
+  });
+});
+
 describe('planMerge: properties', () => {
   const profileArb = fc.record({
     profileId: fc.constantFrom('p_a', 'p_b', 'p_c', 'p_d'),

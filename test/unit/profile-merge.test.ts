@@ -93,6 +93,7 @@ describe('mergeProfiles: anonymous history follows the person', () => {
       profileId: 'p_known',
       createdAt: iso(0),
       identifierCounts: { anonymous_id: 1, user_id: 1 },
+      mergedFrom: ['p_anon'],
     });
   });
 

@@ -13,6 +13,12 @@ import { compareProfileAge, type ProfileAge } from './winner';
  */
 export interface ProfileRef extends ProfileAge {
   readonly identifierCounts: Readonly<Record<string, number>>;
+  /**
+   * Profiles this one has absorbed (`Profile.mergedFrom`). A store that crashed in the middle of a
+   * merge may still show the loser as an owner; the planner then counts the loser's identifiers once,
+   * not twice (the winner's counts already include them).
+   */
+  readonly mergedFrom?: readonly string[];
 }
 
 export interface PlanInput {
@@ -32,16 +38,24 @@ export interface PlanInput {
 }
 
 /**
- * One step of a plan, in the order a store executes them. Each step is idempotent when executed with
- * the preconditions given, so a store that crashes anywhere can re-plan and execute again:
- * - `create_profile`: put an empty profile (`createProfile(profileId, createdAt)`) if none exists.
- * - `link`: point the identifier at the profile, only if it has no owner yet; add it to the
- *   profile's identities. A failed condition means another resolver got there first: re-plan (and
- *   remove a profile this plan created, which holds nothing yet).
- * - `merge`: `mergeProfiles(into, from)` into the winner, re-point every identifier of `from` (each
- *   only if still owned by `from`), then retire `from` with a redirect to `into`. Re-running it after a
- *   crash changes nothing more (the winner records what it absorbed).
- * - `apply_event`: `applyEvent(profile, record)`; duplicates are recognised by the profile itself.
+ * One step of a plan, in the order a store executes them. Every write below is idempotent, so a store
+ * that crashes anywhere re-plans the message from what it then reads and executes again; a write
+ * whose condition fails means another resolver changed the graph: re-read and re-plan.
+ * - `create_profile`: put `createProfile(profileId, createdAt)` if no profile has that id.
+ * - `link`: first add the identifier to the profile (`attachIdentifiers`, conditional on the
+ *   profile's version), then point the identifier at the profile only if it has no owner. If another
+ *   profile owns it by then, take it out again (`detachIdentifiers`) and re-plan; a profile this plan
+ *   created holds nothing yet and can be removed. (In this order a crash leaves at worst an identity
+ *   listed but not yet pointed at, which the re-plan links again; the other order would leave the
+ *   profile's counts short.)
+ * - `merge`: (1) mark `from` as merging into `into` (only if unmarked) — from then on anyone who meets
+ *   `from` (a lookup, another resolver) finishes the merge before going on, and no event is applied to
+ *   `from` any more; (2) write `mergeProfiles(into, from)` over `into` (conditional on its version);
+ *   (3) re-point every identifier of `from` (each only if still owned by `from`); (4) retire `from`,
+ *   keeping a redirect to `into`. Each is idempotent: the winner records what it absorbed, so running
+ *   (2) again changes nothing.
+ * - `apply_event`: `applyEvent(profile, record)`, conditional on the profile's version (on conflict,
+ *   read and apply again: the profile recognises a message it already has).
  */
 export type PlanStep =
   | { readonly kind: 'create_profile'; readonly profileId: string; readonly createdAt: string }
@@ -156,7 +170,7 @@ export function planMerge(input: PlanInput, config: IdentityConfig): MergePlan {
       kept.push(candidate);
       continue;
     }
-    const adds: Readonly<Record<string, number>> = owner?.identifierCounts ?? { [identifier.type]: 1 };
+    const adds = owner === undefined ? { [identifier.type]: 1 } : countsToAdd(owner, joined);
     const breach = findBreach(counts, adds, rules.types);
     if (breach !== undefined) {
       dropped.push({ identifier, owner: owner?.profileId ?? null, ...breach });
@@ -196,6 +210,26 @@ export function planMerge(input: PlanInput, config: IdentityConfig): MergePlan {
     steps,
     ledger,
   };
+}
+
+/**
+ * What joining `owner` adds to the counts: its own counts, less those of joined profiles it has
+ * already absorbed, or nothing if a joined profile has already absorbed it (a merge interrupted by a
+ * crash, where both still own identifiers).
+ */
+function countsToAdd(
+  owner: ProfileRef,
+  joined: ReadonlyMap<string, ProfileRef>,
+): Readonly<Record<string, number>> {
+  const adds: Record<string, number> = { ...owner.identifierCounts };
+  for (const other of joined.values()) {
+    if (other.mergedFrom?.includes(owner.profileId)) return {};
+    if (owner.mergedFrom?.includes(other.profileId)) {
+      for (const [type, n] of Object.entries(other.identifierCounts))
+        adds[type] = Math.max(0, (adds[type] ?? 0) - n);
+    }
+  }
+  return adds;
 }
 
 function orderCandidates(input: PlanInput, byName: ReadonlyMap<string, CompiledType>): Candidate[] {

@@ -1,4 +1,4 @@
-import { compareIdentifiers, type Identifier, identifierKey } from '../identity/identifier';
+import { compareIdentifiers, compareStrings, type Identifier, identifierKey } from '../identity/identifier';
 import type { ProfileRef } from '../identity/merge-plan';
 import { assembleProfile, type Profile } from './profile';
 
@@ -24,9 +24,29 @@ export function attachIdentifiers(profile: Profile, identifiers: readonly Identi
   return assembleProfile({ ...profile, identities });
 }
 
-/** What `planMerge` needs to know about a profile: its age and its identifier counts per type. */
+/**
+ * The profile without these identifiers: for a store whose claim of an identifier lost to another
+ * resolver after it had listed it on the profile (see the `link` step of `planMerge`).
+ */
+export function detachIdentifiers(profile: Profile, identifiers: readonly Identifier[]): Profile {
+  const remove = new Set(identifiers.map(identifierKey));
+  const identities = profile.identities.filter((id) => !remove.has(identifierKey(id)));
+  if (identities.length === profile.identities.length) return profile;
+  return assembleProfile({ ...profile, identities });
+}
+
+/** What `planMerge` needs to know about a profile: age, identifier counts per type, what it absorbed. */
 export function profileRef(profile: Profile): ProfileRef {
   const counts: Record<string, number> = {};
   for (const id of profile.identities) counts[id.type] = (counts[id.type] ?? 0) + 1;
-  return { profileId: profile.profileId, createdAt: profile.createdAt, identifierCounts: counts };
+  return {
+    profileId: profile.profileId,
+    createdAt: profile.createdAt,
+    identifierCounts: canonicalCounts(counts),
+    mergedFrom: profile.mergedFrom,
+  };
+}
+
+function canonicalCounts(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => compareStrings(a, b)));
 }
