@@ -127,9 +127,18 @@ export interface Subscription {
   unsubscribe(): Promise<void>;
 }
 
+/**
+ * A record as the stream holds it: its bytes, as Kinesis stores them. The Lambda-shaped record (base64
+ * data, sequence number, ARNs) is built when a batch is delivered, as Lambda's poller does — holding
+ * only bytes keeps the stream's memory and garbage small while records wait.
+ */
 interface HeldRecord {
-  readonly record: KinesisStreamRecord;
+  readonly partitionKey: string;
+  readonly data: Uint8Array;
+  readonly arrivalSeconds: number;
   readonly bytes: number;
+  /** Length of the data in base64, for Lambda's payload limit. */
+  readonly chars: number;
   /** Monotonic time of arrival, for batching windows (independent of the injected clock). */
   readonly arrivedAt: number;
 }
@@ -439,27 +448,10 @@ export class MemoryEventStream implements EventStream {
     arrivalSeconds: number,
     arrivedAt: number,
   ): void {
-    const sequenceNumber = sequenceNumberOf(shard.index, endOf(shard));
-    const data = Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength).toString(
-      'base64',
-    );
-    const record: KinesisStreamRecord = Object.freeze({
-      kinesis: Object.freeze({
-        kinesisSchemaVersion: '1.0',
-        partitionKey: entry.partitionKey,
-        sequenceNumber,
-        data,
-        approximateArrivalTimestamp: arrivalSeconds,
-      }),
-      eventSource: 'aws:kinesis',
-      eventVersion: '1.0',
-      eventID: `${shard.id}:${sequenceNumber}`,
-      eventName: 'aws:kinesis:record',
-      invokeIdentityArn: `arn:aws:iam::${this.accountId}:role/mosaic-local`,
-      awsRegion: this.region,
-      eventSourceARN: this.streamArn,
-    });
-    shard.records.push({ record, bytes, arrivedAt });
+    // A copy: the caller's buffer is theirs to reuse once put resolves, as with the AWS SDK.
+    const data = entry.data.slice();
+    const chars = 4 * Math.ceil(bytes / 3);
+    shard.records.push({ partitionKey: entry.partitionKey, data, arrivalSeconds, bytes, chars, arrivedAt });
     this.heldRecords++;
     this.heldBytes += bytes;
     this.recordsPut++;
@@ -513,7 +505,7 @@ export class MemoryEventStream implements EventStream {
     if (end <= start) return;
     const records = new Array<KinesisStreamRecord>(end - start);
     for (let position = start; position < end; position++) {
-      records[position - start] = heldAt(shard, position).record;
+      records[position - start] = this.toKinesisRecord(shard, position);
     }
     cursor.busy = true;
     sub.stats.invocations++;
@@ -562,12 +554,34 @@ export class MemoryEventStream implements EventStream {
     this.schedule(cursor);
   }
 
+  /** The record at `position` as Lambda hands it to a Kinesis event source mapping's handler. */
+  private toKinesisRecord(shard: Shard, position: number): KinesisStreamRecord {
+    const held = heldAt(shard, position);
+    const sequenceNumber = sequenceNumberOf(shard.index, position);
+    return {
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: held.partitionKey,
+        sequenceNumber,
+        data: Buffer.from(held.data.buffer, held.data.byteOffset, held.data.byteLength).toString('base64'),
+        approximateArrivalTimestamp: held.arrivalSeconds,
+      },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `${shard.id}:${sequenceNumber}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: `arn:aws:iam::${this.accountId}:role/mosaic-local`,
+      awsRegion: this.region,
+      eventSourceARN: this.streamArn,
+    };
+  }
+
   private batchEnd(cursor: Cursor): number {
     const limit = Math.min(endOf(cursor.shard), cursor.position + cursor.sub.batchSize);
     let chars = 0;
     let end = cursor.position;
     while (end < limit) {
-      chars += heldAt(cursor.shard, end).record.kinesis.data.length;
+      chars += heldAt(cursor.shard, end).chars;
       if (chars > MAX_BATCH_PAYLOAD_CHARS && end > cursor.position) break;
       end++;
     }
@@ -585,7 +599,7 @@ export class MemoryEventStream implements EventStream {
     const { sub, shard } = cursor;
     const records: KinesisStreamRecord[] = [];
     for (let position = cursor.position; position < end; position++)
-      records.push(heldAt(shard, position).record);
+      records.push(this.toKinesisRecord(shard, position));
     const first = records[0] as KinesisStreamRecord;
     const last = records[records.length - 1] as KinesisStreamRecord;
     const failure: FailedBatch = {
