@@ -36,6 +36,14 @@ function plan(
   return planMerge(input, config);
 }
 
+/** The steps without the ledger entries they carry. */
+const stepsOf = (p: Extract<MergePlan, { outcome: 'resolved' }>) =>
+  p.steps.map((step) => {
+    if (step.kind === 'create_profile') return step;
+    const { ledger: _ledger, ...rest } = step;
+    return rest;
+  });
+
 function resolved(p: MergePlan): Extract<MergePlan, { outcome: 'resolved' }> {
   if (p.outcome !== 'resolved') throw new Error('expected a resolved plan');
   return p;
@@ -51,7 +59,7 @@ describe('planMerge: new identifiers', () => {
       isNew: true,
       identifierCounts: { anonymous_id: 1, user_id: 1 },
     });
-    expect(p.steps).toEqual([
+    expect(stepsOf(p)).toEqual([
       { kind: 'create_profile', profileId, createdAt: RECORD.receivedAt },
       { kind: 'link', identifier: id('user_id', 'u1'), profileId },
       { kind: 'link', identifier: id('anonymous_id', 'a1'), profileId },
@@ -103,7 +111,7 @@ describe('planMerge: linking and merging', () => {
       isNew: false,
       identifierCounts: { user_id: 1, email: 1, anonymous_id: 1 },
     });
-    expect(p.steps).toEqual([
+    expect(stepsOf(p)).toEqual([
       { kind: 'link', identifier: id('anonymous_id', 'a1'), profileId: 'p_b' },
       { kind: 'apply_event', profileId: 'p_b' },
     ]);
@@ -111,7 +119,7 @@ describe('planMerge: linking and merging', () => {
 
   it('changes nothing in the graph when every identifier is already on one profile', () => {
     const p = resolved(plan([id('user_id', 'u1')], [[id('user_id', 'u1'), B]]));
-    expect(p.steps).toEqual([{ kind: 'apply_event', profileId: 'p_b' }]);
+    expect(stepsOf(p)).toEqual([{ kind: 'apply_event', profileId: 'p_b' }]);
     expect(p.ledger).toEqual([]);
   });
 
@@ -127,7 +135,7 @@ describe('planMerge: linking and merging', () => {
     );
     expect(p.target.profileId).toBe('p_a');
     expect(p.merged.map((m) => m.profileId)).toEqual(['p_b']);
-    expect(p.steps).toEqual([
+    expect(stepsOf(p)).toEqual([
       { kind: 'merge', from: 'p_b', into: 'p_a' },
       { kind: 'apply_event', profileId: 'p_a' },
     ]);
@@ -149,6 +157,31 @@ describe('planMerge: linking and merging', () => {
     const y = ref('p_y', '2026-01-01T00:00:00Z', { anonymous_id: 1 });
     expect(pickWinner([y, x]).profileId).toBe('p_x');
     expect(compareProfileAge(x, y)).toBeLessThan(0);
+  });
+
+  it('puts each ledger entry on the step it accounts for', () => {
+    const young = ref('p_young', '2026-03-01T00:00:00.000Z', { anonymous_id: 1 });
+    const other = ref('p_other', '2026-01-01T00:00:00.000Z', { user_id: 1, anonymous_id: 1 });
+    const p = resolved(
+      plan(
+        [id('user_id', 'u1'), id('email', 'j@x.io'), id('anonymous_id', 'a1'), id('anonymous_id', 'a2')],
+        [
+          [id('email', 'j@x.io'), A],
+          [id('anonymous_id', 'a1'), other],
+          [id('anonymous_id', 'a2'), young],
+        ],
+      ),
+    );
+    const shape = p.steps.map((step) => [
+      step.kind,
+      step.kind === 'create_profile' ? [] : step.ledger.map((e) => e.reason),
+    ]);
+    expect(shape).toEqual([
+      ['link', ['linked']],
+      ['merge', ['merged']],
+      ['apply_event', ['dropped_by_limit']],
+    ]);
+    expect(p.ledger).toEqual(p.steps.flatMap((step) => (step.kind === 'create_profile' ? [] : step.ledger)));
   });
 
   it('gives ledger entries ids that depend on the message and the content only', () => {
@@ -175,7 +208,7 @@ describe('planMerge: merge protection', () => {
     expect(p.dropped).toEqual([
       { identifier: id('anonymous_id', 'a1'), owner: 'p_old', limitType: 'user_id', limit: 1, wouldHold: 2 },
     ]);
-    expect(p.steps.at(-1)).toEqual({ kind: 'apply_event', profileId: p.target.profileId });
+    expect(stepsOf(p).at(-1)).toEqual({ kind: 'apply_event', profileId: p.target.profileId });
     expect(p.ledger.find((e) => e.reason === 'dropped_by_limit')).toMatchObject({
       identifier: id('anonymous_id', 'a1'),
       from: 'p_old',
@@ -231,7 +264,7 @@ describe('planMerge: merge protection', () => {
     const p = resolved(
       plan([id('user_id', 'u1'), id('email', 'six@example.com')], [[id('user_id', 'u1'), owner]]),
     );
-    expect(p.steps).toEqual([{ kind: 'apply_event', profileId: 'p_a' }]);
+    expect(stepsOf(p)).toEqual([{ kind: 'apply_event', profileId: 'p_a' }]);
     expect(p.dropped).toEqual([
       { identifier: id('email', 'six@example.com'), owner: null, limitType: 'email', limit: 5, wouldHold: 6 },
     ]);
@@ -280,7 +313,11 @@ describe('planMerge: merge protection', () => {
     );
     expect(p.target.profileId).toBe('p_legacy');
     expect(p.dropped).toEqual([]);
-    expect(p.steps[0]).toEqual({ kind: 'link', identifier: id('anonymous_id', 'a9'), profileId: 'p_legacy' });
+    expect(stepsOf(p)[0]).toEqual({
+      kind: 'link',
+      identifier: id('anonymous_id', 'a9'),
+      profileId: 'p_legacy',
+    });
   });
 });
 
@@ -304,7 +341,7 @@ describe('planMerge: after a crash in the middle of a merge', () => {
       );
       expect(p.dropped).toEqual([]);
       expect(p.target).toMatchObject({ profileId: 'p_w', identifierCounts: { email: 5, user_id: 1 } });
-      expect(p.steps).toEqual([
+      expect(stepsOf(p)).toEqual([
         { kind: 'merge', from: 'p_l', into: 'p_w' },
         { kind: 'apply_event', profileId: 'p_w' },
       ]);

@@ -56,12 +56,28 @@ export interface PlanInput {
  *   (2) again changes nothing.
  * - `apply_event`: `applyEvent(profile, record)`, conditional on the profile's version (on conflict,
  *   read and apply again: the profile recognises a message it already has).
+ *
+ * Each step carries the ledger entries it accounts for (a link's `linked`, a merge's `merged`, the
+ * event's `dropped_by_limit` entries on `apply_event`). Entry ids are deterministic, so they are
+ * written with "put if absent". Writing them in the same item write that decides the step (the
+ * identifier's claim, the merge mark, the profile write) — as an outbox copied to the ledger later —
+ * makes the ledger exact; writing them just after that write may lose one to a crash in between.
  */
 export type PlanStep =
   | { readonly kind: 'create_profile'; readonly profileId: string; readonly createdAt: string }
-  | { readonly kind: 'link'; readonly identifier: Identifier; readonly profileId: string }
-  | { readonly kind: 'merge'; readonly from: string; readonly into: string }
-  | { readonly kind: 'apply_event'; readonly profileId: string };
+  | {
+      readonly kind: 'link';
+      readonly identifier: Identifier;
+      readonly profileId: string;
+      readonly ledger: readonly LedgerEntry[];
+    }
+  | {
+      readonly kind: 'merge';
+      readonly from: string;
+      readonly into: string;
+      readonly ledger: readonly LedgerEntry[];
+    }
+  | { readonly kind: 'apply_event'; readonly profileId: string; readonly ledger: readonly LedgerEntry[] };
 
 /**
  * Why a ledger entry was written: an identifier `linked` to a profile for the first time, a profile
@@ -192,15 +208,41 @@ export function planMerge(input: PlanInput, config: IdentityConfig): MergePlan {
   const merged = profiles.slice(1);
   const links = kept.filter((candidate) => candidate.owner === undefined);
 
+  const entry = ledgerEntryFactory(input, target.profileId);
   const steps: PlanStep[] = [];
   if (target.isNew)
     steps.push({ kind: 'create_profile', profileId: target.profileId, createdAt: target.createdAt });
-  for (const link of links)
-    steps.push({ kind: 'link', identifier: link.identifier, profileId: target.profileId });
-  for (const loser of merged) steps.push({ kind: 'merge', from: loser.profileId, into: target.profileId });
-  steps.push({ kind: 'apply_event', profileId: target.profileId });
-
-  const ledger = buildLedger(input, target.profileId, links, merged, kept, dropped);
+  for (const link of links) {
+    steps.push({
+      kind: 'link',
+      identifier: link.identifier,
+      profileId: target.profileId,
+      ledger: [entry({ identifier: link.identifier, from: null, reason: 'linked' })],
+    });
+  }
+  for (const loser of merged) {
+    // The highest-priority identifier of the event that this profile owned: the one that joined it.
+    const via = kept.find((candidate) => candidate.owner?.profileId === loser.profileId) as Candidate;
+    steps.push({
+      kind: 'merge',
+      from: loser.profileId,
+      into: target.profileId,
+      ledger: [entry({ identifier: via.identifier, from: loser.profileId, reason: 'merged' })],
+    });
+  }
+  steps.push({
+    kind: 'apply_event',
+    profileId: target.profileId,
+    ledger: dropped.map((drop) =>
+      entry({
+        identifier: drop.identifier,
+        from: drop.owner,
+        reason: 'dropped_by_limit',
+        detail: `${drop.limitType} limit ${drop.limit} (would hold ${drop.wouldHold})`,
+      }),
+    ),
+  });
+  const ledger = steps.flatMap((step) => (step.kind === 'create_profile' ? [] : step.ledger));
   return {
     outcome: 'resolved',
     target,
@@ -273,40 +315,20 @@ function findBreach(
   return undefined;
 }
 
-function buildLedger(
-  input: PlanInput,
-  target: string,
-  links: readonly Candidate[],
-  merged: readonly ProfileRef[],
-  kept: readonly Candidate[],
-  dropped: readonly DroppedIdentifier[],
-): LedgerEntry[] {
-  const base = { at: input.at, source: input.record.source, messageId: input.record.messageId };
-  const entries: Omit<LedgerEntry, 'id' | 'at' | 'source' | 'messageId'>[] = [];
-  for (const link of links) {
-    entries.push({ identifier: link.identifier, from: null, to: target, reason: 'linked' });
-  }
-  for (const loser of merged) {
-    // The highest-priority identifier of the event that this profile owned: the one that joined it.
-    const via = kept.find((candidate) => candidate.owner?.profileId === loser.profileId);
-    if (via === undefined) continue;
-    entries.push({ identifier: via.identifier, from: loser.profileId, to: target, reason: 'merged' });
-  }
-  for (const drop of dropped) {
-    entries.push({
-      identifier: drop.identifier,
-      from: drop.owner,
-      to: target,
-      reason: 'dropped_by_limit',
-      detail: `${drop.limitType} limit ${drop.limit} (would hold ${drop.wouldHold})`,
-    });
-  }
-  return entries.map((entry) => ({
+/** Builds the ledger entries of one plan: same message, same time, same target. */
+function ledgerEntryFactory(input: PlanInput, to: string) {
+  return (fields: Pick<LedgerEntry, 'identifier' | 'from' | 'reason' | 'detail'>): LedgerEntry => ({
     id: ledgerEntryId(
       input.record,
-      [entry.reason, identifierKey(entry.identifier), entry.from ?? '', entry.to].join('\u0000'),
+      [fields.reason, identifierKey(fields.identifier), fields.from ?? '', to].join('\u0000'),
     ),
-    ...base,
-    ...entry,
-  }));
+    at: input.at,
+    source: input.record.source,
+    messageId: input.record.messageId,
+    identifier: fields.identifier,
+    from: fields.from,
+    to,
+    reason: fields.reason,
+    ...(fields.detail === undefined ? {} : { detail: fields.detail }),
+  });
 }
