@@ -22,7 +22,8 @@ export class KinesisEventStream implements EventStream {
     const failed: Array<{ index: number; reason: string }> = [];
     for (const { start, items } of chunk(entries)) {
       if (failed.length > 0) {
-        items.forEach((_, i) => failed.push({ index: start + i, reason: 'NotAttemptedAfterEarlierFailure' }));
+        for (let i = 0; i < items.length; i++)
+          failed.push({ index: start + i, reason: 'NotAttemptedAfterEarlierFailure' });
         continue;
       }
       try {
@@ -40,7 +41,7 @@ export class KinesisEventStream implements EventStream {
         });
       } catch (error) {
         const reason = error instanceof Error ? error.name : 'PutRecordsFailed';
-        items.forEach((_, i) => failed.push({ index: start + i, reason }));
+        for (let i = 0; i < items.length; i++) failed.push({ index: start + i, reason });
       }
     }
     return { failed };
