@@ -48,12 +48,13 @@ export interface PlanInput {
  *   created holds nothing yet and can be removed. (In this order a crash leaves at worst an identity
  *   listed but not yet pointed at, which the re-plan links again; the other order would leave the
  *   profile's counts short.)
- * - `merge`: (1) mark `from` as merging into `into` (only if unmarked) — from then on anyone who meets
- *   `from` (a lookup, another resolver) finishes the merge before going on, and no event is applied to
- *   `from` any more; (2) write `mergeProfiles(into, from)` over `into` (conditional on its version);
- *   (3) re-point every identifier of `from` (each only if still owned by `from`); (4) retire `from`,
- *   keeping a redirect to `into`. Each is idempotent: the winner records what it absorbed, so running
- *   (2) again changes nothing.
+ * - `merge`: (1) mark `from` as merging into `into` (only if unmarked); from then on no event is
+ *   applied to `from`; (2) write `mergeProfiles(into, from)` over `into` (conditional on its version),
+ *   noting on `into`'s item that `from` is pending; (3) re-point every identifier of `from` (each only
+ *   if still owned by `from`); (4) retire `from`, keeping a redirect to `into`; (5) clear the note.
+ *   Whoever meets a marked `from` or an `into` with a note — a lookup, another resolver, the retry of
+ *   this message — finishes the merge before going on. Every step is idempotent: the winner records
+ *   what it absorbed, so running (2) again changes nothing.
  * - `apply_event`: `applyEvent(profile, record)`, conditional on the profile's version (on conflict,
  *   read and apply again: the profile recognises a message it already has).
  *
