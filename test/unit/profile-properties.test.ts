@@ -4,9 +4,10 @@ import type { CallType, JsonObject, StreamRecord } from '../../src/core/events/s
 import { compareProfileAge } from '../../src/core/identity/winner';
 import { applyEvent } from '../../src/core/profile/apply-event';
 import { PROFILE_BOUNDS, type ProfileBounds } from '../../src/core/profile/bounds';
+import { markSeen, mergeSeen, type SeenState } from '../../src/core/profile/dedupe';
 import { attachIdentifiers } from '../../src/core/profile/identities';
 import { mergeProfiles } from '../../src/core/profile/merge-profiles';
-import { createProfile, type Profile } from '../../src/core/profile/profile';
+import { createProfile, type Profile, type SeenMark } from '../../src/core/profile/profile';
 
 /**
  * Order independence of the profile reducers. Small bounds, so that trimming (traits, event names,
@@ -243,6 +244,38 @@ describe('profile properties', () => {
         const reference = fold(createProfile('p_1', iso(T0)), inOrder, tiny);
         expect(reference.eventCount).toBe(distinct.length);
         if (beyond === 0) expect(text(profile)).toBe(text(reference));
+      }),
+    );
+  });
+
+  it('the dedupe memory is a function of the set of messages applied, even when many share a millisecond', () => {
+    const marks = fc.uniqueArray(
+      fc.tuple(fc.integer({ min: 0, max: 3 }), fc.stringMatching(/^[0-9a-f]{4}$/)),
+      { selector: ([, h]) => h, maxLength: 30 },
+    );
+    const split = marks.chain((list) =>
+      fc.tuple(
+        fc.constant(list),
+        fc.shuffledSubarray(list, { minLength: list.length }),
+        fc.array(fc.boolean(), { minLength: list.length, maxLength: list.length }),
+      ),
+    );
+    fc.assert(
+      fc.property(split, fc.integer({ min: 1, max: 5 }), ([list, shuffled, sides], window) => {
+        const insert = (state: SeenState, all: readonly (readonly [number, string])[]) =>
+          all.reduce((s, m) => markSeen(s, m as SeenMark, window), state);
+        const empty: SeenState = { seen: [] };
+        const reference = insert(empty, list);
+        expect(insert(empty, shuffled)).toEqual(reference);
+        const left = insert(
+          empty,
+          shuffled.filter((_, i) => sides[i]),
+        );
+        const right = insert(
+          empty,
+          shuffled.filter((_, i) => !sides[i]),
+        );
+        expect(mergeSeen(left, right, window)).toEqual(reference);
       }),
     );
   });

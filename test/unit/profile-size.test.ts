@@ -88,7 +88,7 @@ describe('profile size budget', () => {
     expect(Object.keys(profile.eventCounts)).toHaveLength(PROFILE_BOUNDS.maxEventNames);
     expect(Object.keys(profile.groups)).toHaveLength(PROFILE_BOUNDS.maxGroups);
     expect(profile.recentEvents).toHaveLength(PROFILE_BOUNDS.maxRecentEvents);
-    expect(Object.keys(profile.seen)).toHaveLength(PROFILE_BOUNDS.dedupeWindow);
+    expect(profile.seen).toHaveLength(PROFILE_BOUNDS.dedupeWindow);
     expect(profile.mergedFrom).toHaveLength(PROFILE_BOUNDS.maxMergedFrom);
     expect(jsonBytes(profile.identities)).toBeLessThanOrEqual(IDENTITY_BUDGET_BYTES);
 

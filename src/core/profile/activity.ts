@@ -156,7 +156,7 @@ export function summarize(
   return {
     key,
     messageId: cut(record.messageId, bounds.maxSummaryIdBytes),
-    source: cut(record.source, bounds.maxSummaryIdBytes),
+    source: cut(record.source, bounds.maxSummarySourceBytes),
     type: record.type,
     ...(name === undefined ? {} : { event: name }),
     timestamp: isoOf(t),
@@ -186,4 +186,25 @@ export function recentEvents(
     if (current === undefined || compareNewestFirst(summary, current) < 0) byKey.set(summary.key, summary);
   }
   return [...byKey.values()].sort(compareNewestFirst).slice(0, bounds.maxRecentEvents);
+}
+
+/** Adds one event's summary to the last events, keeping the newest `maxRecentEvents` by timestamp. */
+export function addRecentEvent(
+  list: readonly EventSummary[],
+  summary: EventSummary,
+  bounds: ProfileBounds,
+): readonly EventSummary[] {
+  if (list.some((s) => s.key === summary.key)) return recentEvents(list, [summary], bounds);
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareNewestFirst(list[mid] as EventSummary, summary) < 0) low = mid + 1;
+    else high = mid;
+  }
+  if (low >= bounds.maxRecentEvents) return list;
+  const next = list.slice();
+  next.splice(low, 0, summary);
+  if (next.length > bounds.maxRecentEvents) next.length = bounds.maxRecentEvents;
+  return next;
 }

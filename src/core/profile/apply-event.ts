@@ -1,10 +1,10 @@
 import type { StreamRecord } from '../events/stream-record';
 import { messageKey } from '../identity/message-key';
-import { countEvent, eventName, noteGroup, recentEvents, summarize } from './activity';
+import { addRecentEvent, countEvent, eventName, noteGroup, summarize } from './activity';
 import { PROFILE_BOUNDS, type ProfileBounds } from './bounds';
 import { consentOf, latestConsent } from './consent';
 import { markSeen, seenStatus } from './dedupe';
-import { assembleProfile, type Profile } from './profile';
+import { assembleProfile, type Profile, type SeenMark } from './profile';
 import { traitWrites, writeTraits } from './traits';
 import { eventTime, isoOf } from './version';
 import type { ProfileWarning } from './warnings';
@@ -42,7 +42,7 @@ export function applyEvent(
 ): ApplyResult {
   const key = messageKey(record);
   const received = Date.parse(record.receivedAt);
-  const mark = { t: Number.isNaN(received) ? 0 : received, h: key };
+  const mark: SeenMark = [Number.isNaN(received) ? 0 : received, key];
   const status = seenStatus(profile, mark);
   if (status !== 'new') return { profile, applied: false, skipped: status, warnings: [] };
 
@@ -67,7 +67,7 @@ export function applyEvent(
     warnings,
   );
   const groups = noteGroup(profile.groups, record, t, bounds, warnings);
-  const recent = recentEvents(profile.recentEvents, [summarize(record, key, t, name, bounds)], bounds);
+  const recent = addRecentEvent(profile.recentEvents, summarize(record, key, t, name, bounds), bounds);
   const { seen, seenHorizon } = markSeen(profile, mark, bounds.dedupeWindow);
 
   const firstSeen =

@@ -26,8 +26,10 @@ export interface ProfileBounds {
   readonly maxGroupIdBytes: number;
   /** The last events kept as summaries (issue #3: 50). */
   readonly maxRecentEvents: number;
-  /** `messageId` and `source` in a summary are cut to this (for display only; dedupe uses the full id). */
+  /** `messageId` in a summary is cut to this (for display only; dedupe uses the full id). */
   readonly maxSummaryIdBytes: number;
+  /** `source` in a summary is cut to this (source names have at most 63 characters). */
+  readonly maxSummarySourceBytes: number;
   /**
    * Message keys remembered for idempotency: the most recently received. A message received before
    * all of them is treated as seen (see `dedupe.ts`).
@@ -50,6 +52,7 @@ export const PROFILE_BOUNDS: ProfileBounds = Object.freeze({
   maxGroupIdBytes: 128,
   maxRecentEvents: 50,
   maxSummaryIdBytes: 100,
+  maxSummarySourceBytes: 64,
   dedupeWindow: 256,
   maxMergedFrom: MAX_IDENTIFIERS_PER_PROFILE - 1,
 });

@@ -1,5 +1,5 @@
 import { compareStrings } from '../identity/identifier';
-import type { DedupeHorizon } from './profile';
+import type { SeenMark } from './profile';
 
 /**
  * Idempotency by (source, messageId), kept inside the profile so it is written atomically with what
@@ -21,53 +21,57 @@ import type { DedupeHorizon } from './profile';
  *   matter as long as neither case above occurs.
  */
 export type SeenState = {
-  readonly seen: Readonly<Record<string, number>>;
-  readonly seenHorizon?: DedupeHorizon;
+  readonly seen: readonly SeenMark[];
+  readonly seenHorizon?: SeenMark;
 };
 
-interface Mark {
-  readonly t: number;
-  readonly h: string;
-}
-
-const compareMarks = (a: Mark, b: Mark): number => a.t - b.t || compareStrings(a.h, b.h);
+/** Newest first: later `receivedAt`, then larger key. */
+const newestFirst = (a: SeenMark, b: SeenMark): number => b[0] - a[0] || compareStrings(b[1], a[1]);
 
 /** `duplicate` (key remembered), `beyond_dedupe_horizon` (received before the horizon's millisecond), or `new`. */
-export function seenStatus(state: SeenState, mark: Mark): 'new' | 'duplicate' | 'beyond_dedupe_horizon' {
-  if (Object.hasOwn(state.seen, mark.h) || state.seenHorizon?.h === mark.h) return 'duplicate';
-  if (state.seenHorizon !== undefined && mark.t < state.seenHorizon.t) return 'beyond_dedupe_horizon';
+export function seenStatus(state: SeenState, mark: SeenMark): 'new' | 'duplicate' | 'beyond_dedupe_horizon' {
+  const [t, h] = mark;
+  if (state.seenHorizon?.[1] === h || state.seen.some((m) => m[1] === h)) return 'duplicate';
+  if (state.seenHorizon !== undefined && t < state.seenHorizon[0]) return 'beyond_dedupe_horizon';
   return 'new';
 }
 
-/** Remembers a newly applied message, forgetting the oldest beyond the window. */
-export function markSeen(state: SeenState, mark: Mark, window: number): SeenState {
-  return fromMarks([...toMarks(state.seen), mark], [state.seenHorizon], window);
+/** Remembers a newly applied message (one `seenStatus` called new), forgetting the oldest beyond the window. */
+export function markSeen(state: SeenState, mark: SeenMark, window: number): SeenState {
+  const seen = state.seen.slice();
+  // Binary search for the first mark older than the new one.
+  let low = 0;
+  let high = seen.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (newestFirst(seen[mid] as SeenMark, mark) < 0) low = mid + 1;
+    else high = mid;
+  }
+  seen.splice(low, 0, [mark[0], mark[1]]);
+  if (seen.length <= window) return withHorizon(seen, state.seenHorizon);
+  // Everything forgotten is older than everything kept; the horizon is the newest of it.
+  const forgotten = seen.pop() as SeenMark;
+  const horizon =
+    state.seenHorizon === undefined || newestFirst(forgotten, state.seenHorizon) < 0
+      ? forgotten
+      : state.seenHorizon;
+  return { seen, seenHorizon: horizon };
 }
 
 /** The union of two profiles' memories, bounded the same way (the horizon is the newest mark forgotten). */
 export function mergeSeen(a: SeenState, b: SeenState, window: number): SeenState {
-  return fromMarks([...toMarks(a.seen), ...toMarks(b.seen)], [a.seenHorizon, b.seenHorizon], window);
-}
-
-function toMarks(seen: Readonly<Record<string, number>>): Mark[] {
-  return Object.entries(seen).map(([h, t]) => ({ t, h }));
-}
-
-function fromMarks(
-  marks: Mark[],
-  horizons: readonly (DedupeHorizon | undefined)[],
-  window: number,
-): SeenState {
   // Each horizon is a message its profile applied: it takes part in the ranking like any other.
-  const all = new Map<string, number>();
-  for (const mark of [...marks, ...horizons.filter((h): h is DedupeHorizon => h !== undefined)]) {
-    const t = all.get(mark.h);
-    if (t === undefined || mark.t > t) all.set(mark.h, mark.t);
+  const byKey = new Map<string, number>();
+  const marks = [...a.seen, ...b.seen, ...[a.seenHorizon, b.seenHorizon].filter((m) => m !== undefined)];
+  for (const [t, h] of marks) {
+    const known = byKey.get(h);
+    if (known === undefined || t > known) byKey.set(h, t);
   }
-  const ranked = [...all].map(([h, t]) => ({ t, h })).sort((a, b) => compareMarks(b, a));
-  const kept = ranked.slice(0, window).sort((a, b) => compareStrings(a.h, b.h));
-  const seen: Record<string, number> = {};
-  for (const mark of kept) seen[mark.h] = mark.t;
+  const ranked = [...byKey].map(([h, t]): SeenMark => [t, h]).sort(newestFirst);
   const forgotten = ranked[window];
-  return forgotten === undefined ? { seen } : { seen, seenHorizon: { t: forgotten.t, h: forgotten.h } };
+  return withHorizon(ranked.slice(0, window), forgotten);
+}
+
+function withHorizon(seen: readonly SeenMark[], horizon: SeenMark | undefined): SeenState {
+  return horizon === undefined ? { seen } : { seen, seenHorizon: horizon };
 }

@@ -47,12 +47,8 @@ export interface EventSummary {
   readonly timestamp: string;
 }
 
-/** The newest message the dedupe window forgot: messages received in earlier milliseconds count as seen. */
-export interface DedupeHorizon {
-  /** `receivedAt`, ms since the epoch. */
-  readonly t: number;
-  readonly h: string;
-}
+/** A message applied, for idempotency: its `receivedAt` (ms since the epoch) and its message key. */
+export type SeenMark = readonly [receivedAt: number, key: string];
 
 /**
  * One person's profile, as a plain JSON value (a store serialises it as it is). Everything in it is a
@@ -89,9 +85,10 @@ export interface Profile {
   readonly groups: Readonly<Record<string, number>>;
   /** The last events by `timestamp`, newest first. */
   readonly recentEvents: readonly EventSummary[];
-  /** Message key → `receivedAt` (ms) of the most recently received messages applied (idempotency). */
-  readonly seen: Readonly<Record<string, number>>;
-  readonly seenHorizon?: DedupeHorizon;
+  /** The most recently received messages applied, newest first (idempotency; see `dedupe.ts`). */
+  readonly seen: readonly SeenMark[];
+  /** The newest message forgotten: messages received in earlier milliseconds count as seen. */
+  readonly seenHorizon?: SeenMark;
   /** Profiles merged into this one, directly or through others (makes merging idempotent). */
   readonly mergedFrom: readonly string[];
 }
@@ -119,7 +116,7 @@ export function createProfile(profileId: string, createdAt: string): Profile {
     otherEventCount: 0,
     groups: {},
     recentEvents: [],
-    seen: {},
+    seen: [],
     mergedFrom: [],
   };
 }

@@ -62,7 +62,7 @@ export function worstCaseProfileBytes(bounds: ProfileBounds = PROFILE_BOUNDS): n
         15 +
         bounds.maxSummaryIdBytes +
         12 +
-        bounds.maxSummaryIdBytes +
+        bounds.maxSummarySourceBytes +
         10 +
         8 +
         11 +
@@ -70,8 +70,8 @@ export function worstCaseProfileBytes(bounds: ProfileBounds = PROFILE_BOUNDS): n
         15 +
         ISO_CHARS +
         3),
-    // "hex":ms,
-    seen: bounds.dedupeWindow * (quoted(KEY_HEX) + 1 + MS_DIGITS + 1),
+    // [ms,"hex"],
+    seen: bounds.dedupeWindow * (1 + MS_DIGITS + 1 + quoted(KEY_HEX) + 1 + 1),
     // "profileId",
     mergedFrom: bounds.maxMergedFrom * (quoted(MAX_PROFILE_ID_LENGTH) + 1),
   };
