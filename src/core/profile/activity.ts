@@ -43,19 +43,24 @@ export function countEvent(
   bounds: ProfileBounds,
   warnings: ProfileWarning[],
 ): Counters {
+  // Incrementing a key that exists keeps the canonical key order; a new key needs a rebuild.
   const typeCounts = { ...counters.typeCounts, [type]: (counters.typeCounts[type] ?? 0) + 1 };
   let { eventCounts, otherEventCount } = counters;
   if (trackName !== undefined) {
-    ({ eventCounts, otherEventCount } = foldNames(
-      { ...eventCounts, [trackName]: (getOwn(eventCounts, trackName) ?? 0) + 1 },
-      otherEventCount,
-      bounds,
-      warnings,
-    ));
+    const count = getOwn(eventCounts, trackName);
+    if (count !== undefined) eventCounts = { ...eventCounts, [trackName]: count + 1 };
+    else {
+      ({ eventCounts, otherEventCount } = foldNames(
+        { ...eventCounts, [trackName]: 1 },
+        otherEventCount,
+        bounds,
+        warnings,
+      ));
+    }
   }
   return {
     eventCount: counters.eventCount + 1,
-    typeCounts: canonical(Object.entries(typeCounts)),
+    typeCounts: counters.typeCounts[type] === undefined ? canonical(Object.entries(typeCounts)) : typeCounts,
     eventCounts,
     otherEventCount,
   };

@@ -69,7 +69,10 @@ export function canonical<E>(entries: [string, E][]): Record<string, E> {
   const sorted = entries.sort(([a], [b]) => compareStrings(a, b));
   const out: Record<string, E> = {};
   for (const [key, value] of sorted) {
-    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    // Assigning `__proto__` would set the prototype instead of adding a key.
+    if (key === '__proto__') {
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    } else out[key] = value;
   }
   return out;
 }
