@@ -24,7 +24,7 @@ export interface ProfileRef extends ProfileAge {
 export interface PlanInput {
   /** The message being resolved. */
   readonly record: Pick<StreamRecord, 'source' | 'messageId' | 'receivedAt'>;
-  /** Its identifiers, from {@link extractIdentifiers} with the same configuration. */
+  /** Its identifiers, from `extractIdentifiers` with the same configuration. */
   readonly identifiers: readonly Identifier[];
   /**
    * The current owner of each identifier that has one, keyed by {@link identifierKey}. Owners must be
@@ -204,7 +204,9 @@ export function planMerge(input: PlanInput, config: IdentityConfig): MergePlan {
     profileId: winner?.profileId ?? input.newProfileId ?? profileIdFor(input.record),
     createdAt: winner?.createdAt ?? input.record.receivedAt,
     isNew: winner === undefined,
-    identifierCounts: Object.fromEntries([...counts.entries()].sort(([a], [b]) => compareStrings(a, b))),
+    identifierCounts: Object.fromEntries(
+      [...counts.entries()].filter(([, n]) => n > 0).sort(([a], [b]) => compareStrings(a, b)),
+    ),
   };
   const merged = profiles.slice(1);
   const links = kept.filter((candidate) => candidate.owner === undefined);
