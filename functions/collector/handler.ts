@@ -1,20 +1,10 @@
-import { gunzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { isJsonObject } from '../../src/core/collector/message-schemas';
 import type { IngestRoute } from '../../src/core/collector/prepare-ingest';
 import type { CollectorLimits } from '../../src/core/config/limits';
-import {
-  BadRequestError,
-  MethodNotAllowedError,
-  MosaicError,
-  NotFoundError,
-  PayloadTooLargeError,
-  UnauthorizedError,
-  UnsupportedMediaTypeError,
-} from '../../src/core/errors';
-import type { JsonObject } from '../../src/core/events/stream-record';
+import { MethodNotAllowedError, NotFoundError } from '../../src/core/errors';
 import type { Logger } from '../../src/ports/logger';
 import type { Ingest } from '../../src/use-cases/ingest';
+import { basicAuthUser, errorResponse, jsonResponse, readJsonBody } from '../shared/http-edge';
 
 export interface CollectorHandlerDeps {
   readonly ingest: Ingest;
@@ -49,8 +39,6 @@ const CORS_HEADERS = {
   'access-control-max-age': '86400',
 };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * Content types whose body is read as JSON (the Tracking API has no other encoding). Beyond
  * application/json: text/plain is what browsers send to avoid a CORS preflight; the RudderStack Node
@@ -65,10 +53,9 @@ const JSON_BODY_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The collector's HTTP edge (API Gateway HTTP API payload v2), used unchanged by Lambda and by the
- * local runtime: decode the body (base64, gzip with a cap, strict UTF-8, JSON), take the write key
- * from Basic auth, call the ingest use case, and map its result or error to the Segment-compatible
- * response.
+ * The collector's handler (API Gateway HTTP API payload v2), used unchanged by Lambda and by the local
+ * runtime: read the JSON body and the Basic-auth write key, call the ingest use case, and map its
+ * result or error to the Segment-compatible response.
  */
 export function createCollectorHandler(deps: CollectorHandlerDeps): CollectorHandler {
   return async (event) => {
@@ -77,11 +64,11 @@ export function createCollectorHandler(deps: CollectorHandlerDeps): CollectorHan
       if (method === 'OPTIONS') return { statusCode: 204, headers: CORS_HEADERS };
       const route = routeOf(event.rawPath);
       if (method !== 'POST') throw new MethodNotAllowedError(`${method} is not allowed; send POST`);
-      const body = decodeBody(event, deps.limits);
+      const body = readJsonBody(event, { ...deps.limits, contentTypes: JSON_BODY_TYPES });
       const result = await deps.ingest({
         route,
         body,
-        headerWriteKey: writeKeyFromAuthorization(event.headers.authorization),
+        headerWriteKey: basicAuthUser(event.headers.authorization),
         ip: event.requestContext.http.sourceIp || undefined,
       });
       if (result.accepted === 0) {
@@ -98,7 +85,11 @@ export function createCollectorHandler(deps: CollectorHandlerDeps): CollectorHan
       }
       return json(200, { success: true, accepted: result.accepted, rejected: result.rejected });
     } catch (error) {
-      return errorResponse(error, deps.logger, event.requestContext.requestId);
+      return errorResponse(error, {
+        logger: deps.logger,
+        requestId: event.requestContext.requestId,
+        headers: CORS_HEADERS,
+      });
     }
   };
 }
@@ -110,108 +101,4 @@ function routeOf(path: string): IngestRoute {
   return route;
 }
 
-function decodeBody(event: APIGatewayProxyEventV2, limits: CollectorLimits): JsonObject {
-  const contentType =
-    (event.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (!JSON_BODY_TYPES.has(contentType)) {
-    throw new UnsupportedMediaTypeError(
-      `Content-Type ${contentType.slice(0, 100)} is not accepted; send application/json (or text/plain)`,
-    );
-  }
-  if (event.body === undefined || event.body === '') {
-    throw new BadRequestError('The request has no body', { code: 'empty_body' });
-  }
-  const encoding = event.headers['content-encoding']?.trim().toLowerCase();
-  const plain = encoding === undefined || encoding === '' || encoding === 'identity';
-  if (!plain && encoding !== 'gzip') {
-    throw new UnsupportedMediaTypeError(
-      `Content-Encoding ${encoding.slice(0, 50)} is not accepted; use gzip or none`,
-    );
-  }
-  const text =
-    plain && !event.isBase64Encoded
-      ? checkedText(event.body, limits)
-      : textOf(event.body, event.isBase64Encoded, plain, limits);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new BadRequestError('The body is not valid JSON', { code: 'invalid_json' });
-  }
-  if (!isJsonObject(parsed))
-    throw new BadRequestError('The body must be a JSON object', { code: 'invalid_json' });
-  return parsed;
-}
-
-/** A body API Gateway passed as text (valid UTF-8 already), after the size check. */
-function checkedText(body: string, limits: CollectorLimits): string {
-  // UTF-8 takes at least one byte per UTF-16 unit and at most three: count bytes only when it matters.
-  if (
-    body.length > limits.maxRequestBytes ||
-    (body.length * 3 > limits.maxRequestBytes && Buffer.byteLength(body) > limits.maxRequestBytes)
-  ) {
-    throw new PayloadTooLargeError(`The request body is larger than ${limits.maxRequestBytes} bytes`);
-  }
-  return body;
-}
-
-/** A base64 or gzip body: size-checked bytes, decompressed with a cap, decoded as strict UTF-8. */
-function textOf(body: string, base64: boolean, plain: boolean, limits: CollectorLimits): string {
-  let bytes: Buffer = base64 ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
-  if (bytes.byteLength > limits.maxRequestBytes) {
-    throw new PayloadTooLargeError(`The request body is larger than ${limits.maxRequestBytes} bytes`);
-  }
-  if (!plain) bytes = gunzip(bytes, limits);
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new BadRequestError('The body is not valid UTF-8', { code: 'invalid_utf8' });
-  }
-}
-
-function gunzip(bytes: Buffer, limits: CollectorLimits): Buffer {
-  const cap = Math.min(limits.maxDecompressedBytes, limits.maxRequestBytes);
-  try {
-    return gunzipSync(bytes, { maxOutputLength: cap });
-  } catch (error) {
-    if (error instanceof RangeError || (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new PayloadTooLargeError(`The decompressed body is larger than ${cap} bytes`);
-    }
-    throw new BadRequestError('The body is not valid gzip', { code: 'invalid_gzip' });
-  }
-}
-
-/** The write key is the HTTP Basic username (the password is empty), as Segment's SDKs send it. */
-function writeKeyFromAuthorization(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-  if (!match?.[1])
-    throw new UnauthorizedError('The Authorization header must be HTTP Basic with the write key as username');
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon === -1 ? decoded : decoded.slice(0, colon);
-}
-
-function errorResponse(error: unknown, logger: Logger, requestId: string): APIGatewayProxyStructuredResultV2 {
-  if (error instanceof MosaicError) {
-    if (error.statusCode >= 500)
-      logger.error('collector request failed', { code: error.code, requestId, error: error.message });
-    return json(error.statusCode, {
-      success: false,
-      error: { code: error.code, message: error.publicMessage },
-    });
-  }
-  logger.error('collector request failed unexpectedly', {
-    requestId,
-    error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-  });
-  return json(500, { success: false, error: { code: 'internal_error', message: 'Internal error' } });
-}
-
-function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
-  return {
-    statusCode,
-    headers: { 'content-type': 'application/json', ...CORS_HEADERS },
-    body: JSON.stringify(body),
-  };
-}
+const json = (statusCode: number, body: unknown) => jsonResponse(statusCode, body, CORS_HEADERS);
