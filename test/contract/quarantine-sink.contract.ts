@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QUARANTINE_COLUMNS } from '../../src/core/lake/tables';
 import type { QuarantinedMessage, QuarantineSink } from '../../src/ports/quarantine-sink';
+import { quarantinedMessage } from '../support/quarantined-messages';
 
 /** One row as the store holds it, read back the way the lake reads it. */
 export interface StoredQuarantineRow {
@@ -45,18 +46,7 @@ export interface QuarantineSinkHarness {
 
 const COLUMN_NAMES = QUARANTINE_COLUMNS.map((column) => column.name).sort();
 
-function message(overrides: Partial<QuarantinedMessage> = {}): QuarantinedMessage {
-  return {
-    source: 'web',
-    receivedAt: '2026-11-22T16:05:12.345Z',
-    reason: 'userId or anonymousId is required',
-    code: 'invalid_message',
-    messageId: 'm-1',
-    index: 0,
-    raw: '{"type":"track","event":"Signed Up"}',
-    ...overrides,
-  };
-}
+const message = quarantinedMessage;
 
 /** The row the quarantine table must hold for a message: its columns, spelled out. */
 function expectedRow(m: QuarantinedMessage): Record<string, unknown> {

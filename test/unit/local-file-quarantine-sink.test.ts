@@ -5,7 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileQuarantineSink } from '../../src/adapters/local/file-quarantine-sink';
 import { ManualClock } from '../../src/ports/clock';
-import type { QuarantinedMessage } from '../../src/ports/quarantine-sink';
+import { quarantinedMessage } from '../support/quarantined-messages';
 
 let dataDir: string;
 
@@ -17,18 +17,7 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function message(overrides: Partial<QuarantinedMessage> = {}): QuarantinedMessage {
-  return {
-    source: 'web',
-    receivedAt: '2026-11-22T16:05:12.345Z',
-    reason: 'userId or anonymousId is required',
-    code: 'invalid_message',
-    messageId: 'm-1',
-    index: 0,
-    raw: '{"type":"track","event":"Signed Up"}',
-    ...overrides,
-  };
-}
+const message = quarantinedMessage;
 
 async function readQuarantine(): Promise<Record<string, unknown>[]> {
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
