@@ -5,6 +5,7 @@ import {
   type PutRecordBatchCommandOutput,
 } from '@aws-sdk/client-firehose';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { CallLog, type ServiceCall, serviceError } from './service-calls';
 
 /** Firehose PutRecordBatch limits, as the service enforces them. */
 export const FIREHOSE_LIMITS = {
@@ -14,13 +15,8 @@ export const FIREHOSE_LIMITS = {
   bytesPerRecord: 1000 * 1024,
 } as const;
 
-/** What the emulator saw of one PutRecordBatch call. */
-export interface FirehoseCall {
-  readonly records: number;
-  readonly bytes: number;
-  /** The error the call was rejected with, if it was. */
-  readonly rejectedWith?: string;
-}
+/** What the emulator saw of one call. */
+export type FirehoseCall = ServiceCall;
 
 /** A record offered to the delivery stream: its bytes, its text, and how often it was offered before. */
 export interface OfferedRecord {
@@ -30,17 +26,9 @@ export interface OfferedRecord {
   readonly attempt: number;
 }
 
-function serviceError(name: string, message: string, fault: 'client' | 'server' = 'client'): Error {
-  return Object.assign(new Error(message), {
-    name,
-    $fault: fault,
-    $metadata: { httpStatusCode: fault === 'client' ? 400 : 503 },
-  });
-}
-
 /** A whole-call failure as the SDK surfaces Firehose being unavailable. */
 export function serviceUnavailable(): Error {
-  return serviceError('ServiceUnavailableException', 'Slow down.', 'server');
+  return serviceError('ServiceUnavailableException', 'Slow down.', 'server', 503);
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -56,15 +44,12 @@ const lenientDecoder = new TextDecoder('utf-8');
 export class FirehoseEmulator {
   readonly client: FirehoseClient;
   /** Every PutRecordBatch call, in the order they were sent. */
-  readonly calls: FirehoseCall[] = [];
-  /** Requests the real service would have refused for breaking a limit. */
-  readonly limitViolations: string[] = [];
   private readonly mock: AwsClientStub<FirehoseClient>;
   private readonly deliveryStreamName: string;
   private readonly accepted: Uint8Array[] = [];
   private readonly offers = new Map<string, number>();
   private recordFault: ((record: OfferedRecord) => string | undefined) | undefined;
-  private callFault: ((call: FirehoseCall, callIndex: number) => Error | undefined) | undefined;
+  private readonly log = new CallLog();
 
   constructor(options: { readonly deliveryStreamName: string }) {
     this.deliveryStreamName = options.deliveryStreamName;
@@ -83,9 +68,19 @@ export class FirehoseEmulator {
     this.recordFault = select;
   }
 
+  /** Every call, in the order made. */
+  get calls(): readonly FirehoseCall[] {
+    return this.log.calls;
+  }
+
+  /** Every service limit a caller broke. */
+  get limitViolations(): readonly string[] {
+    return this.log.limitViolations;
+  }
+
   /** From now on calls `select` returns an error for are rejected as a whole; `undefined` stops it. */
   failCalls(select: ((call: FirehoseCall, callIndex: number) => Error | undefined) | undefined): void {
-    this.callFault = select;
+    this.log.failCalls(select);
   }
 
   /** The records accepted, in the order accepted. */
@@ -107,23 +102,18 @@ export class FirehoseEmulator {
   ): Promise<Partial<PutRecordBatchCommandOutput>> {
     const records = (input.Records ?? []).map((r) => new Uint8Array(r.Data ?? new Uint8Array()));
     const bytes = records.reduce((sum, data) => sum + data.byteLength, 0);
-    const callIndex = this.calls.length;
-    const reject = (error: Error): never => {
-      this.calls.push({ records: records.length, bytes, rejectedWith: error.name });
-      throw error;
-    };
-
-    if (input.DeliveryStreamName !== this.deliveryStreamName) {
-      reject(serviceError('ResourceNotFoundException', `Firehose ${input.DeliveryStreamName} not found.`));
-    }
     const violation = this.violation(records, bytes);
-    if (violation) {
-      this.limitViolations.push(violation.message);
-      reject(violation);
-    }
-    const injected = this.callFault?.({ records: records.length, bytes }, callIndex);
-    if (injected) reject(injected);
-    this.calls.push({ records: records.length, bytes });
+    const callIndex = this.log.calls.length;
+    this.log.admit(
+      { records: records.length, bytes },
+      {
+        target:
+          input.DeliveryStreamName !== this.deliveryStreamName
+            ? serviceError('ResourceNotFoundException', `Firehose ${input.DeliveryStreamName} not found.`)
+            : undefined,
+        violation,
+      },
+    );
 
     await new Promise((resolve) => setTimeout(resolve, 1));
 

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { shardIndexOf } from '../../src/adapters/local/kinesis-shape';
+import { CallLog, type ServiceCall, serviceError } from './service-calls';
 
 /** Kinesis PutRecords limits, as the service enforces them. */
 export const KINESIS_LIMITS = {
@@ -25,14 +26,8 @@ export interface KinesisStoredRecord {
   readonly sequenceNumber: string;
 }
 
-/** What the emulator saw of one PutRecords call. */
-export interface KinesisCall {
-  readonly records: number;
-  /** Data plus partition key bytes, as Kinesis counts them against the per-call limit. */
-  readonly bytes: number;
-  /** The error the call was rejected with, if it was. */
-  readonly rejectedWith?: string;
-}
+/** What the emulator saw of one call. */
+export type KinesisCall = ServiceCall;
 
 export interface KinesisEmulatorOptions {
   readonly streamName: string;
@@ -56,14 +51,6 @@ export function transferLatencyMs(call: { readonly bytes: number }): number {
   return Math.ceil(4 * Math.log2(2 + call.bytes / 1024));
 }
 
-function serviceError(name: string, message: string, fault: 'client' | 'server' = 'client'): Error {
-  return Object.assign(new Error(message), {
-    name,
-    $fault: fault,
-    $metadata: { httpStatusCode: fault === 'client' ? 400 : 500 },
-  });
-}
-
 /**
  * A Kinesis data stream behind aws-sdk-client-mock, faithful enough to read back what was written:
  * PutRecords validates the request against the service's limits (rejecting the whole call as Kinesis
@@ -74,9 +61,6 @@ function serviceError(name: string, message: string, fault: 'client' | 'server' 
 export class KinesisEmulator {
   readonly client: KinesisClient;
   /** Every PutRecords call, in the order they were sent. */
-  readonly calls: KinesisCall[] = [];
-  /** Requests the real service would have refused for breaking a limit. */
-  readonly limitViolations: string[] = [];
   private readonly mock: AwsClientStub<KinesisClient>;
   private readonly shards: KinesisStoredRecord[][];
   private readonly streamName: string;
@@ -85,7 +69,7 @@ export class KinesisEmulator {
   private recordFault:
     | ((record: { partitionKey: string; data: Uint8Array }) => string | undefined)
     | undefined;
-  private callFault: ((call: KinesisCall, callIndex: number) => Error | undefined) | undefined;
+  private readonly log = new CallLog();
 
   constructor(options: KinesisEmulatorOptions) {
     this.streamName = options.streamName;
@@ -106,9 +90,19 @@ export class KinesisEmulator {
     this.recordFault = select;
   }
 
+  /** Every call, in the order made. */
+  get calls(): readonly KinesisCall[] {
+    return this.log.calls;
+  }
+
+  /** Every service limit a caller broke. */
+  get limitViolations(): readonly string[] {
+    return this.log.limitViolations;
+  }
+
   /** From now on calls `select` returns an error for are rejected as a whole; `undefined` stops it. */
   failCalls(select: ((call: KinesisCall, callIndex: number) => Error | undefined) | undefined): void {
-    this.callFault = select;
+    this.log.failCalls(select);
   }
 
   /** Every record stored, shard by shard, each shard in sequence order (a consumer's order per key). */
@@ -130,23 +124,17 @@ export class KinesisEmulator {
       (sum, r) => sum + r.data.byteLength + encoder.encode(r.partitionKey).length,
       0,
     );
-    const callIndex = this.calls.length;
-    const reject = (error: Error): never => {
-      this.calls.push({ records: records.length, bytes, rejectedWith: error.name });
-      throw error;
-    };
-
-    if (input.StreamName !== this.streamName) {
-      reject(serviceError('ResourceNotFoundException', `Stream ${input.StreamName} not found.`));
-    }
     const violation = this.violation(records, bytes);
-    if (violation) {
-      this.limitViolations.push(violation.message);
-      reject(violation);
-    }
-    const injected = this.callFault?.({ records: records.length, bytes }, callIndex);
-    if (injected) reject(injected);
-    this.calls.push({ records: records.length, bytes });
+    this.log.admit(
+      { records: records.length, bytes },
+      {
+        target:
+          input.StreamName !== this.streamName
+            ? serviceError('ResourceNotFoundException', `Stream ${input.StreamName} not found.`)
+            : undefined,
+        violation,
+      },
+    );
 
     await new Promise((resolve) => setTimeout(resolve, this.latencyMs({ records: records.length, bytes })));
 
