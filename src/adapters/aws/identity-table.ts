@@ -1,0 +1,34 @@
+/**
+ * The identity table's shape, shared by the CDK construct, the local runtime (which creates it in
+ * dynalite) and the tests (which create it in dynalite and DynamoDB Local), so all three agree.
+ *
+ * One table, string keys `pk` / `sk`:
+ * - identifier: `pk = I#{type}:{value}`, `sk = I` — `profileId`, `linkedAt`;
+ * - profile: `pk = P#{profileId}`, `sk = P` — `state`, `ver`, `doc` (the profile as JSON), `into`,
+ *   `pending` (string set), `createdAt`;
+ * - ledger entry: `pk = P#{to}`, `sk = L#{at}#{entryId}` — `entry` (JSON).
+ * Everything of one person is findable by profile id: its item, its ledger, and its identifiers
+ * (listed in the profile).
+ */
+export const IDENTITY_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds after which DynamoDB may delete an item (records that must expire). */
+  timeToLiveAttribute: 'expiresAt',
+} as const;
+
+/** The CreateTable input for a table of this shape (dynalite, DynamoDB Local). */
+export function identityTableDefinition(tableName: string) {
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [
+      { AttributeName: IDENTITY_TABLE.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: IDENTITY_TABLE.sortKey, AttributeType: 'S' as const },
+    ],
+    KeySchema: [
+      { AttributeName: IDENTITY_TABLE.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: IDENTITY_TABLE.sortKey, KeyType: 'RANGE' as const },
+    ],
+    BillingMode: 'PAY_PER_REQUEST' as const,
+  };
+}

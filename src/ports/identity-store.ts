@@ -1,0 +1,91 @@
+import type { Identifier } from '../core/identity/identifier';
+import type { LedgerEntry } from '../core/identity/merge-plan';
+import type { Profile } from '../core/profile/profile';
+
+/**
+ * A profile as the identity graph holds it. Every write to a profile is conditional on `version`, so
+ * two resolvers never overwrite each other's work; the loser re-reads and tries again.
+ * - `live`: events are applied to it. `pendingFrom` lists profiles merged into it whose identifiers
+ *   are still being re-pointed (merge steps 3–5 of `planMerge`).
+ * - `merging`: a merge into `into` has started; no event is applied to it any more. Whoever meets it
+ *   finishes the merge first.
+ * - `retired`: merged into `into`; only the redirect is left (its data lives in the survivor).
+ */
+export type ProfileRecord =
+  | {
+      readonly state: 'live';
+      readonly profile: Profile;
+      readonly version: number;
+      readonly pendingFrom: readonly string[];
+    }
+  | {
+      readonly state: 'merging';
+      readonly profile: Profile;
+      readonly version: number;
+      readonly into: string;
+      readonly pendingFrom: readonly string[];
+    }
+  | {
+      readonly state: 'retired';
+      readonly profileId: string;
+      readonly createdAt: string;
+      readonly version: number;
+      readonly into: string;
+    };
+
+/** What one identifier item says: which profile owns it, and since when. */
+export interface IdentifierOwner {
+  readonly profileId: string;
+  /** When it was (re)pointed at that profile (ISO-8601). */
+  readonly linkedAt: string;
+}
+
+/**
+ * The identity graph and profiles (DynamoDB in AWS; dynalite, through the same adapter, locally).
+ * Every write is a single-item conditional write: the embedded engine has no transactions, and the
+ * merge protocol (see `planMerge`) is built so that it does not need them.
+ *
+ * Writes resolve with their outcome; they reject only when the store could not be reached or
+ * refused the call (then the caller may assume nothing about that write and retries the message).
+ */
+export interface IdentityStore {
+  /** The owners of the identifiers that have one, keyed by `identifierKey`. */
+  getOwners(identifiers: readonly Identifier[]): Promise<Map<string, IdentifierOwner>>;
+  /** The profiles that exist among these ids, keyed by profile id. Consistent reads. */
+  getProfiles(profileIds: readonly string[]): Promise<Map<string, ProfileRecord>>;
+
+  /** Puts a new live profile (version 1) unless one with its id exists; false if it did. */
+  createProfile(profile: Profile): Promise<boolean>;
+  /**
+   * Replaces a live profile's data if it is still at `expectedVersion` and not merging; resolves with
+   * the new version, or `undefined` on a conflict. `addPending` / `removePending` change its
+   * `pendingFrom` in the same write.
+   */
+  writeProfile(
+    profile: Profile,
+    expectedVersion: number,
+    options?: { readonly addPending?: string; readonly removePending?: string },
+  ): Promise<number | undefined>;
+
+  /**
+   * Points the identifier at the profile if no profile owns it; resolves with the owner afterwards
+   * (the given profile when the claim held or had already been made, another one if it lost).
+   */
+  claimIdentifier(identifier: Identifier, profileId: string, at: string): Promise<IdentifierOwner>;
+  /** Re-points the identifier from one profile to another if `from` still owns it; false otherwise. */
+  repointIdentifier(identifier: Identifier, from: string, to: string, at: string): Promise<boolean>;
+
+  /**
+   * Merge step 1: marks a live profile as merging into `into` (idempotent for the same `into`).
+   * Resolves with the record afterwards; a record in another state or merging elsewhere means the
+   * caller must re-read and re-plan.
+   */
+  markMerging(profileId: string, into: string): Promise<ProfileRecord | undefined>;
+  /** Merge step 4: turns a merging profile into a redirect to `into` (idempotent). */
+  retireProfile(profileId: string, into: string): Promise<void>;
+
+  /** Appends ledger entries, each once (put if absent by `entry.id`). */
+  appendLedger(entries: readonly LedgerEntry[]): Promise<void>;
+  /** The ledger entries written for these profiles (as `to`), oldest first. */
+  listLedger(profileIds: readonly string[]): Promise<LedgerEntry[]>;
+}
