@@ -1,0 +1,327 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { type Identifier, identifierKey } from '../../core/identity/identifier';
+import type { LedgerEntry } from '../../core/identity/merge-plan';
+import type { Profile } from '../../core/profile/profile';
+import type { IdentifierOwner, IdentityStore, ProfileRecord } from '../../ports/identity-store';
+
+export interface DynamoDbIdentityStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Attempts for BatchGetItem keys DynamoDB returns unprocessed (throttling). Default 8. */
+  readonly maxBatchGetAttempts?: number;
+}
+
+/** Requests the store has sent, by kind: what the resolver's cost per event is measured in. */
+export interface StoreRequestCounts {
+  /** GetItem, BatchGetItem and Query calls. */
+  reads: number;
+  /** PutItem and UpdateItem calls (conditional writes included, whether they held or not). */
+  writes: number;
+  /** Writes whose condition did not hold. */
+  conditionFailures: number;
+}
+
+const IDENTIFIER_SK = 'I';
+const PROFILE_SK = 'P';
+const LEDGER_PREFIX = 'L#';
+const BATCH_GET_LIMIT = 100;
+
+const identifierPk = (id: Identifier) => `I#${identifierKey(id)}`;
+const profilePk = (profileId: string) => `P#${profileId}`;
+
+interface ProfileItem {
+  pk: string;
+  sk: string;
+  state: 'live' | 'merging' | 'retired';
+  ver: number;
+  createdAt: string;
+  doc?: string;
+  into?: string;
+  pending?: Set<string>;
+}
+
+/**
+ * The identity graph in one DynamoDB table (layout: `identity-table.ts`). Runs unchanged against
+ * DynamoDB, DynamoDB Local and dynalite: single-item conditional writes only, no transactions.
+ * Reads are strongly consistent: the merge protocol reasons about the latest version of each item.
+ */
+export class DynamoDbIdentityStore implements IdentityStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly maxBatchGetAttempts: number;
+  readonly requests: StoreRequestCounts = { reads: 0, writes: 0, conditionFailures: 0 };
+
+  constructor(options: DynamoDbIdentityStoreOptions) {
+    this.doc = DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.table = options.tableName;
+    this.maxBatchGetAttempts = options.maxBatchGetAttempts ?? 8;
+  }
+
+  async getOwners(identifiers: readonly Identifier[]): Promise<Map<string, IdentifierOwner>> {
+    const items = await this.batchGet(
+      identifiers.map((id) => identifierPk(id)),
+      IDENTIFIER_SK,
+    );
+    const owners = new Map<string, IdentifierOwner>();
+    for (const item of items) {
+      owners.set((item.pk as string).slice(2), {
+        profileId: item.profileId as string,
+        linkedAt: item.linkedAt as string,
+      });
+    }
+    return owners;
+  }
+
+  async getProfiles(profileIds: readonly string[]): Promise<Map<string, ProfileRecord>> {
+    const items = await this.batchGet(profileIds.map(profilePk), PROFILE_SK);
+    const profiles = new Map<string, ProfileRecord>();
+    for (const item of items) {
+      const record = toRecord(item as unknown as ProfileItem);
+      profiles.set(record.state === 'retired' ? record.profileId : record.profile.profileId, record);
+    }
+    return profiles;
+  }
+
+  async createProfile(profile: Profile): Promise<boolean> {
+    return this.conditional(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: profilePk(profile.profileId),
+          sk: PROFILE_SK,
+          state: 'live',
+          ver: 1,
+          createdAt: profile.createdAt,
+          doc: JSON.stringify(profile),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async writeProfile(
+    profile: Profile,
+    expectedVersion: number,
+    options: { readonly addPending?: string; readonly removePending?: string } = {},
+  ): Promise<number | undefined> {
+    const values: Record<string, unknown> = {
+      ':doc': JSON.stringify(profile),
+      ':expected': expectedVersion,
+      ':one': 1,
+      ':live': 'live',
+    };
+    let update = 'SET doc = :doc, ver = ver + :one';
+    if (options.addPending !== undefined) {
+      update += ' ADD pending :add';
+      values[':add'] = new Set([options.addPending]);
+    }
+    if (options.removePending !== undefined && options.removePending !== options.addPending) {
+      update += ' DELETE pending :remove';
+      values[':remove'] = new Set([options.removePending]);
+    }
+    const held = await this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: profilePk(profile.profileId), sk: PROFILE_SK },
+        UpdateExpression: update,
+        ConditionExpression: 'ver = :expected AND #state = :live',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return held ? expectedVersion + 1 : undefined;
+  }
+
+  async claimIdentifier(identifier: Identifier, profileId: string, at: string): Promise<IdentifierOwner> {
+    const held = await this.conditional(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: identifierPk(identifier),
+          sk: IDENTIFIER_SK,
+          profileId,
+          linkedAt: at,
+          idType: identifier.type,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    if (held) return { profileId, linkedAt: at };
+    const owner = await this.readOwner(identifier);
+    // Deleted between the failed put and the read (privacy erasure): claim again.
+    return owner ?? this.claimIdentifier(identifier, profileId, at);
+  }
+
+  async repointIdentifier(identifier: Identifier, from: string, to: string, at: string): Promise<boolean> {
+    if (from === to) return false;
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: identifierPk(identifier), sk: IDENTIFIER_SK },
+        UpdateExpression: 'SET profileId = :to, linkedAt = :at',
+        ConditionExpression: 'profileId = :from',
+        ExpressionAttributeValues: { ':to': to, ':from': from, ':at': at },
+      }),
+    );
+  }
+
+  async markMerging(profileId: string, into: string): Promise<ProfileRecord | undefined> {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: profilePk(profileId), sk: PROFILE_SK },
+        UpdateExpression: 'SET #state = :merging, #into = :into, ver = ver + :one',
+        ConditionExpression: '#state = :live',
+        ExpressionAttributeNames: { '#state': 'state', '#into': 'into' },
+        ExpressionAttributeValues: { ':merging': 'merging', ':live': 'live', ':into': into, ':one': 1 },
+      }),
+    );
+    return (await this.getProfiles([profileId])).get(profileId);
+  }
+
+  async retireProfile(profileId: string, into: string): Promise<void> {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: profilePk(profileId), sk: PROFILE_SK },
+        UpdateExpression: 'SET #state = :retired, #into = :into, ver = ver + :one REMOVE doc, pending',
+        ConditionExpression: '#state = :merging',
+        ExpressionAttributeNames: { '#state': 'state', '#into': 'into' },
+        ExpressionAttributeValues: { ':merging': 'merging', ':retired': 'retired', ':into': into, ':one': 1 },
+      }),
+    );
+  }
+
+  async appendLedger(entries: readonly LedgerEntry[]): Promise<void> {
+    await Promise.all(
+      entries.map((entry) =>
+        this.conditional(
+          new PutCommand({
+            TableName: this.table,
+            Item: {
+              pk: profilePk(entry.to),
+              sk: `${LEDGER_PREFIX}${entry.at}#${entry.id}`,
+              entry: JSON.stringify(entry),
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      ),
+    );
+  }
+
+  async listLedger(profileIds: readonly string[]): Promise<LedgerEntry[]> {
+    const lists = await Promise.all(profileIds.map((id) => this.queryLedger(id)));
+    const byId = new Map<string, LedgerEntry>();
+    for (const entry of lists.flat()) byId.set(entry.id, entry);
+    return [...byId.values()].sort((a, b) =>
+      a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+    );
+  }
+
+  private async queryLedger(profileId: string): Promise<LedgerEntry[]> {
+    const entries: LedgerEntry[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      this.requests.reads++;
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': profilePk(profileId), ':prefix': LEDGER_PREFIX },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) entries.push(JSON.parse(item.entry as string) as LedgerEntry);
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return entries;
+  }
+
+  private async readOwner(identifier: Identifier): Promise<IdentifierOwner | undefined> {
+    this.requests.reads++;
+    const { Item } = await this.doc.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: identifierPk(identifier), sk: IDENTIFIER_SK },
+        ConsistentRead: true,
+      }),
+    );
+    return Item === undefined
+      ? undefined
+      : { profileId: Item.profileId as string, linkedAt: Item.linkedAt as string };
+  }
+
+  /** Sends a conditional write; false when its condition did not hold. */
+  private async conditional(command: PutCommand | UpdateCommand): Promise<boolean> {
+    this.requests.writes++;
+    try {
+      await this.doc.send(command as PutCommand);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || isConditionFailure(error)) {
+        this.requests.conditionFailures++;
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /** BatchGetItem in chunks of 100 keys, retrying unprocessed keys with back-off. Unique keys only. */
+  private async batchGet(pks: readonly string[], sk: string): Promise<Record<string, unknown>[]> {
+    const unique = [...new Set(pks)];
+    const items: Record<string, unknown>[] = [];
+    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
+      let keys: Record<string, unknown>[] = unique.slice(i, i + BATCH_GET_LIMIT).map((pk) => ({ pk, sk }));
+      for (let attempt = 1; keys.length > 0; attempt++) {
+        if (attempt > this.maxBatchGetAttempts) {
+          throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempt - 1} attempts`);
+        }
+        if (attempt > 1) await sleep(Math.min(1000, 25 * 2 ** attempt) * Math.random());
+        this.requests.reads++;
+        const result = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        items.push(...(result.Responses?.[this.table] ?? []));
+        keys = (result.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    return items;
+  }
+}
+
+function toRecord(item: ProfileItem): ProfileRecord {
+  const pendingFrom = item.pending === undefined ? [] : [...item.pending].sort();
+  if (item.state === 'retired') {
+    return {
+      state: 'retired',
+      profileId: item.pk.slice(2),
+      createdAt: item.createdAt,
+      version: item.ver,
+      into: item.into as string,
+    };
+  }
+  const profile = JSON.parse(item.doc as string) as Profile;
+  if (item.state === 'merging') {
+    return { state: 'merging', profile, version: item.ver, into: item.into as string, pendingFrom };
+  }
+  return { state: 'live', profile, version: item.ver, pendingFrom };
+}
+
+/** dynalite and some SDK paths report the failure by name only. */
+function isConditionFailure(error: unknown): boolean {
+  return (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
