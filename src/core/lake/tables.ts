@@ -1,4 +1,5 @@
 import type { StreamRecord } from '../events/stream-record';
+import type { IdentityLink } from '../identity/identity-link';
 
 /**
  * The lake's table layouts, shared by everything that writes or declares them: the Glue tables and
@@ -7,12 +8,16 @@ import type { StreamRecord } from '../events/stream-record';
  */
 export type LakeColumnType = 'string' | 'timestamp' | 'int';
 
-export interface LakeColumn {
+/**
+ * One column of a lake table. `Field` names the fields of the JSON record the column is read from:
+ * the stream record for `events` (the default), the row itself for tables whose writers emit rows.
+ */
+export interface LakeColumn<Field extends string = keyof StreamRecord & string> {
   /** Column name in Glue/Athena/DuckDB (snake_case). */
   readonly name: string;
   readonly type: LakeColumnType;
-  /** The stream record field the column is read from. */
-  readonly field: keyof StreamRecord & string;
+  /** The record field the column is read from. */
+  readonly field: Field;
   /** The field holds an object; the column keeps its JSON text (query with json_extract). */
   readonly json?: boolean;
 }
@@ -49,12 +54,42 @@ export const QUARANTINE_COLUMNS = [
   { name: 'raw', type: 'string' },
 ] as const satisfies ReadonlyArray<{ name: string; type: LakeColumnType }>;
 
-/** Both tables are partitioned by the hour the collector received the message (UTC). */
+/** An `identity_links` row: the column names as keys, timestamps as ISO-8601 UTC text. */
+export interface IdentityLinkRow {
+  readonly id_type: string;
+  readonly id_value: string;
+  readonly profile_id: string;
+  readonly linked_at: string;
+  readonly source: string;
+  readonly message_id: string;
+  readonly reason: string;
+}
+
+/**
+ * `identity_links`: one row each time the resolver (re)points an identifier at a profile, merges
+ * included. The latest row per (`id_type`, `id_value`) is the truth. Writers emit {@link IdentityLinkRow}
+ * JSON, so every column is read from the field of its own name.
+ */
+export const IDENTITY_LINK_COLUMNS: readonly LakeColumn<keyof IdentityLinkRow>[] = [
+  { name: 'id_type', type: 'string', field: 'id_type' },
+  { name: 'id_value', type: 'string', field: 'id_value' },
+  { name: 'profile_id', type: 'string', field: 'profile_id' },
+  { name: 'linked_at', type: 'timestamp', field: 'linked_at' },
+  { name: 'source', type: 'string', field: 'source' },
+  { name: 'message_id', type: 'string', field: 'message_id' },
+  { name: 'reason', type: 'string', field: 'reason' },
+];
+
+/**
+ * Every table is partitioned by the hour (UTC) of its time column: `received_at` (the collector's
+ * receive time) for `events` and `quarantine`, `linked_at` for `identity_links`.
+ */
 export const PARTITION_KEYS = ['dt', 'hour'] as const;
 
 export const LAKE_PREFIXES = {
   events: 'events/',
   quarantine: 'quarantine/',
+  identity_links: 'identity_links/',
   /** Where Firehose writes records it could not convert or deliver. */
   errors: 'errors/',
 } as const;
@@ -66,9 +101,9 @@ export interface Partition {
   readonly hour: string;
 }
 
-/** The partition of a message received at the given ISO-8601 UTC time. */
-export function partitionOf(receivedAtIso: string): Partition {
-  return { dt: receivedAtIso.slice(0, 10), hour: receivedAtIso.slice(11, 13) };
+/** The partition of a row whose time column (`received_at`, `linked_at`) holds this ISO-8601 UTC time. */
+export function partitionOf(isoTime: string): Partition {
+  return { dt: isoTime.slice(0, 10), hour: isoTime.slice(11, 13) };
 }
 
 /** `events/dt=2026-11-22/hour=16/` */
@@ -85,4 +120,20 @@ export function toEventRow(record: StreamRecord): Record<string, string | null> 
       value === undefined || value === null ? null : column.json ? JSON.stringify(value) : String(value);
   }
   return row;
+}
+
+/**
+ * The `identity_links` row of a link. `linked_at` stays ISO-8601 text, which both Firehose's OpenX
+ * JSON SerDe and DuckDB read as a timestamp (as `received_at` in `quarantine`).
+ */
+export function toIdentityLinkRow(link: IdentityLink): IdentityLinkRow {
+  return {
+    id_type: link.identifier.type,
+    id_value: link.identifier.value,
+    profile_id: link.profileId,
+    linked_at: link.linkedAt,
+    source: link.source,
+    message_id: link.messageId,
+    reason: link.reason,
+  };
 }
