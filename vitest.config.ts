@@ -9,6 +9,14 @@ export default defineConfig({
       { test: { name: 'handlers', include: ['test/handlers/**/*.test.ts'], environment: 'node' } },
       {
         test: {
+          name: 'scenarios',
+          include: ['test/scenarios/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'contract',
           include: ['test/contract/**/*.test.ts'],
           environment: 'node',

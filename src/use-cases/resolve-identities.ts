@@ -1,0 +1,538 @@
+import type { StreamRecord } from '../core/events/stream-record';
+import { extractIdentifiers } from '../core/identity/extract-identifiers';
+import { type Identifier, identifierKey } from '../core/identity/identifier';
+import type { IdentityConfig } from '../core/identity/identity-config';
+import type { IdentityLink } from '../core/identity/identity-link';
+import { type LedgerEntry, type MergePlan, type ProfileRef, planMerge } from '../core/identity/merge-plan';
+import { applyEvent } from '../core/profile/apply-event';
+import { PROFILE_BOUNDS, type ProfileBounds } from '../core/profile/bounds';
+import { attachIdentifiers, detachIdentifiers, profileRef } from '../core/profile/identities';
+import { mergeProfiles } from '../core/profile/merge-profiles';
+import { createProfile, type Profile } from '../core/profile/profile';
+import type { ProfileWarning } from '../core/profile/warnings';
+import type { Clock } from '../ports/clock';
+import type { IdentityStore, ProfileRecord } from '../ports/identity-store';
+import type { Logger } from '../ports/logger';
+import type { ResolverMetrics } from '../ports/resolver-metrics';
+
+/** What a resolved batch hands on once its profile writes are durable. */
+export interface ResolverEffects {
+  /** Every identifier (re)pointed, for the lake's `identity_links`. */
+  readonly links: readonly IdentityLink[];
+  /** Merges completed, for `Profile Merged` on the bus (the ledger entry of each, or a repair's summary). */
+  readonly merges: readonly CompletedMerge[];
+}
+
+/** A merge whose five steps are done. */
+export interface CompletedMerge {
+  readonly survivor: string;
+  readonly merged: string;
+  readonly at: string;
+  /** The ledger entry of the message that asked for it; absent when a resolver finished another's merge. */
+  readonly entry?: LedgerEntry;
+}
+
+export interface ResolveDeps {
+  readonly store: IdentityStore;
+  readonly identity: IdentityConfig;
+  readonly clock: Clock;
+  readonly metrics: ResolverMetrics;
+  readonly logger: Logger;
+  /** Hands on the batch's links and merges; rejecting fails the batch (it is redelivered). */
+  readonly publish: (effects: ResolverEffects) => Promise<void>;
+  readonly bounds?: ProfileBounds;
+  /** Re-plans of one message after lost conditional writes before it is failed. Default 8. */
+  readonly maxAttempts?: number;
+}
+
+export interface BatchOutcome {
+  /** Indexes of the records that were not durably resolved: the event source must deliver them again. */
+  readonly failed: readonly number[];
+}
+
+/** A conditional write lost: another resolver changed the graph; re-read and re-plan. */
+class Replan extends Error {
+  constructor(readonly reason: string) {
+    super(`re-plan: ${reason}`);
+  }
+}
+
+/** Longest redirect chain followed before the graph is declared broken (a cycle cannot happen). */
+const MAX_REDIRECTS = 32;
+
+/**
+ * The resolver: resolves each stream record to one persisted profile (DESIGN.md "Identity
+ * resolution rules"), executing `planMerge`'s steps with single-item conditional writes.
+ *
+ * Within a batch it coalesces: an event that only adds to a profile (the usual case) changes the
+ * profile in memory, and each changed profile is written once at the end of the batch. A record
+ * counts as resolved only once everything it changed is written; `failed` lists the others, and the
+ * event source delivers them again (every step is idempotent and `applyEvent` recognises a message
+ * a profile already has, so a redelivery changes nothing that was done).
+ */
+export function createResolver(deps: ResolveDeps) {
+  const bounds = deps.bounds ?? PROFILE_BOUNDS;
+  const maxAttempts = deps.maxAttempts ?? 8;
+  const { store, metrics } = deps;
+  const now = () => new Date(deps.clock.now()).toISOString();
+
+  return async function resolveBatch(records: readonly StreamRecord[]): Promise<BatchOutcome> {
+    const batch = new BatchState(store, (profile, again) => {
+      let doc = profile;
+      for (const record of again) doc = applyEvent(doc, record, bounds).profile;
+      return doc;
+    });
+    const links: IdentityLink[] = [];
+    const merges: CompletedMerge[] = [];
+    const failed = new Set<number>();
+
+    const warn = (warnings: readonly ProfileWarning[]) => {
+      for (const warning of warnings) metrics.profileWarning(warning.code);
+    };
+
+    // ---- reading the graph -------------------------------------------------------------------
+
+    /** The live profile at the end of a redirect chain, finishing any merge met on the way. */
+    async function liveSlot(profileId: string, record: StreamRecord): Promise<Slot> {
+      let id = profileId;
+      for (let hop = 0; hop < MAX_REDIRECTS; hop++) {
+        const slot = await batch.slot(id);
+        if (slot === undefined) throw new Replan(`profile ${id} vanished`);
+        const state = slot.record.state;
+        if (state === 'retired') {
+          id = slot.into as string;
+          continue;
+        }
+        if (state === 'merging') {
+          await finishMerge(slot, record);
+          id = slot.into as string;
+          continue;
+        }
+        for (const pending of slot.pendingFrom) await finishPending(slot, pending, record);
+        return slot;
+      }
+      throw new Error(`redirect chain from profile ${profileId} longer than ${MAX_REDIRECTS}`);
+    }
+
+    /** A merge into `slot` that left re-pointing unfinished (steps 3–5). */
+    async function finishPending(into: Slot, fromId: string, record: StreamRecord): Promise<void> {
+      const from = await batch.slot(fromId, true);
+      if (from !== undefined && from.record.state === 'merging') {
+        await finishMerge(from, record);
+        return;
+      }
+      await clearPending(into, fromId);
+    }
+
+    // ---- the merge protocol (see PlanStep 'merge') --------------------------------------------
+
+    /** Steps 2–5 of the merge of a profile already marked as merging; idempotent, for any resolver. */
+    async function finishMerge(from: Slot, record: StreamRecord, entry?: LedgerEntry): Promise<void> {
+      const loser = from.doc as Profile;
+      const into = await liveSlot(from.into as string, record);
+      // Step 2: the survivor absorbs the loser (no-op if it already has), noting the loser as pending.
+      for (let attempt = 0; ; attempt++) {
+        if (into.doc?.mergedFrom.includes(loser.profileId) && !into.pendingFrom.includes(loser.profileId)) {
+          // Absorbed earlier; only the tail of the protocol may be missing.
+          break;
+        }
+        const merged = mergeProfiles(into.doc as Profile, loser, bounds);
+        warn(merged.warnings);
+        if (await batch.write(into, merged.profile, { addPending: loser.profileId })) break;
+        metrics.conflict();
+        if (attempt >= maxAttempts) throw new Error(`merge into ${into.id} kept conflicting`);
+        await batch.refresh(into);
+        if (into.record.state !== 'live') throw new Replan(`survivor ${into.id} is no longer live`);
+      }
+      // Step 3: re-point the loser's identifiers.
+      const at = now();
+      for (const identifier of loser.identities) {
+        if (await store.repointIdentifier(identifier, loser.profileId, into.id, at)) {
+          batch.owned(identifier, into.id);
+          links.push(link(identifier, into.id, at, record, 'merged'));
+        }
+      }
+      // Step 4: the loser becomes a redirect.
+      await store.retireProfile(loser.profileId, into.id);
+      batch.forget(loser.profileId);
+      // Step 5: the survivor no longer has the merge pending.
+      await clearPending(into, loser.profileId);
+      metrics.profileMerged();
+      merges.push({ survivor: into.id, merged: loser.profileId, at, ...(entry ? { entry } : {}) });
+    }
+
+    async function clearPending(slot: Slot, fromId: string): Promise<void> {
+      for (let attempt = 0; slot.pendingFrom.includes(fromId); attempt++) {
+        if (await batch.write(slot, slot.doc as Profile, { removePending: fromId })) return;
+        metrics.conflict();
+        if (attempt >= maxAttempts) throw new Error(`clearing a merge on ${slot.id} kept conflicting`);
+        await batch.refresh(slot);
+        if (slot.record.state !== 'live') throw new Replan(`profile ${slot.id} is no longer live`);
+      }
+    }
+
+    // ---- one record --------------------------------------------------------------------------
+
+    async function resolveOne(record: StreamRecord, index: number): Promise<void> {
+      const extracted = extractIdentifiers(record, deps.identity);
+      for (const rejected of extracted.rejected) metrics.identifierRejected(rejected.type, rejected.reason);
+      if (extracted.identifiers.length === 0) {
+        metrics.event('unresolvable');
+        return;
+      }
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await resolveAttempt(record, index, extracted.identifiers);
+          return;
+        } catch (error) {
+          if (!(error instanceof Replan) || attempt >= maxAttempts) throw error;
+          metrics.conflict();
+          deps.logger.debug('re-planning a message', { reason: error.reason, attempt });
+          batch.invalidate();
+        }
+      }
+    }
+
+    async function resolveAttempt(record: StreamRecord, index: number, identifiers: readonly Identifier[]) {
+      const ownerIds = await batch.owners(identifiers);
+      const owners = new Map<string, ProfileRef>();
+      for (const identifier of identifiers) {
+        const ownerId = ownerIds.get(identifierKey(identifier));
+        if (ownerId === undefined) continue;
+        const slot = await liveSlot(ownerId, record);
+        owners.set(identifierKey(identifier), profileRef(slot.doc as Profile));
+      }
+      const plan = planMerge({ record, identifiers, owners, at: now() }, deps.identity);
+      if (plan.outcome === 'unresolvable') {
+        metrics.event('unresolvable');
+        return;
+      }
+      await execute(plan, record, index);
+    }
+
+    async function execute(
+      plan: Extract<MergePlan, { outcome: 'resolved' }>,
+      record: StreamRecord,
+      index: number,
+    ) {
+      const { target } = plan;
+      let slot: Slot;
+      if (target.isNew) {
+        slot = batch.fresh(createProfile(target.profileId, target.createdAt));
+      } else {
+        slot = await liveSlot(target.profileId, record);
+        if (slot.id !== target.profileId) throw new Replan(`target ${target.profileId} moved`);
+      }
+
+      // Merges: mark each loser (after landing what this batch holds for it), then steps 2–5.
+      for (const step of plan.steps) {
+        if (step.kind !== 'merge') continue;
+        const from = await liveSlot(step.from, record);
+        if (from.id !== step.from) throw new Replan(`profile ${step.from} moved`);
+        if (!(await batch.land(from))) throw new Replan(`profile ${from.id} changed`);
+        const marked = await store.markMerging(from.id, slot.id);
+        if (marked?.state !== 'merging' || marked.into !== slot.id) {
+          throw new Replan(`profile ${from.id} could not be marked for merging`);
+        }
+        batch.set(from, marked);
+        // The ledger entry right after the mark: from here on the merge will happen.
+        await store.appendLedger(step.ledger);
+        await finishMerge(from, record, step.ledger[0]);
+        if (slot.record.state !== 'live') throw new Replan(`survivor ${slot.id} is no longer live`);
+      }
+
+      // Links and the event itself: the profile first (listing the identifiers), then the claims.
+      const linkIds = plan.steps.flatMap((step) => (step.kind === 'link' ? [step.identifier] : []));
+      const applied = applyEvent(attachIdentifiers(slot.doc as Profile, linkIds), record, bounds);
+
+      if (target.isNew || linkIds.length > 0) {
+        if (target.isNew) {
+          if (!(await store.createProfile(applied.profile))) {
+            // Created by an earlier attempt of this message: continue on what is there.
+            await batch.refresh(slot);
+            if (slot.record.state !== 'live') throw new Replan(`profile ${slot.id} is not live`);
+            return execute({ ...plan, target: { ...target, isNew: false } }, record, index);
+          }
+          metrics.profileCreated();
+          batch.created(slot, applied.profile);
+        } else if (!(await batch.write(slot, applied.profile))) {
+          throw new Replan(`profile ${slot.id} changed`);
+        }
+        const at = now();
+        for (const identifier of linkIds) {
+          const owner = await store.claimIdentifier(identifier, slot.id, at);
+          if (owner.profileId !== slot.id) {
+            // Another resolver linked it first: take it off this profile again and re-plan.
+            await batch.refresh(slot);
+            if (slot.record.state === 'live' && slot.doc !== undefined) {
+              await batch.write(slot, detachIdentifiers(slot.doc, [identifier]));
+            }
+            throw new Replan('identifier claimed by another profile');
+          }
+          batch.owned(identifier, slot.id);
+          // Also when an earlier attempt made the claim: a repeated row names the same profile.
+          links.push(link(identifier, slot.id, owner.linkedAt, record, 'linked'));
+        }
+      } else if (applied.applied) {
+        batch.defer(slot, applied.profile, index, record);
+      }
+      warn(applied.warnings);
+      metrics.event(applied.applied ? 'applied' : (applied.skipped ?? 'duplicate'));
+      for (const drop of plan.dropped) metrics.identifierDropped(drop.identifier.type, drop.limitType);
+      const drops = plan.steps.flatMap((step) => (step.kind === 'apply_event' ? step.ledger : []));
+      if (drops.length > 0) await store.appendLedger(drops);
+    }
+
+    // ---- the batch ---------------------------------------------------------------------------
+
+    let stopped = false;
+    for (const [index, record] of records.entries()) {
+      if (stopped) {
+        failed.add(index);
+        continue;
+      }
+      try {
+        await resolveOne(record, index);
+      } catch (error) {
+        // The event source restarts from the first failed record: the rest will come again.
+        deps.logger.error('resolving a message failed; it will be delivered again', {
+          error: error instanceof Error ? error.message : String(error),
+          messageIndex: index,
+        });
+        failed.add(index);
+        stopped = true;
+      }
+    }
+
+    // Land the coalesced profiles; records on a profile merged away meanwhile are resolved again.
+    for (let round = 0; round < maxAttempts; round++) {
+      for (const slot of batch.dirtySlots()) {
+        try {
+          await landDeferred(slot);
+        } catch (error) {
+          deps.logger.error('writing a profile failed; its messages will be delivered again', {
+            error: error instanceof Error ? error.message : String(error),
+          });
+          for (const index of slot.deferred.keys()) failed.add(index);
+          slot.deferred.clear();
+        }
+      }
+      if (batch.orphans.size === 0) break;
+      const orphans = [...batch.orphans.entries()];
+      batch.orphans.clear();
+      for (const [index, record] of orphans) {
+        try {
+          await resolveOne(record, index);
+        } catch {
+          failed.add(index);
+        }
+      }
+    }
+    for (const [index] of batch.orphans) failed.add(index);
+    for (const slot of batch.dirtySlots()) for (const index of slot.deferred.keys()) failed.add(index);
+
+    await deps.publish({ links, merges });
+    return { failed: [...failed].sort((a, b) => a - b) };
+
+    /** Writes a coalesced profile, applying its records again to what is stored after a lost write. */
+    async function landDeferred(slot: Slot): Promise<void> {
+      for (let attempt = 0; slot.deferred.size > 0; attempt++) {
+        if (await batch.land(slot)) return;
+        metrics.conflict();
+        if (attempt >= maxAttempts) throw new Error(`profile ${slot.id} kept conflicting`);
+        // Re-applies the deferred records to a live profile, or hands them back as orphans.
+        await batch.refresh(slot);
+      }
+    }
+  };
+
+  function link(
+    identifier: Identifier,
+    profileId: string,
+    at: string,
+    record: StreamRecord,
+    reason: IdentityLink['reason'],
+  ): IdentityLink {
+    return {
+      identifier,
+      profileId,
+      linkedAt: at,
+      source: record.source,
+      messageId: record.messageId,
+      reason,
+    };
+  }
+}
+
+/** A profile as this batch knows it: what was read, what it changed in memory, and which records wait on it. */
+interface Slot {
+  readonly id: string;
+  record: ProfileRecord | { readonly state: 'new' };
+  /** Current data (with this batch's unwritten changes); undefined for a retired profile. */
+  doc: Profile | undefined;
+  version: number;
+  into: string | undefined;
+  pendingFrom: readonly string[];
+  /** Records whose changes are only in `doc` (coalesced), by batch index. */
+  deferred: Map<number, StreamRecord>;
+}
+
+/** The batch's read cache over the store, and its unwritten (coalesced) profile changes. */
+class BatchState {
+  private readonly slots = new Map<string, Slot>();
+  private readonly ownerCache = new Map<string, string>();
+  private readonly stale = new Set<string>();
+  /** Deferred records whose profile was merged away before they were written: to resolve again. */
+  readonly orphans = new Map<number, StreamRecord>();
+
+  constructor(
+    private readonly store: IdentityStore,
+    /** Applies records again to a profile read anew (idempotent: it recognises what it already has). */
+    private readonly reapply: (profile: Profile, records: readonly StreamRecord[]) => Profile,
+  ) {}
+
+  /** After a lost write: everything read may be out of date; read it again on next use. */
+  invalidate(): void {
+    this.ownerCache.clear();
+    for (const [id, slot] of this.slots) {
+      if (slot.deferred.size === 0) this.slots.delete(id);
+      else this.stale.add(id);
+    }
+  }
+
+  async owners(identifiers: readonly Identifier[]): Promise<Map<string, string>> {
+    const missing = identifiers.filter((id) => !this.ownerCache.has(identifierKey(id)));
+    if (missing.length > 0) {
+      const read = await this.store.getOwners(missing);
+      for (const id of missing) {
+        const key = identifierKey(id);
+        const owner = read.get(key);
+        // Remember "no owner" too, as the empty string: this batch claims it if it links it.
+        this.ownerCache.set(key, owner?.profileId ?? '');
+      }
+    }
+    const result = new Map<string, string>();
+    for (const id of identifiers) {
+      const owner = this.ownerCache.get(identifierKey(id));
+      if (owner) result.set(identifierKey(id), owner);
+    }
+    return result;
+  }
+
+  owned(identifier: Identifier, profileId: string): void {
+    this.ownerCache.set(identifierKey(identifier), profileId);
+  }
+
+  /** The profile's slot, read on first use (or again with `reread`); undefined if it does not exist. */
+  async slot(profileId: string, reread = false): Promise<Slot | undefined> {
+    const known = this.slots.get(profileId);
+    if (known !== undefined && !reread && !this.stale.has(profileId)) return known;
+    const record = (await this.store.getProfiles([profileId])).get(profileId);
+    if (record === undefined) return undefined;
+    if (known !== undefined) {
+      this.set(known, record);
+      return known;
+    }
+    const slot: Slot = {
+      id: profileId,
+      record,
+      doc: undefined,
+      version: 0,
+      into: undefined,
+      pendingFrom: [],
+      deferred: new Map(),
+    };
+    this.set(slot, record);
+    this.slots.set(profileId, slot);
+    return slot;
+  }
+
+  /** A slot for a profile this batch is about to create. */
+  fresh(profile: Profile): Slot {
+    return {
+      id: profile.profileId,
+      record: { state: 'new' },
+      doc: profile,
+      version: 0,
+      into: undefined,
+      pendingFrom: [],
+      deferred: new Map(),
+    };
+  }
+
+  created(slot: Slot, profile: Profile): void {
+    slot.record = { state: 'live', profile, version: 1, pendingFrom: [] };
+    slot.doc = profile;
+    slot.version = 1;
+    this.slots.set(slot.id, slot);
+  }
+
+  /**
+   * Takes what the store says. Records deferred on the slot are applied again to a live profile; if
+   * the profile is no longer live they become orphans, resolved again from scratch.
+   */
+  set(slot: Slot, record: ProfileRecord): void {
+    this.stale.delete(slot.id);
+    slot.record = record;
+    slot.version = record.version;
+    slot.doc = record.state === 'retired' ? undefined : record.profile;
+    slot.into = record.state === 'live' ? undefined : record.into;
+    slot.pendingFrom = record.state === 'retired' ? [] : record.pendingFrom;
+    if (slot.deferred.size === 0) return;
+    if (record.state === 'live') {
+      slot.doc = this.reapply(record.profile, [...slot.deferred.values()]);
+    } else {
+      for (const [index, deferred] of slot.deferred) this.orphans.set(index, deferred);
+      slot.deferred.clear();
+    }
+  }
+
+  async refresh(slot: Slot): Promise<void> {
+    const record = (await this.store.getProfiles([slot.id])).get(slot.id);
+    if (record === undefined) throw new Replan(`profile ${slot.id} vanished`);
+    this.set(slot, record);
+    if (!this.slots.has(slot.id)) this.slots.set(slot.id, slot);
+  }
+
+  forget(profileId: string): void {
+    this.slots.delete(profileId);
+  }
+
+  /**
+   * Writes `profile` over the slot's profile (conditional on the version read), together with the
+   * changes deferred on it, which are then durable. False on a conflict (nothing changed in memory).
+   */
+  async write(
+    slot: Slot,
+    profile: Profile,
+    options?: { readonly addPending?: string; readonly removePending?: string },
+  ): Promise<boolean> {
+    const version = await this.store.writeProfile(profile, slot.version, options);
+    if (version === undefined) return false;
+    const pendingFrom = new Set(slot.pendingFrom);
+    if (options?.addPending !== undefined) pendingFrom.add(options.addPending);
+    if (options?.removePending !== undefined) pendingFrom.delete(options.removePending);
+    slot.version = version;
+    slot.doc = profile;
+    slot.pendingFrom = [...pendingFrom].sort();
+    slot.record = { state: 'live', profile, version, pendingFrom: slot.pendingFrom };
+    slot.deferred.clear();
+    return true;
+  }
+
+  /** Records a coalesced change: `profile` now includes `record`, to be written by `land`. */
+  defer(slot: Slot, profile: Profile, index: number, record: StreamRecord): void {
+    slot.doc = profile;
+    slot.deferred.set(index, record);
+  }
+
+  /** Writes the slot if it holds deferred changes; false on a conflict. */
+  async land(slot: Slot): Promise<boolean> {
+    if (slot.deferred.size === 0) return true;
+    return this.write(slot, slot.doc as Profile);
+  }
+
+  dirtySlots(): Slot[] {
+    return [...this.slots.values()].filter((slot) => slot.deferred.size > 0);
+  }
+}
