@@ -1,7 +1,7 @@
 import type { LakeColumn, LakeColumnType } from '../../core/lake/tables';
 
 /**
- * DuckDB SQL that turns staged stream records (one JSON object per line) into lake rows, compiled from
+ * DuckDB SQL that turns staged records (one JSON object per line) into lake rows, compiled from
  * the lake's column declarations, so the local lake has exactly the columns Firehose's Parquet
  * conversion gives the AWS one. Identifiers come only from the declarations and must match an
  * allow-list pattern; values are bound parameters, except file paths in `COPY ... TO`, which DuckDB
@@ -10,12 +10,9 @@ import type { LakeColumn, LakeColumnType } from '../../core/lake/tables';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The `receivedAt` text a row is partitioned by must start like `2026-11-22T16`. */
-export const PARTITIONABLE_RECEIVED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}/;
+/** The time text a row is partitioned by (`receivedAt`, `linked_at`) must start like `2026-11-22T16`. */
+export const PARTITIONABLE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}/;
 const PARTITIONABLE_SQL = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}';
-
-/** The stream record field rows are partitioned by (the collector's receive time). */
-export const PARTITION_FIELD = 'receivedAt';
 
 /** DuckDB types of the lake columns; timestamps are UTC wall-clock without a zone, as Glue's `timestamp`. */
 export const DUCKDB_TYPES: Readonly<Record<LakeColumnType, string>> = {
@@ -36,12 +33,12 @@ export function sqlStringLiteral(value: string): string {
 }
 
 /** How a record field is read from the staged JSON: JSON columns as JSON, everything else as text. */
-function readType(column: LakeColumn): string {
+function readType(column: LakeColumn<string>): string {
   return column.json ? 'JSON' : 'VARCHAR';
 }
 
 /** The lake value of one column, from the field read by {@link readType}. */
-function columnExpression(column: LakeColumn): string {
+function columnExpression(column: LakeColumn<string>): string {
   const field = quoted(column.field);
   switch (column.type) {
     case 'timestamp':
@@ -62,18 +59,21 @@ export interface LakeSql {
   copyPartition(target: string): string;
 }
 
-/** Compiles the SQL that reads staged records with the given columns. */
-export function compileLakeSql(columns: readonly LakeColumn[]): LakeSql {
-  const fields = new Map<string, string>([[PARTITION_FIELD, 'VARCHAR']]);
+/**
+ * Compiles the SQL that reads staged records with the given columns, partitioned by the UTC hour of
+ * the ISO-8601 text in `partitionField` (`receivedAt` for `events`, `linked_at` for `identity_links`).
+ */
+export function compileLakeSql(columns: readonly LakeColumn<string>[], partitionField: string): LakeSql {
+  const fields = new Map<string, string>([[partitionField, 'VARCHAR']]);
   for (const column of columns) fields.set(column.field, readType(column));
   const struct = [...fields].map(([field, type]) => `${sqlStringLiteral(field)}: '${type}'`).join(', ');
   const source =
     `read_json($1, format = 'newline_delimited', records = true, maximum_object_size = 4194304, ` +
     `columns = {${struct}})`;
-  const receivedAt = quoted(PARTITION_FIELD);
-  const partitionable = `regexp_matches(${receivedAt}, '${PARTITIONABLE_SQL}')`;
-  const dt = `CASE WHEN ${partitionable} THEN substr(${receivedAt}, 1, 10) END`;
-  const hour = `CASE WHEN ${partitionable} THEN substr(${receivedAt}, 12, 2) END`;
+  const time = quoted(partitionField);
+  const partitionable = `regexp_matches(${time}, '${PARTITIONABLE_SQL}')`;
+  const dt = `CASE WHEN ${partitionable} THEN substr(${time}, 1, 10) END`;
+  const hour = `CASE WHEN ${partitionable} THEN substr(${time}, 12, 2) END`;
   const projection = columns
     .map(
       (column) =>

@@ -13,13 +13,42 @@ import {
 import { basename, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { EVENT_COLUMNS, partitionOf, partitionPath } from '../../core/lake/tables';
+import {
+  EVENT_COLUMNS,
+  IDENTITY_LINK_COLUMNS,
+  type LakeColumn,
+  partitionOf,
+  partitionPath,
+} from '../../core/lake/tables';
 import { type Clock, systemClock } from '../../ports/clock';
-import { compileLakeSql, PARTITION_FIELD, PARTITIONABLE_RECEIVED_AT } from './lake-sql';
+import { compileLakeSql, PARTITIONABLE_TIME } from './lake-sql';
+
+/**
+ * The tables a lake writer can write: their columns, the record field rows are partitioned by, and
+ * the staging folder under `<dataDir>/tmp/` (one per table, so writers of different tables never pick
+ * up each other's files).
+ */
+const TABLES = {
+  events: { columns: EVENT_COLUMNS, partitionField: 'receivedAt', staging: 'lake-writer' },
+  identity_links: {
+    columns: IDENTITY_LINK_COLUMNS,
+    partitionField: 'linked_at',
+    staging: 'lake-writer-identity_links',
+  },
+} as const satisfies Record<
+  string,
+  { columns: readonly LakeColumn<string>[]; partitionField: string; staging: string }
+>;
+
+export type LakeWriterTable = keyof typeof TABLES;
 
 export interface LakeWriterOptions {
-  /** The local data directory: Parquet under `<dataDir>/lake/events/`, staging under `<dataDir>/tmp/`. */
+  /**
+   * The local data directory: Parquet under `<dataDir>/lake/<table>/`, staging under `<dataDir>/tmp/`.
+   */
   readonly dataDir: string;
+  /** The table written. Default `events`. */
+  readonly table?: LakeWriterTable;
   /** Longest a buffered record waits before it is written (Firehose's buffering interval). Default 2,000. */
   readonly flushIntervalMs?: number;
   /** A staging file is converted as soon as it holds this many records. Default 5,000. */
@@ -51,7 +80,7 @@ export interface LakeWriterStats {
   readonly bytesBuffered: number;
   readonly rowsLanded: number;
   readonly filesWritten: number;
-  /** Records that were not a JSON object with a usable `receivedAt`, written to the lake's `errors/`. */
+  /** Records that were not a JSON object with a usable partition time, written to the lake's `errors/`. */
   readonly rowsToErrors: number;
   readonly writeFailures: number;
 }
@@ -79,7 +108,7 @@ interface PartitionCount {
   readonly rows: number;
 }
 
-/** Records DuckDB could not partition (no usable `receivedAt`). */
+/** Records DuckDB could not partition (no usable partition time). */
 interface UnpartitionedCount {
   readonly dt: null;
   readonly rows: number;
@@ -95,18 +124,21 @@ const noop = () => {};
 const STAGING_SUFFIX = '.ndjson';
 
 /**
- * The local twin of Firehose → S3 Parquet for the `events` table, as a handler for a stream subscription.
+ * The local twin of Firehose → S3 Parquet for one lake table: `events` (the default), fed as a handler
+ * for a stream subscription, or `identity_links`, fed rows with {@link LakeWriter.stageRows}.
  *
- * The handler decodes each Kinesis record and appends its JSON line to a staging file (NDJSON under
- * `<dataDir>/tmp/`); it acknowledges the batch once the append has completed, so the writer holds
- * almost nothing in memory and a restart picks staged records up again. A staging file is converted
- * when it reaches `maxFileRows`/`maxFileBytes`, when its oldest record has waited `flushIntervalMs`, on
- * `flush()` and on `close()`: DuckDB reads it with SQL compiled from `EVENT_COLUMNS` (the columns and
- * types Firehose's conversion gives the AWS lake) and writes one zstd Parquet file per `dt`/`hour`
- * partition (from `receivedAt`, as `partitionOf` computes it):
- * `<dataDir>/lake/events/dt=YYYY-MM-DD/hour=HH/events-<run>-<n>.parquet`. Each file is written under a hidden temporary name and renamed, so readers never see a partial file.
+ * The handler decodes each Kinesis record (`stageRows` serialises each row) and appends its JSON line
+ * to a staging file (NDJSON under `<dataDir>/tmp/`); it acknowledges the batch once the append has
+ * completed, so the writer holds almost nothing in memory and a restart picks staged records up again.
+ * A staging file is converted when it reaches `maxFileRows`/`maxFileBytes`, when its oldest record has
+ * waited `flushIntervalMs`, on `flush()` and on `close()`: DuckDB reads it with SQL compiled from the
+ * table's columns (`EVENT_COLUMNS`, `IDENTITY_LINK_COLUMNS`: the columns and types Firehose's
+ * conversion gives the AWS lake) and writes one zstd Parquet file per `dt`/`hour` partition (from
+ * `receivedAt` for events, `linked_at` for identity links, as `partitionOf` computes it):
+ * `<dataDir>/lake/events/dt=YYYY-MM-DD/hour=HH/events-<run>-<n>.parquet`. Each file is written under
+ * a hidden temporary name and renamed, so readers never see a partial file.
  * A failed write keeps the records and is retried; a partition already written is never written again.
- * Records that are not a JSON object with a usable `receivedAt` go to `<dataDir>/lake/errors/`, as
+ * Records that are not a JSON object with a usable partition time go to `<dataDir>/lake/errors/`, as
  * Firehose does with records it cannot convert.
  *
  * Converting in DuckDB (on its own thread) keeps the Node thread's share to decoding base64 and one
@@ -117,6 +149,8 @@ export class LakeWriter {
   /** Pass to `MemoryEventStream.subscribe({ handler })`. */
   readonly handler: (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
 
+  private readonly table: LakeWriterTable;
+  private readonly partitionField: string;
   private readonly lakeDir: string;
   private readonly stagingDir: string;
   private readonly runId: string;
@@ -126,7 +160,7 @@ export class LakeWriter {
   private readonly maxBufferedBytes: number;
   private readonly clock: Clock;
   private readonly onWriteError: (error: unknown) => void;
-  private readonly sql = compileLakeSql(EVENT_COLUMNS);
+  private readonly sql: ReturnType<typeof compileLakeSql>;
   private current: Batch;
   private readonly queue: Batch[] = [];
   private batchCount = 0;
@@ -146,8 +180,12 @@ export class LakeWriter {
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
   ) {
+    this.table = options.table ?? 'events';
+    const table = TABLES[this.table];
+    this.partitionField = table.partitionField;
+    this.sql = compileLakeSql(table.columns, table.partitionField);
     this.lakeDir = join(options.dataDir, 'lake');
-    this.stagingDir = join(options.dataDir, 'tmp', 'lake-writer');
+    this.stagingDir = stagingDirOf(options);
     this.flushIntervalMs = options.flushIntervalMs ?? 2_000;
     this.maxFileRows = options.maxFileRows ?? 5_000;
     this.maxFileBytes = options.maxFileBytes ?? 4 * 1024 * 1024;
@@ -168,8 +206,7 @@ export class LakeWriter {
    * a previous run left behind queued to be written first.
    */
   static async open(options: LakeWriterOptions): Promise<LakeWriter> {
-    const stagingDir = join(options.dataDir, 'tmp', 'lake-writer');
-    await mkdir(stagingDir, { recursive: true });
+    await mkdir(stagingDirOf(options), { recursive: true });
     const threads = options.threads ?? 1;
     const instance = await DuckDBInstance.create(':memory:', {
       threads: String(threads),
@@ -215,31 +252,60 @@ export class LakeWriter {
     };
   }
 
+  /**
+   * Stages rows (one JSON line each) to be written, as the handler stages stream records. Resolves once
+   * they are appended to the staging file, from which a restart recovers them; rejects if the writer
+   * is closed, backed up (`maxBufferedBytes`) or the append fails, and then stages none of them.
+   */
+  async stageRows(rows: readonly object[]): Promise<void> {
+    if (rows.length === 0) return;
+    // JSON.stringify never writes a raw newline, so each row is exactly one line.
+    await this.stage(
+      () => Buffer.from(`${rows.map((row) => JSON.stringify(row)).join('\n')}\n`),
+      rows.length,
+    );
+  }
+
   private async take(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
+    if (event.Records.length === 0) {
+      this.checkOpen();
+      return { batchItemFailures: [] };
+    }
+    await this.stage(() => {
+      const chunks: Buffer[] = [];
+      for (const record of event.Records) {
+        let line: Buffer = Buffer.from(record.kinesis.data, 'base64');
+        // A record is one NDJSON line; JSON spread over several lines is put on one.
+        if (line.includes(NEWLINE)) line = oneLine(line);
+        chunks.push(line, NEWLINE_BUFFER);
+      }
+      return Buffer.concat(chunks);
+    }, event.Records.length);
+    return { batchItemFailures: [] };
+  }
+
+  private checkOpen(): void {
     if (this.closed) throw new Error('The lake writer is closed.');
+  }
+
+  /** Appends `rows` records (the lines `encode` returns), once there is room for them. */
+  private async stage(encode: () => Buffer, rows: number): Promise<void> {
+    this.checkOpen();
     if (this.bytesBuffered >= this.maxBufferedBytes) {
       await this.flush().catch(noop);
       if (this.bytesBuffered >= this.maxBufferedBytes) {
         throw new Error('The lake writer is backed up: buffered records cannot be written yet.');
       }
     }
-    const chunks: Buffer[] = [];
-    for (const record of event.Records) {
-      let line: Buffer = Buffer.from(record.kinesis.data, 'base64');
-      // A record is one NDJSON line; JSON spread over several lines is put on one.
-      if (line.includes(NEWLINE)) line = oneLine(line);
-      chunks.push(line, NEWLINE_BUFFER);
-    }
-    if (chunks.length === 0) return { batchItemFailures: [] };
+    const data = encode();
     const batch = this.current;
-    await this.append(batch, Buffer.concat(chunks), event.Records.length);
+    await this.append(batch, data, rows);
     if (batch === this.current && (batch.rows >= this.maxFileRows || batch.bytes >= this.maxFileBytes)) {
       this.seal();
       this.runFlushes().catch(noop);
     } else {
       this.armTimer();
     }
-    return { batchItemFailures: [] };
   }
 
   /**
@@ -344,12 +410,12 @@ export class LakeWriter {
     }
     if (batch.partitions === undefined) batch.partitions = await this.partitionsOf(batch, staged);
     for (const partition of batch.partitions) {
-      const folder = join(this.lakeDir, partitionPath('events', partition));
-      const file = join(folder, `events-${batch.name}.parquet`);
+      const folder = join(this.lakeDir, partitionPath(this.table, partition));
+      const file = join(folder, `${this.table}-${batch.name}.parquet`);
       // Written before a failure (or a crash) later in the same batch: never write it twice.
       if (await exists(file)) continue;
       await mkdir(folder, { recursive: true });
-      const temporary = join(folder, `.events-${batch.name}.parquet.tmp`);
+      const temporary = join(folder, `.${this.table}-${batch.name}.parquet.tmp`);
       try {
         await this.connection.run(this.sql.copyPartition(temporary), [staged, partition.dt, partition.hour]);
         await rename(temporary, file);
@@ -392,7 +458,7 @@ export class LakeWriter {
       );
   }
 
-  /** Moves records that are not a JSON object with a partitionable `receivedAt` to the lake's `errors/`. */
+  /** Moves records that are not a JSON object with a partitionable time to the lake's `errors/`. */
   private async separateErrors(batch: Batch, staged: string): Promise<void> {
     const text = await readFile(staged, 'utf8');
     const good: string[] = [];
@@ -400,7 +466,7 @@ export class LakeWriter {
     const now = this.clock.now();
     for (const line of text.split('\n')) {
       if (line === '') continue;
-      const problem = problemWith(line);
+      const problem = problemWith(line, this.partitionField);
       if (problem === undefined) {
         // Lone surrogates are valid in JavaScript strings but not for DuckDB's JSON reader.
         good.push(JSON.stringify(wellFormed(JSON.parse(line))));
@@ -419,7 +485,7 @@ export class LakeWriter {
     if (bad.length > 0) {
       const folder = join(this.lakeDir, partitionPath('errors', partitionOf(new Date(now).toISOString())));
       await mkdir(folder, { recursive: true });
-      const file = join(folder, `events-format-conversion-failed-${batch.name}.ndjson`);
+      const file = join(folder, `${this.table}-format-conversion-failed-${batch.name}.ndjson`);
       await writeFile(`${file}.tmp`, `${bad.join('\n')}\n`);
       await rename(`${file}.tmp`, file);
     }
@@ -456,6 +522,10 @@ export class LakeWriter {
   }
 }
 
+function stagingDirOf(options: LakeWriterOptions): string {
+  return join(options.dataDir, 'tmp', TABLES[options.table ?? 'events'].staging);
+}
+
 function oneLine(data: Buffer): Buffer {
   const text = data.toString('utf8');
   try {
@@ -470,7 +540,7 @@ function isBadInput(error: unknown): boolean {
   return error instanceof Error && /^(Invalid Input|Conversion) Error/.test(error.message);
 }
 
-function problemWith(line: string): string | undefined {
+function problemWith(line: string, partitionField: string): string | undefined {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -478,9 +548,9 @@ function problemWith(line: string): string | undefined {
     return `Not JSON: ${error instanceof Error ? error.message : String(error)}`;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'Not a JSON object';
-  const receivedAt = (value as Record<string, unknown>)[PARTITION_FIELD];
-  if (typeof receivedAt !== 'string' || !PARTITIONABLE_RECEIVED_AT.test(receivedAt)) {
-    return `${PARTITION_FIELD} is missing or not an ISO-8601 time`;
+  const time = (value as Record<string, unknown>)[partitionField];
+  if (typeof time !== 'string' || !PARTITIONABLE_TIME.test(time)) {
+    return `${partitionField} is missing or not an ISO-8601 time`;
   }
   return undefined;
 }
