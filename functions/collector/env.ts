@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEnv } from '../../src/core/config/env';
+import { jsonOf, parseEnv } from '../../src/core/config/env';
 import { CollectorLimits } from '../../src/core/config/limits';
 import { SourcesConfig } from '../../src/core/config/sources';
 
@@ -21,23 +21,6 @@ export const CollectorEnv = z.object({
     .transform((text, ctx) => jsonOf(text, CollectorLimits, ctx)),
 });
 export type CollectorEnv = z.infer<typeof CollectorEnv>;
-
-function jsonOf<T extends z.ZodType>(text: string, schema: T, ctx: z.RefinementCtx): z.infer<T> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-    return z.NEVER;
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues)
-      ctx.addIssue({ code: 'custom', message: `${issue.path.join('.')}: ${issue.message}` });
-    return z.NEVER;
-  }
-  return parsed.data;
-}
 
 export const readCollectorEnv = (env: NodeJS.ProcessEnv = process.env): CollectorEnv =>
   parseEnv(CollectorEnv, env);
