@@ -1,0 +1,78 @@
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import { identityTableDefinition } from '../adapters/aws/identity-table';
+import { sdkClientConfig } from '../adapters/aws/sdk-config';
+
+/** dynalite's options that Mosaic uses (it is CommonJS without type declarations). */
+interface DynaliteOptions {
+  readonly createTableMs?: number;
+  readonly deleteTableMs?: number;
+  readonly updateTableMs?: number;
+  /** LevelDB folder: tables survive a restart. In memory when absent. */
+  readonly path?: string;
+}
+
+const require = createRequire(import.meta.url);
+
+export interface EmbeddedDynamoDb {
+  readonly endpoint: string;
+  /** A client that can only reach the embedded engine (dummy credentials, localhost endpoint). */
+  readonly client: DynamoDBClient;
+  close(): Promise<void>;
+}
+
+/**
+ * DynamoDB for the local runtime: dynalite in this process (pure JavaScript, speaks the DynamoDB API),
+ * on a free port of 127.0.0.1, reached through the same AWS SDK client and adapter as in AWS. With a
+ * `path`, its tables persist under that folder across restarts.
+ */
+export async function startEmbeddedDynamoDb(options: { readonly path?: string } = {}): Promise<EmbeddedDynamoDb> {
+  const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.path === undefined ? {} : { path: options.path }),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new DynamoDBClient({
+    ...sdkClientConfig({ region: 'local', endpoint, requestTimeoutMs: 10_000 }),
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return {
+    endpoint,
+    client,
+    async close() {
+      client.destroy();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/** Creates the identity table unless it exists (a restart over the same data folder). */
+export async function ensureIdentityTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  await client.send(new CreateTableCommand(identityTableDefinition(tableName)));
+}
