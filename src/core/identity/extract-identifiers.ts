@@ -83,8 +83,12 @@ export function extractIdentifiers(record: StreamRecord, config: IdentityConfig)
   }
 }
 
-/** The normalised value, or why the raw value is not an identifier of this type. */
-function toIdentifierValue(
+/**
+ * The normalised value, or why the raw value is not an identifier of this type. Extraction and the
+ * Profile API's lookups both go through it, so a value looked up is normalised and refused exactly
+ * as it would be when it arrives in an event.
+ */
+export function toIdentifierValue(
   type: CompiledType,
   raw: unknown,
   defaultPhoneCountry: string | undefined,
