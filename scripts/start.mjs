@@ -31,7 +31,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bundleLocalRuntime();
   const child = spawn(process.execPath, ['--enable-source-maps', bundlePath], {
     stdio: 'inherit',
-    env: { MALLOC_ARENA_MAX: '2', ...process.env },
+    // The SDK warns that its 2027 releases need Node 22; Lambda runs Node 22, this machine may not.
+    env: { MALLOC_ARENA_MAX: '2', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
   });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

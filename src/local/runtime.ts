@@ -1,19 +1,29 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createCollectorHandler } from '../../functions/collector/handler';
+import { createResolverHandler } from '../../functions/resolver/handler';
+import { DynamoDbIdentityStore } from '../adapters/aws/dynamodb-identity-store';
 import { consoleLogger } from '../adapters/local/console-logger';
 import { CountingIngestMetrics } from '../adapters/local/counting-ingest-metrics';
+import { CountingResolverMetrics } from '../adapters/local/counting-resolver-metrics';
 import { createFileFailureDestination } from '../adapters/local/failure-destination';
 import { FileQuarantineSink } from '../adapters/local/file-quarantine-sink';
+import { LakeIdentityLinkSink } from '../adapters/local/lake-identity-link-sink';
 import { LakeWriter } from '../adapters/local/lake-writer';
 import { MemoryEventStream } from '../adapters/local/memory-event-stream';
 import { WriteKeyRegistry } from '../core/collector/write-keys';
 import { type CollectorLimits, DEFAULT_LIMITS } from '../core/config/limits';
 import type { SourcesConfig } from '../core/config/sources';
+import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../core/identity/identity-config';
 import { randomIds, realSleep, systemClock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import { createIngest } from '../use-cases/ingest';
+import { createResolver } from '../use-cases/resolve-identities';
 import { ApiGatewayServer } from './api-gateway-server';
+import { ensureIdentityTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
+
+/** The identity table's name in the embedded DynamoDB. */
+const IDENTITY_TABLE_NAME = 'mosaic-identity';
 
 export interface LocalRuntimeOptions {
   /** 0 picks a free port (tests). */
@@ -24,8 +34,12 @@ export interface LocalRuntimeOptions {
   /** Sources and their write-key hashes, as in the AWS configuration. */
   readonly sources: SourcesConfig;
   readonly limits?: Partial<CollectorLimits>;
-  /** How often the lake writer lands what it holds. Default 2 s. */
+  /** How often the lake writers land what they hold. Default 2 s. */
   readonly lakeFlushIntervalMs?: number;
+  /** Identity resolution rules; the defaults of `DEFAULT_IDENTITY_CONFIG` otherwise. */
+  readonly identity?: IdentityConfig;
+  /** Keep the embedded DynamoDB in memory instead of under `dataDir/dynamodb` (tests). */
+  readonly inMemoryDynamoDb?: boolean;
   readonly logger?: Logger;
 }
 
@@ -36,6 +50,12 @@ export interface LocalRuntimeStats {
   readonly landed: number;
   /** Accepted records not yet landed: in the stream or buffered by the lake writer. */
   readonly inFlight: number;
+  /** Events the resolver applied to a profile. */
+  readonly resolved: number;
+  readonly profilesCreated: number;
+  readonly profilesMerged: number;
+  /** Records the resolver has not processed yet. */
+  readonly resolverLag: number;
 }
 
 export interface LocalRuntime {
@@ -69,6 +89,38 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         error: error instanceof Error ? error.message : String(error),
       }),
   });
+  const dynamo = await startEmbeddedDynamoDb(
+    options.inMemoryDynamoDb ? {} : { path: resolve(dataDir, 'dynamodb') },
+  );
+  await ensureIdentityTable(dynamo.client, IDENTITY_TABLE_NAME);
+  const store = new DynamoDbIdentityStore({ client: dynamo.client, tableName: IDENTITY_TABLE_NAME });
+  const links = await LakeIdentityLinkSink.open({
+    dataDir,
+    flushIntervalMs: options.lakeFlushIntervalMs ?? 2000,
+    onWriteError: (error) =>
+      logger.error('identity_links write failed; the rows stay staged and are retried', {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  });
+  const resolverMetrics = new CountingResolverMetrics();
+  const resolveBatch = createResolver({
+    store,
+    identity: options.identity ?? DEFAULT_IDENTITY_CONFIG,
+    clock: systemClock,
+    metrics: resolverMetrics,
+    logger,
+    publish: async (effects) => {
+      await links.put(effects.links);
+    },
+  });
+  stream.subscribe({
+    name: 'resolver',
+    handler: createResolverHandler({ resolve: resolveBatch, logger }),
+    batchSize: 100,
+    maxBatchingWindowMs: 20,
+    onFailure: createFileFailureDestination(resolve(dataDir, 'failed')),
+  });
+
   stream.subscribe({
     name: 'lake',
     handler: lake.handler,
@@ -105,6 +157,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       rejected: metrics.rejectedTotal,
       landed: lakeStats.rowsLanded,
       inFlight: (stream.stats().subscriptions.lake?.lag ?? 0) + lakeStats.rowsBuffered,
+      resolved: resolverMetrics.get('event.applied'),
+      profilesCreated: resolverMetrics.get('profile_created'),
+      profilesMerged: resolverMetrics.get('profile_merged'),
+      resolverLag: stream.stats().subscriptions.resolver?.lag ?? 0,
     };
   };
 
@@ -115,14 +171,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stats,
     async flush() {
       await stream.drain();
-      await lake.flush();
+      await Promise.all([lake.flush(), links.flush()]);
     },
     close() {
       closing ??= (async () => {
         ready = false;
         await server.close();
         await stream.close();
-        await lake.close();
+        await Promise.all([lake.close(), links.close()]);
+        await dynamo.close();
       })();
       return closing;
     },
