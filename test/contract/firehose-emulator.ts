@@ -93,6 +93,17 @@ export class FirehoseEmulator {
     return this.accepted.map((data) => decoder.decode(data)).join('');
   }
 
+  /**
+   * The delivered text as NDJSON lines (without their newlines); fails the test if the text does not
+   * end with a newline, as every record of an NDJSON stream must.
+   */
+  deliveredLines(): string[] {
+    const text = this.deliveredText();
+    if (text === '') return [];
+    if (!text.endsWith('\n')) throw new Error('The delivered text does not end with a newline.');
+    return text.slice(0, -1).split('\n');
+  }
+
   restore(): void {
     this.mock.restore();
   }
