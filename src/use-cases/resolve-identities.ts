@@ -285,6 +285,18 @@ export function createResolver(deps: ResolveDeps) {
 
     // ---- the batch ---------------------------------------------------------------------------
 
+    // One read for the owners of every identifier in the batch and one for their profiles, instead
+    // of a read per message (a failed prefetch only means each message reads for itself).
+    try {
+      const all = records.flatMap((record) => extractIdentifiers(record, deps.identity).identifiers);
+      const owners = await batch.owners(all);
+      await batch.prefetch([...new Set(owners.values())]);
+    } catch (error) {
+      deps.logger.warn('prefetching the batch failed; messages read one by one', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+
     let stopped = false;
     for (const [index, record] of records.entries()) {
       if (stopped) {
@@ -445,6 +457,26 @@ class BatchState {
     this.set(slot, record);
     this.slots.set(profileId, slot);
     return slot;
+  }
+
+  /** Reads the profiles not yet known in one call (chunked by the store). */
+  async prefetch(profileIds: readonly string[]): Promise<void> {
+    const missing = profileIds.filter((id) => !this.slots.has(id));
+    if (missing.length === 0) return;
+    const read = await this.store.getProfiles(missing);
+    for (const [id, record] of read) {
+      const slot: Slot = {
+        id,
+        record,
+        doc: undefined,
+        version: 0,
+        into: undefined,
+        pendingFrom: [],
+        deferred: new Map(),
+      };
+      this.set(slot, record);
+      this.slots.set(id, slot);
+    }
   }
 
   /** A slot for a profile this batch is about to create. */
