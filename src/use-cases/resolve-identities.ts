@@ -158,7 +158,13 @@ export function createResolver(deps: ResolveDeps) {
       // Step 5: the survivor no longer has the merge pending.
       await clearPending(into, loser.profileId);
       metrics.profileMerged();
-      merges.push({ survivor: into.id, merged: loser.profileId, at, ...(entry ? { entry } : {}) });
+      // A merge finished for another resolver: its ledger entry (written right after the mark) names it.
+      const named =
+        entry ??
+        (await store.listLedger([from.into as string])).find(
+          (e) => e.reason === 'merged' && e.from === loser.profileId,
+        );
+      merges.push({ survivor: into.id, merged: loser.profileId, at, ...(named ? { entry: named } : {}) });
     }
 
     async function clearPending(slot: Slot, fromId: string): Promise<void> {
