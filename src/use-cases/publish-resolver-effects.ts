@@ -1,4 +1,4 @@
-import { profileMergedEvent } from '../core/events/bus-events';
+import { isMergeEntry, profileMergedEvent } from '../core/events/bus-events';
 import type { EventBus } from '../ports/event-bus';
 import type { IdentityLinkSink } from '../ports/identity-link-sink';
 import type { ResolverEffects } from './resolve-identities';
@@ -11,7 +11,7 @@ import type { ResolverEffects } from './resolve-identities';
 export function publishResolverEffects(sinks: { readonly links: IdentityLinkSink; readonly bus: EventBus }) {
   return async (effects: ResolverEffects): Promise<void> => {
     const events = effects.merges.flatMap((merge) =>
-      merge.entry === undefined ? [] : [profileMergedEvent(merge.entry)],
+      merge.entry !== undefined && isMergeEntry(merge.entry) ? [profileMergedEvent(merge.entry)] : [],
     );
     await Promise.all([
       effects.links.length > 0 ? sinks.links.put(effects.links) : undefined,
