@@ -85,6 +85,8 @@ export function createResolver(deps: ResolveDeps) {
     const links: IdentityLink[] = [];
     const merges: CompletedMerge[] = [];
     const failed = new Set<number>();
+    /** Losers whose merge this batch is finishing (see `liveSlot`). */
+    const finishing = new Set<string>();
 
     const warn = (warnings: readonly ProfileWarning[]) => {
       for (const warning of warnings) metrics.profileWarning(warning.code);
@@ -108,7 +110,11 @@ export function createResolver(deps: ResolveDeps) {
           id = slot.into as string;
           continue;
         }
-        for (const pending of slot.pendingFrom) await finishPending(slot, pending, record);
+        for (const pending of slot.pendingFrom) {
+          // A merge being finished right now (further up this call chain) is finished there: going
+          // into it again would re-enter this survivor, meet the same note, and never end.
+          if (!finishing.has(pending)) await finishPending(slot, pending, record);
+        }
         return slot;
       }
       throw new Error(`redirect chain from profile ${profileId} longer than ${MAX_REDIRECTS}`);
@@ -129,11 +135,26 @@ export function createResolver(deps: ResolveDeps) {
     /** Steps 2–5 of the merge of a profile already marked as merging; idempotent, for any resolver. */
     async function finishMerge(from: Slot, record: StreamRecord, entry?: LedgerEntry): Promise<void> {
       const loser = from.doc as Profile;
+      finishing.add(loser.profileId);
+      try {
+        await finishMergeSteps(from, loser, record, entry);
+      } finally {
+        finishing.delete(loser.profileId);
+      }
+    }
+
+    async function finishMergeSteps(
+      from: Slot,
+      loser: Profile,
+      record: StreamRecord,
+      entry: LedgerEntry | undefined,
+    ): Promise<void> {
       const into = await liveSlot(from.into as string, record);
       // Step 2: the survivor absorbs the loser (no-op if it already has), noting the loser as pending.
       for (let attempt = 0; ; attempt++) {
-        if (into.doc?.mergedFrom.includes(loser.profileId) && !into.pendingFrom.includes(loser.profileId)) {
-          // Absorbed earlier; only the tail of the protocol may be missing.
+        if (into.doc?.mergedFrom.includes(loser.profileId)) {
+          // Absorbed earlier (with its note, or through another merge); only the tail of the protocol
+          // may be missing. Writing the same document again would change nothing.
           break;
         }
         const merged = mergeProfiles(into.doc as Profile, loser, bounds);

@@ -1,8 +1,10 @@
+import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbIdentityStore } from '../../src/adapters/aws/dynamodb-identity-store';
 import type { CallType, JsonObject, StreamRecord } from '../../src/core/events/stream-record';
-import { type Identifier, identifierKey } from '../../src/core/identity/identifier';
+import { compareStrings, type Identifier, identifierKey } from '../../src/core/identity/identifier';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../../src/core/identity/identity-config';
 import type { IdentityLink } from '../../src/core/identity/identity-link';
+import type { LedgerEntry } from '../../src/core/identity/merge-plan';
 import type { Profile } from '../../src/core/profile/profile';
 import { ManualClock } from '../../src/ports/clock';
 import type { IdentityStore } from '../../src/ports/identity-store';
@@ -33,24 +35,156 @@ export function streamRecord(fields: Partial<StreamRecord> & { type: CallType } 
 }
 let recordCounter = 0;
 
+/** Everything the identity table holds, read with one consistent scan, in a canonical order. */
+export interface TableSnapshot {
+  /** Live profiles by profile id (the whole stored document), with their pending merges. */
+  readonly live: ReadonlyMap<string, Profile>;
+  readonly pending: ReadonlyMap<string, readonly string[]>;
+  /** Profiles marked as merging (a merge not yet finished): id → into. */
+  readonly merging: ReadonlyMap<string, string>;
+  /** Redirects left by merges: retired id → into. */
+  readonly retired: ReadonlyMap<string, string>;
+  /** Identifier key → the profile its item names (raw, before following redirects). */
+  readonly owners: ReadonlyMap<string, string>;
+  /** Ledger entries as stored (one per item). */
+  readonly ledger: readonly LedgerEntry[];
+}
+
+/** Every item of a table (tests only: a scan). */
+async function scanItems(engine: LocalDynamoDb, tableName: string): Promise<Record<string, unknown>[]> {
+  const doc = DynamoDBDocumentClient.from(engine.client);
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return items;
+}
+
+/** Copies every item of one table into another (a cheap way to start many runs from one state). */
+export async function copyTable(engine: LocalDynamoDb, from: string, to: string): Promise<void> {
+  const doc = DynamoDBDocumentClient.from(engine.client);
+  const items = await scanItems(engine, from);
+  for (let i = 0; i < items.length; i += 25) {
+    let requests: Record<string, unknown>[] = items
+      .slice(i, i + 25)
+      .map((Item) => ({ PutRequest: { Item } }));
+    while (requests.length > 0) {
+      const result = await doc.send(new BatchWriteCommand({ RequestItems: { [to]: requests as never } }));
+      requests = (result.UnprocessedItems?.[to] as Record<string, unknown>[] | undefined) ?? [];
+    }
+  }
+}
+
+/** Reads the whole identity table (tests only: a scan). */
+export async function scanTable(engine: LocalDynamoDb, tableName: string): Promise<TableSnapshot> {
+  const items = await scanItems(engine, tableName);
+  const live = new Map<string, Profile>();
+  const pending = new Map<string, string[]>();
+  const merging = new Map<string, string>();
+  const retired = new Map<string, string>();
+  const owners = new Map<string, string>();
+  const ledger: LedgerEntry[] = [];
+  for (const item of items) {
+    const pk = item.pk as string;
+    const sk = item.sk as string;
+    if (sk === 'I') owners.set(pk.slice(2), item.profileId as string);
+    else if (sk.startsWith('L#')) ledger.push(JSON.parse(item.entry as string) as LedgerEntry);
+    else if (sk === 'P') {
+      const id = pk.slice(2);
+      if (item.state === 'live') {
+        live.set(id, JSON.parse(item.doc as string) as Profile);
+        const notes = item.pending === undefined ? [] : [...(item.pending as Set<string>)].sort();
+        if (notes.length > 0) pending.set(id, notes);
+      } else if (item.state === 'merging') merging.set(id, item.into as string);
+      else retired.set(id, item.into as string);
+    }
+  }
+  const sorted = <V>(map: Map<string, V>) =>
+    new Map([...map].sort(([a], [b]) => compareStrings(a, b))) as ReadonlyMap<string, V>;
+  ledger.sort((a, b) => compareStrings(a.id, b.id) || compareStrings(a.at, b.at));
+  return {
+    live: sorted(live),
+    pending: sorted(pending),
+    merging: sorted(merging),
+    retired: sorted(retired),
+    owners: sorted(owners),
+    ledger,
+  };
+}
+
+/** The live profile each identifier resolves to, following redirects (identifier key → profile id). */
+export function resolvedOwners(snapshot: TableSnapshot): Map<string, string> {
+  const resolved = new Map<string, string>();
+  for (const [key, owner] of snapshot.owners) {
+    let id = owner;
+    for (let hop = 0; hop < 32 && !snapshot.live.has(id); hop++) {
+      const next = snapshot.retired.get(id) ?? snapshot.merging.get(id);
+      if (next === undefined) break;
+      id = next;
+    }
+    resolved.set(key, id);
+  }
+  return resolved;
+}
+
+/**
+ * What the Profile API shows of a live profile, for comparing two runs: identities, counters, traits,
+ * times, groups and recent events. It leaves out what depends on which message happened to create the
+ * profile (`profileId`, `createdAt`, `mergedFrom`) and the dedupe memory.
+ */
+export function profileContent(profile: Profile) {
+  return {
+    identities: profile.identities.map(identifierKey),
+    eventCount: profile.eventCount,
+    typeCounts: profile.typeCounts,
+    eventCounts: profile.eventCounts,
+    otherEventCount: profile.otherEventCount,
+    traits: profile.traits,
+    consent: profile.consent,
+    firstSeen: profile.firstSeen,
+    lastSeen: profile.lastSeen,
+    groups: profile.groups,
+    recentEvents: profile.recentEvents,
+  };
+}
+
+/** The trait values of a profile, without their versions. */
+export const traitValues = (profile: Profile | undefined) =>
+  Object.fromEntries(Object.entries(profile?.traits ?? {}).map(([name, entry]) => [name, entry.v]));
+
 /** A resolver over a fresh identity table of `engine`, with what it published kept for assertions. */
 export async function resolverOn(
   engine: LocalDynamoDb,
-  options: { identity?: IdentityConfig; metrics?: ResolverMetrics; store?: IdentityStore } = {},
+  options: {
+    identity?: IdentityConfig;
+    metrics?: ResolverMetrics;
+    store?: IdentityStore;
+    /** Start from a copy of this table's items instead of an empty table. */
+    copyOf?: string;
+  } = {},
 ) {
   const tableName = `identity-${++tableCounter}`;
   await engine.createTable(tableName);
+  if (options.copyOf !== undefined) await copyTable(engine, options.copyOf, tableName);
   const dynamo = new DynamoDbIdentityStore({ client: engine.client, tableName });
   const store = options.store ?? dynamo;
   const links: IdentityLink[] = [];
   const merges: CompletedMerge[] = [];
   const clock = new ManualClock(Date.parse('2026-11-01T12:00:00.000Z'));
-  const newResolver = (s: IdentityStore = store) =>
+  const newResolver = (
+    s: IdentityStore = store,
+    metrics: ResolverMetrics = options.metrics ?? noResolverMetrics,
+  ) =>
     createResolver({
       store: s,
       identity: options.identity ?? DEFAULT_IDENTITY_CONFIG,
       clock,
-      metrics: options.metrics ?? noResolverMetrics,
+      metrics,
       logger: silentLogger,
       publish: async (effects: ResolverEffects) => {
         links.push(...effects.links);
@@ -66,6 +200,8 @@ export async function resolverOn(
     merges,
     resolve,
     newResolver,
+    /** The whole table. */
+    snapshot: () => scanTable(engine, tableName),
     /** The live profile an identifier resolves to, following redirects; undefined if none. */
     async profileOf(id: Identifier): Promise<Profile | undefined> {
       const owner = (await dynamo.getOwners([id])).get(identifierKey(id));
@@ -80,4 +216,108 @@ export async function resolverOn(
       throw new Error('redirect loop');
     },
   };
+}
+
+/** The methods of `IdentityStore` that write. */
+export const WRITE_METHODS = [
+  'createProfile',
+  'writeProfile',
+  'claimIdentifier',
+  'repointIdentifier',
+  'markMerging',
+  'retireProfile',
+  'appendLedger',
+] as const satisfies readonly (keyof IdentityStore)[];
+export type WriteMethod = (typeof WRITE_METHODS)[number];
+
+/** A fault a test injects; the resolver sees it as a store that could not be reached. */
+export class InjectedFault extends Error {
+  override readonly name = 'InjectedFault';
+}
+
+/** One call through a {@link FaultyStore}. */
+export interface StoreCall {
+  readonly method: keyof IdentityStore;
+  readonly args: readonly unknown[];
+  /** For a write: its number among the writes through this wrapper, from 1. */
+  readonly write?: number;
+}
+
+/**
+ * An `IdentityStore` that delegates to a real one and lets a test fail calls: `before` may throw
+ * instead of making the call, `after` may throw once the call has been made (its effect is durable,
+ * its answer lost — a Lambda timing out just after a write). Counts every write call.
+ */
+export class FaultyStore implements IdentityStore {
+  writes = 0;
+  readonly calls: StoreCall[] = [];
+
+  constructor(
+    private readonly inner: IdentityStore,
+    private readonly hooks: {
+      readonly before?: (call: StoreCall) => void | Promise<void>;
+      readonly after?: (call: StoreCall) => void | Promise<void>;
+    } = {},
+  ) {}
+
+  private async call<T>(method: keyof IdentityStore, args: unknown[], run: () => Promise<T>): Promise<T> {
+    const isWrite = (WRITE_METHODS as readonly string[]).includes(method);
+    const call: StoreCall = isWrite ? { method, args, write: ++this.writes } : { method, args };
+    this.calls.push(call);
+    await this.hooks.before?.(call);
+    const result = await run();
+    await this.hooks.after?.(call);
+    return result;
+  }
+
+  getOwners(...args: Parameters<IdentityStore['getOwners']>) {
+    return this.call('getOwners', args, () => this.inner.getOwners(...args));
+  }
+  getProfiles(...args: Parameters<IdentityStore['getProfiles']>) {
+    return this.call('getProfiles', args, () => this.inner.getProfiles(...args));
+  }
+  createProfile(...args: Parameters<IdentityStore['createProfile']>) {
+    return this.call('createProfile', args, () => this.inner.createProfile(...args));
+  }
+  writeProfile(...args: Parameters<IdentityStore['writeProfile']>) {
+    return this.call('writeProfile', args, () => this.inner.writeProfile(...args));
+  }
+  claimIdentifier(...args: Parameters<IdentityStore['claimIdentifier']>) {
+    return this.call('claimIdentifier', args, () => this.inner.claimIdentifier(...args));
+  }
+  repointIdentifier(...args: Parameters<IdentityStore['repointIdentifier']>) {
+    return this.call('repointIdentifier', args, () => this.inner.repointIdentifier(...args));
+  }
+  markMerging(...args: Parameters<IdentityStore['markMerging']>) {
+    return this.call('markMerging', args, () => this.inner.markMerging(...args));
+  }
+  retireProfile(...args: Parameters<IdentityStore['retireProfile']>) {
+    return this.call('retireProfile', args, () => this.inner.retireProfile(...args));
+  }
+  appendLedger(...args: Parameters<IdentityStore['appendLedger']>) {
+    return this.call('appendLedger', args, () => this.inner.appendLedger(...args));
+  }
+  listLedger(...args: Parameters<IdentityStore['listLedger']>) {
+    return this.call('listLedger', args, () => this.inner.listLedger(...args));
+  }
+}
+
+/**
+ * A store whose process dies at write number `at`: with `when: 'before'` that write is not made, with
+ * `'after'` it is made and its answer lost. From then on every call fails, reads included, so nothing
+ * after the crash point reaches the table — as if the Lambda had stopped there.
+ */
+export function crashingStore(inner: IdentityStore, at: number, when: 'before' | 'after'): FaultyStore {
+  let dead = false;
+  const check = (call: StoreCall, phase: 'before' | 'after') => {
+    if (dead && phase === 'before') throw new InjectedFault('the process is gone');
+    if (call.write === at && phase === when) {
+      dead = true;
+      throw new InjectedFault(`crash ${when} write ${at} (${call.method})`);
+    }
+  };
+  return new FaultyStore(inner, {
+    before: (call) => check(call, 'before'),
+    after: (call) => check(call, 'after'),
+  });
 }
