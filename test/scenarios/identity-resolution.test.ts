@@ -1,0 +1,356 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CountingResolverMetrics } from '../../src/adapters/local/counting-resolver-metrics';
+import type { StreamRecord } from '../../src/core/events/stream-record';
+import { type LocalDynamoDb, startDynalite } from '../support/dynalite';
+import { resolvedOwners, resolverOn, traitValues } from '../support/resolver-harness';
+import { BLOCKING_CONFIG, keysOf, minute, msg } from './fixtures';
+
+/**
+ * The identity resolution rules of DESIGN.md, end to end through the resolver and the DynamoDB
+ * adapter on dynalite: each test names a rule and checks what the table holds afterwards.
+ */
+let engine: LocalDynamoDb;
+beforeAll(async () => {
+  engine = await startDynalite();
+});
+afterAll(() => engine.stop());
+
+type Harness = Awaited<ReturnType<typeof resolverOn>>;
+
+/** Resolves batches one after the other; every record must resolve. */
+async function deliver(r: Harness, ...batches: StreamRecord[][]) {
+  for (const batch of batches) expect((await r.resolve(batch)).failed).toEqual([]);
+}
+
+describe('identity resolution on the real store', () => {
+  it('anonymous browsing then identify: counts, recent events and traits of the anonymous history are on the identified profile', async () => {
+    const r = await resolverOn(engine);
+    const browsing = [
+      msg({
+        type: 'page',
+        anonymousId: 'anon-1',
+        name: 'Home',
+        at: 1,
+        context: { traits: { locale: 'de' } },
+      }),
+      msg({ anonymousId: 'anon-1', event: 'Product Viewed', at: 2 }),
+      msg({ anonymousId: 'anon-1', event: 'Product Viewed', at: 3 }),
+    ];
+    const identify = msg({
+      type: 'identify',
+      anonymousId: 'anon-1',
+      userId: 'jane',
+      traits: { email: 'Jane@Example.com', name: 'Jane' },
+      at: 4,
+    });
+    await deliver(r, browsing, [identify]);
+
+    const jane = await r.profileOf({ type: 'user_id', value: 'jane' });
+    expect(jane?.eventCount).toBe(4);
+    expect(jane?.typeCounts).toEqual({ identify: 1, page: 1, track: 2 });
+    expect(jane?.eventCounts).toEqual({ 'Product Viewed': 2 });
+    // Newest first, by event time.
+    expect(jane?.recentEvents.map((e) => e.messageId)).toEqual(
+      [identify, ...[...browsing].reverse()].map((m) => m.messageId),
+    );
+    expect(jane?.firstSeen).toBe(minute(1));
+    expect(jane?.lastSeen).toBe(minute(4));
+    expect(traitValues(jane)).toEqual({ email: 'Jane@Example.com', locale: 'de', name: 'Jane' });
+    expect(keysOf(jane)).toEqual(['anonymous_id:anon-1', 'email:jane@example.com', 'user_id:jane']);
+    expect(await r.profileOf({ type: 'anonymous_id', value: 'anon-1' })).toEqual(jane);
+    expect((await r.snapshot()).live.size).toBe(1);
+  });
+
+  it('anonymous browsing on a new device then identify: the history joins the profile the user already had', async () => {
+    const r = await resolverOn(engine);
+    await deliver(
+      r,
+      [msg({ type: 'identify', userId: 'jane', anonymousId: 'laptop', traits: { plan: 'pro' }, at: 1 })],
+      [
+        msg({ anonymousId: 'phone', event: 'App Opened', at: 2, context: { traits: { theme: 'dark' } } }),
+        msg({ anonymousId: 'phone', event: 'Product Viewed', at: 3 }),
+      ],
+      [msg({ type: 'identify', userId: 'jane', anonymousId: 'phone', at: 4 })],
+    );
+    const snapshot = await r.snapshot();
+    expect(snapshot.live.size).toBe(1);
+    const jane = await r.profileOf({ type: 'user_id', value: 'jane' });
+    expect(jane?.eventCount).toBe(4);
+    expect(jane?.eventCounts).toEqual({ 'App Opened': 1, 'Product Viewed': 1 });
+    expect(traitValues(jane)).toEqual({ plan: 'pro', theme: 'dark' });
+    expect(keysOf(jane)).toEqual(['anonymous_id:laptop', 'anonymous_id:phone', 'user_id:jane']);
+    expect(await r.profileOf({ type: 'anonymous_id', value: 'phone' })).toEqual(jane);
+    expect(r.merges).toHaveLength(1);
+  });
+
+  it('two devices merged by email (another case, whitespace): one profile, both anonymous ids, counts add up, one merged effect, the ledger entry listed', async () => {
+    const r = await resolverOn(engine);
+    await deliver(
+      r,
+      [
+        msg({ anonymousId: 'device-a', event: 'Viewed', at: 1 }),
+        msg({ type: 'identify', anonymousId: 'device-a', traits: { email: 'sam@example.com' }, at: 2 }),
+        msg({ anonymousId: 'device-b', event: 'Viewed', at: 3 }),
+        msg({ anonymousId: 'device-b', event: 'Added', at: 4 }),
+      ],
+      [
+        msg({
+          type: 'identify',
+          anonymousId: 'device-b',
+          context: { traits: { email: '  SAM@Example.COM ' } },
+          at: 5,
+        }),
+      ],
+    );
+    const snapshot = await r.snapshot();
+    expect(snapshot.live.size).toBe(1);
+    const [survivor] = [...snapshot.live.values()];
+    const sam = await r.profileOf({ type: 'email', value: 'sam@example.com' });
+    expect(sam).toEqual(survivor);
+    expect(keysOf(sam)).toEqual(['anonymous_id:device-a', 'anonymous_id:device-b', 'email:sam@example.com']);
+    expect(sam?.eventCount).toBe(5);
+    expect(sam?.eventCounts).toEqual({ Added: 1, Viewed: 2 });
+    expect(await r.profileOf({ type: 'anonymous_id', value: 'device-a' })).toEqual(sam);
+    expect(await r.profileOf({ type: 'anonymous_id', value: 'device-b' })).toEqual(sam);
+
+    // Device A's profile is older: it survives, device B's becomes a redirect.
+    const loser = sam?.mergedFrom[0] as string;
+    expect(sam?.mergedFrom).toEqual([loser]);
+    expect([...snapshot.retired]).toEqual([[loser, sam?.profileId]]);
+    expect(r.merges).toHaveLength(1);
+    expect(r.merges[0]).toMatchObject({ survivor: sam?.profileId, merged: loser });
+    expect(r.merges[0]?.entry).toMatchObject({ reason: 'merged', from: loser, to: sam?.profileId });
+
+    const ledger = await r.store.listLedger([sam?.profileId as string, ...(sam?.mergedFrom ?? [])]);
+    const merged = ledger.filter((entry) => entry.reason === 'merged');
+    expect(merged).toHaveLength(1);
+    // The entry names the event's identifier that brought the absorbed profile in: device B's id.
+    expect(merged[0]).toMatchObject({
+      from: loser,
+      to: sam?.profileId,
+      identifier: { type: 'anonymous_id', value: 'device-b' },
+      source: 'web',
+    });
+    expect(merged[0]).toEqual(r.merges[0]?.entry);
+  });
+
+  it('alias (previousId → userId) ties the anonymous history to the user', async () => {
+    const r = await resolverOn(engine);
+    await deliver(
+      r,
+      [
+        msg({ anonymousId: 'visitor-9', event: 'Signed Up', at: 1 }),
+        msg({ type: 'page', anonymousId: 'visitor-9', name: 'Pricing', at: 2 }),
+      ],
+      [msg({ type: 'identify', userId: 'u-9', traits: { name: 'Kim' }, at: 3 })],
+      [msg({ type: 'alias', previousId: 'visitor-9', userId: 'u-9', at: 4 })],
+    );
+    expect((await r.snapshot()).live.size).toBe(1);
+    const user = await r.profileOf({ type: 'user_id', value: 'u-9' });
+    expect(await r.profileOf({ type: 'anonymous_id', value: 'visitor-9' })).toEqual(user);
+    expect(user?.eventCount).toBe(4);
+    expect(user?.typeCounts).toEqual({ alias: 1, identify: 1, page: 1, track: 1 });
+    expect(user?.eventCounts).toEqual({ 'Signed Up': 1 });
+    expect(traitValues(user)).toEqual({ name: 'Kim' });
+    expect(keysOf(user)).toEqual(['anonymous_id:visitor-9', 'user_id:u-9']);
+  });
+
+  it('placeholder emails (test@test.com configured, null, undefined, 0, ...) on 1,000 profiles: no merge, 1,000 profiles', async () => {
+    const metrics = new CountingResolverMetrics();
+    const r = await resolverOn(engine, { identity: BLOCKING_CONFIG, metrics });
+    const placeholders = [
+      'test@test.com',
+      ' TEST@test.com ',
+      'null',
+      'undefined',
+      '0',
+      '-1',
+      'none',
+      'NaN',
+      'anonymous',
+      '[object Object]',
+      '000-000',
+      '',
+    ];
+    const records = Array.from({ length: 1000 }, (_, i) =>
+      msg({
+        type: 'identify',
+        // Anonymous visitors: without the blocklist, one shared email would merge them all.
+        anonymousId: `visitor-${i}`,
+        traits: { email: placeholders[i % placeholders.length] as string },
+        at: i % 60,
+      }),
+    );
+    for (let i = 0; i < records.length; i += 250) {
+      expect((await r.resolve(records.slice(i, i + 250))).failed).toEqual([]);
+    }
+    const snapshot = await r.snapshot();
+    expect(snapshot.live.size).toBe(1000);
+    expect(snapshot.retired.size + snapshot.merging.size).toBe(0);
+    expect(r.merges).toHaveLength(0);
+    expect(metrics.get('profile_merged')).toBe(0);
+    expect(snapshot.ledger.filter((e) => e.reason !== 'linked')).toEqual([]);
+    expect([...snapshot.owners.keys()].filter((key) => !key.startsWith('anonymous_id:'))).toEqual([]);
+    expect([...snapshot.live.values()].every((p) => p.eventCount === 1 && p.identities.length === 1)).toBe(
+      true,
+    );
+    // The empty value is refused before any rule: every other placeholder is reported as blocked.
+    expect(metrics.get('identifier_rejected.email.blocked')).toBe(1000);
+  });
+
+  it('a second user_id on a profile: no merge; the lower-priority identifier is dropped, the event still counts, ledger and metric say so', async () => {
+    const metrics = new CountingResolverMetrics();
+    const r = await resolverOn(engine, { metrics });
+    await deliver(r, [
+      msg({ type: 'identify', userId: 'alice', anonymousId: 'shared-tablet', at: 1 }),
+      msg({ anonymousId: 'shared-tablet', event: 'Viewed', at: 2 }),
+    ]);
+    const bobsEvent = msg({ type: 'identify', userId: 'bob', anonymousId: 'shared-tablet', at: 3 });
+    await deliver(r, [bobsEvent]);
+
+    const snapshot = await r.snapshot();
+    expect(snapshot.live.size).toBe(2);
+    expect(r.merges).toHaveLength(0);
+    const alice = await r.profileOf({ type: 'user_id', value: 'alice' });
+    const bob = await r.profileOf({ type: 'user_id', value: 'bob' });
+    expect(await r.profileOf({ type: 'anonymous_id', value: 'shared-tablet' })).toEqual(alice);
+    expect(keysOf(alice)).toEqual(['anonymous_id:shared-tablet', 'user_id:alice']);
+    expect(keysOf(bob)).toEqual(['user_id:bob']);
+    expect(alice?.eventCount).toBe(2);
+    expect(bob?.eventCount).toBe(1);
+    expect(bob?.recentEvents.map((e) => e.messageId)).toEqual([bobsEvent.messageId]);
+
+    const ledger = await r.store.listLedger([bob?.profileId as string]);
+    const drops = ledger.filter((entry) => entry.reason === 'dropped_by_limit');
+    expect(drops).toHaveLength(1);
+    expect(drops[0]).toMatchObject({
+      messageId: bobsEvent.messageId,
+      identifier: { type: 'anonymous_id', value: 'shared-tablet' },
+      from: alice?.profileId,
+      to: bob?.profileId,
+      detail: 'user_id limit 1 (would hold 2)',
+    });
+    expect(metrics.get('identifier_dropped.anonymous_id.user_id')).toBe(1);
+    expect(metrics.get('event.applied')).toBe(3);
+  });
+
+  it('late identify does not overwrite: a newer trait survives an older event arriving later, also across a merge', async () => {
+    const r = await resolverOn(engine);
+    // On one profile, in later batches and within one batch.
+    await deliver(
+      r,
+      [msg({ type: 'identify', userId: 'lee', traits: { plan: 'enterprise' }, at: 10 })],
+      [msg({ type: 'identify', userId: 'lee', traits: { plan: 'trial', company: 'Initech' }, at: 2 })],
+      [
+        msg({ type: 'identify', userId: 'lee', traits: { seats: 50 }, at: 20 }),
+        msg({ type: 'identify', userId: 'lee', traits: { seats: 5, plan: 'free' }, at: 3 }),
+      ],
+    );
+    expect(traitValues(await r.profileOf({ type: 'user_id', value: 'lee' }))).toEqual({
+      plan: 'enterprise',
+      company: 'Initech',
+      seats: 50,
+    });
+
+    // Across a merge: the survivor (older profile) holds the older write of `plan` and the newer of
+    // `color`; the absorbed profile the other way round. Per trait, the newer write wins.
+    await deliver(
+      r,
+      [
+        msg({ type: 'identify', userId: 'max', traits: { plan: 'free', color: 'red' }, at: 5 }),
+        msg({ type: 'identify', userId: 'max', traits: { color: 'red' }, at: 25 }),
+      ],
+      [
+        msg({ anonymousId: 'max-phone', event: 'Viewed', at: 6, context: { traits: { color: 'blue' } } }),
+        msg({ anonymousId: 'max-phone', event: 'Viewed', at: 7, context: { traits: { plan: 'pro' } } }),
+      ],
+      [msg({ type: 'identify', userId: 'max', anonymousId: 'max-phone', at: 30 })],
+      // A late event after the merge, older than both writes.
+      [msg({ anonymousId: 'max-phone', event: 'Viewed', at: 1, context: { traits: { plan: 'ancient' } } })],
+    );
+    const max = await r.profileOf({ type: 'anonymous_id', value: 'max-phone' });
+    expect(max?.profileId).toBe((await r.profileOf({ type: 'user_id', value: 'max' }))?.profileId);
+    expect(traitValues(max)).toEqual({ plan: 'pro', color: 'red' });
+    expect(max?.eventCount).toBe(6);
+    expect(max?.firstSeen).toBe(minute(1));
+  });
+
+  it('a duplicate messageId changes nothing: in the same batch, in the next batch, after a merge', async () => {
+    const records = [
+      msg({ id: 'd1', anonymousId: 'a1', event: 'Viewed', at: 1 }),
+      msg({ id: 'd2', type: 'identify', userId: 'u1', anonymousId: 'a1', traits: { plan: 'pro' }, at: 2 }),
+      msg({ id: 'd3', anonymousId: 'a2', event: 'Clicked', at: 3 }),
+    ];
+    const [d1, d2, d3] = records as [StreamRecord, StreamRecord, StreamRecord];
+    const merge = msg({ id: 'd4', type: 'alias', previousId: 'a2', userId: 'u1', at: 4 });
+
+    const clean = await resolverOn(engine);
+    await deliver(clean, records);
+    const once = await clean.snapshot();
+
+    const r = await resolverOn(engine);
+    await deliver(r, [d1, d2, d1, d3, d2]);
+    expect(await r.snapshot()).toEqual(once);
+    await deliver(r, records, [d3, d1]);
+    expect(await r.snapshot()).toEqual(once);
+
+    await deliver(clean, [merge]);
+    await deliver(r, [merge]);
+    const merged = await clean.snapshot();
+    expect(await r.snapshot()).toEqual(merged);
+    expect(merged.live.size).toBe(1);
+    // The events of the absorbed profile (d3) and the merge itself (d4) again, on the survivor.
+    await deliver(r, [d3, merge, d1], [...records, merge]);
+    expect(await r.snapshot()).toEqual(merged);
+    expect([...merged.live.values()][0]?.eventCount).toBe(4);
+  });
+
+  it('merge chain A→B→C in separate batches: one survivor (the oldest), every identifier resolves to it, redirects followed', async () => {
+    const creations = [
+      msg({ anonymousId: 'a', event: 'Viewed', at: 1 }),
+      msg({ anonymousId: 'b', event: 'Viewed', at: 2 }),
+      msg({ anonymousId: 'c', event: 'Viewed', at: 3 }),
+    ];
+    const bLinksEmail = msg({ type: 'identify', anonymousId: 'b', traits: { email: 'c@x.io' }, at: 4 });
+    const cJoinsB = msg({ type: 'identify', anonymousId: 'c', traits: { email: 'c@x.io' }, at: 5 });
+    const aJoinsB = msg({ anonymousId: 'a', context: { traits: { email: 'c@x.io' } }, at: 6 });
+
+    const r = await resolverOn(engine);
+    await deliver(r, ...creations.map((m) => [m]));
+    const [a, b, c] = await Promise.all(
+      ['a', 'b', 'c'].map((value) => r.profileOf({ type: 'anonymous_id', value })),
+    );
+    await deliver(r, [bLinksEmail], [cJoinsB], [aJoinsB]);
+
+    const snapshot = await r.snapshot();
+    expect([...snapshot.live.keys()]).toEqual([a?.profileId]);
+    const survivor = snapshot.live.get(a?.profileId as string);
+    expect(survivor?.createdAt).toBe(creations[0]?.receivedAt);
+    expect(survivor?.eventCount).toBe(6);
+    expect(survivor?.mergedFrom).toEqual([b?.profileId, c?.profileId].sort());
+    expect(keysOf(survivor)).toEqual(['anonymous_id:a', 'anonymous_id:b', 'anonymous_id:c', 'email:c@x.io']);
+    // C went into B, then B into A: two redirects; every identifier now names A directly.
+    expect(snapshot.retired).toEqual(
+      new Map([
+        [b?.profileId, a?.profileId],
+        [c?.profileId, b?.profileId],
+      ]),
+    );
+    expect(new Set(snapshot.owners.values())).toEqual(new Set([a?.profileId]));
+
+    // An identifier whose item still names C (a claim that landed after C was merged away) is
+    // resolved through both redirects.
+    await r.store.claimIdentifier({ type: 'device_id', value: 'tv' }, c?.profileId as string, minute(7));
+    await deliver(r, [msg({ anonymousId: 'tv-app', context: { device: { id: 'tv' } }, at: 8 })]);
+    const after = await r.snapshot();
+    expect([...after.live.keys()]).toEqual([a?.profileId]);
+    expect(after.live.get(a?.profileId as string)?.eventCount).toBe(7);
+    expect(resolvedOwners(after).get('anonymous_id:tv-app')).toBe(a?.profileId);
+    expect(resolvedOwners(after).get('device_id:tv')).toBe(a?.profileId);
+
+    // The other order of the joining events ends in the same profile.
+    const other = await resolverOn(engine);
+    await deliver(other, ...creations.map((m) => [m]), [aJoinsB], [cJoinsB], [bLinksEmail]);
+    expect((await other.snapshot()).live).toEqual(snapshot.live);
+  });
+});
