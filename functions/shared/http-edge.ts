@@ -113,6 +113,18 @@ export function basicAuthUser(header: string | undefined): string | undefined {
   return colon === -1 ? decoded : decoded.slice(0, colon);
 }
 
+/**
+ * The context a Lambda authorizer returned for this request (`requestContext.authorizer.lambda`), or
+ * `undefined` when no authorizer ran or it returned none.
+ */
+export function lambdaAuthorizerContext(
+  event: APIGatewayProxyEventV2,
+): Readonly<Record<string, unknown>> | undefined {
+  const { authorizer } = event.requestContext as { readonly authorizer?: { readonly lambda?: unknown } };
+  const context = authorizer?.lambda;
+  return isJsonObject(context) ? context : undefined;
+}
+
 export function jsonResponse(
   statusCode: number,
   body: unknown,
