@@ -15,7 +15,8 @@ export type HttpApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatew
 /** A simple response of an HTTP API Lambda authorizer (payload format 2.0). */
 export interface SimpleAuthorizerResult {
   readonly isAuthorized: boolean;
-  readonly context?: Readonly<Record<string, unknown>>;
+  /** Passed to the handler as `requestContext.authorizer.lambda` (a JSON object). */
+  readonly context?: object;
 }
 
 export type HttpApiAuthorizerHandler = (
@@ -134,7 +135,7 @@ export class ApiGatewayServer {
       return send(res, { statusCode: 413, body: '{"message":"Request Entity Too Large"}' }, true);
     }
     const request = toRequest(req, url, path);
-    let authorizer: Readonly<Record<string, unknown>> | undefined;
+    let authorizer: object | undefined;
     if (route.authorizer !== undefined) {
       const outcome = await this.authorize(route.authorizer, request);
       if (outcome.denied !== undefined) {
@@ -156,7 +157,7 @@ export class ApiGatewayServer {
     request: RequestParts,
   ): Promise<
     | { denied: APIGatewayProxyStructuredResultV2; context?: undefined }
-    | { denied?: undefined; context: Readonly<Record<string, unknown>> }
+    | { denied?: undefined; context: object }
   > {
     const identity: string[] = [];
     for (const source of authorizer.identitySource ?? ['$request.header.Authorization']) {
@@ -303,7 +304,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 function toEvent(
   request: RequestParts,
   body: Buffer | undefined,
-  authorizer: Readonly<Record<string, unknown>> | undefined,
+  authorizer: object | undefined,
 ): APIGatewayProxyEventV2 {
   let text: string | undefined;
   let isBase64Encoded = false;
@@ -334,7 +335,7 @@ function toEvent(
 /** The request context with the authorizer's context where API Gateway puts it. */
 function withAuthorizer(
   request: RequestParts,
-  context: Readonly<Record<string, unknown>>,
+  context: object,
 ): APIGatewayEventRequestContextV2WithAuthorizer<APIGatewayEventRequestContextLambdaAuthorizer<unknown>> {
   return { ...request.requestContext, authorizer: { lambda: context } };
 }
