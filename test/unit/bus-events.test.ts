@@ -69,9 +69,17 @@ describe('Profile Merged v1', () => {
 describe('bus events before sending', () => {
   it('are counted as EventBridge counts an entry: 14 bytes of time, source, detail type, detail, resources', () => {
     expect(
-      busEntryBytes({ hasTime: true, detailType: 'Zoë', detailJson: '{"a":"😀"}', resources: ['r1', 'r2'] }),
+      busEntryBytes({
+        hasTime: true,
+        source: BUS_SOURCE,
+        detailType: 'Zoë',
+        detailJson: '{"a":"😀"}',
+        resources: ['r1', 'r2'],
+      }),
     ).toBe(14 + BUS_SOURCE.length + 4 + 12 + 4);
-    expect(busEntryBytes({ hasTime: false, detailType: 'X', detailJson: '{}', resources: [] })).toBe(9);
+    expect(
+      busEntryBytes({ hasTime: false, source: 'mosaic', detailType: 'X', detailJson: '{}', resources: [] }),
+    ).toBe(9);
   });
 
   it('an event over 256 KiB is refused, naming it; one of exactly 256 KiB is taken', () => {

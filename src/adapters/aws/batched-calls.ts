@@ -1,4 +1,7 @@
+import { fullJitterDelay, type RetryPolicy } from '../../core/retry-policy';
 import { realSleep, type Sleep } from '../../ports/clock';
+
+export type { RetryPolicy } from '../../core/retry-policy';
 
 /**
  * What AWS batch APIs (Firehose PutRecordBatch, EventBridge PutEvents) have in common: a request takes
@@ -7,13 +10,6 @@ import { realSleep, type Sleep } from '../../ports/clock';
  * entries again, after exponential back-off with full jitter.
  */
 
-export interface RetryPolicy {
-  /** Attempts in all, the first included. */
-  readonly maxAttempts: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-}
-
 /** How an adapter retries refused entries; everything is optional and injectable for tests. */
 export interface EntryRetryOptions {
   readonly retry?: RetryPolicy;
@@ -21,12 +17,6 @@ export interface EntryRetryOptions {
   readonly sleep?: Sleep;
   /** A number in [0, 1) for the jitter. Default `Math.random`. */
   readonly random?: () => number;
-}
-
-/** The delay before attempt `attempt + 1`: uniform in [0, min(max, base × 2^(attempt-1))) ("full jitter"). */
-export function fullJitterDelay(policy: RetryPolicy, attempt: number, random: () => number): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt - 1, 30));
-  return Math.floor(random() * ceiling);
 }
 
 /**

@@ -57,12 +57,13 @@ export interface PreparedBusEvent {
  */
 export function busEntryBytes(entry: {
   readonly hasTime: boolean;
+  readonly source: string;
   readonly detailType: string;
   readonly detailJson: string;
   readonly resources: readonly string[];
 }): number {
   let bytes = entry.hasTime ? 14 : 0;
-  bytes += utf8Bytes(BUS_SOURCE) + utf8Bytes(entry.detailType) + utf8Bytes(entry.detailJson);
+  bytes += utf8Bytes(entry.source) + utf8Bytes(entry.detailType) + utf8Bytes(entry.detailJson);
   for (const resource of entry.resources) bytes += utf8Bytes(resource);
   return bytes;
 }
@@ -100,6 +101,7 @@ export function prepareBusEvents(events: readonly BusEvent[]): PreparedBusEvent[
     const resources = [...(event.resources ?? [])];
     const bytes = busEntryBytes({
       hasTime: time !== undefined,
+      source: BUS_SOURCE,
       detailType: event.detailType,
       detailJson,
       resources,
