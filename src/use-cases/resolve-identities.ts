@@ -151,6 +151,13 @@ export function createResolver(deps: ResolveDeps) {
     ): Promise<void> {
       const into = await liveSlot(from.into as string, record);
       // Step 2: the survivor absorbs the loser (no-op if it already has), noting the loser as pending.
+      if (isEmpty(loser)) {
+        // A profile emptied because it lost its first claim (`retireUnclaimed`), met before it was
+        // retired: nothing to absorb (and it may be older than the profile it redirects to), no merge.
+        await store.retireProfile(loser.profileId, into.id);
+        batch.forget(loser.profileId);
+        return;
+      }
       for (let attempt = 0; ; attempt++) {
         if (into.doc?.mergedFrom.includes(loser.profileId)) {
           // Absorbed earlier (with its note, or through another merge); only the tail of the protocol
@@ -196,6 +203,51 @@ export function createResolver(deps: ResolveDeps) {
         await batch.refresh(slot);
         if (slot.record.state !== 'live') throw new Replan(`profile ${slot.id} is no longer live`);
       }
+    }
+
+    // ---- a lost claim ------------------------------------------------------------------------
+
+    /**
+     * Takes an identifier whose claim was lost off the live profile that lists it (the one this plan
+     * wrote it to, or the survivor it has been merged into meanwhile), unless that profile owns it.
+     */
+    async function unlist(profileId: string, identifier: Identifier, record: StreamRecord): Promise<void> {
+      for (let attempt = 0; ; attempt++) {
+        const slot = await liveSlot(profileId, record);
+        await batch.refresh(slot);
+        if (slot.record.state === 'live' && slot.doc !== undefined) {
+          const doc = slot.doc;
+          const without = detachIdentifiers(doc, [identifier]);
+          if (without === doc) return;
+          const ownerId = (await store.getOwners([identifier])).get(identifierKey(identifier))?.profileId;
+          if (ownerId !== undefined && (await liveSlot(ownerId, record)).id === slot.id) return;
+          if (await batch.write(slot, without)) return;
+        }
+        metrics.conflict();
+        if (attempt >= maxAttempts) throw new Error(`taking an identifier off ${profileId} kept conflicting`);
+      }
+    }
+
+    /**
+     * The profile this plan created lost the claim of its first (highest-priority) identifier: nothing
+     * points at it, and all it holds is this event, which the re-plan counts where the identifier
+     * is. Emptied and retired (a redirect to the identifier's owner), it is never counted or met
+     * again. (Left live, the event would count twice, once on a profile nobody can reach.)
+     */
+    async function retireUnclaimed(slot: Slot, ownerId: string): Promise<void> {
+      for (let attempt = 0; ; attempt++) {
+        await batch.refresh(slot);
+        if (slot.record.state !== 'live') break;
+        const doc = slot.doc as Profile;
+        if (await batch.write(slot, createProfile(doc.profileId, doc.createdAt))) break;
+        metrics.conflict();
+        if (attempt >= maxAttempts) throw new Error(`emptying ${slot.id} kept conflicting`);
+      }
+      const marked = await store.markMerging(slot.id, ownerId);
+      if (marked?.state === 'merging' && marked.into === ownerId) {
+        await store.retireProfile(slot.id, ownerId);
+      }
+      batch.forget(slot.id);
     }
 
     // ---- one record --------------------------------------------------------------------------
@@ -270,35 +322,49 @@ export function createResolver(deps: ResolveDeps) {
 
       // Links and the event itself: the profile first (listing the identifiers), then the claims.
       const linkIds = plan.steps.flatMap((step) => (step.kind === 'link' ? [step.identifier] : []));
-      const applied = applyEvent(attachIdentifiers(slot.doc as Profile, linkIds), record, bounds);
+      const listed = attachIdentifiers(slot.doc as Profile, linkIds);
+      // The event goes into that same write only if a lost claim cannot move it to another profile:
+      // when the target already owns the event's highest-priority identifier, or the target is new and
+      // claims it first. A re-plan starts from that identifier, so it lands on this profile again (or
+      // on a merge that includes it). Otherwise — a new identifier outranks all the target owns — the
+      // re-plan may pick another profile, and an event already written here would count twice: it is
+      // applied only once every claim has held.
+      const withLinks =
+        target.isNew ||
+        !linkIds.some((id) => identifierKey(id) === identifierKey(plan.kept[0] as Identifier));
+      let applied = applyEvent(listed, record, bounds);
 
       if (target.isNew || linkIds.length > 0) {
+        const written = withLinks ? applied.profile : listed;
         if (target.isNew) {
-          if (!(await store.createProfile(applied.profile))) {
+          if (!(await store.createProfile(written))) {
             // Created by an earlier attempt of this message: continue on what is there.
             await batch.refresh(slot);
             if (slot.record.state !== 'live') throw new Replan(`profile ${slot.id} is not live`);
             return execute({ ...plan, target: { ...target, isNew: false } }, record, index);
           }
           metrics.profileCreated();
-          batch.created(slot, applied.profile);
-        } else if (!(await batch.write(slot, applied.profile))) {
+          batch.created(slot, written);
+        } else if (!(await batch.write(slot, written))) {
           throw new Replan(`profile ${slot.id} changed`);
         }
         const at = now();
-        for (const identifier of linkIds) {
+        for (const [i, identifier] of linkIds.entries()) {
           const owner = await store.claimIdentifier(identifier, slot.id, at);
           if (owner.profileId !== slot.id) {
             // Another resolver linked it first: take it off this profile again and re-plan.
-            await batch.refresh(slot);
-            if (slot.record.state === 'live' && slot.doc !== undefined) {
-              await batch.write(slot, detachIdentifiers(slot.doc, [identifier]));
-            }
+            if (target.isNew && i === 0) await retireUnclaimed(slot, owner.profileId);
+            else await unlist(slot.id, identifier, record);
             throw new Replan('identifier claimed by another profile');
           }
           batch.owned(identifier, slot.id);
           // Also when an earlier attempt made the claim: a repeated row names the same profile.
           links.push(link(identifier, slot.id, owner.linkedAt, record, 'linked'));
+        }
+        if (!withLinks) {
+          // Every claim held: now the event counts here (coalesced like any other).
+          applied = applyEvent(slot.doc as Profile, record, bounds);
+          if (applied.applied) batch.defer(slot, applied.profile, index, record);
         }
       } else if (applied.applied) {
         batch.defer(slot, applied.profile, index, record);
@@ -594,4 +660,9 @@ class BatchState {
   dirtySlots(): Slot[] {
     return [...this.slots.values()].filter((slot) => slot.deferred.size > 0);
   }
+}
+
+/** A profile without identities or events: one emptied by `retireUnclaimed`. */
+function isEmpty(profile: Profile): boolean {
+  return profile.identities.length === 0 && profile.eventCount === 0;
 }
