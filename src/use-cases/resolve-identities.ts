@@ -46,7 +46,10 @@ export interface ResolveDeps {
 }
 
 export interface BatchOutcome {
-  /** Indexes of the records that were not durably resolved: the event source must deliver them again. */
+  /**
+   * Indexes of the records the event source must deliver again: the first record that was not durably
+   * resolved and every record after it (ascending).
+   */
   readonly failed: readonly number[];
 }
 
@@ -437,7 +440,11 @@ export function createResolver(deps: ResolveDeps) {
     for (const slot of batch.dirtySlots()) for (const index of slot.deferred.keys()) failed.add(index);
 
     await deps.publish({ links, merges });
-    return { failed: [...failed].sort((a, b) => a - b) };
+    // The event source delivers again from the first failed record on (a Kinesis event source mapping
+    // checkpoints at the lowest failed sequence number), so that is what is reported: a record after it
+    // that happened to be written is delivered again anyway, and recognised as a duplicate.
+    const first = Math.min(...failed);
+    return { failed: failed.size === 0 ? [] : records.map((_, index) => index).slice(first) };
 
     /** Writes a coalesced profile, applying its records again to what is stored after a lost write. */
     async function landDeferred(slot: Slot): Promise<void> {
