@@ -8,9 +8,9 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LocalDynamoDb } from '../support/dynalite';
-import { DYNAMODB_ENGINES, uniqueTableName } from './dynamodb-engines';
+import { DYNAMODB_ENGINES, uniqueTableName, useEngine } from './dynamodb-engines';
 
 /**
  * What the identity store relies on DynamoDB for, checked against both engines it runs on locally, so
@@ -74,16 +74,11 @@ for (const engine of DYNAMODB_ENGINES) {
   if (differs === undefined) throw new Error(`no recorded differences for ${engine.name}`);
 
   describe(`DynamoDB semantics the identity store relies on: ${engine.name}`, () => {
-    let db: LocalDynamoDb;
     const table = uniqueTableName('semantics');
-
-    beforeAll(async () => {
-      db = await engine.start();
+    let db: LocalDynamoDb;
+    useEngine(engine, async (started) => {
+      db = started;
       await db.createTable(table);
-    });
-
-    afterAll(async () => {
-      await db?.stop();
     });
 
     const put = (item: Record<string, AttributeValue>, condition?: string) =>

@@ -1,4 +1,4 @@
-import { inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
 import { type LocalDynamoDb, startDynalite } from '../support/dynalite';
 import { DynamoDbLocalUnavailable, startDynamoDbLocal } from '../support/dynamodb-local';
 
@@ -32,4 +32,35 @@ let tables = 0;
 export function uniqueTableName(prefix: string): string {
   tables += 1;
   return `${prefix}-${process.pid}-${tables}`;
+}
+
+/**
+ * Starts `engine` (then runs `afterStart`) before the enclosing suite's tests and stops it after
+ * them; returns a getter for the running engine. If it cannot start (no Java, no jar), every test of the suite fails with the reason: a
+ * failing `beforeAll` alone would only mark them skipped.
+ */
+export function useEngine(
+  engine: DynamoDbEngine,
+  afterStart: (db: LocalDynamoDb) => Promise<void> = async () => {},
+): () => LocalDynamoDb {
+  let db: LocalDynamoDb | undefined;
+  let failure: unknown;
+  beforeAll(async () => {
+    try {
+      db = await engine.start();
+      await afterStart(db);
+    } catch (error) {
+      failure = error;
+    }
+  });
+  beforeEach(() => {
+    if (failure !== undefined) throw failure;
+  });
+  afterAll(async () => {
+    await db?.stop();
+  });
+  return () => {
+    if (db === undefined) throw failure ?? new Error(`${engine.name} has not started`);
+    return db;
+  };
 }

@@ -1,8 +1,7 @@
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { describe } from 'vitest';
 import { DynamoDbIdentityStore } from '../../src/adapters/aws/dynamodb-identity-store';
-import type { LocalDynamoDb } from '../support/dynalite';
-import { DYNAMODB_ENGINES, uniqueTableName } from './dynamodb-engines';
+import { DYNAMODB_ENGINES, uniqueTableName, useEngine } from './dynamodb-engines';
 import { describeIdentityStoreContract } from './identity-store.contract';
 
 /**
@@ -28,19 +27,12 @@ const KNOWN_BUGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
 // DynamoDB Local (AWS's emulator). One engine per suite; a fresh identity table per test.
 for (const engine of DYNAMODB_ENGINES) {
   describe(engine.name, () => {
-    let db: LocalDynamoDb;
-
-    beforeAll(async () => {
-      db = await engine.start();
-    });
-
-    afterAll(async () => {
-      await db?.stop();
-    });
+    const running = useEngine(engine);
 
     describeIdentityStoreContract(
       `DynamoDbIdentityStore on ${engine.name}`,
       async () => {
+        const db = running();
         const tableName = uniqueTableName('identity');
         await db.createTable(tableName);
         return {
