@@ -61,6 +61,38 @@ describe('identity resolution on the real store', () => {
     expect((await r.snapshot()).live.size).toBe(1);
   });
 
+  it('identify, a second anonymous visitor and its alias in one batch: one profile with all five events', async () => {
+    const r = await resolverOn(engine);
+    await deliver(
+      r,
+      [
+        msg({ type: 'page', anonymousId: 'a1', name: 'Home', at: 1 }),
+        msg({ anonymousId: 'a1', event: 'Viewed', at: 2 }),
+      ],
+      [
+        msg({
+          type: 'identify',
+          anonymousId: 'a1',
+          userId: 'u1',
+          traits: { email: 'Jane@Example.com' },
+          at: 3,
+        }),
+        msg({ anonymousId: 'a2', event: 'Viewed', at: 4 }),
+        msg({ type: 'alias', previousId: 'a2', userId: 'u1', at: 5 }),
+      ],
+    );
+    const profile = await r.profileOf({ type: 'email', value: 'jane@example.com' });
+    expect(profile?.eventCount).toBe(5);
+    expect(keysOf(profile)).toEqual([
+      'anonymous_id:a1',
+      'anonymous_id:a2',
+      'email:jane@example.com',
+      'user_id:u1',
+    ]);
+    expect((await r.snapshot()).live.size).toBe(1);
+    expect(r.merges).toHaveLength(1);
+  });
+
   it('anonymous browsing on a new device then identify: the history joins the profile the user already had', async () => {
     const r = await resolverOn(engine);
     await deliver(
