@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { consoleLogger } from '../adapters/local/console-logger';
+import { hashKey } from '../core/auth/hashed-keys';
 import { hashWriteKey } from '../core/collector/write-keys';
 import { parseEnv } from '../core/config/env';
 import { SourcesConfig } from '../core/config/sources';
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     host: env.HOST,
     dataDir: env.MOSAIC_DATA_DIR,
     sources,
+    adminKeys: [{ name: 'local-admin', keyHashes: [hashKey(env.MOSAIC_ADMIN_KEY)] }],
     logger: consoleLogger('mosaic', env.MOSAIC_LOG_LEVEL),
   });
   printBanner(runtime, env.MOSAIC_WRITE_KEY, env.MOSAIC_ADMIN_KEY, env.MOSAIC_SOURCES !== undefined);
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
     await runtime.close();
     const s = runtime.stats();
     process.stdout.write(
-      `Stopped cleanly: ${s.accepted} accepted, ${s.rejected} rejected, ${s.landed} landed.\n`,
+      `Stopped cleanly: ${s.accepted} accepted, ${s.rejected} rejected, ${s.landed} landed, ${s.resolved} resolved.\n`,
     );
     process.exit(0);
   };
@@ -76,6 +78,9 @@ function printBanner(
     `    -H 'Content-Type: application/json' \\`,
     `    -d '{"userId":"user-1","event":"Signed Up","properties":{"plan":"pro"}}'`,
     '',
+    'Then read the unified profile:',
+    `  curl -H 'Authorization: Bearer ${adminKey}' ${runtime.url}/v1/profiles/user_id:user-1`,
+    '',
     `Query the lake:  duckdb -c "SELECT * FROM read_parquet('${runtime.dataDir}/lake/events/**/*.parquet', hive_partitioning=true)"`,
     'Stop with Ctrl+C: everything accepted is landed first.',
     '',
@@ -92,7 +97,7 @@ function startCounters(runtime: LocalRuntime): NodeJS.Timeout {
   let last = '';
   return setInterval(() => {
     const s = runtime.stats();
-    const line = `accepted ${s.accepted}  rejected ${s.rejected}  landed ${s.landed}  in flight ${s.inFlight}`;
+    const line = `accepted ${s.accepted}  rejected ${s.rejected}  landed ${s.landed}  in flight ${s.inFlight}  resolved ${s.resolved}  profiles ${s.profilesCreated}  merges ${s.profilesMerged}`;
     if (line === last) return;
     last = line;
     if (process.stdout.isTTY) process.stdout.write(`\r\x1b[2K${line}`);

@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { createAdminAuthorizerHandler } from '../../functions/admin-authorizer/handler';
 import { createCollectorHandler } from '../../functions/collector/handler';
+import { createProfileApiHandler } from '../../functions/profile-api/handler';
 import { createResolverHandler } from '../../functions/resolver/handler';
 import { DynamoDbIdentityStore } from '../adapters/aws/dynamodb-identity-store';
 import { consoleLogger } from '../adapters/local/console-logger';
@@ -10,7 +12,9 @@ import { createFileFailureDestination } from '../adapters/local/failure-destinat
 import { FileQuarantineSink } from '../adapters/local/file-quarantine-sink';
 import { LakeIdentityLinkSink } from '../adapters/local/lake-identity-link-sink';
 import { LakeWriter } from '../adapters/local/lake-writer';
+import { MemoryEventBus } from '../adapters/local/memory-event-bus';
 import { MemoryEventStream } from '../adapters/local/memory-event-stream';
+import { AdminKeyRegistry, AdminKeysConfig, type AdminKeysConfigInput } from '../core/auth/admin-keys';
 import { WriteKeyRegistry } from '../core/collector/write-keys';
 import { type CollectorLimits, DEFAULT_LIMITS } from '../core/config/limits';
 import type { SourcesConfig } from '../core/config/sources';
@@ -18,6 +22,8 @@ import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../core/identity/i
 import { randomIds, realSleep, systemClock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import { createIngest } from '../use-cases/ingest';
+import { createProfileQuery } from '../use-cases/profile-query';
+import { publishResolverEffects } from '../use-cases/publish-resolver-effects';
 import { createResolver } from '../use-cases/resolve-identities';
 import { ApiGatewayServer } from './api-gateway-server';
 import { ensureIdentityTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
@@ -33,6 +39,8 @@ export interface LocalRuntimeOptions {
   readonly dataDir: string;
   /** Sources and their write-key hashes, as in the AWS configuration. */
   readonly sources: SourcesConfig;
+  /** Who may read profiles: admin keys by SHA-256 hash, as in the AWS configuration. */
+  readonly adminKeys: AdminKeysConfigInput;
   readonly limits?: Partial<CollectorLimits>;
   /** How often the lake writers land what they hold. Default 2 s. */
   readonly lakeFlushIntervalMs?: number;
@@ -62,16 +70,18 @@ export interface LocalRuntime {
   readonly url: string;
   readonly dataDir: string;
   stats(): LocalRuntimeStats;
-  /** Waits until everything accepted so far is in the lake. */
+  /** Waits until everything accepted so far is resolved into profiles and in the lake, and the bus is idle. */
   flush(): Promise<void>;
   /** Stops taking requests, lands everything accepted, and releases every resource. */
   close(): Promise<void>;
 }
 
 /**
- * The whole CDP in one process: the collector handler behind a local API Gateway, the in-process
- * stream in place of Kinesis, and the lake writer in place of Firehose → S3 — the same handlers and
- * use cases as in AWS, with the local adapters.
+ * The whole CDP in one process: the collector and the Profile API (behind its admin-key authorizer)
+ * on a local API Gateway, the in-process stream in place of Kinesis feeding the resolver (over
+ * dynalite, through the DynamoDB adapter) and the lake writers in place of Firehose → S3, the
+ * in-process bus in place of EventBridge — the same handlers and use cases as in AWS, with the
+ * local adapters.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const dataDir = resolve(options.dataDir);
@@ -102,6 +112,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         error: error instanceof Error ? error.message : String(error),
       }),
   });
+  // EventBridge's twin: `Profile Merged` and later events, logged under dataDir/bus/.
+  const bus = new MemoryEventBus({ dataDir });
   const resolverMetrics = new CountingResolverMetrics();
   const resolveBatch = createResolver({
     store,
@@ -109,9 +121,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     clock: systemClock,
     metrics: resolverMetrics,
     logger,
-    publish: async (effects) => {
-      await links.put(effects.links);
-    },
+    publish: publishResolverEffects({ links, bus }),
   });
   stream.subscribe({
     name: 'resolver',
@@ -143,7 +153,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   let ready = false;
   const server = new ApiGatewayServer({
-    routes: [{ prefix: '/v1/', handler: collector }],
+    // The first matching prefix wins: the Profile API before the collector.
+    routes: [
+      {
+        prefix: '/v1/profiles/',
+        handler: createProfileApiHandler({
+          query: createProfileQuery({ store, identity: options.identity ?? DEFAULT_IDENTITY_CONFIG }),
+          logger,
+        }),
+        authorizer: {
+          handler: createAdminAuthorizerHandler({
+            keys: new AdminKeyRegistry(AdminKeysConfig.parse(options.adminKeys)),
+            logger,
+          }),
+        },
+      },
+      { prefix: '/v1/', handler: collector },
+    ],
     logger,
     ready: () => ready,
   });
@@ -171,14 +197,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stats,
     async flush() {
       await stream.drain();
-      await Promise.all([lake.flush(), links.flush()]);
+      await Promise.all([lake.flush(), links.flush(), bus.drain()]);
     },
     close() {
       closing ??= (async () => {
         ready = false;
         await server.close();
         await stream.close();
-        await Promise.all([lake.close(), links.close()]);
+        await Promise.all([lake.close(), links.close(), bus.close()]);
         await dynamo.close();
       })();
       return closing;

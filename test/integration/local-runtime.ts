@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { hashKey } from '../../src/core/auth/hashed-keys';
 import { hashWriteKey } from '../../src/core/collector/write-keys';
 import { type LocalRuntime, startLocalRuntime } from '../../src/local/runtime';
 import { silentLogger } from '../../src/ports/logger';
@@ -9,6 +10,7 @@ import { silentLogger } from '../../src/ports/logger';
 export const WRITE_KEY = 'integration-write-key';
 export const OTHER_SOURCE_KEY = 'integration-backend-key';
 export const REVOKED_KEY = 'integration-revoked-key';
+export const ADMIN_KEY = 'integration-admin-key';
 
 /** The local runtime on a free port with a fresh data directory; `stop` closes it and removes the data. */
 export async function startTestRuntime(): Promise<{ runtime: LocalRuntime; stop: () => Promise<void> }> {
@@ -18,6 +20,7 @@ export async function startTestRuntime(): Promise<{ runtime: LocalRuntime; stop:
     dataDir,
     lakeFlushIntervalMs: 200,
     logger: silentLogger,
+    adminKeys: [{ name: 'integration-admin', keyHashes: [hashKey(ADMIN_KEY)] }],
     sources: [
       {
         name: 'website',
@@ -50,6 +53,10 @@ export async function queryLake(sql: string): Promise<Record<string, unknown>[]>
     instance.closeSync();
   }
 }
+
+/** Every Parquet file of the local lake's `identity_links` table. */
+export const identityLinksGlob = (runtime: LocalRuntime) =>
+  `${runtime.dataDir}/lake/identity_links/**/*.parquet`;
 
 export const eventsGlob = (runtime: LocalRuntime) => `${runtime.dataDir}/lake/events/**/*.parquet`;
 export const quarantineGlob = (runtime: LocalRuntime) => `${runtime.dataDir}/lake/quarantine/**/*.ndjson`;
