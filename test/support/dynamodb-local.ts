@@ -198,6 +198,23 @@ function freePort(): Promise<number> {
 }
 
 const START_TIMEOUT_MS = 90_000;
+
+/**
+ * `sh -c` script running `"$0" "$@"` (java and its arguments) and exiting after it; a background
+ * reader of the script's stdin kills java when that pipe closes, i.e. when the test process is gone.
+ * (An asynchronous command's stdin is /dev/null, hence the copy on fd 3.)
+ */
+const WATCHDOG = [
+  'exec 3<&0',
+  '"$0" "$@" & java=$!',
+  '{ while read -r _; do :; done; kill "$java" 2>/dev/null; } <&3 & watchdog=$!',
+  'exec 3<&-',
+  // Stopped by stop() (SIGTERM to the group): exit only once java has.
+  'trap \'kill "$java" 2>/dev/null; wait "$java"; exit 143\' TERM',
+  'wait "$java"; status=$?',
+  'kill "$watchdog" 2>/dev/null',
+  'exit "$status"',
+].join('\n');
 const OUTPUT_LIMIT = 64 * 1024;
 
 /** Stops the whole process group: `java` and anything it started. */
@@ -286,27 +303,33 @@ export async function startDynamoDbLocal(
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
     const started = Date.now();
-    const child = spawn(
-      java,
-      [
-        `-Djava.library.path=${install.libDir}`,
-        // Start-up, not peak speed, is what a test run needs: the client compiler only (about 5 s to
-        // the first answer instead of about 13 s on two cores), one GC thread, a bounded heap.
-        '-XX:TieredStopAtLevel=1',
-        '-XX:+UseSerialGC',
-        '-Xmx512m',
-        '-jar',
-        install.jar,
-        '-inMemory',
-        // One database whatever the credentials and region of a client.
-        '-sharedDb',
-        // No calls home from a test run (1.24+ sends telemetry by default).
-        '-disableTelemetry',
-        '-port',
-        String(port),
-      ],
-      { cwd: install.dir, detached: process.platform !== 'win32', stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const javaArgs = [
+      `-Djava.library.path=${install.libDir}`,
+      // Start-up, not peak speed, is what a test run needs: the client compiler only (about 5 s to
+      // the first answer instead of about 13 s on two cores), one GC thread, a bounded heap.
+      '-XX:TieredStopAtLevel=1',
+      '-XX:+UseSerialGC',
+      '-Xmx512m',
+      '-jar',
+      install.jar,
+      '-inMemory',
+      // One database whatever the credentials and region of a client.
+      '-sharedDb',
+      // No calls home from a test run (1.24+ sends telemetry by default).
+      '-disableTelemetry',
+      '-port',
+      String(port),
+    ];
+    // Its own process group (stop() kills the group), under a watchdog that also stops it when this
+    // process dies without calling stop() (Ctrl-C, a killed worker): then its stdin pipe closes.
+    const child =
+      process.platform === 'win32'
+        ? spawn(java, javaArgs, { cwd: install.dir, stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn('/bin/sh', ['-c', WATCHDOG, java, ...javaArgs], {
+            cwd: install.dir,
+            detached: true,
+            stdio: ['pipe', 'pipe', 'pipe'],
+          });
     let output = '';
     const collect = (chunk: Buffer) => {
       if (output.length < OUTPUT_LIMIT) output += chunk.toString('utf8');
@@ -343,6 +366,7 @@ export async function startDynamoDbLocal(
         const timeout = setTimeout(() => killGroup(child, 'SIGKILL'), 5000);
         await gone;
         clearTimeout(timeout);
+        child.stdin?.destroy();
         process.off('exit', onExit);
       },
     };
