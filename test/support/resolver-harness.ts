@@ -98,7 +98,7 @@ export async function scanTable(engine: LocalDynamoDb, tableName: string): Promi
       const id = pk.slice(2);
       if (item.state === 'live') {
         live.set(id, JSON.parse(item.doc as string) as Profile);
-        const notes = item.pending === undefined ? [] : [...(item.pending as Set<string>)].sort();
+        const notes = pendingNotes(item.pending);
         if (notes.length > 0) pending.set(id, notes);
       } else if (item.state === 'merging') merging.set(id, item.into as string);
       else retired.set(id, item.into as string);
@@ -115,6 +115,13 @@ export async function scanTable(engine: LocalDynamoDb, tableName: string): Promi
     owners: sorted(owners),
     ledger,
   };
+}
+
+/** The merges noted as pending on a profile item: a string set, or a map of profile id → true. */
+function pendingNotes(pending: unknown): string[] {
+  if (pending === undefined || pending === null) return [];
+  if (pending instanceof Set) return [...(pending as Set<string>)].sort();
+  return Object.keys(pending as Record<string, unknown>).sort();
 }
 
 /** The live profile each identifier resolves to, following redirects (identifier key → profile id). */
