@@ -8,20 +8,7 @@ import { describeIdentityStoreContract } from './identity-store.contract';
  * Contract tests the adapter fails today, per engine (reported to the adapter's owner). They run as
  * expected failures and turn red once fixed: then delete the entry.
  */
-const ON_EVERY_ENGINE = {
-  'writeProfile with both addPending and removePending applies both in one write':
-    'ADD and DELETE on `pending` in one UpdateExpression is a ValidationException (overlapping paths)',
-  'an entry appended again from a later re-plan (same id, later `at`) is not written again: the first stands':
-    'the ledger sort key L#{at}#{id} holds `at`, so "put if absent" is by (at, id), not by id',
-};
-const KNOWN_BUGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  dynalite: {
-    ...ON_EVERY_ENGINE,
-    'getProfiles reads 100 profiles near the size budget in one call (~18 MB: more than one engine answer carries)':
-      'maxBatchGetAttempts (8) counts rounds that made progress; dynalite answers ~1.4 MB per BatchGetItem',
-  },
-  'DynamoDB Local': ON_EVERY_ENGINE,
-};
+const KNOWN_BUGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {};
 
 // The DynamoDB adapter against both engines it meets before AWS: dynalite (the local runtime's) and
 // DynamoDB Local (AWS's emulator). One engine per suite; a fresh identity table per test.

@@ -45,7 +45,8 @@ interface ProfileItem {
   createdAt: string;
   doc?: string;
   into?: string;
-  pending?: Set<string>;
+  /** Profile id → true for each merge into this one still pending (a map, so one write can add and remove). */
+  pending?: Record<string, boolean>;
 }
 
 /**
@@ -103,6 +104,7 @@ export class DynamoDbIdentityStore implements IdentityStore {
           ver: 1,
           createdAt: profile.createdAt,
           doc: JSON.stringify(profile),
+          pending: {},
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
@@ -120,22 +122,26 @@ export class DynamoDbIdentityStore implements IdentityStore {
       ':one': 1,
       ':live': 'live',
     };
-    let update = 'SET doc = :doc, ver = ver + :one';
+    const names: Record<string, string> = { '#state': 'state' };
+    const sets = ['doc = :doc', 'ver = ver + :one'];
+    const removes: string[] = [];
     if (options.addPending !== undefined) {
-      update += ' ADD pending :add';
-      values[':add'] = new Set([options.addPending]);
+      sets.push('pending.#add = :true');
+      names['#add'] = options.addPending;
+      values[':true'] = true;
     }
     if (options.removePending !== undefined && options.removePending !== options.addPending) {
-      update += ' DELETE pending :remove';
-      values[':remove'] = new Set([options.removePending]);
+      removes.push('pending.#remove');
+      names['#remove'] = options.removePending;
     }
+    const update = `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`;
     const held = await this.conditional(
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: profilePk(profile.profileId), sk: PROFILE_SK },
         UpdateExpression: update,
         ConditionExpression: 'ver = :expected AND #state = :live',
-        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),
     );
@@ -210,7 +216,8 @@ export class DynamoDbIdentityStore implements IdentityStore {
             TableName: this.table,
             Item: {
               pk: profilePk(entry.to),
-              sk: `${LEDGER_PREFIX}${entry.at}#${entry.id}`,
+              // By id alone: an entry planned again later (same id, later `at`) is the same entry.
+              sk: `${LEDGER_PREFIX}${entry.id}`,
               entry: JSON.stringify(entry),
             },
             ConditionExpression: 'attribute_not_exists(pk)',
@@ -284,17 +291,25 @@ export class DynamoDbIdentityStore implements IdentityStore {
     const items: Record<string, unknown>[] = [];
     for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
       let keys: Record<string, unknown>[] = unique.slice(i, i + BATCH_GET_LIMIT).map((pk) => ({ pk, sk }));
-      for (let attempt = 1; keys.length > 0; attempt++) {
-        if (attempt > this.maxBatchGetAttempts) {
-          throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempt - 1} attempts`);
+      // Rounds that return nothing count against the limit; an engine that answers in pieces (1.4 MB
+      // per call for dynalite, 16 MB for DynamoDB) keeps going as long as each round makes progress.
+      for (let idle = 0; keys.length > 0; ) {
+        if (idle >= this.maxBatchGetAttempts) {
+          throw new Error(
+            `BatchGetItem left ${keys.length} keys unprocessed after ${idle} rounds without progress`,
+          );
         }
-        if (attempt > 1) await sleep(Math.min(1000, 25 * 2 ** attempt) * Math.random());
+        if (idle > 0) await sleep(Math.min(1000, 25 * 2 ** idle) * Math.random());
         this.requests.reads++;
         const result = await this.doc.send(
           new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
         );
-        items.push(...(result.Responses?.[this.table] ?? []));
-        keys = (result.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+        const got = result.Responses?.[this.table] ?? [];
+        items.push(...got);
+        const left =
+          (result.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+        idle = left.length < keys.length ? 0 : idle + 1;
+        keys = left;
       }
     }
     return items;
@@ -302,7 +317,7 @@ export class DynamoDbIdentityStore implements IdentityStore {
 }
 
 function toRecord(item: ProfileItem): ProfileRecord {
-  const pendingFrom = item.pending === undefined ? [] : [...item.pending].sort();
+  const pendingFrom = Object.keys(item.pending ?? {}).sort();
   if (item.state === 'retired') {
     return {
       state: 'retired',

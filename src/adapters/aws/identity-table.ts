@@ -5,8 +5,8 @@
  * One table, string keys `pk` / `sk`:
  * - identifier: `pk = I#{type}:{value}`, `sk = I` — `profileId`, `linkedAt`;
  * - profile: `pk = P#{profileId}`, `sk = P` — `state`, `ver`, `doc` (the profile as JSON), `into`,
- *   `pending` (string set), `createdAt`;
- * - ledger entry: `pk = P#{to}`, `sk = L#{at}#{entryId}` — `entry` (JSON).
+ *   `pending` (map: profile id → true), `createdAt`;
+ * - ledger entry: `pk = P#{to}`, `sk = L#{entryId}` — `entry` (JSON; listed in `at` order by the reader).
  * Everything of one person is findable by profile id: its item, its ledger, and its identifiers
  * (listed in the profile).
  */
