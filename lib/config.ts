@@ -2,9 +2,11 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { z } from 'zod';
+import { AdminKeysConfig } from '../src/core/auth/admin-keys';
 import { CollectorLimits } from '../src/core/config/limits';
 import { SourcesConfig } from '../src/core/config/sources';
 import { ConfigError } from '../src/core/errors';
+import { IdentityConfig } from '../src/core/identity/identity-config';
 
 /** The CDK context key that holds the deployment's configuration (`cdk.json` or `-c mosaic=...`). */
 export const CONFIG_CONTEXT_KEY = 'mosaic';
@@ -44,8 +46,13 @@ export const RetentionConfig = z.strictObject({
    * deletion request live on in old versions until they expire.
    */
   lakeNoncurrentDays: days(365).default(7),
-  /** S3 server access logs of the lake bucket. */
+  /** S3 server access logs of the lake and resolver-failure buckets. */
   accessLogDays: days(3650).default(90),
+  /**
+   * Batches the resolver gave up on (the event source mapping's on-failure records, which hold the
+   * raw events). Keep this short: they are personal data outside the lake's deletion path.
+   */
+  resolverFailureDays: days(365).default(14),
 });
 export type RetentionConfig = z.infer<typeof RetentionConfig>;
 
@@ -73,25 +80,123 @@ export const LakeConfig = z.strictObject({
 });
 export type LakeConfig = z.infer<typeof LakeConfig>;
 
-/**
- * The deployment's configuration: the CDK context key `mosaic`. Only `sources` is required; every
- * other field has a default. Unknown fields are errors, so a typo cannot silently fall back to a default.
- */
-export const MosaicConfig = z.strictObject({
-  /** Who may send events: sources and the SHA-256 hashes of their write keys. */
-  sources: SourcesConfig,
-  /** Overrides of the collector limits; Segment's limits otherwise. */
-  limits: CollectorLimits.strict().prefault({}),
-  throttle: ThrottleConfig.prefault({}),
-  retention: RetentionConfig.prefault({}),
-  firehose: FirehoseConfig.prefault({}),
-  lake: LakeConfig.prefault({}),
+/** The resolver's event source mapping on the events stream, and when its lag raises an alarm. */
+export const ResolverConfig = z.strictObject({
+  /** Most records per invocation. */
+  batchSize: z.number().int().min(1).max(10_000).default(100),
+  /** Longest wait to fill a batch; 0 invokes as soon as records arrive. */
+  maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(1),
   /**
-   * What happens to stateful resources (stream, lake, keys, logs) when the stack is deleted. `retain`
-   * keeps the data; `destroy` deletes it, objects included — for test deployments only.
+   * Concurrent batches per shard (1 to 10). Records of one partition key (one person) stay in order
+   * at any factor: Lambda keeps each partition key on one of the shard's concurrent batches.
    */
-  removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+  parallelizationFactor: z.number().int().min(1).max(10).default(1),
+  /**
+   * Retries of a failing batch before it goes to the failure bucket. Bounded, so one bad record
+   * cannot hold up its shard for the stream's whole retention.
+   */
+  retryAttempts: z.number().int().min(0).max(10_000).default(10),
+  /** Records older than this go to the failure bucket instead of being processed (1 hour to 7 days). */
+  maxRecordAgeHours: z.number().int().min(1).max(168).default(24),
+  /** Alarm when the oldest unprocessed record is older than this (the function's IteratorAge). */
+  iteratorAgeAlarmSeconds: z.number().int().min(1).max(604_800).default(60),
 });
+export type ResolverConfig = z.infer<typeof ResolverConfig>;
+
+/** The custom EventBridge bus that Mosaic publishes to (`source: "mosaic"`). */
+export const BusConfig = z.strictObject({
+  /** Bus name; change it to deploy more than one Mosaic into one account and region. */
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,256}$/, 'letters, digits, ".", "_" and "-", at most 256 characters')
+    .refine((name) => name !== 'default', { message: 'must not be "default" (the account\'s own bus)' })
+    .default('mosaic'),
+  /** How long the bus's archive keeps events for replay. */
+  archiveDays: days(3650).default(7),
+});
+export type BusConfig = z.infer<typeof BusConfig>;
+
+/** Where the operational alarms (resolver lag and errors) notify. */
+export const AlarmsConfig = z.strictObject({
+  /** An existing SNS topic for the alarms; without it, the stack creates one (subscribe to it yourself). */
+  topicArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, 'must be an SNS topic ARN')
+    .optional(),
+});
+export type AlarmsConfig = z.infer<typeof AlarmsConfig>;
+
+/**
+ * `schema`, with unknown fields at any depth reported as errors (`Unrecognized key: "limt"`) although
+ * `schema` itself drops them, as everywhere in the configuration: a misspelt field must not silently
+ * fall back to its default. Used for the parts whose schemas live with the code that reads them.
+ * `fallback` stands in for a missing value.
+ */
+function strictly<T extends z.ZodType>(schema: T, fallback?: unknown) {
+  return z
+    .unknown()
+    .optional()
+    .transform((input, ctx): z.infer<T> => {
+      const value = input === undefined ? fallback : input;
+      const parsed = schema.safeParse(value);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+          ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+        }
+        return z.NEVER;
+      }
+      for (const { path, key } of unknownKeys(value, parsed.data)) {
+        ctx.addIssue({ code: 'custom', path, message: `Unrecognized key: "${key}"` });
+      }
+      return parsed.data;
+    });
+}
+
+/**
+ * The deployment's configuration: the CDK context key `mosaic`. Only `sources` and `adminKeys` are
+ * required; every other field has a default. Unknown fields are errors, so a typo cannot silently fall
+ * back to a default.
+ */
+export const MosaicConfig = z
+  .strictObject({
+    /** Who may send events: sources and the SHA-256 hashes of their write keys. */
+    sources: SourcesConfig,
+    /**
+     * Who may read profiles: holders and the SHA-256 hashes of their admin keys (never write keys), as
+     * the Profile API's authorizer reads them (`AdminKeysConfig`).
+     */
+    adminKeys: strictly(AdminKeysConfig),
+    /** Identifier types, priorities, limits and blocked values of identity resolution (`IdentityConfig`). */
+    identity: strictly(IdentityConfig, {}),
+    resolver: ResolverConfig.prefault({}),
+    bus: BusConfig.prefault({}),
+    alarms: AlarmsConfig.prefault({}),
+    /** Overrides of the collector limits; Segment's limits otherwise. */
+    limits: CollectorLimits.strict().prefault({}),
+    throttle: ThrottleConfig.prefault({}),
+    retention: RetentionConfig.prefault({}),
+    firehose: FirehoseConfig.prefault({}),
+    lake: LakeConfig.prefault({}),
+    /**
+     * What happens to stateful resources (stream, lake, keys, logs) when the stack is deleted. `retain`
+     * keeps the data; `destroy` deletes it, objects included — for test deployments only.
+     */
+    removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+  })
+  .superRefine((config, ctx) => {
+    // A write key is public (it ships in web pages); it must never also open the Profile API.
+    const writeKeys = new Set(config.sources.flatMap((source) => source.keys.map((key) => key.sha256)));
+    config.adminKeys.forEach((holder, i) => {
+      holder.keyHashes.forEach((hash, h) => {
+        if (writeKeys.has(hash))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['adminKeys', i, 'keyHashes', h],
+            message: 'is also a source write key: admin keys must be separate keys, never a write key',
+          });
+      });
+    });
+  });
 export type MosaicConfig = z.infer<typeof MosaicConfig>;
 
 /**
@@ -102,7 +207,7 @@ export function parseConfig(value: unknown): MosaicConfig {
   let input = value;
   if (input === undefined) {
     throw new ConfigError(
-      `Missing CDK context "${CONFIG_CONTEXT_KEY}": add it to cdk.json (see the example there) with at least "sources".`,
+      `Missing CDK context "${CONFIG_CONTEXT_KEY}": add it to cdk.json (see the example there) with at least "sources" and "adminKeys".`,
     );
   }
   if (typeof input === 'string') {
@@ -123,6 +228,30 @@ export function parseConfig(value: unknown): MosaicConfig {
 /** Reads and validates the `mosaic` context visible from `scope` (normally the app). */
 export function readConfig(scope: IConstruct): MosaicConfig {
   return parseConfig(scope.node.tryGetContext(CONFIG_CONTEXT_KEY));
+}
+
+/**
+ * The keys of `input` (at any depth, arrays included) that a schema dropped from `output`: unknown
+ * fields. `output` is what the schema made of `input`, so every known key is in it (with defaults).
+ */
+function unknownKeys(
+  input: unknown,
+  output: unknown,
+  path: PropertyKey[] = [],
+): Array<{ path: PropertyKey[]; key: string }> {
+  if (Array.isArray(input) && Array.isArray(output)) {
+    return input.flatMap((item, i) => unknownKeys(item, output[i], [...path, i]));
+  }
+  if (!isPlainObject(input) || !isPlainObject(output)) return [];
+  return Object.keys(input).flatMap((key) =>
+    Object.hasOwn(output, key)
+      ? unknownKeys(input[key], output[key], [...path, key])
+      : [{ path: [...path, key], key }],
+  );
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The CDK removal policy for a configured `removalPolicy`. */

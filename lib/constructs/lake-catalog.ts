@@ -1,7 +1,9 @@
 import type { CfnTable } from 'aws-cdk-lib/aws-glue';
 import {
   EVENT_COLUMNS,
+  IDENTITY_LINK_COLUMNS,
   LAKE_PREFIXES,
+  type LakeColumn,
   type LakeColumnType,
   PARTITION_KEYS,
   QUARANTINE_COLUMNS,
@@ -41,7 +43,7 @@ const PARTITIONS: Record<
   },
 };
 
-export type LakeTableName = 'events' | 'quarantine';
+export type LakeTableName = 'events' | 'quarantine' | 'identity_links';
 
 /** `events/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/`: where Firehose writes a table's data. */
 export function firehosePrefix(table: LakeTableName): string {
@@ -62,23 +64,30 @@ export function firehoseErrorPrefix(table: LakeTableName): string {
  * (`message_id` → `messageId`). Firehose's JSON deserializer reads the `events` columns with it.
  */
 export function eventColumnToJsonKey(): Record<string, string> {
+  return columnToJsonKey(EVENT_COLUMNS);
+}
+
+/**
+ * Column name → JSON record field for the columns whose name differs from their field; empty when
+ * the writer emits rows keyed by column name (`identity_links`).
+ */
+export function columnToJsonKey(columns: readonly LakeColumn<string>[]): Record<string, string> {
   return Object.fromEntries(
-    EVENT_COLUMNS.filter((column) => column.name !== column.field).map((column) => [
-      column.name,
-      column.field,
-    ]),
+    columns.filter((column) => column.name !== column.field).map((column) => [column.name, column.field]),
   );
 }
 
+const PARQUET = {
+  classification: 'parquet',
+  inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+  outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+  serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+  extraParameters: { 'parquet.compression': 'SNAPPY' },
+} as const;
+
 const TABLE_FORMATS = {
-  events: {
-    columns: EVENT_COLUMNS,
-    classification: 'parquet',
-    inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-    outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-    serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
-    extraParameters: { 'parquet.compression': 'SNAPPY' },
-  },
+  events: { columns: EVENT_COLUMNS, ...PARQUET },
+  identity_links: { columns: IDENTITY_LINK_COLUMNS, ...PARQUET },
   quarantine: {
     // One JSON object per line whose keys are the column names (gzip-compressed by Firehose).
     columns: QUARANTINE_COLUMNS,

@@ -7,8 +7,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { LAKE_PREFIXES } from '../../src/core/lake/tables';
+import { IDENTITY_LINK_COLUMNS, LAKE_PREFIXES } from '../../src/core/lake/tables';
 import {
+  columnToJsonKey,
   eventColumnToJsonKey,
   firehoseErrorPrefix,
   firehosePrefix,
@@ -21,7 +22,7 @@ const ONE_DAY = Duration.days(1);
 export interface LakeProps {
   /** The events stream; Firehose reads it and lands every record in `events/` as Parquet. */
   readonly eventStream: kinesis.IStream;
-  /** Glue database holding the `events` and `quarantine` tables. */
+  /** Glue database holding the `events`, `quarantine` and `identity_links` tables. */
   readonly databaseName: string;
   /** First day (`YYYY-MM-DD`) of the `dt` partition projection. */
   readonly partitionStartDate: string;
@@ -45,13 +46,15 @@ export interface LakeProps {
 
 /**
  * The raw-event lake: an S3 bucket (customer managed key, versioned, TLS only, private, access-logged,
- * with expiring quarantine, errors and old versions), the Glue tables `events` and `quarantine` with
- * partition projection, and the two Firehose delivery streams that fill them:
+ * with expiring quarantine, errors and old versions), the Glue tables `events`, `quarantine` and
+ * `identity_links` with partition projection, and the three Firehose delivery streams that fill them:
  *
  * - `events`: reads the events stream (so nothing is lost while S3 is unavailable: records wait in the
  *   stream) and writes Snappy Parquet to `events/dt=YYYY-MM-DD/hour=HH/`, converting with the Glue
  *   table's schema.
  * - `quarantine`: Direct PUT from the collector; gzip JSON lines to `quarantine/dt=YYYY-MM-DD/hour=HH/`.
+ * - `identity_links`: Direct PUT from the resolver (JSON rows keyed by column name); Snappy Parquet to
+ *   `identity_links/dt=YYYY-MM-DD/hour=HH/`, converting with the Glue table's schema.
  *
  * Each delivery stream has its own role that can read only its source and write only its own prefix
  * and `errors/`.
@@ -64,10 +67,13 @@ export class Lake extends Construct {
   public readonly databaseName: string;
   public readonly eventsTable: glue.CfnTable;
   public readonly quarantineTable: glue.CfnTable;
+  public readonly identityLinksTable: glue.CfnTable;
   /** Kinesis-sourced delivery stream that writes `events/`. */
   public readonly eventsDeliveryStream: firehose.IDeliveryStreamRef;
   /** Direct PUT delivery stream that writes `quarantine/`. */
   public readonly quarantineDeliveryStream: firehose.IDeliveryStreamRef;
+  /** Direct PUT delivery stream that writes `identity_links/` (the resolver puts rows into it). */
+  public readonly identityLinksDeliveryStream: firehose.IDeliveryStreamRef;
   /** Firehose delivery errors. */
   public readonly deliveryLogGroup: logs.ILogGroup;
 
@@ -137,7 +143,10 @@ export class Lake extends Construct {
     this.databaseName = props.databaseName;
     const database = new glue.CfnDatabase(this, 'Database', {
       catalogId: stack.account,
-      databaseInput: { name: props.databaseName, description: 'Mosaic lake: raw events and quarantine' },
+      databaseInput: {
+        name: props.databaseName,
+        description: 'Mosaic lake: raw events, quarantine and identity links',
+      },
     });
     const table = (name: LakeTableName, id: string) => {
       const cfnTable = new glue.CfnTable(this, id, {
@@ -153,6 +162,7 @@ export class Lake extends Construct {
     };
     this.eventsTable = table('events', 'EventsTable');
     this.quarantineTable = table('quarantine', 'QuarantineTable');
+    this.identityLinksTable = table('identity_links', 'IdentityLinksTable');
 
     // Delivery. The delivery streams are L1 resources on purpose: the L2 grants its role read-write
     // on the whole bucket (wildcard S3 and KMS actions), while these roles hold exactly the statements
@@ -164,6 +174,49 @@ export class Lake extends Construct {
     this.deliveryLogGroup = logGroup;
     const bufferingHints = { intervalInSeconds: props.bufferingInterval.toSeconds(), sizeInMBs: sizeMiB };
     const s3Encryption = { kmsEncryptionConfig: { awskmsKeyArn: this.encryptionKey.keyArn } };
+    /** Lets a delivery stream read the schema of the table it converts records for. */
+    const readSchema = (tableName: LakeTableName) =>
+      new iam.PolicyStatement({
+        actions: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
+          stack.formatArn({
+            service: 'glue',
+            resource: 'table',
+            resourceName: `${props.databaseName}/${tableName}`,
+          }),
+        ],
+      });
+    /** JSON → Snappy Parquet with the schema of the lake table of the same name. */
+    const parquetConversion = (
+      tableName: LakeTableName,
+      roleArn: string,
+      columnToJsonKeyMappings: Record<string, string>,
+    ): firehose.CfnDeliveryStream.DataFormatConversionConfigurationProperty => ({
+      enabled: true,
+      schemaConfiguration: {
+        catalogId: stack.account,
+        region: stack.region,
+        databaseName: props.databaseName,
+        tableName,
+        roleArn,
+        versionId: 'LATEST',
+      },
+      inputFormatConfiguration: {
+        deserializer: {
+          // Keep key case; map the columns whose name differs from their JSON field.
+          openXJsonSerDe: {
+            caseInsensitive: false,
+            ...(Object.keys(columnToJsonKeyMappings).length > 0 ? { columnToJsonKeyMappings } : {}),
+            convertDotsInJsonKeysToUnderscores: false,
+          },
+        },
+      },
+      outputFormatConfiguration: {
+        serializer: { parquetSerDe: { compression: 'SNAPPY', writerVersion: 'V1' } },
+      },
+    });
 
     const deliveryRole = (id: string, tableName: LakeTableName, extra: iam.PolicyStatement[]) => {
       const logStream = new logs.LogStream(this, `${id}LogStream`, {
@@ -235,18 +288,7 @@ export class Lake extends Construct {
             }),
           ]
         : []),
-      new iam.PolicyStatement({
-        actions: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'],
-        resources: [
-          stack.formatArn({ service: 'glue', resource: 'catalog' }),
-          stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
-          stack.formatArn({
-            service: 'glue',
-            resource: 'table',
-            resourceName: `${props.databaseName}/events`,
-          }),
-        ],
-      }),
+      readSchema('events'),
     ]);
     const eventsDelivery = new firehose.CfnDeliveryStream(this, 'EventsDelivery', {
       deliveryStreamType: 'KinesisStreamAsSource',
@@ -265,31 +307,13 @@ export class Lake extends Construct {
         encryptionConfiguration: s3Encryption,
         cloudWatchLoggingOptions: events.logging,
         s3BackupMode: 'Disabled',
-        dataFormatConversionConfiguration: {
-          enabled: true,
-          schemaConfiguration: {
-            catalogId: stack.account,
-            region: stack.region,
-            databaseName: props.databaseName,
-            tableName: 'events',
-            roleArn: events.role.roleArn,
-            versionId: 'LATEST',
-          },
-          inputFormatConfiguration: {
-            deserializer: {
-              // Stream records are camelCase JSON: keep key case and map snake_case columns to fields.
-              // Object fields (properties, traits, ...) land in string columns as their JSON text.
-              openXJsonSerDe: {
-                caseInsensitive: false,
-                columnToJsonKeyMappings: eventColumnToJsonKey(),
-                convertDotsInJsonKeysToUnderscores: false,
-              },
-            },
-          },
-          outputFormatConfiguration: {
-            serializer: { parquetSerDe: { compression: 'SNAPPY', writerVersion: 'V1' } },
-          },
-        },
+        // Stream records are camelCase JSON: snake_case columns are mapped to their fields. Object
+        // fields (properties, traits, ...) land in string columns as their JSON text.
+        dataFormatConversionConfiguration: parquetConversion(
+          'events',
+          events.role.roleArn,
+          eventColumnToJsonKey(),
+        ),
       },
     });
     // Firehose reads the table's schema when it starts; the names above carry no reference to it.
@@ -321,8 +345,37 @@ export class Lake extends Construct {
       },
     });
 
+    // identity_links: Direct PUT (the resolver) → Parquet in identity_links/.
+    const links = deliveryRole('IdentityLinksDelivery', 'identity_links', [readSchema('identity_links')]);
+    const linksDelivery = new firehose.CfnDeliveryStream(this, 'IdentityLinksDelivery', {
+      deliveryStreamType: 'DirectPut',
+      deliveryStreamEncryptionConfigurationInput: {
+        keyType: 'CUSTOMER_MANAGED_CMK',
+        keyArn: this.encryptionKey.keyArn,
+      },
+      extendedS3DestinationConfiguration: {
+        bucketArn: bucket.bucketArn,
+        roleArn: links.role.roleArn,
+        prefix: firehosePrefix('identity_links'),
+        errorOutputPrefix: firehoseErrorPrefix('identity_links'),
+        bufferingHints,
+        compressionFormat: 'UNCOMPRESSED',
+        encryptionConfiguration: s3Encryption,
+        cloudWatchLoggingOptions: links.logging,
+        s3BackupMode: 'Disabled',
+        // Rows are keyed by column name already (`IdentityLinkRow`): no mapping needed.
+        dataFormatConversionConfiguration: parquetConversion(
+          'identity_links',
+          links.role.roleArn,
+          columnToJsonKey(IDENTITY_LINK_COLUMNS),
+        ),
+      },
+    });
+    linksDelivery.addResourceDependency(this.identityLinksTable);
+
     this.eventsDeliveryStream = eventsDelivery;
     this.quarantineDeliveryStream = quarantineDelivery;
+    this.identityLinksDeliveryStream = linksDelivery;
   }
 }
 

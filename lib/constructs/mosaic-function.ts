@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type { IDeliveryStreamRef } from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -13,6 +15,43 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The one Lambda runtime of the project. */
 export const MOSAIC_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+/**
+ * DynamoDB item actions by access level: exactly what the identity store adapter calls (no Scan, no
+ * DeleteItem, no table management). Writes are single-item and conditional, so no transactions either.
+ */
+export const TABLE_ACTIONS = {
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+  readWrite: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+  ],
+} as const;
+export type TableAccess = keyof typeof TABLE_ACTIONS;
+
+/** KMS actions a DynamoDB caller needs on the table's customer managed key, by access level. */
+const TABLE_KEY_ACTIONS: Record<TableAccess, readonly string[]> = {
+  read: ['kms:Decrypt', 'kms:DescribeKey'],
+  readWrite: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+};
+
+/**
+ * What a Lambda event source mapping needs to read a Kinesis stream with a shared-throughput
+ * (standard) iterator. `SubscribeToShard` is for enhanced fan-out consumers, which Mosaic does not use.
+ */
+export const STREAM_READ_ACTIONS = [
+  'kinesis:DescribeStream',
+  'kinesis:DescribeStreamSummary',
+  'kinesis:GetRecords',
+  'kinesis:GetShardIterator',
+  'kinesis:ListShards',
+] as const;
+
+/** Lambda allows 4 KB of environment in all; the rest is left for names of resources and defaults. */
+export const MAX_CONFIG_ENV_BYTES = 3500;
 
 const MOSAIC_FUNCTION_BRAND = Symbol.for('mosaic.MosaicFunction');
 const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
@@ -192,6 +231,81 @@ export class MosaicFunction extends Construct {
     );
   }
 
+  /**
+   * Lets the function use a DynamoDB table: the item actions of `access` ({@link TABLE_ACTIONS}) on
+   * that table only, and — when the table is encrypted with a customer managed key — the KMS actions
+   * DynamoDB needs on the caller's behalf, only through DynamoDB. Sets `envName` to the table's name.
+   */
+  bindTable(table: dynamodb.ITable, access: TableAccess, envName: string): void {
+    this.bindEnvironment(envName, table.tableName);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...TABLE_ACTIONS[access]], resources: [table.tableArn] }),
+    );
+    if (table.encryptionKey) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [...TABLE_KEY_ACTIONS[access]],
+          resources: [table.encryptionKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
+  }
+
+  /**
+   * Lets the function publish to an EventBridge bus (`events:PutEvents` on that bus only) and sets
+   * `envName` to the bus's name.
+   */
+  bindEventBus(bus: events.IEventBus, envName: string): void {
+    this.bindEnvironment(envName, bus.eventBusName);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [bus.eventBusArn] }),
+    );
+  }
+
+  /**
+   * Invokes the function with batches of records from a Kinesis stream (an event source mapping
+   * with these options) and grants what the mapping needs to read it: {@link STREAM_READ_ACTIONS} on
+   * that stream only and, when the stream is encrypted with a customer managed key, `kms:Decrypt`
+   * through Kinesis for that stream only. Failure destinations grant their own permissions.
+   */
+  addStreamEventSource(
+    id: string,
+    stream: kinesis.IStream,
+    options: Omit<
+      lambda.EventSourceMappingOptions,
+      'eventSourceArn' | 'kafkaTopic' | 'kafkaBootstrapServers'
+    >,
+  ): lambda.EventSourceMapping {
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...STREAM_READ_ACTIONS], resources: [stream.streamArn] }),
+    );
+    if (stream.encryptionKey) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [stream.encryptionKey.keyArn],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': `kinesis.${Stack.of(this).region}.amazonaws.com`,
+              'kms:EncryptionContext:aws:kinesis:arn': stream.streamArn,
+            },
+          },
+        }),
+      );
+    }
+    // The mapping refers to the function, which depends on its role and the role's policies: the
+    // permissions exist before Lambda checks them when it creates the mapping.
+    const mapping = new lambda.EventSourceMapping(this, id, {
+      ...options,
+      target: this.function,
+      eventSourceArn: stream.streamArn,
+    });
+    return mapping;
+  }
+
   private bindEnvironment(name: string, value: string): void {
     assertEnvName(name);
     if (this.environmentNames.has(name)) {
@@ -200,6 +314,23 @@ export class MosaicFunction extends Construct {
     this.environmentNames.add(name);
     this.nodejsFunction.addEnvironment(name, value);
   }
+}
+
+/**
+ * Configuration passed to a function as environment variables, checked against Lambda's 4 KB limit
+ * for all variables together (leaving room for resource names): fails synth naming `what` to shrink.
+ */
+export function configEnvironment<T extends Record<string, string>>(what: string, variables: T): T {
+  const bytes = Object.entries(variables).reduce(
+    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value),
+    0,
+  );
+  if (bytes > MAX_CONFIG_ENV_BYTES) {
+    throw new Error(
+      `The ${what} is too large for the function's environment (${bytes} bytes, at most ${MAX_CONFIG_ENV_BYTES}; Lambda allows 4 KB of variables in all).`,
+    );
+  }
+  return variables;
 }
 
 function assertEnvName(name: string): void {

@@ -1,22 +1,34 @@
 import { CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type MosaicConfig, removalPolicyOf } from '../config';
+import { AlarmTopic } from '../constructs/alarm-topic';
 import { CollectorApi } from '../constructs/collector-api';
+import { EventBus } from '../constructs/event-bus';
 import { EventStream } from '../constructs/event-stream';
+import { IdentityTable } from '../constructs/identity-table';
 import { Lake } from '../constructs/lake';
+import { ProfileApi } from '../constructs/profile-api';
+import { Resolver } from '../constructs/resolver';
 
 export interface MosaicStackProps extends StackProps {
   readonly config: MosaicConfig;
 }
 
 /**
- * Mosaic in one stack: the collector API writes to the events stream, which Firehose lands in the lake.
+ * Mosaic in one stack: the collector API writes to the events stream, which Firehose lands in the lake;
+ * the resolver resolves every event to a profile in the identity table, appends identity links to the
+ * lake and publishes to the Mosaic bus; the Profile API reads profiles behind admin keys.
  * Composition only; each concern lives in its construct.
  */
 export class MosaicStack extends Stack {
   public readonly eventStream: EventStream;
   public readonly lake: Lake;
   public readonly collector: CollectorApi;
+  public readonly identityTable: IdentityTable;
+  public readonly eventBus: EventBus;
+  public readonly alarmTopic: AlarmTopic;
+  public readonly resolver: Resolver;
+  public readonly profileApi: ProfileApi;
 
   constructor(scope: Construct, id: string, props: MosaicStackProps) {
     super(scope, id, props);
@@ -53,11 +65,66 @@ export class MosaicStack extends Stack {
       removalPolicy,
     });
 
+    this.identityTable = new IdentityTable(this, 'IdentityTable', { removalPolicy });
+
+    this.eventBus = new EventBus(this, 'EventBus', {
+      busName: config.bus.name,
+      archiveRetention: Duration.days(config.bus.archiveDays),
+    });
+
+    this.alarmTopic = new AlarmTopic(this, 'Alarms', {
+      ...(config.alarms.topicArn === undefined ? {} : { topicArn: config.alarms.topicArn }),
+      removalPolicy,
+    });
+
+    this.resolver = new Resolver(this, 'Resolver', {
+      eventStream: this.eventStream.stream,
+      identityTable: this.identityTable.table,
+      identityLinksDeliveryStream: this.lake.identityLinksDeliveryStream,
+      eventBus: this.eventBus.bus,
+      identity: config.identity,
+      batchSize: config.resolver.batchSize,
+      maxBatchingWindow: Duration.seconds(config.resolver.maxBatchingWindowSeconds),
+      parallelizationFactor: config.resolver.parallelizationFactor,
+      retryAttempts: config.resolver.retryAttempts,
+      maxRecordAge: Duration.hours(config.resolver.maxRecordAgeHours),
+      iteratorAgeAlarmThreshold: Duration.seconds(config.resolver.iteratorAgeAlarmSeconds),
+      alarmTopic: this.alarmTopic.topic,
+      accessLogsBucket: this.lake.accessLogsBucket,
+      failureExpiration: Duration.days(config.retention.resolverFailureDays),
+      logRetention,
+      removalPolicy,
+    });
+
+    this.profileApi = new ProfileApi(this, 'ProfileApi', {
+      api: this.collector.api,
+      identityTable: this.identityTable.table,
+      identity: config.identity,
+      adminKeys: config.adminKeys,
+      logRetention,
+      removalPolicy,
+    });
+
     new CfnOutput(this, 'CollectorUrl', {
       description: 'Point Segment/RudderStack SDKs here (their host or dataPlaneUrl setting)',
       value: this.collector.url,
     });
     new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName });
     new CfnOutput(this, 'LakeDatabaseName', { value: this.lake.databaseName });
+    new CfnOutput(this, 'ProfileApiUrl', {
+      description:
+        'Profile API base URL (the same HTTP API as the collector): GET {url}v1/profiles/{type}:{value} with Authorization: Bearer <admin key>',
+      value: this.collector.url,
+    });
+    new CfnOutput(this, 'IdentityTableName', { value: this.identityTable.table.tableName });
+    new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
+    new CfnOutput(this, 'ResolverFailureBucketName', {
+      description: 'Batches the resolver gave up on (Lambda on-failure records with the raw events)',
+      value: this.resolver.failureBucket.bucketName,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'Subscribe here for the resolver alarms',
+      value: this.alarmTopic.topic.topicArn,
+    });
   }
 }

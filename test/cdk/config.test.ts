@@ -1,9 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { AdminAuthorizerEnv } from '../../functions/admin-authorizer/env';
 import { CollectorEnv } from '../../functions/collector/env';
+import { ProfileApiEnv } from '../../functions/profile-api/env';
+import { ResolverEnv } from '../../functions/resolver/env';
 import { createMosaicApp } from '../../lib/app';
 import { type MosaicConfig, parseConfig } from '../../lib/config';
 import { DEFAULT_LIMITS } from '../../src/core/config/limits';
 import { ConfigError } from '../../src/core/errors';
+import { DEFAULT_IDENTITY_CONFIG } from '../../src/core/identity/identity-config';
 import {
   cdkJsonContext,
   exampleConfig,
@@ -14,6 +18,9 @@ import {
 } from './support';
 
 const SOURCES = [{ name: 'web', keys: [{ sha256: 'a'.repeat(64) }] }];
+const ADMIN_KEYS = [{ name: 'ops', keyHashes: ['b'.repeat(64)] }];
+/** The required part of a configuration. */
+const REQUIRED = { sources: SOURCES, adminKeys: ADMIN_KEYS };
 
 describe('config schema', () => {
   it('the example in cdk.json is valid: one source "website" with one key hash', () => {
@@ -23,10 +30,29 @@ describe('config schema', () => {
     expect(config.sources[0]?.keys).toHaveLength(1);
   });
 
-  it('needs only sources; everything else has a default', () => {
-    const config = parseConfig({ sources: SOURCES });
+  it('the example in cdk.json has one admin key holder with one key hash, not a write key', () => {
+    const config = parseConfig(exampleConfig());
+    expect(config.adminKeys).toHaveLength(1);
+    expect(config.adminKeys[0]?.keyHashes).toHaveLength(1);
+    expect(config.adminKeys[0]?.keyHashes[0]).not.toBe(config.sources[0]?.keys[0]?.sha256);
+  });
+
+  it('needs only sources and admin keys; everything else has a default', () => {
+    const config = parseConfig(REQUIRED);
     expect(config).toEqual({
       sources: [{ name: 'web', keys: [{ sha256: 'a'.repeat(64), revoked: false }] }],
+      adminKeys: [{ name: 'ops', keyHashes: ['b'.repeat(64)], revokedHashes: [] }],
+      identity: DEFAULT_IDENTITY_CONFIG,
+      resolver: {
+        batchSize: 100,
+        maxBatchingWindowSeconds: 1,
+        parallelizationFactor: 1,
+        retryAttempts: 10,
+        maxRecordAgeHours: 24,
+        iteratorAgeAlarmSeconds: 60,
+      },
+      bus: { name: 'mosaic', archiveDays: 7 },
+      alarms: {},
       limits: DEFAULT_LIMITS,
       throttle: { rateLimit: 1000, burstLimit: 2000 },
       retention: {
@@ -36,6 +62,7 @@ describe('config schema', () => {
         errorsDays: 30,
         lakeNoncurrentDays: 7,
         accessLogDays: 90,
+        resolverFailureDays: 14,
       },
       firehose: { intervalSeconds: 300, sizeMiB: 128 },
       lake: { databaseName: 'mosaic', partitionStartDate: '2025-01-01' },
@@ -44,20 +71,117 @@ describe('config schema', () => {
   });
 
   it('merges partial limits over Segment’s defaults', () => {
-    expect(parseConfig({ sources: SOURCES, limits: { maxBatchMessages: 100 } }).limits).toEqual({
+    expect(parseConfig({ ...REQUIRED, limits: { maxBatchMessages: 100 } }).limits).toEqual({
       ...DEFAULT_LIMITS,
       maxBatchMessages: 100,
     });
   });
 
   it('accepts the context as a JSON string (cdk synth -c mosaic=...)', () => {
-    expect(parseConfig(JSON.stringify({ sources: SOURCES })).sources[0]?.name).toBe('web');
+    expect(parseConfig(JSON.stringify(REQUIRED)).sources[0]?.name).toBe('web');
+  });
+
+  it('fills in identity defaults under what is configured', () => {
+    const identity = parseConfig({
+      ...REQUIRED,
+      identity: { types: [{ name: 'user_id', paths: ['userId'], limit: 1 }], defaultPhoneCountry: 'GB' },
+    }).identity;
+    expect(identity.types).toEqual([
+      expect.objectContaining({ name: 'user_id', priority: 50, maxLength: 512 }),
+    ]);
+    expect(identity.defaultPhoneCountry).toBe('GB');
+    expect(identity.blocked.includeDefaults).toBe(true);
+  });
+
+  it('accepts an existing SNS topic for the alarms', () => {
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:ops-alarms';
+    expect(parseConfig({ ...REQUIRED, alarms: { topicArn } }).alarms.topicArn).toBe(topicArn);
   });
 
   it.each([
     ['no context at all', undefined, /Missing CDK context "mosaic"/],
     ['text that is not JSON', '{sources:', /not valid JSON/],
-    ['no sources', {}, /mosaic\.sources: /],
+    ['no sources', { adminKeys: ADMIN_KEYS }, /mosaic\.sources: /],
+    ['no admin keys', { sources: SOURCES }, /mosaic\.adminKeys: /],
+    ['an empty list of admin keys', { ...REQUIRED, adminKeys: [] }, /mosaic\.adminKeys: /],
+    [
+      'an admin key that is not a SHA-256 hash',
+      { ...REQUIRED, adminKeys: [{ name: 'ops', keyHashes: ['secret'] }] },
+      /mosaic\.adminKeys\.0\.keyHashes\.0: must be the lowercase hex SHA-256 of the admin key/,
+    ],
+    [
+      'an admin key that is also a write key',
+      { ...REQUIRED, adminKeys: [{ name: 'ops', keyHashes: ['a'.repeat(64)] }] },
+      /mosaic\.adminKeys\.0\.keyHashes\.0: is also a source write key/,
+    ],
+    [
+      'one admin key hash configured twice',
+      {
+        ...REQUIRED,
+        adminKeys: [
+          { name: 'ops', keyHashes: ['b'.repeat(64)] },
+          { name: 'crm', keyHashes: ['c'.repeat(64)], revokedHashes: ['b'.repeat(64)] },
+        ],
+      },
+      /mosaic\.adminKeys\.1\.revokedHashes\.0: the same key hash is configured twice/,
+    ],
+    [
+      'a misspelt admin key field',
+      { ...REQUIRED, adminKeys: [{ name: 'ops', keyHashes: ['b'.repeat(64)], revoked: ['c'.repeat(64)] }] },
+      /mosaic\.adminKeys\.0\.revoked: Unrecognized key: "revoked"/,
+    ],
+    [
+      'a misspelt identity field, however deep',
+      { ...REQUIRED, identity: { types: [{ name: 'user_id', paths: ['userId'], limt: 1 }] } },
+      /mosaic\.identity\.types\.0\.limt: Unrecognized key: "limt"/,
+    ],
+    [
+      'an identifier type named like a Profile API word',
+      { ...REQUIRED, identity: { types: [{ name: 'profile_id', paths: ['userId'] }] } },
+      /mosaic\.identity\.types\.0\.name: is reserved/,
+    ],
+    [
+      'identity limits beyond the profile size budget',
+      { ...REQUIRED, identity: { types: [{ name: 'anonymous_id', paths: ['anonymousId'], limit: 201 }] } },
+      /mosaic\.identity\.types\.0\.limit: /,
+    ],
+    [
+      'a resolver batch larger than Kinesis allows',
+      { ...REQUIRED, resolver: { batchSize: 20_000 } },
+      /mosaic\.resolver\.batchSize: /,
+    ],
+    [
+      'a parallelization factor over 10',
+      { ...REQUIRED, resolver: { parallelizationFactor: 11 } },
+      /mosaic\.resolver\.parallelizationFactor: /,
+    ],
+    [
+      'unbounded retries (-1)',
+      { ...REQUIRED, resolver: { retryAttempts: -1 } },
+      /mosaic\.resolver\.retryAttempts: /,
+    ],
+    [
+      'a maximum record age over 7 days',
+      { ...REQUIRED, resolver: { maxRecordAgeHours: 169 } },
+      /mosaic\.resolver\.maxRecordAgeHours: /,
+    ],
+    ['a misspelt resolver field', { ...REQUIRED, resolver: { batch: 10 } }, /mosaic\.resolver: .*batch/],
+    ['the default bus as Mosaic’s bus', { ...REQUIRED, bus: { name: 'default' } }, /mosaic\.bus\.name: /],
+    [
+      'an archive kept forever (0 days)',
+      { ...REQUIRED, bus: { archiveDays: 0 } },
+      /mosaic\.bus\.archiveDays: /,
+    ],
+    [
+      'an alarm topic that is not an SNS topic ARN',
+      { ...REQUIRED, alarms: { topicArn: 'arn:aws:sqs:eu-west-1:123456789012:q' } },
+      /mosaic\.alarms\.topicArn: must be an SNS topic ARN/,
+    ],
+    [
+      'failed resolver batches kept over a year',
+      { ...REQUIRED, retention: { resolverFailureDays: 400 } },
+      /mosaic\.retention\.resolverFailureDays: /,
+    ],
     [
       'a key that is not a SHA-256 hash',
       { sources: [{ name: 'web', keys: [{ sha256: 'secret' }] }] },
@@ -65,35 +189,31 @@ describe('config schema', () => {
     ],
     [
       'stream retention under 24 hours',
-      { sources: SOURCES, retention: { streamHours: 12 } },
+      { ...REQUIRED, retention: { streamHours: 12 } },
       /mosaic\.retention\.streamHours: /,
     ],
     [
       'stream retention over a year',
-      { sources: SOURCES, retention: { streamHours: 9000 } },
+      { ...REQUIRED, retention: { streamHours: 9000 } },
       /mosaic\.retention\.streamHours: /,
     ],
     [
       'a log retention CloudWatch does not offer',
-      { sources: SOURCES, retention: { logDays: 10 } },
+      { ...REQUIRED, retention: { logDays: 10 } },
       /mosaic\.retention\.logDays: must be one of .*30/,
     ],
     [
       'a Firehose buffer too small for Parquet',
-      { sources: SOURCES, firehose: { sizeMiB: 32 } },
+      { ...REQUIRED, firehose: { sizeMiB: 32 } },
       /mosaic\.firehose\.sizeMiB: must be at least 64/,
     ],
-    [
-      'a negative throttle',
-      { sources: SOURCES, throttle: { rateLimit: -1 } },
-      /mosaic\.throttle\.rateLimit: /,
-    ],
-    ['an unknown removal policy', { sources: SOURCES, removalPolicy: 'snapshot' }, /mosaic\.removalPolicy: /],
-    ['a misspelt field', { sources: SOURCES, throtle: {} }, /mosaic: .*throtle/],
-    ['a misspelt limit', { sources: SOURCES, limits: { maxBatch: 1 } }, /mosaic\.limits: .*maxBatch/],
+    ['a negative throttle', { ...REQUIRED, throttle: { rateLimit: -1 } }, /mosaic\.throttle\.rateLimit: /],
+    ['an unknown removal policy', { ...REQUIRED, removalPolicy: 'snapshot' }, /mosaic\.removalPolicy: /],
+    ['a misspelt field', { ...REQUIRED, throtle: {} }, /mosaic: .*throtle/],
+    ['a misspelt limit', { ...REQUIRED, limits: { maxBatch: 1 } }, /mosaic\.limits: .*maxBatch/],
     [
       'a bad partition start date',
-      { sources: SOURCES, lake: { partitionStartDate: '2025-13-01' } },
+      { ...REQUIRED, lake: { partitionStartDate: '2025-13-01' } },
       /mosaic\.lake\.partitionStartDate: /,
     ],
   ])('rejects %s, naming the field', (_what, value, message) => {
@@ -102,12 +222,14 @@ describe('config schema', () => {
   });
 
   it('fails synth with a clear message when the context is invalid', () => {
-    const context = { ...cdkJsonContext(), mosaic: { sources: SOURCES, retention: { streamHours: 1 } } };
+    const context = { ...cdkJsonContext(), mosaic: { ...REQUIRED, retention: { streamHours: 1 } } };
     expect(() => createMosaicApp(testAppProps(context))).toThrow(
       /Invalid CDK context "mosaic":\s+mosaic\.retention\.streamHours: /,
     );
   });
 });
+
+const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:ops-alarms';
 
 describe('a non-default config flows into the template', () => {
   let m: SynthesizedMosaic;
@@ -120,6 +242,27 @@ describe('a non-default config flows into the template', () => {
     m = synthMosaic(
       {
         sources: SOURCES,
+        adminKeys: [
+          { name: 'ops', keyHashes: ['b'.repeat(64)], revokedHashes: ['c'.repeat(64)] },
+          { name: 'crm', keyHashes: ['d'.repeat(64)] },
+        ],
+        identity: {
+          types: [
+            { name: 'user_id', paths: ['userId'], priority: 100, limit: 1 },
+            { name: 'crm_id', paths: ['traits.crmId'], limit: 2 },
+          ],
+          defaultPhoneCountry: 'GB',
+        },
+        resolver: {
+          batchSize: 250,
+          maxBatchingWindowSeconds: 5,
+          parallelizationFactor: 4,
+          retryAttempts: 3,
+          maxRecordAgeHours: 6,
+          iteratorAgeAlarmSeconds: 300,
+        },
+        bus: { name: 'mosaic-test', archiveDays: 30 },
+        alarms: { topicArn: TOPIC_ARN },
         limits: { maxBatchMessages: 100 },
         throttle: { rateLimit: 50, burstLimit: 100 },
         retention: {
@@ -129,6 +272,7 @@ describe('a non-default config flows into the template', () => {
           errorsDays: 60,
           lakeNoncurrentDays: 3,
           accessLogDays: 365,
+          resolverFailureDays: 5,
         },
         firehose: { intervalSeconds: 60, sizeMiB: 64 },
         lake: { databaseName: 'mosaic_test', partitionStartDate: '2026-01-01' },
@@ -164,7 +308,14 @@ describe('a non-default config flows into the template', () => {
     expect(props(m.stack.lake.accessLogsBucket).LifecycleConfiguration).toEqual({
       Rules: [expect.objectContaining({ ExpirationInDays: 365 })],
     });
-    for (const stream of [m.stack.lake.eventsDeliveryStream, m.stack.lake.quarantineDeliveryStream]) {
+    expect(props(m.stack.resolver.failureBucket).LifecycleConfiguration).toEqual({
+      Rules: expect.arrayContaining([expect.objectContaining({ ExpirationInDays: 5 })]),
+    });
+    for (const stream of [
+      m.stack.lake.eventsDeliveryStream,
+      m.stack.lake.quarantineDeliveryStream,
+      m.stack.lake.identityLinksDeliveryStream,
+    ]) {
       expect(props(stream).ExtendedS3DestinationConfiguration).toMatchObject({
         BufferingHints: { IntervalInSeconds: 60, SizeInMBs: 64 },
       });
@@ -196,15 +347,75 @@ describe('a non-default config flows into the template', () => {
     expect(parsed.MOSAIC_SOURCES.map((s) => s.name)).toEqual(['web']);
   });
 
+  const envOf = (fn: { function: Parameters<typeof logicalIdOf>[0] }) =>
+    (props(fn.function).Environment as { Variables: Record<string, string> }).Variables;
+
+  it('resolver: event source mapping settings and the identity configuration', () => {
+    expect(props(m.stack.resolver.eventSourceMapping)).toMatchObject({
+      BatchSize: 250,
+      MaximumBatchingWindowInSeconds: 5,
+      ParallelizationFactor: 4,
+      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 6 * 3600,
+    });
+    const env = ResolverEnv.parse({
+      ...envOf(m.stack.resolver.function),
+      IDENTITY_TABLE_NAME: 't',
+      IDENTITY_LINKS_DELIVERY_STREAM_NAME: 'l',
+      EVENT_BUS_NAME: 'b',
+    });
+    expect(env.MOSAIC_IDENTITY.types.map((t) => t.name)).toEqual(['user_id', 'crm_id']);
+    expect(env.MOSAIC_IDENTITY.defaultPhoneCountry).toBe('GB');
+    // The Profile API normalises lookups with the same rules the resolver runs with.
+    const profileEnv = ProfileApiEnv.parse({
+      ...envOf(m.stack.profileApi.function),
+      IDENTITY_TABLE_NAME: 't',
+    });
+    expect(profileEnv.MOSAIC_IDENTITY).toEqual(env.MOSAIC_IDENTITY);
+  });
+
+  it('admin keys reach the authorizer, revoked hashes included', () => {
+    const env = AdminAuthorizerEnv.parse(envOf(m.stack.profileApi.authorizerFunction));
+    expect(env.MOSAIC_ADMIN_KEYS).toEqual([
+      { name: 'ops', keyHashes: ['b'.repeat(64)], revokedHashes: ['c'.repeat(64)] },
+      { name: 'crm', keyHashes: ['d'.repeat(64)], revokedHashes: [] },
+    ]);
+  });
+
+  it('bus name and archive retention', () => {
+    expect(props(m.stack.eventBus.bus)).toMatchObject({ Name: 'mosaic-test' });
+    expect(props(m.stack.eventBus.archive)).toMatchObject({ RetentionDays: 30 });
+  });
+
+  it('alarms: the configured topic instead of a new one, and the iterator-age threshold', () => {
+    m.template.resourceCountIs('AWS::SNS::Topic', 0);
+    expect(m.stack.alarmTopic.created).toBe(false);
+    for (const alarm of [m.stack.resolver.iteratorAgeAlarm, m.stack.resolver.errorsAlarm]) {
+      expect(props(alarm)).toMatchObject({ AlarmActions: [TOPIC_ARN], OKActions: [TOPIC_ARN] });
+    }
+    expect(props(m.stack.resolver.iteratorAgeAlarm).Threshold).toBe(300_000);
+  });
+
   it('removal policy "destroy" deletes stateful resources, emptying the buckets first', () => {
-    for (const construct of [m.stack.eventStream.stream, m.stack.lake.bucket, m.stack.lake.encryptionKey]) {
+    for (const construct of [
+      m.stack.eventStream.stream,
+      m.stack.lake.bucket,
+      m.stack.lake.encryptionKey,
+      m.stack.identityTable.table,
+      m.stack.identityTable.encryptionKey,
+      m.stack.resolver.failureBucket,
+      m.stack.resolver.failureBucketKey,
+    ]) {
       expect(resources[logicalIdOf(construct)]?.DeletionPolicy).toBe('Delete');
     }
+    // Deletion protection would make "destroy" fail.
+    expect(props(m.stack.identityTable.table).DeletionProtectionEnabled).toBe(false);
     const autoDeletes = Object.values(m.template.findResources('Custom::S3AutoDeleteObjects'));
     expect(autoDeletes.map((r) => r.Properties.BucketName)).toEqual(
       expect.arrayContaining([
         { Ref: logicalIdOf(m.stack.lake.bucket) },
         { Ref: logicalIdOf(m.stack.lake.accessLogsBucket) },
+        { Ref: logicalIdOf(m.stack.resolver.failureBucket) },
       ]),
     );
   });

@@ -388,7 +388,9 @@ describe('Firehose roles (least privilege)', () => {
 });
 
 describe('collector HTTP API', () => {
-  it('has exactly the 14 POST routes of the Segment HTTP API, long and short forms', () => {
+  const collectorRoutes = () => m.stack.collector.routes.map((route) => propsOf(route));
+
+  it('has exactly the 14 POST routes of the Segment HTTP API, long and short forms (plus the Profile API’s GETs)', () => {
     const routes = Object.values(m.template.findResources('AWS::ApiGatewayV2::Route')).map(
       (r) => (r.Properties as { RouteKey: string }).RouteKey,
     );
@@ -396,22 +398,34 @@ describe('collector HTTP API', () => {
       `POST /v1/${call}`,
       `POST /v1/${call[0]}`,
     ]);
-    expect(routes.sort()).toEqual(expected.sort());
+    expect(
+      collectorRoutes()
+        .map((r) => r.RouteKey as string)
+        .sort(),
+    ).toEqual(expected.sort());
+    expect(routes.filter((key) => key.startsWith('POST ')).sort()).toEqual(expected.sort());
+    expect(
+      routes.filter((key) => !key.startsWith('POST ')).every((key) => key.startsWith('GET /v1/profiles/')),
+    ).toBe(true);
     expect(COLLECTOR_PATHS).toHaveLength(14);
   });
 
-  it('routes every path to the collector function (Lambda proxy, payload 2.0), without an API Gateway authorizer', () => {
-    for (const route of Object.values(m.template.findResources('AWS::ApiGatewayV2::Route'))) {
-      expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
-    }
-    const integrations = Object.values(m.template.findResources('AWS::ApiGatewayV2::Integration'));
-    expect(integrations.length).toBeGreaterThan(0);
-    for (const integration of integrations) {
-      expect(integration.Properties).toMatchObject({
-        IntegrationType: 'AWS_PROXY',
-        PayloadFormatVersion: '2.0',
-        IntegrationUri: arnOf(m.stack.collector.function.function),
-      });
+  it('routes every collector path to the collector function (Lambda proxy, payload 2.0), without an API Gateway authorizer', () => {
+    const integrations = Object.entries(m.template.findResources('AWS::ApiGatewayV2::Integration')).filter(
+      ([, i]) =>
+        JSON.stringify(i.Properties.IntegrationUri) ===
+        JSON.stringify(arnOf(m.stack.collector.function.function)),
+    );
+    expect(integrations).toHaveLength(1);
+    const [integrationId, integration] = integrations[0] as [string, Resources[string]];
+    expect(integration.Properties).toMatchObject({
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+    });
+    for (const route of collectorRoutes()) {
+      expect(route.AuthorizationType ?? 'NONE').toBe('NONE');
+      expect(route.AuthorizerId).toBeUndefined();
+      expect(route.Target).toEqual({ 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] });
     }
   });
 
@@ -528,7 +542,11 @@ describe('collector function', () => {
   });
 
   it('may be invoked only by API Gateway for this API', () => {
-    const permissions = Object.values(m.template.findResources('AWS::Lambda::Permission'));
+    const permissions = Object.values(m.template.findResources('AWS::Lambda::Permission')).filter(
+      (p) =>
+        JSON.stringify(p.Properties.FunctionName) ===
+        JSON.stringify(arnOf(m.stack.collector.function.function)),
+    );
     expect(permissions).toHaveLength(14);
     for (const permission of permissions) {
       expect(permission.Properties).toMatchObject({
@@ -542,8 +560,16 @@ describe('collector function', () => {
 });
 
 describe('the whole template', () => {
-  it('has no Lambda function other than the collector (deploy-time helpers are off by default)', () => {
-    m.template.resourceCountIs('AWS::Lambda::Function', 1);
+  it('has no Lambda function other than the four house functions (deploy-time helpers are off by default)', () => {
+    const functions = [
+      m.stack.collector.function,
+      m.stack.resolver.function,
+      m.stack.profileApi.function,
+      m.stack.profileApi.authorizerFunction,
+    ];
+    expect(Object.keys(m.template.findResources('AWS::Lambda::Function')).sort()).toEqual(
+      functions.map((fn) => logicalIdOf(fn.function)).sort(),
+    );
   });
 
   it('gives every log group a retention', () => {
