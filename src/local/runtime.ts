@@ -4,7 +4,7 @@ import { createAdminAuthorizerHandler } from '../../functions/admin-authorizer/h
 import { createCollectorHandler } from '../../functions/collector/handler';
 import { createProfileApiHandler } from '../../functions/profile-api/handler';
 import { createResolverHandler } from '../../functions/resolver/handler';
-import { DynamoDbIdentityStore } from '../adapters/aws/dynamodb-identity-store';
+import { DynamoDbIdentityStore, type StoreRequestCounts } from '../adapters/aws/dynamodb-identity-store';
 import { consoleLogger } from '../adapters/local/console-logger';
 import { CountingIngestMetrics } from '../adapters/local/counting-ingest-metrics';
 import { CountingResolverMetrics } from '../adapters/local/counting-resolver-metrics';
@@ -64,6 +64,8 @@ export interface LocalRuntimeStats {
   readonly profilesMerged: number;
   /** Records the resolver has not processed yet. */
   readonly resolverLag: number;
+  /** DynamoDB requests of the identity store so far (reads: Get/BatchGet/Query; writes: Put/Update). */
+  readonly identityStore: Readonly<StoreRequestCounts>;
 }
 
 export interface LocalRuntime {
@@ -187,6 +189,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       profilesCreated: resolverMetrics.get('profile_created'),
       profilesMerged: resolverMetrics.get('profile_merged'),
       resolverLag: stream.stats().subscriptions.resolver?.lag ?? 0,
+      identityStore: { ...store.requests },
     };
   };
 
