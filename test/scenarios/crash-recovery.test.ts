@@ -113,3 +113,32 @@ describe('a crash after any write, then the batch again', () => {
     });
   }
 });
+
+describe('known gap: the merge ledger entry is written just after the merge mark', () => {
+  // Expected to fail until the entry is written in the same item write as the mark (an outbox on the
+  // loser's item, as merge-plan.ts describes; the port's `markMerging` cannot carry entries today).
+  // A crash between the two leaves a merge that the ledger never explains: the retry meets the
+  // marked loser, finishes the merge, and its own plan no longer has a merge in it.
+  it.fails('[KNOWN GAP: ledger entry written after the mark, not with it] a crash right after the merge mark: the merge still has its ledger entry', async () => {
+    const r = await resolverOn(engine);
+    expect((await r.resolve(prefix())).failed).toEqual([]);
+    const merge = msg({ id: 'g1', type: 'identify', userId: 'jo', anonymousId: 'y', at: 6 });
+    let crashed = false;
+    const crashAfterMark = new FaultyStore(r.store, {
+      after: (call) => {
+        if (call.method === 'markMerging') {
+          crashed = true;
+          throw new Error('crash just after the mark');
+        }
+      },
+      before: () => {
+        if (crashed) throw new Error('the process is gone');
+      },
+    });
+    expect((await r.newResolver(crashAfterMark)([merge])).failed).toEqual([0]);
+    expect((await r.newResolver()([merge])).failed).toEqual([]);
+    const snapshot = await r.snapshot();
+    expect(snapshot.live.size).toBe(2);
+    expect(snapshot.ledger.filter((entry) => entry.reason === 'merged')).toHaveLength(1);
+  });
+});
