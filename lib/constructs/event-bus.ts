@@ -29,7 +29,7 @@ export class EventBus extends Construct {
 
   constructor(scope: Construct, id: string, props: EventBusProps) {
     super(scope, id);
-    const days = props.archiveRetention.toDays();
+    const days = props.archiveRetention.toDays({ integral: false });
     if (!Number.isInteger(days) || days < 1) {
       throw new Error(`EventBus archiveRetention must be a whole number of days, at least 1, got ${days}`);
     }

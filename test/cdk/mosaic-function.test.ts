@@ -1,13 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EventBus } from '../../lib/constructs/event-bus';
 import { EventStream } from '../../lib/constructs/event-stream';
-import { MosaicFunction } from '../../lib/constructs/mosaic-function';
+import { IdentityTable } from '../../lib/constructs/identity-table';
+import {
+  configEnvironment,
+  MAX_CONFIG_ENV_BYTES,
+  MosaicFunction,
+  STREAM_READ_ACTIONS,
+  TABLE_ACTIONS,
+} from '../../lib/constructs/mosaic-function';
 import { actionsOf, arnOf, logicalIdOf, refOf, resourcesOf, statementsOfRole, testAppProps } from './support';
 
 const FIXTURE = 'test/cdk/fixtures/handler.ts';
@@ -149,10 +160,135 @@ describe('MosaicFunction binds', () => {
     expect(() => fn.bindDeliveryStreamWriter(deliveryStream(s), 'PLAIN')).toThrow(/PLAIN is already set/);
   });
 
+  it('bindTable grants the access level’s item actions on that table, and its key only through DynamoDB', () => {
+    const s = stack();
+    const { table, encryptionKey } = new IdentityTable(s, 'Identity', {
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const reader = houseFunction(s, 'Reader');
+    const writer = houseFunction(s, 'Writer');
+    reader.bindTable(table, 'read', 'TABLE_NAME');
+    writer.bindTable(table, 'readWrite', 'TABLE_NAME');
+    const template = Template.fromStack(s);
+    const grants = (fn: MosaicFunction) =>
+      statementsOfRole(template, logicalIdOf(fn.role)).filter((st) =>
+        actionsOf(st).some((a) => a.startsWith('dynamodb:') || a.startsWith('kms:')),
+      );
+    const viaDynamoDb = {
+      StringEquals: {
+        'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+      },
+    };
+    expect(grants(reader)).toEqual([
+      { Effect: 'Allow', Action: [...TABLE_ACTIONS.read].sort(), Resource: arnOf(table) },
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:DescribeKey'],
+        Resource: arnOf(encryptionKey),
+        Condition: viaDynamoDb,
+      },
+    ]);
+    expect(grants(writer)).toEqual([
+      { Effect: 'Allow', Action: [...TABLE_ACTIONS.readWrite].sort(), Resource: arnOf(table) },
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        Resource: arnOf(encryptionKey),
+        Condition: viaDynamoDb,
+      },
+    ]);
+    expect(TABLE_ACTIONS.read.every((a) => (TABLE_ACTIONS.readWrite as readonly string[]).includes(a))).toBe(
+      true,
+    );
+    for (const action of ['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']) {
+      expect(TABLE_ACTIONS.readWrite).not.toContain(action);
+    }
+    const env = template.toJSON().Resources[logicalIdOf(reader.function)].Properties.Environment.Variables;
+    expect(env.TABLE_NAME).toEqual(refOf(table));
+  });
+
+  it('bindTable asks for no KMS permission for a table without a customer managed key', () => {
+    const s = stack();
+    const table = new dynamodb.Table(s, 'Plain', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    });
+    const fn = houseFunction(s, 'Fn');
+    fn.bindTable(table, 'readWrite', 'TABLE_NAME');
+    const statements = statementsOfRole(Template.fromStack(s), logicalIdOf(fn.role));
+    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('kms:'))).toEqual([]);
+  });
+
+  it('bindEventBus grants PutEvents on that bus only and sets its name', () => {
+    const s = stack();
+    const bus = new events.EventBus(s, 'Bus', { eventBusName: 'test-bus' });
+    const fn = houseFunction(s, 'Fn');
+    fn.bindEventBus(bus, 'BUS_NAME');
+    const template = Template.fromStack(s);
+    const statements = statementsOfRole(template, logicalIdOf(fn.role));
+    expect(statements.filter((st) => actionsOf(st).includes('events:PutEvents'))).toEqual([
+      { Effect: 'Allow', Action: 'events:PutEvents', Resource: arnOf(bus) },
+    ]);
+    expect(
+      template.toJSON().Resources[logicalIdOf(fn.function)].Properties.Environment.Variables.BUS_NAME,
+    ).toEqual(refOf(bus));
+  });
+
+  it('addStreamEventSource maps the stream with the given options and grants reading that stream only', () => {
+    const s = stack();
+    const stream = new EventStream(s, 'Events', { retentionHours: 24, removalPolicy: RemovalPolicy.DESTROY });
+    const fn = houseFunction(s, 'Fn');
+    const mapping = fn.addStreamEventSource('Source', stream.stream, {
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: 10,
+      maxRecordAge: Duration.hours(1),
+    });
+    const template = Template.fromStack(s);
+    expect(template.toJSON().Resources[logicalIdOf(mapping)].Properties).toMatchObject({
+      FunctionName: refOf(fn.function),
+      EventSourceArn: arnOf(stream.stream),
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 10,
+      MaximumRecordAgeInSeconds: 3600,
+    });
+    const statements = statementsOfRole(template, logicalIdOf(fn.role));
+    expect(statements.filter((st) => actionsOf(st).some((a) => a.startsWith('kinesis:')))).toEqual([
+      { Effect: 'Allow', Action: [...STREAM_READ_ACTIONS].sort(), Resource: arnOf(stream.stream) },
+    ]);
+    expect(statements.filter((st) => actionsOf(st).includes('kms:Decrypt'))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: arnOf(stream.encryptionKey),
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': { 'Fn::Join': ['', ['kinesis.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+            'kms:EncryptionContext:aws:kinesis:arn': arnOf(stream.stream),
+          },
+        },
+      },
+    ]);
+  });
+
+  it('configEnvironment refuses configuration that would not fit in Lambda’s 4 KB of variables', () => {
+    expect(configEnvironment('test configuration', { SMALL: 'x' })).toEqual({ SMALL: 'x' });
+    expect(() => configEnvironment('test configuration', { BIG: 'x'.repeat(MAX_CONFIG_ENV_BYTES) })).toThrow(
+      /The test configuration is too large for the function's environment/,
+    );
+  });
+
   it('refuses to override a house variable or to use an invalid name', () => {
     const s = stack();
     expect(() => houseFunction(s, 'A', { POWERTOOLS_SERVICE_NAME: 'x' })).toThrow(/set by MosaicFunction/);
     expect(() => houseFunction(s, 'B', { 'bad-name': 'x' })).toThrow(/Invalid environment variable name/);
+  });
+});
+
+describe('EventBus', () => {
+  it.each([0, 0.5])('rejects an archive kept %s days (forever, or part of a day)', (days) => {
+    const s = new Stack(new App(), 'Test');
+    expect(
+      () => new EventBus(s, 'Bus', { busName: 'mosaic', archiveRetention: Duration.hours(days * 24) }),
+    ).toThrow(/archiveRetention/);
   });
 });
 
