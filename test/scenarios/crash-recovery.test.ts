@@ -30,6 +30,8 @@ const prefix = (): StreamRecord[] => [
   msg({ id: 'p2', anonymousId: 'y', event: 'Viewed', at: 2, context: { traits: { plan: 'free' } } }),
   msg({ id: 'p3', anonymousId: 'y', event: 'Clicked', at: 3 }),
   msg({ id: 'p4', type: 'identify', userId: 'zed', anonymousId: 'z', at: 4 }),
+  msg({ id: 'p5', anonymousId: 'q1', event: 'Viewed', at: 4 }),
+  msg({ id: 'p6', type: 'page', anonymousId: 'q2', name: 'Home', at: 4 }),
 ];
 
 const batches: Record<string, StreamRecord[]> = {
@@ -43,6 +45,20 @@ const batches: Record<string, StreamRecord[]> = {
     msg({ id: 'm4', anonymousId: 'x', event: 'Viewed', at: 8 }),
     // zed's anonymous id on jo's profile: merge protection drops it.
     msg({ id: 'm5', type: 'alias', previousId: 'z', userId: 'jo', at: 9 }),
+  ],
+  'one event merging three profiles, with a new link': [
+    msg({ id: 't1', anonymousId: 'q2', event: 'Viewed', at: 5 }),
+    // jo's (oldest) absorbs q1's and q2's; the device id is new.
+    msg({
+      id: 't2',
+      type: 'identify',
+      anonymousId: 'q1',
+      previousId: 'q2',
+      traits: { email: 'JO@x.io' },
+      context: { device: { id: 'dev-q' } },
+      at: 6,
+    }),
+    msg({ id: 't3', anonymousId: 'q1', event: 'Clicked', at: 7 }),
   ],
   'links and a new profile': [
     // A new profile with three identifiers, then an event on it in the same batch.
