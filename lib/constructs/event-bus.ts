@@ -1,9 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
-
-/** The `source` of every event Mosaic puts on its bus (`Profile Merged`, ...). */
-export const MOSAIC_EVENT_SOURCE = 'mosaic';
+import { BUS_SOURCE } from '../../src/core/events/bus-event';
 
 export interface EventBusProps {
   /** The bus's name (`mosaic` by default in the configuration). */
@@ -40,7 +38,7 @@ export class EventBus extends Construct {
     });
     this.archive = this.bus.archive('Archive', {
       description: 'Every Mosaic event, for replay to destinations',
-      eventPattern: { source: [MOSAIC_EVENT_SOURCE], account: [Stack.of(this).account] },
+      eventPattern: { source: [BUS_SOURCE], account: [Stack.of(this).account] },
       retention: Duration.days(days),
     });
   }

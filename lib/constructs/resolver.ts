@@ -64,7 +64,8 @@ export interface ResolverProps {
  *
  * A batch it gives up on is not lost: the mapping writes it, whole, to a dedicated S3 bucket
  * (customer managed key, versioned, TLS only, private, access-logged, expiring) for inspection and
- * replay. Alarms notify when the resolver falls behind (IteratorAge) or fails (Errors).
+ * replay. Alarms notify when the resolver falls behind (IteratorAge), fails (Errors), or a given-up
+ * batch could not even be written to the failure bucket (DestinationDeliveryFailures).
  */
 export class Resolver extends Construct {
   public readonly function: MosaicFunction;
@@ -74,6 +75,8 @@ export class Resolver extends Construct {
   public readonly failureBucketKey: kms.IKey;
   public readonly iteratorAgeAlarm: cloudwatch.Alarm;
   public readonly errorsAlarm: cloudwatch.Alarm;
+  /** Lambda could not write a given-up batch to the failure bucket: those records are lost. */
+  public readonly failureDeliveryAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ResolverProps) {
     super(scope, id);
@@ -177,7 +180,19 @@ export class Resolver extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [this.iteratorAgeAlarm, this.errorsAlarm]) {
+    this.failureDeliveryAlarm = new cloudwatch.Alarm(this, 'FailureDeliveryAlarm', {
+      alarmDescription:
+        'Lambda could not write a batch the resolver gave up on to the failure bucket (permissions, key, bucket): those records are lost to the resolver and cannot be replayed from the bucket.',
+      metric: fn.metric('DestinationDeliveryFailures', {
+        period: Duration.minutes(5),
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    for (const alarm of [this.iteratorAgeAlarm, this.errorsAlarm, this.failureDeliveryAlarm]) {
       alarm.addAlarmAction(alarmAction);
       alarm.addOkAction(alarmAction);
     }

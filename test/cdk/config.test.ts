@@ -390,7 +390,8 @@ describe('a non-default config flows into the template', () => {
   it('alarms: the configured topic instead of a new one, and the iterator-age threshold', () => {
     m.template.resourceCountIs('AWS::SNS::Topic', 0);
     expect(m.stack.alarmTopic.created).toBe(false);
-    for (const alarm of [m.stack.resolver.iteratorAgeAlarm, m.stack.resolver.errorsAlarm]) {
+    const { iteratorAgeAlarm, errorsAlarm, failureDeliveryAlarm } = m.stack.resolver;
+    for (const alarm of [iteratorAgeAlarm, errorsAlarm, failureDeliveryAlarm]) {
       expect(props(alarm)).toMatchObject({ AlarmActions: [TOPIC_ARN], OKActions: [TOPIC_ARN] });
     }
     expect(props(m.stack.resolver.iteratorAgeAlarm).Threshold).toBe(300_000);

@@ -500,9 +500,21 @@ describe('resolver: alarms', () => {
     });
   });
 
-  it('both notify the alarm topic, on alarm and on recovery', () => {
+  it('alarms when a given-up batch could not be written to the failure bucket (records lost)', () => {
+    expect(propsOf(m.stack.resolver.failureDeliveryAlarm)).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'DestinationDeliveryFailures',
+      Dimensions: [{ Name: 'FunctionName', Value: refOf(m.stack.resolver.function.function) }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('all notify the alarm topic, on alarm and on recovery', () => {
     const topic = refOf(m.stack.alarmTopic.topic);
-    for (const alarm of [m.stack.resolver.iteratorAgeAlarm, m.stack.resolver.errorsAlarm]) {
+    const { iteratorAgeAlarm, errorsAlarm, failureDeliveryAlarm } = m.stack.resolver;
+    for (const alarm of [iteratorAgeAlarm, errorsAlarm, failureDeliveryAlarm]) {
       expect(propsOf(alarm)).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }
   });
