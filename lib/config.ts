@@ -96,7 +96,10 @@ export const ResolverConfig = z.strictObject({
    * cannot hold up its shard for the stream's whole retention.
    */
   retryAttempts: z.number().int().min(0).max(10_000).default(10),
-  /** Records older than this go to the failure bucket instead of being processed (1 hour to 7 days). */
+  /**
+   * Records older than this go to the failure bucket instead of being processed (1 hour to 7 days).
+   * At most `retention.streamHours`: a record the stream has already dropped cannot go anywhere.
+   */
   maxRecordAgeHours: z.number().int().min(1).max(168).default(24),
   /** Alarm when the oldest unprocessed record is older than this (the function's IteratorAge). */
   iteratorAgeAlarmSeconds: z.number().int().min(1).max(604_800).default(60),
@@ -118,10 +121,16 @@ export type BusConfig = z.infer<typeof BusConfig>;
 
 /** Where the operational alarms (resolver lag and errors) notify. */
 export const AlarmsConfig = z.strictObject({
-  /** An existing SNS topic for the alarms; without it, the stack creates one (subscribe to it yourself). */
+  /**
+   * An existing standard SNS topic for the alarms (its policy and key must let CloudWatch alarms
+   * publish); without it, the stack creates one — subscribe to it yourself.
+   */
   topicArn: z
     .string()
-    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, 'must be an SNS topic ARN')
+    .regex(
+      /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+      'must be the ARN of a standard SNS topic',
+    )
     .optional(),
 });
 export type AlarmsConfig = z.infer<typeof AlarmsConfig>;
@@ -184,6 +193,13 @@ export const MosaicConfig = z
     removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
   })
   .superRefine((config, ctx) => {
+    if (config.resolver.maxRecordAgeHours > config.retention.streamHours) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resolver', 'maxRecordAgeHours'],
+        message: `must not exceed retention.streamHours (${config.retention.streamHours}): the stream drops older records before the resolver could hand them to the failure bucket`,
+      });
+    }
     // A write key is public (it ships in web pages); it must never also open the Profile API.
     const writeKeys = new Set(config.sources.flatMap((source) => source.keys.map((key) => key.sha256)));
     config.adminKeys.forEach((holder, i) => {

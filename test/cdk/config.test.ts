@@ -175,7 +175,17 @@ describe('config schema', () => {
     [
       'an alarm topic that is not an SNS topic ARN',
       { ...REQUIRED, alarms: { topicArn: 'arn:aws:sqs:eu-west-1:123456789012:q' } },
-      /mosaic\.alarms\.topicArn: must be an SNS topic ARN/,
+      /mosaic\.alarms\.topicArn: must be the ARN of a standard SNS topic/,
+    ],
+    [
+      'a FIFO alarm topic (CloudWatch alarms publish to standard topics)',
+      { ...REQUIRED, alarms: { topicArn: 'arn:aws:sns:eu-west-1:123456789012:ops.fifo' } },
+      /mosaic\.alarms\.topicArn: /,
+    ],
+    [
+      'a maximum record age beyond the stream’s retention',
+      { ...REQUIRED, resolver: { maxRecordAgeHours: 48 }, retention: { streamHours: 24 } },
+      /mosaic\.resolver\.maxRecordAgeHours: must not exceed retention\.streamHours \(24\)/,
     ],
     [
       'failed resolver batches kept over a year',
