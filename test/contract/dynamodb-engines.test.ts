@@ -210,6 +210,50 @@ for (const engine of DYNAMODB_ENGINES) {
       expect((await get('overlap'))?.pending).toEqual({ SS: ['old'] });
     });
 
+    it('map keys: SET of one key and REMOVE of another in one UpdateItem both apply; SET under a missing map is refused', async () => {
+      // How a profile's pending merges are kept: `pending` is a map of profile id → true.
+      await put({ ...key('map'), pending: { M: { p_old: { BOOL: true } } } });
+      const update = (
+        expression: string,
+        names: Record<string, string>,
+        values?: Record<string, AttributeValue>,
+      ) =>
+        db.client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: key('map'),
+            UpdateExpression: expression,
+            ExpressionAttributeNames: names,
+            ...(values === undefined ? {} : { ExpressionAttributeValues: values }),
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+      let result = await update(
+        'SET pending.#add = :true REMOVE pending.#remove',
+        { '#add': 'p_new', '#remove': 'p_old' },
+        { ':true': { BOOL: true } },
+      );
+      expect(result.Attributes?.pending).toEqual({ M: { p_new: { BOOL: true } } });
+      // Removing the last key leaves an empty map; removing a key that is not there is no error.
+      result = await update('REMOVE pending.#a, pending.#b', { '#a': 'p_new', '#b': 'p_never' });
+      expect(result.Attributes?.pending).toEqual({ M: {} });
+
+      await put({ ...key('map-missing') });
+      const missing = await rejection(
+        db.client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: key('map-missing'),
+            UpdateExpression: 'SET pending.#add = :true',
+            ExpressionAttributeNames: { '#add': 'p_new' },
+            ExpressionAttributeValues: { ':true': { BOOL: true } },
+          }),
+        ),
+      );
+      expect(missing.name).toBe('ValidationException');
+      expect(missing.message).toMatch(/document path/i);
+    });
+
     it('BatchGetItem takes at most 100 keys and no duplicates; chunks of 100 return every item that exists and skip unknown keys', async () => {
       const ids = Array.from({ length: 150 }, (_, i) => `batch-${String(i).padStart(3, '0')}`);
       await Promise.all(ids.filter((_, i) => i % 3 !== 0).map((id) => put({ ...key(id), id: s(id) })));
