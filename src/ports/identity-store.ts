@@ -24,6 +24,8 @@ export type ProfileRecord =
       readonly version: number;
       readonly into: string;
       readonly pendingFrom: readonly string[];
+      /** The merge ledger entry written with the mark (an outbox: whoever finishes the merge appends it). */
+      readonly entry?: LedgerEntry;
     }
   | {
       readonly state: 'retired';
@@ -76,11 +78,18 @@ export interface IdentityStore {
   repointIdentifier(identifier: Identifier, from: string, to: string, at: string): Promise<boolean>;
 
   /**
-   * Merge step 1: marks a live profile as merging into `into` (idempotent for the same `into`).
-   * Resolves with the record afterwards; a record in another state or merging elsewhere means the
-   * caller must re-read and re-plan.
+   * Merge step 1: marks a live profile still at `expectedVersion` as merging into `into`, keeping the
+   * merge's ledger `entry` in the same write (so a crash cannot leave a merge the ledger does not
+   * explain). Resolves with the record afterwards: merging into `into` means the mark holds (now or
+   * from an earlier attempt); anything else — another version, another state, another `into` — means
+   * the caller must re-read and re-plan (the plan was made on a profile that has changed since).
    */
-  markMerging(profileId: string, into: string): Promise<ProfileRecord | undefined>;
+  markMerging(
+    profileId: string,
+    into: string,
+    expectedVersion: number,
+    entry?: LedgerEntry,
+  ): Promise<ProfileRecord | undefined>;
   /** Merge step 4: turns a merging profile into a redirect to `into` (idempotent). */
   retireProfile(profileId: string, into: string): Promise<void>;
 

@@ -136,8 +136,10 @@ export function createResolver(deps: ResolveDeps) {
     // ---- the merge protocol (see PlanStep 'merge') --------------------------------------------
 
     /** Steps 2–5 of the merge of a profile already marked as merging; idempotent, for any resolver. */
-    async function finishMerge(from: Slot, record: StreamRecord, entry?: LedgerEntry): Promise<void> {
+    async function finishMerge(from: Slot, record: StreamRecord): Promise<void> {
       const loser = from.doc as Profile;
+      // The ledger entry came with the mark: whoever finishes the merge appends it (put if absent).
+      const entry = from.record.state === 'merging' ? from.record.entry : undefined;
       finishing.add(loser.profileId);
       try {
         await finishMergeSteps(from, loser, record, entry);
@@ -153,6 +155,7 @@ export function createResolver(deps: ResolveDeps) {
       entry: LedgerEntry | undefined,
     ): Promise<void> {
       const into = await liveSlot(from.into as string, record);
+      if (entry !== undefined) await store.appendLedger([entry]);
       // Step 2: the survivor absorbs the loser (no-op if it already has), noting the loser as pending.
       if (isEmpty(loser)) {
         // A profile emptied because it lost its first claim (`retireUnclaimed`), met before it was
@@ -189,13 +192,7 @@ export function createResolver(deps: ResolveDeps) {
       // Step 5: the survivor no longer has the merge pending.
       await clearPending(into, loser.profileId);
       metrics.profileMerged();
-      // A merge finished for another resolver: its ledger entry (written right after the mark) names it.
-      const named =
-        entry ??
-        (await store.listLedger([from.into as string])).find(
-          (e) => e.reason === 'merged' && e.from === loser.profileId,
-        );
-      merges.push({ survivor: into.id, merged: loser.profileId, at, ...(named ? { entry: named } : {}) });
+      merges.push({ survivor: into.id, merged: loser.profileId, at, ...(entry ? { entry } : {}) });
     }
 
     async function clearPending(slot: Slot, fromId: string): Promise<void> {
@@ -246,7 +243,7 @@ export function createResolver(deps: ResolveDeps) {
         metrics.conflict();
         if (attempt >= maxAttempts) throw new Error(`emptying ${slot.id} kept conflicting`);
       }
-      const marked = await store.markMerging(slot.id, ownerId);
+      const marked = await store.markMerging(slot.id, ownerId, slot.version);
       if (marked?.state === 'merging' && marked.into === ownerId) {
         await store.retireProfile(slot.id, ownerId);
       }
@@ -312,14 +309,13 @@ export function createResolver(deps: ResolveDeps) {
         const from = await liveSlot(step.from, record);
         if (from.id !== step.from) throw new Replan(`profile ${step.from} moved`);
         if (!(await batch.land(from))) throw new Replan(`profile ${from.id} changed`);
-        const marked = await store.markMerging(from.id, slot.id);
+        // The mark holds only on the version this plan read, and carries the merge's ledger entry.
+        const marked = await store.markMerging(from.id, slot.id, from.version, step.ledger[0]);
         if (marked?.state !== 'merging' || marked.into !== slot.id) {
           throw new Replan(`profile ${from.id} could not be marked for merging`);
         }
         batch.set(from, marked);
-        // The ledger entry right after the mark: from here on the merge will happen.
-        await store.appendLedger(step.ledger);
-        await finishMerge(from, record, step.ledger[0]);
+        await finishMerge(from, record);
         if (slot.record.state !== 'live') throw new Replan(`survivor ${slot.id} is no longer live`);
       }
 

@@ -306,7 +306,7 @@ export function describeIdentityStoreContract(
         const profile = profileOf('p_loser');
         await store.createProfile(profile);
         await store.writeProfile(profile, 1, { addPending: 'p_older' });
-        const marked = await store.markMerging('p_loser', 'p_winner');
+        const marked = await store.markMerging('p_loser', 'p_winner', 2);
         expect(marked).toMatchObject({
           state: 'merging',
           into: 'p_winner',
@@ -316,10 +316,44 @@ export function describeIdentityStoreContract(
         expect(await recordOf(store, 'p_loser')).toEqual(marked);
       });
 
+      it('markMerging holds only at the expected version: a profile changed since it was read stays live', async () => {
+        const profile = profileOf('p_loser');
+        await store.createProfile(profile);
+        await store.writeProfile(profile, 1);
+        expect(await store.markMerging('p_loser', 'p_winner', 1)).toMatchObject({
+          state: 'live',
+          version: 2,
+        });
+        expect(await store.markMerging('p_loser', 'p_winner', 2)).toMatchObject({
+          state: 'merging',
+          version: 3,
+        });
+      });
+
+      it('markMerging keeps the merge ledger entry with the mark, until the profile is retired', async () => {
+        await store.createProfile(profileOf('p_loser'));
+        const entry = {
+          id: 'k-merge',
+          at: '2026-11-01T10:00:00.000Z',
+          source: 'web',
+          messageId: 'm-1',
+          identifier: { type: 'email', value: 'jo@example.com' },
+          from: 'p_loser',
+          to: 'p_winner',
+          reason: 'merged' as const,
+        };
+        expect(await store.markMerging('p_loser', 'p_winner', 1, entry)).toMatchObject({
+          state: 'merging',
+          entry,
+        });
+        await store.retireProfile('p_loser', 'p_winner');
+        expect(await recordOf(store, 'p_loser')).not.toHaveProperty('entry');
+      });
+
       it('markMerging is idempotent for the same `into`', async () => {
         await store.createProfile(profileOf('p_loser'));
-        const first = await store.markMerging('p_loser', 'p_winner');
-        const again = await store.markMerging('p_loser', 'p_winner');
+        const first = await store.markMerging('p_loser', 'p_winner', 1);
+        const again = await store.markMerging('p_loser', 'p_winner', 1);
         expect(again).toMatchObject({ state: 'merging', into: 'p_winner' });
         expect(await recordOf(store, 'p_loser')).toEqual(again);
         expect(again).toMatchObject({ profile: (first as { profile: Profile }).profile });
@@ -327,33 +361,33 @@ export function describeIdentityStoreContract(
 
       it('markMerging into another profile leaves the merge under way as it is and says so', async () => {
         await store.createProfile(profileOf('p_loser'));
-        await store.markMerging('p_loser', 'p_winner');
-        const other = await store.markMerging('p_loser', 'p_other');
+        await store.markMerging('p_loser', 'p_winner', 1);
+        const other = await store.markMerging('p_loser', 'p_other', 1);
         expect(other).toMatchObject({ state: 'merging', into: 'p_winner' });
         expect(await recordOf(store, 'p_loser')).toMatchObject({ state: 'merging', into: 'p_winner' });
       });
 
       it('markMerging a retired profile leaves it retired and says so; an unknown profile resolves undefined', async () => {
         await store.createProfile(profileOf('p_loser'));
-        await store.markMerging('p_loser', 'p_winner');
+        await store.markMerging('p_loser', 'p_winner', 1);
         await store.retireProfile('p_loser', 'p_winner');
-        expect(await store.markMerging('p_loser', 'p_other')).toMatchObject({
+        expect(await store.markMerging('p_loser', 'p_other', 2)).toMatchObject({
           state: 'retired',
           into: 'p_winner',
         });
-        expect(await store.markMerging('p_loser', 'p_winner')).toMatchObject({
+        expect(await store.markMerging('p_loser', 'p_winner', 2)).toMatchObject({
           state: 'retired',
           into: 'p_winner',
         });
         expect(await recordOf(store, 'p_loser')).toMatchObject({ state: 'retired', into: 'p_winner' });
-        expect(await store.markMerging('p_unknown', 'p_winner')).toBeUndefined();
+        expect(await store.markMerging('p_unknown', 'p_winner', 1)).toBeUndefined();
         expect(await store.getProfiles(['p_unknown'])).toEqual(new Map());
       });
 
       it('writeProfile of a merging profile resolves undefined even at its current version', async () => {
         const profile = profileOf('p_loser');
         await store.createProfile(profile);
-        const marked = await store.markMerging('p_loser', 'p_winner');
+        const marked = await store.markMerging('p_loser', 'p_winner', 1);
         const version = marked?.version ?? Number.NaN;
         expect(await store.writeProfile(withEvent(profile, 400), version)).toBeUndefined();
         expect(await store.writeProfile(withEvent(profile, 400), 1)).toBeUndefined();
@@ -364,7 +398,7 @@ export function describeIdentityStoreContract(
         const profile = profileOf('p_loser');
         await store.createProfile(profile);
         await store.writeProfile(profile, 1, { addPending: 'p_older' });
-        const marked = await store.markMerging('p_loser', 'p_winner');
+        const marked = await store.markMerging('p_loser', 'p_winner', 2);
         await store.retireProfile('p_loser', 'p_winner');
         const retired = await recordOf(store, 'p_loser');
         expect(retired).toEqual({
@@ -382,7 +416,7 @@ export function describeIdentityStoreContract(
       it('retireProfile is idempotent, and a retired profile takes no write', async () => {
         const profile = profileOf('p_loser');
         await store.createProfile(profile);
-        await store.markMerging('p_loser', 'p_winner');
+        await store.markMerging('p_loser', 'p_winner', 1);
         await store.retireProfile('p_loser', 'p_winner');
         const retired = await recordOf(store, 'p_loser');
         await store.retireProfile('p_loser', 'p_winner');
@@ -395,8 +429,8 @@ export function describeIdentityStoreContract(
 
       it('getProfiles returns live, merging and retired records side by side', async () => {
         for (const id of ['p_live', 'p_merging', 'p_retired']) await store.createProfile(profileOf(id));
-        await store.markMerging('p_merging', 'p_live');
-        await store.markMerging('p_retired', 'p_live');
+        await store.markMerging('p_merging', 'p_live', 1);
+        await store.markMerging('p_retired', 'p_live', 1);
         await store.retireProfile('p_retired', 'p_live');
         const records = await store.getProfiles(['p_live', 'p_merging', 'p_retired', 'p_none']);
         expect([...records.keys()].sort()).toEqual(['p_live', 'p_merging', 'p_retired']);

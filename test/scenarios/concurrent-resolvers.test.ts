@@ -251,11 +251,10 @@ describe('resolvers running at the same time over one table', () => {
   }
 });
 
-describe('known gap: a merge marked without checking what it planned with', () => {
-  // Expected to fail until the store can make the merge mark conditional on the version the plan
-  // read (the IdentityStore port's `markMerging(profileId, into)` takes no version). Then the mark
-  // below loses, the message is re-planned, and merge protection drops the anonymous id.
-  it.fails('[KNOWN GAP: markMerging takes no expected version] a second user id linked to the loser between plan and mark: merge protection still holds', async () => {
+describe('a merge is marked only on the version it was planned with', () => {
+  // The merge mark is conditional on the version the plan read: an identifier linked to the loser in
+  // between makes the mark lose, the message is re-planned, and merge protection drops the anonymous id.
+  it('a second user id linked to the loser between plan and mark: merge protection still holds', async () => {
     const r = await resolverOn(engine);
     expect(
       (

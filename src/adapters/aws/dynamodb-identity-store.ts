@@ -45,6 +45,8 @@ interface ProfileItem {
   createdAt: string;
   doc?: string;
   into?: string;
+  /** The merge's ledger entry (JSON), written with the mark. */
+  mergeEntry?: string;
   /** Profile id → true for each merge into this one still pending (a map, so one write can add and remove). */
   pending?: Record<string, boolean>;
 }
@@ -181,15 +183,32 @@ export class DynamoDbIdentityStore implements IdentityStore {
     );
   }
 
-  async markMerging(profileId: string, into: string): Promise<ProfileRecord | undefined> {
+  async markMerging(
+    profileId: string,
+    into: string,
+    expectedVersion: number,
+    entry?: LedgerEntry,
+  ): Promise<ProfileRecord | undefined> {
+    const values: Record<string, unknown> = {
+      ':merging': 'merging',
+      ':live': 'live',
+      ':into': into,
+      ':one': 1,
+      ':expected': expectedVersion,
+    };
+    let update = 'SET #state = :merging, #into = :into, ver = ver + :one';
+    if (entry !== undefined) {
+      update += ', mergeEntry = :entry';
+      values[':entry'] = JSON.stringify(entry);
+    }
     await this.conditional(
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: profilePk(profileId), sk: PROFILE_SK },
-        UpdateExpression: 'SET #state = :merging, #into = :into, ver = ver + :one',
-        ConditionExpression: '#state = :live',
+        UpdateExpression: update,
+        ConditionExpression: '#state = :live AND ver = :expected',
         ExpressionAttributeNames: { '#state': 'state', '#into': 'into' },
-        ExpressionAttributeValues: { ':merging': 'merging', ':live': 'live', ':into': into, ':one': 1 },
+        ExpressionAttributeValues: values,
       }),
     );
     return (await this.getProfiles([profileId])).get(profileId);
@@ -200,7 +219,8 @@ export class DynamoDbIdentityStore implements IdentityStore {
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: profilePk(profileId), sk: PROFILE_SK },
-        UpdateExpression: 'SET #state = :retired, #into = :into, ver = ver + :one REMOVE doc, pending',
+        UpdateExpression:
+          'SET #state = :retired, #into = :into, ver = ver + :one REMOVE doc, pending, mergeEntry',
         ConditionExpression: '#state = :merging',
         ExpressionAttributeNames: { '#state': 'state', '#into': 'into' },
         ExpressionAttributeValues: { ':merging': 'merging', ':retired': 'retired', ':into': into, ':one': 1 },
@@ -329,7 +349,14 @@ function toRecord(item: ProfileItem): ProfileRecord {
   }
   const profile = JSON.parse(item.doc as string) as Profile;
   if (item.state === 'merging') {
-    return { state: 'merging', profile, version: item.ver, into: item.into as string, pendingFrom };
+    return {
+      state: 'merging',
+      profile,
+      version: item.ver,
+      into: item.into as string,
+      pendingFrom,
+      ...(item.mergeEntry === undefined ? {} : { entry: JSON.parse(item.mergeEntry) as LedgerEntry }),
+    };
   }
   return { state: 'live', profile, version: item.ver, pendingFrom };
 }
