@@ -33,7 +33,9 @@ export interface EmbeddedDynamoDb {
  * on a free port of 127.0.0.1, reached through the same AWS SDK client and adapter as in AWS. With a
  * `path`, its tables persist under that folder across restarts.
  */
-export async function startEmbeddedDynamoDb(options: { readonly path?: string } = {}): Promise<EmbeddedDynamoDb> {
+export async function startEmbeddedDynamoDb(
+  options: { readonly path?: string } = {},
+): Promise<EmbeddedDynamoDb> {
   const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
   const server = dynalite({
     createTableMs: 0,
