@@ -120,7 +120,7 @@ export class Resolver extends Construct {
       description: 'Mosaic resolver: events stream → identity graph, profiles, identity_links, bus',
       serviceName: 'resolver',
       memorySize: 1024,
-      // Within the batch window: one slow batch holds up its shard for at most this long.
+      // A stuck invocation holds up its shard (its share of it) for at most this long per attempt.
       timeout: Duration.minutes(1),
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,

@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdminAuthorizerEnv } from '../../functions/admin-authorizer/env';
 import { ProfileApiEnv } from '../../functions/profile-api/env';
 import { ResolverEnv } from '../../functions/resolver/env';
+import { PROJECT_ROOT, TABLE_ACTIONS } from '../../lib/constructs/mosaic-function';
 import { ADMIN_AUTHORIZER_CACHE_TTL, PROFILE_PATHS } from '../../lib/constructs/profile-api';
 import { IDENTITY_TABLE } from '../../src/adapters/aws/identity-table';
 import { AdminKeysConfig } from '../../src/core/auth/admin-keys';
@@ -410,6 +413,21 @@ describe('resolver: function', () => {
     for (const action of actions) expect(action).not.toContain('*');
     for (const action of NEVER_DYNAMODB) expect(actions).not.toContain(action);
     expect(resourceOf(fn().role).Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('the table grant covers every DynamoDB command the identity store adapter sends', () => {
+    const source = readFileSync(join(PROJECT_ROOT, 'src/adapters/aws/dynamodb-identity-store.ts'), 'utf8');
+    const commands = [
+      ...new Set([...source.matchAll(/new (\w+)Command\(/g)].map((match) => match[1] as string)),
+    ];
+    expect(commands.length).toBeGreaterThan(0);
+    // lib-dynamodb names the item actions without their suffix: Get → GetItem, BatchGet → BatchGetItem,
+    // TransactWrite → TransactWriteItems; Query and Scan keep their names.
+    const action = (command: string) =>
+      `dynamodb:${command}${command.startsWith('Transact') ? 'Items' : /^(Batch)?(Get|Put|Update|Delete|Write)$/.test(command) ? 'Item' : ''}`;
+    for (const command of commands) {
+      expect(TABLE_ACTIONS.readWrite, `${command}Command`).toContain(action(command));
+    }
   });
 
   it('each grant is on its own resource only', () => {
