@@ -22,12 +22,12 @@ export const ADMIN_AUTHORIZER_ENV = {
   adminKeys: 'MOSAIC_ADMIN_KEYS',
 } as const satisfies Record<string, keyof z.input<typeof AdminAuthorizerEnv>>;
 
-/** The Profile API's routes (`{id}` is `{type}:{value}`, e.g. `email:jane@example.com`). */
-export const PROFILE_PATHS: readonly string[] = [
-  '/v1/profiles/{id}',
-  '/v1/profiles/{id}/events',
-  '/v1/profiles/{id}/merges',
-];
+/**
+ * The Profile API's route: one greedy path for `/v1/profiles/{type}:{value}[/events|/merges]`, routed
+ * by the handler. Separate `{id}` routes would miss a value holding an encoded `/` (`%2F`): API Gateway
+ * decodes it before matching, so `{id}` would no longer be one path segment.
+ */
+export const PROFILE_PATHS: readonly string[] = ['/v1/profiles/{proxy+}'];
 
 /**
  * How long API Gateway caches an authorizer decision per `Authorization` header value. It is also
@@ -50,7 +50,7 @@ export interface ProfileApiProps {
 }
 
 /**
- * The Profile API: `GET /v1/profiles/{id}`, `/events` and `/merges` on the Mosaic HTTP API, served by
+ * The Profile API: `GET /v1/profiles/{type}:{value}`, `/events` and `/merges` on the Mosaic HTTP API, served by
  * the profile-api function, which may only read the identity table.
  *
  * Every route is behind an HTTP API Lambda authorizer (payload 2.0, simple responses) that checks

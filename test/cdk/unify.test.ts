@@ -577,17 +577,13 @@ describe('Profile API', () => {
     routes().filter((r) => (r.Properties.RouteKey as string).startsWith('GET /v1/profiles/'));
   const authorizers = () => m.template.findResources('AWS::ApiGatewayV2::Authorizer');
 
-  it('adds GET /v1/profiles/{id}, /events and /merges to the collector’s HTTP API', () => {
+  it('adds GET /v1/profiles/{proxy+} (profiles, /events, /merges; values with an encoded "/") to the collector’s HTTP API', () => {
     expect(
       profileRoutes()
         .map((r) => r.Properties.RouteKey)
         .sort(),
     ).toEqual(PROFILE_PATHS.map((path) => `GET ${path}`).sort());
-    expect(PROFILE_PATHS).toEqual([
-      '/v1/profiles/{id}',
-      '/v1/profiles/{id}/events',
-      '/v1/profiles/{id}/merges',
-    ]);
+    expect(PROFILE_PATHS).toEqual(['/v1/profiles/{proxy+}']);
     for (const route of profileRoutes()) expect(route.Properties.ApiId).toEqual(refOf(m.stack.collector.api));
   });
 
