@@ -268,6 +268,8 @@ export function createResolver(deps: ResolveDeps) {
           metrics.conflict();
           deps.logger.debug('re-planning a message', { reason: error.reason, attempt });
           batch.invalidate();
+          // Read the rest of the batch again in two reads, not two per message (see `prefetch`).
+          await prefetch(index);
         }
       }
     }
@@ -377,17 +379,26 @@ export function createResolver(deps: ResolveDeps) {
 
     // ---- the batch ---------------------------------------------------------------------------
 
-    // One read for the owners of every identifier in the batch and one for their profiles, instead
-    // of a read per message (a failed prefetch only means each message reads for itself).
-    try {
-      const all = records.flatMap((record) => extractIdentifiers(record, deps.identity).identifiers);
-      const owners = await batch.owners(all);
-      await batch.prefetch([...new Set(owners.values())]);
-    } catch (error) {
-      deps.logger.warn('prefetching the batch failed; messages read one by one', {
-        error: error instanceof Error ? error.message : String(error),
-      });
+    /**
+     * One read for the owners of every identifier of the records from `from` on and one for their
+     * profiles, instead of a read per message: at the start of the batch, and again after a re-plan
+     * emptied the read cache (a failed prefetch only means each message reads for itself).
+     */
+    async function prefetch(from: number): Promise<void> {
+      try {
+        const all = records
+          .slice(from)
+          .flatMap((record) => extractIdentifiers(record, deps.identity).identifiers);
+        const owners = await batch.owners(all);
+        await batch.prefetch([...new Set(owners.values())]);
+      } catch (error) {
+        deps.logger.warn('prefetching the batch failed; messages read one by one', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
     }
+
+    await prefetch(0);
 
     let stopped = false;
     for (const [index, record] of records.entries()) {
@@ -541,6 +552,18 @@ class BatchState {
       this.set(known, record);
       return known;
     }
+    return this.adopt(profileId, record);
+  }
+
+  /** Reads the profiles not yet known in one call (chunked by the store). */
+  async prefetch(profileIds: readonly string[]): Promise<void> {
+    const missing = profileIds.filter((id) => !this.slots.has(id));
+    if (missing.length === 0) return;
+    for (const [id, record] of await this.store.getProfiles(missing)) this.adopt(id, record);
+  }
+
+  /** A new slot for a profile just read. */
+  private adopt(profileId: string, record: ProfileRecord): Slot {
     const slot: Slot = {
       id: profileId,
       record,
@@ -553,26 +576,6 @@ class BatchState {
     this.set(slot, record);
     this.slots.set(profileId, slot);
     return slot;
-  }
-
-  /** Reads the profiles not yet known in one call (chunked by the store). */
-  async prefetch(profileIds: readonly string[]): Promise<void> {
-    const missing = profileIds.filter((id) => !this.slots.has(id));
-    if (missing.length === 0) return;
-    const read = await this.store.getProfiles(missing);
-    for (const [id, record] of read) {
-      const slot: Slot = {
-        id,
-        record,
-        doc: undefined,
-        version: 0,
-        into: undefined,
-        pendingFrom: [],
-        deferred: new Map(),
-      };
-      this.set(slot, record);
-      this.slots.set(id, slot);
-    }
   }
 
   /** A slot for a profile this batch is about to create. */
