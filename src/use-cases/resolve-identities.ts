@@ -91,8 +91,13 @@ export function createResolver(deps: ResolveDeps) {
     /** Losers whose merge this batch is finishing (see `liveSlot`). */
     const finishing = new Set<string>();
 
+    /** What was trimmed to keep profiles bounded in this batch, by code (logged once per batch). */
+    const trimmed = new Map<string, number>();
     const warn = (warnings: readonly ProfileWarning[]) => {
-      for (const warning of warnings) metrics.profileWarning(warning.code);
+      for (const warning of warnings) {
+        metrics.profileWarning(warning.code);
+        trimmed.set(warning.code, (trimmed.get(warning.code) ?? 0) + 1);
+      }
     };
 
     // ---- reading the graph -------------------------------------------------------------------
@@ -446,6 +451,12 @@ export function createResolver(deps: ResolveDeps) {
     for (const [index] of batch.orphans) failed.add(index);
     for (const slot of batch.dirtySlots()) for (const index of slot.deferred.keys()) failed.add(index);
 
+    if (trimmed.size > 0) {
+      // Codes and counts only: which trait or value was cut stays out of the logs (it may be PII).
+      deps.logger.warn('profiles trimmed to stay within their bounds; the events were applied', {
+        trimmed: Object.fromEntries(trimmed),
+      });
+    }
     await deps.publish({ links, merges });
     // The event source delivers again from the first failed record on (a Kinesis event source mapping
     // checkpoints at the lowest failed sequence number), so that is what is reported: a record after it

@@ -8,7 +8,7 @@ import type { LedgerEntry } from '../../src/core/identity/merge-plan';
 import type { Profile } from '../../src/core/profile/profile';
 import { ManualClock } from '../../src/ports/clock';
 import type { IdentityStore } from '../../src/ports/identity-store';
-import { silentLogger } from '../../src/ports/logger';
+import { type Logger, silentLogger } from '../../src/ports/logger';
 import { noResolverMetrics, type ResolverMetrics } from '../../src/ports/resolver-metrics';
 import {
   type CompletedMerge,
@@ -173,6 +173,7 @@ export async function resolverOn(
     store?: IdentityStore;
     /** Start from a copy of this table's items instead of an empty table. */
     copyOf?: string;
+    logger?: Logger;
   } = {},
 ) {
   const tableName = `identity-${++tableCounter}`;
@@ -192,7 +193,7 @@ export async function resolverOn(
       identity: options.identity ?? DEFAULT_IDENTITY_CONFIG,
       clock,
       metrics,
-      logger: silentLogger,
+      logger: options.logger ?? silentLogger,
       publish: async (effects: ResolverEffects) => {
         links.push(...effects.links);
         merges.push(...effects.merges);
