@@ -1,0 +1,274 @@
+import type { EventsView, MergesView, ProfileView } from '../core/profile/profile-view';
+
+/**
+ * A small typed client for Mosaic's admin HTTP APIs (DESIGN.md "Contracts"), for the `mosaic` CLI and
+ * for scripts: `fetch` only, a timeout on every request (body included), and every failure as an
+ * {@link ApiError} subclass that says what happened — never a bare `TypeError: fetch failed`.
+ *
+ * The types are the server's own views, so a change of the API's shape breaks the CLI's typecheck.
+ */
+
+/** `{type}:{value}` — an identifier type (or `profile_id`) and a value, as the Profile API takes them. */
+export interface ProfileIdentifier {
+  readonly type: string;
+  readonly value: string;
+}
+
+export interface ApiClientOptions {
+  /** The API's base URL: `http://127.0.0.1:8080` locally, the stack's `CollectorUrl` in AWS. */
+  readonly baseUrl: string;
+  /** An admin key, sent as `Authorization: Bearer ...`. */
+  readonly adminKey: string;
+  /** Per request, from sending it to reading the whole answer. */
+  readonly timeoutMs: number;
+  /** Injected in tests; the global `fetch` otherwise. */
+  readonly fetch?: typeof fetch;
+  readonly userAgent?: string;
+}
+
+export interface RequestOptions {
+  readonly query?: Readonly<Record<string, string | number | undefined>>;
+  /** Sent as JSON. */
+  readonly body?: unknown;
+}
+
+/** A successful answer: the parsed JSON and the text exactly as the API sent it. */
+export interface ApiResult<T> {
+  readonly status: number;
+  readonly data: T;
+  readonly raw: string;
+}
+
+export interface MosaicApiClient {
+  readonly baseUrl: string;
+  /** `GET /v1/profiles/{type}:{value}` */
+  profile(id: ProfileIdentifier): Promise<ApiResult<ProfileView>>;
+  /** `GET /v1/profiles/{type}:{value}/events?limit=N` — newest first. */
+  profileEvents(id: ProfileIdentifier, limit?: number): Promise<ApiResult<EventsView>>;
+  /** `GET /v1/profiles/{type}:{value}/merges` — oldest first. */
+  profileMerges(id: ProfileIdentifier): Promise<ApiResult<MergesView>>;
+  /**
+   * Any admin API request (`path` starts with `/v1/`; every segment in it already encoded). The typed
+   * methods above are built on it; the Segments API's methods will be too.
+   */
+  request<T>(method: string, path: string, options?: RequestOptions): Promise<ApiResult<T>>;
+}
+
+/** Base of every failure the client reports. `retryable`: the same request may succeed later. */
+export abstract class ApiError extends Error {
+  abstract readonly retryable: boolean;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The API answered with an error status. `code` and `message` are the API's own
+ * (`{"error":{"code","message"}}`); for an answer without that shape — API Gateway's
+ * `{"message":"Forbidden"}`, a proxy's HTML page — `code` is derived from the status and
+ * `mosaicError` is false.
+ */
+export class ApiResponseError extends ApiError {
+  readonly retryable: boolean;
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** The body had Mosaic's error shape (the request reached a Mosaic handler). */
+    readonly mosaicError: boolean,
+    readonly method: string,
+    readonly url: string,
+  ) {
+    super(message);
+    this.retryable = status >= 500 || status === 429;
+  }
+}
+
+/** Nothing answered at the URL: connection refused, unknown host, connection reset, TLS failure. */
+export class ApiUnreachableError extends ApiError {
+  readonly retryable = true;
+  constructor(
+    readonly url: string,
+    /** The system error code when there is one (`ECONNREFUSED`, `ENOTFOUND`, ...). */
+    readonly reason: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(`Cannot reach ${url}${reason === undefined ? '' : ` (${reason})`}`, options);
+  }
+}
+
+/** No complete answer within the timeout. */
+export class ApiTimeoutError extends ApiError {
+  readonly retryable = true;
+  constructor(
+    readonly url: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`No answer from ${url} within ${formatSeconds(timeoutMs)}`);
+  }
+}
+
+/** A success status whose body is not JSON: whatever answered is not a Mosaic API. */
+export class ApiProtocolError extends ApiError {
+  readonly retryable = false;
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The Profile API path of an identifier and view; type and value are percent-encoded separately. */
+export function profilePath(id: ProfileIdentifier, view: 'profile' | 'events' | 'merges'): string {
+  const base = `/v1/profiles/${encodeURIComponent(id.type)}:${encodeURIComponent(id.value)}`;
+  return view === 'profile' ? base : `${base}/${view}`;
+}
+
+/** A base URL with its trailing slashes removed; throws a `TypeError` when it is not http(s). */
+export function normaliseBaseUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new TypeError(`"${text}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TypeError(`"${text}" is not an http(s) URL`);
+  if (url.search !== '' || url.hash !== '')
+    throw new TypeError(`"${text}" must not have a query or fragment`);
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+export function createApiClient(options: ApiClientOptions): MosaicApiClient {
+  const baseUrl = normaliseBaseUrl(options.baseUrl);
+  const doFetch = options.fetch ?? globalThis.fetch;
+
+  async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResult<T>> {
+    const url = `${baseUrl}${path}${queryString(opts.query)}`;
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      authorization: `Bearer ${options.adminKey}`,
+    };
+    if (options.userAgent !== undefined) headers['user-agent'] = options.userAgent;
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    let status: number;
+    let text: string;
+    try {
+      const response = await doFetch(url, {
+        method,
+        headers,
+        signal,
+        // A redirect would be followed without the Authorization header (another origin) or to a
+        // place nobody asked for: reported instead, with where it points.
+        redirect: 'manual',
+        ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+      });
+      status = response.status;
+      text = await response.text();
+      if (status >= 300 && status <= 399) {
+        const location = response.headers.get('location') ?? 'another URL';
+        throw new ApiResponseError(
+          status,
+          'redirect',
+          `The API redirects to ${location.slice(0, 200)}; pass the URL it names with --api`,
+          false,
+          method,
+          url,
+        );
+      }
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      if (signal.aborted) throw new ApiTimeoutError(url, options.timeoutMs);
+      throw new ApiUnreachableError(url, systemErrorCode(error), { cause: error });
+    }
+    if (status < 200 || status > 299) throw responseError(status, text, method, url);
+    let data: T;
+    try {
+      data = JSON.parse(text) as T;
+    } catch {
+      throw new ApiProtocolError(
+        url,
+        status,
+        `The answer from ${url} is not JSON (HTTP ${status}): is this the URL of a Mosaic API?`,
+      );
+    }
+    return { status, data, raw: text };
+  }
+
+  return {
+    baseUrl,
+    request,
+    profile: (id) => request<ProfileView>('GET', profilePath(id, 'profile')),
+    profileEvents: (id, limit) => request<EventsView>('GET', profilePath(id, 'events'), { query: { limit } }),
+    profileMerges: (id) => request<MergesView>('GET', profilePath(id, 'merges')),
+  };
+}
+
+function queryString(query: RequestOptions['query']): string {
+  if (query === undefined) return '';
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+/** Names API Gateway (and the local runtime) answer with in `{"message": ...}`. */
+const STATUS_CODES: Readonly<Record<number, string>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  429: 'too_many_requests',
+  500: 'internal_error',
+  502: 'bad_gateway',
+  503: 'service_unavailable',
+  504: 'gateway_timeout',
+};
+
+/** The error answer, read as Mosaic's `{error:{code,message}}`, API Gateway's `{message}` or neither. */
+export function responseError(status: number, text: string, method: string, url: string): ApiResponseError {
+  const fallbackCode = STATUS_CODES[status] ?? `http_${status}`;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (isRecord(body) && isRecord(body.error) && typeof body.error.code === 'string') {
+    const message = typeof body.error.message === 'string' ? body.error.message : fallbackCode;
+    return new ApiResponseError(status, body.error.code, message, true, method, url);
+  }
+  const message = isRecord(body) && typeof body.message === 'string' ? body.message : `HTTP ${status}`;
+  return new ApiResponseError(status, fallbackCode, message, false, method, url);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `ECONNREFUSED`, `ENOTFOUND`, `UND_ERR_SOCKET`, ... from undici's `fetch failed` (its cause, or one of an AggregateError's). */
+function systemErrorCode(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const next = queue.shift();
+    if (!isRecord(next) && !(next instanceof Error)) continue;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    const record = next as unknown as Record<string, unknown>;
+    if (typeof record.code === 'string' && /^[A-Z][A-Z0-9_]{2,}$/.test(record.code)) return record.code;
+    if (record.cause !== undefined) queue.push(record.cause);
+    if (Array.isArray(record.errors)) queue.push(...record.errors);
+  }
+  return undefined;
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}

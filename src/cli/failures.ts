@@ -1,0 +1,106 @@
+import { ApiProtocolError, ApiResponseError, ApiTimeoutError, ApiUnreachableError } from './api-client';
+import { clean } from './format';
+import { isLoopback, type Settings } from './settings';
+import { UsageError } from './usage-error';
+
+/**
+ * The `mosaic` CLI's exit codes (documented in `mosaic --help` and the README), so scripts can tell
+ * "nobody with that identifier" from "wrong key" from "try again later".
+ */
+export const EXIT = {
+  ok: 0,
+  /** The command line or the request was wrong: unknown command or option, bad value, API 400. */
+  usage: 1,
+  /** The API found nothing: no profile with that identifier (a Mosaic 404). */
+  notFound: 2,
+  /** The API refused the admin key: none, unknown or revoked (401, 403). */
+  auth: 3,
+  /** The API failed or could not be reached: nothing listening, timeout, 5xx, 429, not a Mosaic API. */
+  unavailable: 4,
+  /** A bug in the CLI itself (printed with its stack). */
+  internal: 5,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export interface Failure {
+  readonly exitCode: ExitCode;
+  /** Lines for stderr, without the trailing newline: `mosaic: code: message`, then hints. */
+  readonly lines: readonly string[];
+}
+
+/**
+ * What to tell the user about an error, and the exit code. Expected failures get a message and a
+ * hint, never a stack trace; anything else is a bug and keeps its stack.
+ */
+export function describeFailure(error: unknown, settings: Settings | undefined): Failure {
+  if (error instanceof UsageError) return { exitCode: EXIT.usage, lines: [`mosaic: ${error.message}`] };
+  if (error instanceof ApiResponseError) return describeResponse(error, settings);
+  if (error instanceof ApiUnreachableError) {
+    const lines = [`mosaic: unreachable: ${clean(error.message)}`];
+    if (error.reason === 'ECONNREFUSED') {
+      const base = settings?.apiUrl ?? new URL(error.url).origin;
+      lines[0] = `mosaic: unreachable: nothing is listening at ${clean(base)} (connection refused)`;
+      if (settings === undefined || isLoopback(settings.apiUrl))
+        lines.push(
+          'hint: is `npm start` running? Or pass --api URL (or set MOSAIC_API_URL) for a deployed API.',
+        );
+      else lines.push("hint: check --api (or MOSAIC_API_URL): it should be the stack's CollectorUrl.");
+    } else if (error.reason === 'ENOTFOUND' || error.reason === 'EAI_AGAIN') {
+      lines.push('hint: the host name does not resolve; check --api (or MOSAIC_API_URL).');
+    }
+    return { exitCode: EXIT.unavailable, lines };
+  }
+  if (error instanceof ApiTimeoutError)
+    return {
+      exitCode: EXIT.unavailable,
+      lines: [
+        `mosaic: timeout: ${clean(error.message)}`,
+        'hint: retry, or allow longer with --timeout SECONDS.',
+      ],
+    };
+  if (error instanceof ApiProtocolError)
+    return { exitCode: EXIT.unavailable, lines: [`mosaic: not_mosaic: ${clean(error.message)}`] };
+  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  return {
+    exitCode: EXIT.internal,
+    lines: [`mosaic: internal error (a bug in the CLI; please report it): ${text}`],
+  };
+}
+
+function describeResponse(error: ApiResponseError, settings: Settings | undefined): Failure {
+  const first = `mosaic: ${clean(error.code)}: ${clean(error.message)}`;
+  if (error.status === 401 || error.status === 403) {
+    const lines = [first];
+    if (settings?.keyFrom === 'default')
+      lines.push(
+        `hint: the local development admin key was sent; pass --key KEY or set MOSAIC_ADMIN_KEY for ${clean(settings.apiUrl)}.`,
+      );
+    else
+      lines.push(
+        `hint: the API refused the admin key from ${settings?.keyFrom === 'env' ? 'MOSAIC_ADMIN_KEY' : '--key'}; is it a current key of this deployment?`,
+      );
+    return { exitCode: EXIT.auth, lines };
+  }
+  if (error.status === 404) {
+    if (error.mosaicError) return { exitCode: EXIT.notFound, lines: [first] };
+    // API Gateway's own 404: no route. The URL is not a Mosaic API, or one without this API yet.
+    return {
+      exitCode: EXIT.unavailable,
+      lines: [
+        `mosaic: no_such_endpoint: ${clean(error.method)} ${clean(new URL(error.url).pathname)} is not served at ${clean(settings?.apiUrl ?? new URL(error.url).origin)}`,
+        "hint: --api (or MOSAIC_API_URL) should be the base URL of a Mosaic API (the stack's CollectorUrl), of a version that has this API.",
+      ],
+    };
+  }
+  if (error.retryable) {
+    return {
+      exitCode: EXIT.unavailable,
+      lines: [
+        first,
+        `hint: the API answered ${error.status}; retry later${error.status >= 500 ? ', and see its logs if it persists' : ''}.`,
+      ],
+    };
+  }
+  return { exitCode: EXIT.usage, lines: [first] };
+}

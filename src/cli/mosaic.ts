@@ -1,0 +1,141 @@
+import { Command, CommanderError } from 'commander';
+import { version } from '../../package.json';
+import { createApiClient } from './api-client';
+import { parseTimeout } from './arguments';
+import { registerProfiles } from './commands/profiles';
+import type { CliIo, CommandContext, CommandGroup } from './context';
+import { describeFailure, EXIT } from './failures';
+import {
+  DEFAULT_TIMEOUT_MS,
+  type GlobalOptions,
+  LOCAL_API_URL,
+  resolveSettings,
+  type Settings,
+} from './settings';
+
+/**
+ * `mosaic`: Mosaic's command line over its admin APIs. A thin layer: commander parses, a command
+ * group's action calls the typed API client (api-client.ts) and prints with a pure formatter
+ * (format.ts) or, with `--json`, the API's JSON as it came. Failures become a message on stderr and
+ * an exit code (failures.ts).
+ *
+ * Run it with `npx mosaic ...` or `npm run -s mosaic -- ...` (bin/mosaic-cli.mjs), or in-process with
+ * {@link run}.
+ */
+
+/**
+ * The command groups, in the order `mosaic --help` lists them. The Segments API's commands
+ * (`segments create -f | list | show | preview | export [--wait]`, issue 4) go in
+ * `commands/segments.ts` as one more {@link CommandGroup} listed here, with their requests added to
+ * the API client beside the profile ones; they share the global options, `--json` and the exit codes.
+ */
+export const COMMAND_GROUPS: readonly CommandGroup[] = [registerProfiles];
+
+const HELP_AFTER = `
+Environment:
+  MOSAIC_API_URL    the API's base URL when --api is not given (in AWS: the stack's CollectorUrl)
+  MOSAIC_ADMIN_KEY  the admin key when --key is not given (better than --key, which other users of
+                    this machine can see in the process list)
+
+Exit codes:
+  ${EXIT.ok}  success
+  ${EXIT.usage}  usage: unknown command or option, a bad value, a request the API called invalid (400)
+  ${EXIT.notFound}  not found: no profile has that identifier
+  ${EXIT.auth}  auth: the API refused the admin key (401, 403)
+  ${EXIT.unavailable}  unavailable: nothing listening, timeout, a 5xx or 429, or not a Mosaic API
+  ${EXIT.internal}  a bug in the CLI
+
+With --json, stdout holds the API's JSON answer and nothing else; errors and hints go to stderr.
+`;
+
+/**
+ * Runs one command line (`argv` without the node and script paths) and resolves with its exit code;
+ * never throws and never exits the process.
+ */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let settings: Settings | undefined;
+  const context: CommandContext = {
+    io,
+    connect(command) {
+      const resolved = resolveSettings(command.optsWithGlobals<GlobalOptions>(), io.env);
+      settings = resolved;
+      if (resolved.keyFrom === 'default' && !resolved.json)
+        io.stderr('mosaic: using the local development admin key (--key or MOSAIC_ADMIN_KEY for another)\n');
+      const api = createApiClient({
+        baseUrl: resolved.apiUrl,
+        adminKey: resolved.adminKey,
+        timeoutMs: resolved.timeoutMs,
+        userAgent: `mosaic-cli/${version}`,
+        ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
+      });
+      return {
+        settings: resolved,
+        api,
+        print(result, format) {
+          io.stdout(
+            resolved.json
+              ? result.raw.endsWith('\n')
+                ? result.raw
+                : `${result.raw}\n`
+              : format(result.data),
+          );
+        },
+      };
+    },
+  };
+
+  const program = buildProgram(io);
+  for (const group of COMMAND_GROUPS) group(program, context);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    // Commander has already printed its message (or the help it was asked for).
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    const failure = describeFailure(error, settings);
+    io.stderr(failure.lines.map((line) => `${line}\n`).join(''));
+    return failure.exitCode;
+  }
+}
+
+function buildProgram(io: CliIo): Command {
+  return new Command('mosaic')
+    .description(
+      "Mosaic's command line: read unified profiles through the admin APIs of a local runtime (`npm start`) or a deployed stack.",
+    )
+    .version(version, '-V, --version')
+    .option(
+      '--api <url>',
+      `the API's base URL (default: MOSAIC_API_URL, else ${LOCAL_API_URL}, the local runtime)`,
+    )
+    .option('--key <key>', 'an admin key (default: MOSAIC_ADMIN_KEY, else the local development key)')
+    .option('--json', "print the API's JSON as it is, and nothing else, on stdout")
+    .option(
+      '--timeout <seconds>',
+      `seconds to wait for each answer (default: ${DEFAULT_TIMEOUT_MS / 1000})`,
+      parseTimeout,
+    )
+    .configureHelp({ showGlobalOptions: true })
+    .exitOverride()
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (text, write) => write(text),
+    })
+    .showHelpAfterError('(mosaic --help for usage)')
+    .addHelpText('after', HELP_AFTER);
+}
+
+/** The process entry (bin/mosaic-cli.mjs): arguments, streams and environment of this process. */
+export async function main(): Promise<void> {
+  // `mosaic ... | head` closes the pipe early: that is not an error worth a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT.ok);
+    throw error;
+  });
+  process.exitCode = await run(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+  });
+}
