@@ -28,14 +28,19 @@ export interface EmbeddedDynamoDb {
   close(): Promise<void>;
 }
 
+/** A dynalite server listening on 127.0.0.1. */
+export interface DynaliteServer {
+  /** `http://127.0.0.1:<port>`. */
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
 /**
- * DynamoDB for the local runtime: dynalite in this process (pure JavaScript, speaks the DynamoDB API),
- * on a free port of 127.0.0.1, reached through the same AWS SDK client and adapter as in AWS. With a
- * `path`, its tables persist under that folder across restarts.
+ * Starts dynalite in this process (pure JavaScript, speaks the DynamoDB API) on a free port of
+ * 127.0.0.1, tables ACTIVE as soon as they are created. With a `path`, its tables persist under that
+ * folder across restarts; in memory otherwise.
  */
-export async function startEmbeddedDynamoDb(
-  options: { readonly path?: string } = {},
-): Promise<EmbeddedDynamoDb> {
+export async function startDynaliteServer(options: { readonly path?: string } = {}): Promise<DynaliteServer> {
   const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
   const server = dynalite({
     createTableMs: 0,
@@ -50,20 +55,35 @@ export async function startEmbeddedDynamoDb(
       resolve();
     });
   });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error?: Error) => (error ? reject(error) : resolve()));
+        // Keep-alive sockets would hold close() open until they time out.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/**
+ * DynamoDB for the local runtime: {@link startDynaliteServer}, reached through the same AWS SDK
+ * client and adapter as in AWS.
+ */
+export async function startEmbeddedDynamoDb(
+  options: { readonly path?: string } = {},
+): Promise<EmbeddedDynamoDb> {
+  const server = await startDynaliteServer(options);
   const client = new DynamoDBClient({
-    ...sdkClientConfig({ region: 'local', endpoint, requestTimeoutMs: 10_000 }),
+    ...sdkClientConfig({ region: 'local', endpoint: server.endpoint, requestTimeoutMs: 10_000 }),
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   return {
-    endpoint,
+    endpoint: server.endpoint,
     client,
     async close() {
       client.destroy();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await server.close();
     },
   };
 }

@@ -1,9 +1,7 @@
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { identityTableDefinition } from '../../src/adapters/aws/identity-table';
 import { sdkClientConfig } from '../../src/adapters/aws/sdk-config';
+import { startDynaliteServer } from '../../src/local/embedded-dynamodb';
 
 /**
  * A DynamoDB-compatible engine running on this machine (dynalite here, DynamoDB Local in
@@ -71,48 +69,22 @@ export async function createIdentityTable(client: DynamoDBClient, name: string):
   }
 }
 
-interface DynaliteOptions {
-  readonly createTableMs?: number;
-  readonly deleteTableMs?: number;
-  readonly updateTableMs?: number;
-  readonly maxItemSizeKb?: number;
-  /** LevelDB folder; in memory when absent. */
-  readonly path?: string;
-}
-
-// dynalite is CommonJS without type declarations: load it through `require` and type what we use.
-const require = createRequire(import.meta.url);
-const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
-
 /**
  * Starts dynalite in this process, in memory, on a free port of 127.0.0.1, with tables ACTIVE as soon
  * as they are created. The same engine the local runtime embeds (DESIGN.md, "The same system on one
  * machine").
  */
 export async function startDynalite(): Promise<LocalDynamoDb> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = localDynamoDbClient(endpoint);
+  const server = await startDynaliteServer();
+  const client = localDynamoDbClient(server.endpoint);
   return {
     engine: 'dynalite',
-    endpoint,
+    endpoint: server.endpoint,
     client,
     createTable: (name) => createIdentityTable(client, name),
     stop: async () => {
       client.destroy();
-      await new Promise<void>((resolve, reject) => {
-        server.close((error?: Error) => (error ? reject(error) : resolve()));
-        // Keep-alive sockets would hold close() open until they time out.
-        server.closeAllConnections();
-      });
+      await server.close();
     },
   };
 }
