@@ -30,6 +30,11 @@ export interface RequestOptions {
   readonly query?: Readonly<Record<string, string | number | undefined>>;
   /** Sent as JSON. */
   readonly body?: unknown;
+  /**
+   * A light check that a success answer has the expected shape (the fields a reader relies on), so an
+   * answer from something else is reported as such rather than half printed.
+   */
+  readonly expect?: (data: unknown) => boolean;
 }
 
 /** A successful answer: the parsed JSON and the text exactly as the API sent it. */
@@ -196,15 +201,31 @@ export function createApiClient(options: ApiClientOptions): MosaicApiClient {
         `The answer from ${url} is not JSON (HTTP ${status}): is this the URL of a Mosaic API?`,
       );
     }
+    if (opts.expect !== undefined && !opts.expect(data))
+      throw new ApiProtocolError(
+        url,
+        status,
+        `The answer from ${url} does not have the expected fields: is this the URL of a Mosaic API of this version?`,
+      );
     return { status, data, raw: text };
   }
 
   return {
     baseUrl,
     request,
-    profile: (id) => request<ProfileView>('GET', profilePath(id, 'profile')),
-    profileEvents: (id, limit) => request<EventsView>('GET', profilePath(id, 'events'), { query: { limit } }),
-    profileMerges: (id) => request<MergesView>('GET', profilePath(id, 'merges')),
+    profile: (id) =>
+      request<ProfileView>('GET', profilePath(id, 'profile'), {
+        expect: (data) => hasProfileId(data) && Array.isArray(data.identities) && isRecord(data.traits),
+      }),
+    profileEvents: (id, limit) =>
+      request<EventsView>('GET', profilePath(id, 'events'), {
+        query: { limit },
+        expect: (data) => hasProfileId(data) && Array.isArray(data.events),
+      }),
+    profileMerges: (id) =>
+      request<MergesView>('GET', profilePath(id, 'merges'), {
+        expect: (data) => hasProfileId(data) && Array.isArray(data.merges),
+      }),
   };
 }
 
@@ -246,6 +267,10 @@ export function responseError(status: number, text: string, method: string, url:
   }
   const message = isRecord(body) && typeof body.message === 'string' ? body.message : `HTTP ${status}`;
   return new ApiResponseError(status, fallbackCode, message, false, method, url);
+}
+
+function hasProfileId(data: unknown): data is Record<string, unknown> {
+  return isRecord(data) && typeof data.profileId === 'string';
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

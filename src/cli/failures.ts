@@ -37,17 +37,20 @@ export function describeFailure(error: unknown, settings: Settings | undefined):
   if (error instanceof UsageError) return { exitCode: EXIT.usage, lines: [`mosaic: ${error.message}`] };
   if (error instanceof ApiResponseError) return describeResponse(error, settings);
   if (error instanceof ApiUnreachableError) {
-    const lines = [`mosaic: unreachable: ${clean(error.message)}`];
+    const base = clean(settings?.apiUrl ?? new URL(error.url).origin);
+    const lines: string[] = [];
     if (error.reason === 'ECONNREFUSED') {
-      const base = settings?.apiUrl ?? new URL(error.url).origin;
-      lines[0] = `mosaic: unreachable: nothing is listening at ${clean(base)} (connection refused)`;
+      lines.push(`mosaic: unreachable: nothing is listening at ${base} (connection refused)`);
       if (settings === undefined || isLoopback(settings.apiUrl))
         lines.push(
           'hint: is `npm start` running? Or pass --api URL (or set MOSAIC_API_URL) for a deployed API.',
         );
       else lines.push("hint: check --api (or MOSAIC_API_URL): it should be the stack's CollectorUrl.");
-    } else if (error.reason === 'ENOTFOUND' || error.reason === 'EAI_AGAIN') {
-      lines.push('hint: the host name does not resolve; check --api (or MOSAIC_API_URL).');
+    } else {
+      const why = error.reason ?? clean(causeMessage(error));
+      lines.push(`mosaic: unreachable: cannot reach ${base}${why === '' ? '' : ` (${why})`}`);
+      if (error.reason === 'ENOTFOUND' || error.reason === 'EAI_AGAIN')
+        lines.push('hint: the host name does not resolve; check --api (or MOSAIC_API_URL).');
     }
     return { exitCode: EXIT.unavailable, lines };
   }
@@ -103,4 +106,15 @@ function describeResponse(error: ApiResponseError, settings: Settings | undefine
     };
   }
   return { exitCode: EXIT.usage, lines: [first] };
+}
+
+/** The innermost cause's message (undici says only `fetch failed` on top). */
+function causeMessage(error: Error): string {
+  let current: unknown = error.cause;
+  let message = '';
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    message = current.message;
+    current = current.cause;
+  }
+  return message.slice(0, 200);
 }

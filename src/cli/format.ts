@@ -167,21 +167,32 @@ export function formatEvents(view: EventsView): string {
   );
 }
 
-/** The merge ledger as a timeline, oldest first: when, what happened, which message did it. */
+/**
+ * The merge ledger as a timeline, oldest first: when and what happened on one line, the message that
+ * did it on the next.
+ */
 export function formatMerges(view: MergesView): string {
   const merges = view.merges ?? [];
   const head = `Merge ledger of profile ${cell(view.profileId)}: ${merges.length} entr${merges.length === 1 ? 'y' : 'ies'}, oldest first\n`;
   if (merges.length === 0) return `${head}  none\n`;
+  const rows = merges.map((entry) => ({
+    at: cell(entry.at),
+    label: cell(REASON_LABELS[entry.reason] ?? entry.reason),
+    what: describeEntry(entry),
+    message: `message ${cell(entry.messageId)} from ${cell(entry.source, 40)}`,
+  }));
+  const atWidth = Math.max(...rows.map((row) => width(row.at)));
+  const labelWidth = Math.max(...rows.map((row) => width(row.label)));
+  const pad = (text: string, to: number) => text + ' '.repeat(to - width(text));
+  const under = ' '.repeat(2 + atWidth + 2 + labelWidth + 2);
   return (
     head +
-    table(
-      merges.map((entry) => [
-        cell(entry.at),
-        cell(REASON_LABELS[entry.reason] ?? entry.reason),
-        describeEntry(entry),
-        `message ${cell(entry.messageId)} from ${cell(entry.source, 40)}`,
-      ]),
-    )
+    rows
+      .map(
+        (row) =>
+          `  ${pad(row.at, atWidth)}  ${pad(row.label, labelWidth)}  ${row.what}\n${under}${row.message}\n`,
+      )
+      .join('')
   );
 }
 
