@@ -1,0 +1,30 @@
+/** Segments: the rule language, its AST, and the SQL it compiles to (Athena and DuckDB). Pure, no I/O. */
+export type * from './ast';
+export {
+  type CompileOptions,
+  compileSegment,
+  MAX_CHILDREN,
+  MAX_DEPTH,
+  MAX_LEAVES,
+  type SegmentLookup,
+} from './compile';
+export { SegmentDefinition } from './definition';
+export { ATHENA, DIALECTS, type Dialect, type DialectName, DUCKDB } from './dialects';
+export { InvalidSegmentError, type SegmentIssue } from './errors';
+export {
+  athenaExecutionParameters,
+  type BindOptions,
+  type BoundValue,
+  bindParams,
+  DEFAULT_PARTITION_SLACK_MS,
+  type QueryParam,
+} from './params';
+export {
+  type CompiledQuery,
+  type LakeTables,
+  PREVIEW_SAMPLE_SIZE,
+  type PrintOptions,
+  printMembersQuery,
+  printPreviewQuery,
+  type TableName,
+} from './print-sql';

@@ -1,0 +1,438 @@
+import { EVENT_COLUMNS, IDENTITY_LINK_COLUMNS } from '../lake/tables';
+import type { NumberTest, PropertyFilter, SegmentAst, SegmentNode, ValueTest, Window } from './ast';
+import { DIALECTS, type Dialect, type DialectName } from './dialects';
+import { CONSENT_CATEGORY, MAX_PATH_SEGMENTS, PATH_SEGMENT } from './names';
+import type { QueryParam } from './params';
+
+/** Where the lake's tables are: a table name, optionally with its database (Glue) or schema. */
+export interface LakeTables {
+  readonly events: TableName;
+  readonly identityLinks: TableName;
+}
+export interface TableName {
+  readonly database?: string;
+  readonly table: string;
+}
+
+export interface PrintOptions {
+  /** Default: `events` and `identity_links`, unqualified (DuckDB views over the local lake). */
+  readonly tables?: LakeTables;
+}
+
+/** SQL with positional placeholders and the parameters they take, in order. */
+export interface CompiledQuery {
+  readonly dialect: DialectName;
+  readonly sql: string;
+  readonly params: readonly QueryParam[];
+}
+
+/** How many member ids a preview shows. */
+export const PREVIEW_SAMPLE_SIZE = 10;
+
+/**
+ * The members of a segment: one row per profile id (`profile_id`), ordered by id.
+ *
+ * Every value of the definition is a parameter; the only text taken from the definition are names
+ * that matched their allow-list pattern — checked again here — printed as JSON paths (`'$.plan'`).
+ * Athena accepts parameters only in WHERE clauses, so every placeholder is in one.
+ */
+export function printMembersQuery(
+  ast: SegmentAst,
+  dialect: DialectName,
+  options: PrintOptions = {},
+): CompiledQuery {
+  const printer = new Printer(DIALECTS[dialect], options.tables ?? DEFAULT_TABLES);
+  const { ctes, select } = printer.members(ast.root);
+  return printer.finish(`WITH ${ctes}\n${select}\nORDER BY u.profile_id`);
+}
+
+/**
+ * A preview: `member_count` (the number of members) on every row, and `profile_id` — the first
+ * {@link PREVIEW_SAMPLE_SIZE} member ids in id order; one row with a NULL id when there are none.
+ */
+export function printPreviewQuery(
+  ast: SegmentAst,
+  dialect: DialectName,
+  options: PrintOptions = {},
+): CompiledQuery {
+  const printer = new Printer(DIALECTS[dialect], options.tables ?? DEFAULT_TABLES);
+  const { ctes, select } = printer.members(ast.root);
+  return printer.finish(
+    `WITH ${ctes},\nmembers AS (\n${select}\n)\n` +
+      'SELECT c.member_count, s.profile_id\n' +
+      'FROM (SELECT count(*) AS member_count FROM members) c\n' +
+      `LEFT JOIN (SELECT profile_id FROM members ORDER BY profile_id LIMIT ${PREVIEW_SAMPLE_SIZE}) s ON TRUE\n` +
+      'ORDER BY s.profile_id',
+  );
+}
+
+const DEFAULT_TABLES: LakeTables = {
+  events: { table: 'events' },
+  identityLinks: { table: 'identity_links' },
+};
+
+const SQL_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/** A quoted identifier from a name that matches the identifier pattern (never from definition text). */
+function quote(name: string): string {
+  if (!SQL_IDENTIFIER.test(name))
+    throw new RangeError(`not an allowed SQL identifier: ${JSON.stringify(name)}`);
+  return `"${name}"`;
+}
+
+const EVENT_COLUMN_NAMES = new Set(EVENT_COLUMNS.map((column) => column.name).concat(['dt', 'hour']));
+const LINK_COLUMN_NAMES = new Set(IDENTITY_LINK_COLUMNS.map((column) => column.name));
+
+/** `e."timestamp"`: a column of `events`, which must exist in the lake's declaration. */
+function ev(column: string): string {
+  if (!EVENT_COLUMN_NAMES.has(column)) throw new RangeError(`events has no column ${column}`);
+  return `e.${quote(column)}`;
+}
+function link(column: string): string {
+  if (!LINK_COLUMN_NAMES.has(column)) throw new RangeError(`identity_links has no column ${column}`);
+  return quote(column);
+}
+
+/** A JSON path literal (`'$.address.city'`) from segments that each match {@link PATH_SEGMENT}. */
+function jsonPath(segments: readonly string[]): string {
+  if (segments.length === 0 || segments.length > MAX_PATH_SEGMENTS + 2) throw new RangeError('bad JSON path');
+  for (const segment of segments) {
+    if (!PATH_SEGMENT.test(segment) && !CONSENT_CATEGORY.test(segment)) {
+      throw new RangeError(`not an allowed path segment: ${JSON.stringify(segment)}`);
+    }
+  }
+  return `'$.${segments.join('.')}'`;
+}
+
+/** ISO-8601 texts that the date operators read: a date, or a time with its offset. */
+const ISO_PATTERN =
+  "'^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$'";
+const NUMBER_START = "('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')";
+
+/** Where a parameter goes, until `finish` numbers them (private-use characters, never in printed SQL). */
+const PLACEHOLDER = /\uE000(\d+)\uE001/g;
+
+class Printer {
+  private readonly params: QueryParam[] = [];
+  private readonly ctes: string[] = [];
+  /** CTE name by the condition it computes, so a condition used twice is computed once. */
+  private readonly cteByKey = new Map<string, string>();
+  private readonly joins: string[] = [];
+
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly tables: LakeTables,
+  ) {}
+
+  /** The CTEs and the SELECT of the members (`SELECT u.profile_id FROM profiles u ... WHERE ...`). */
+  members(root: SegmentNode): { ctes: string; select: string } {
+    const linksTable = this.table(this.tables.identityLinks);
+    this.ctes.push(
+      'links AS (\n' +
+        `  SELECT ${link('id_type')} AS id_type, ${link('id_value')} AS id_value, ${link('profile_id')} AS profile_id\n` +
+        '  FROM (\n' +
+        `    SELECT ${link('id_type')}, ${link('id_value')}, ${link('profile_id')},\n` +
+        `      row_number() OVER (PARTITION BY ${link('id_type')}, ${link('id_value')} ORDER BY ${link('linked_at')} DESC, ${link('profile_id')} DESC) AS rn\n` +
+        `    FROM ${linksTable}\n` +
+        '  ) l\n' +
+        '  WHERE rn = 1\n' +
+        ')',
+      'profiles AS (\n  SELECT DISTINCT profile_id FROM links\n)',
+    );
+    const where = this.node(root);
+    return {
+      ctes: this.ctes.join(',\n'),
+      select: `SELECT u.profile_id\nFROM profiles u\n${this.joins.map((join) => `${join}\n`).join('')}WHERE ${where}`,
+    };
+  }
+
+  /** Numbers the placeholders in text order and lists their parameters in that order. */
+  finish(sql: string): CompiledQuery {
+    const ordered: QueryParam[] = [];
+    const text = sql.replace(PLACEHOLDER, (_, index: string) => {
+      const param = this.params[Number(index)];
+      if (param === undefined) throw new Error('unknown placeholder');
+      ordered.push(param);
+      return this.dialect.placeholder(ordered.length);
+    });
+    return { dialect: this.dialect.name, sql: text, params: ordered };
+  }
+
+  private table(name: TableName): string {
+    return name.database === undefined ? quote(name.table) : `${quote(name.database)}.${quote(name.table)}`;
+  }
+
+  /** A placeholder (numbered in `finish`), cast to the parameter's type. */
+  private param(param: QueryParam): string {
+    this.params.push(param);
+    const marker = `\uE000${this.params.length - 1}\uE001`;
+    switch (param.type) {
+      case 'varchar':
+      case 'dt':
+        return marker;
+      case 'double':
+        return `CAST(${marker} AS DOUBLE)`;
+      case 'timestamp':
+        return `CAST(${marker} AS TIMESTAMP)`;
+      case 'timestamptz':
+        return this.dialect.instantParam(marker);
+    }
+  }
+
+  private varchar(value: string): string {
+    return this.param({ type: 'varchar', value });
+  }
+  private double(value: number): string {
+    return this.param({ type: 'double', value });
+  }
+
+  /** A CTE for a condition, once per distinct key; joined to `profiles` by profile id. */
+  private cte(key: string, prefix: string, body: () => string): string {
+    const existing = this.cteByKey.get(key);
+    if (existing !== undefined) return existing;
+    const name = `${prefix}_${this.cteByKey.size}`;
+    this.cteByKey.set(key, name);
+    this.ctes.push(`${name} AS (\n${body()}\n)`);
+    this.joins.push(`LEFT JOIN ${name} ON ${name}.profile_id = u.profile_id`);
+    return name;
+  }
+
+  /** `FROM events e` joined to the current profile of its user id, else of its anonymous id. */
+  private eventsWithProfile(): string {
+    return (
+      `  FROM ${this.table(this.tables.events)} e\n` +
+      `  LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(${ev('user_id')})\n` +
+      `  LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(${ev('anonymous_id')})`
+    );
+  }
+  private static readonly PROFILE = 'coalesce(lu.profile_id, la.profile_id)';
+
+  /** A boolean SQL expression, never NULL, true for the members of the node. */
+  private node(node: SegmentNode): string {
+    switch (node.kind) {
+      case 'all':
+        return `(${node.children.map((child) => this.node(child)).join('\n  AND ')})`;
+      case 'any':
+        return `(${node.children.map((child) => this.node(child)).join('\n  OR ')})`;
+      case 'not':
+        return `(NOT ${this.node(node.child)})`;
+      case 'segment':
+        return this.node(node.node);
+      case 'trait': {
+        const [top, ...rest] = node.path;
+        if (top === undefined) throw new RangeError('empty trait path');
+        const name = this.cte(`trait:${top}`, 'trait', () => this.traitCte(top));
+        const value = rest.length === 0 ? `${name}.v` : `json_extract(${name}.v, ${jsonPath(rest)})`;
+        return this.valueTest(value, node.test);
+      }
+      case 'consent': {
+        const name = this.cte('consent', 'consent', () => this.consentCte());
+        const value = `json_extract(${name}.v, ${jsonPath([node.category])})`;
+        return `coalesce(${this.dialect.jsonText(value)} = 'true', FALSE)`;
+      }
+      case 'seen': {
+        const name = this.cte('seen', 'seen', () => this.seenCte());
+        const column = node.which === 'first' ? 'first_seen' : 'last_seen';
+        const at = this.param({ type: 'timestamp', at: node.at });
+        return `coalesce(${name}.${column} ${node.op === 'before' ? '<' : '>='} ${at}, FALSE)`;
+      }
+      case 'event': {
+        const name = this.cte(`event:${JSON.stringify([node.name, node.window, node.where])}`, 'event', () =>
+          this.matchingEventsCte(node.name, node.window, node.where, 'count(*)', undefined),
+        );
+        return this.numberTest(`coalesce(${name}.n, 0)`, node.count);
+      }
+      case 'aggregate': {
+        const json = `json_extract(${ev('properties')}, ${jsonPath(node.path)})`;
+        const value = node.fn === 'count_distinct' ? this.scalarOrNull('v') : this.numberOrNull('v');
+        const aggregate = node.fn === 'count_distinct' ? `count(DISTINCT ${value})` : `${node.fn}(${value})`;
+        const name = this.cte(
+          `aggregate:${JSON.stringify([node.fn, node.event, node.path, node.window, node.where])}`,
+          'aggregate',
+          () => this.matchingEventsCte(node.event, node.window, node.where, aggregate, json),
+        );
+        const zeroWhenNone = node.fn === 'sum' || node.fn === 'count_distinct';
+        return zeroWhenNone
+          ? this.numberTest(`coalesce(${name}.n, 0)`, node.test)
+          : `coalesce(${this.numberTest(`${name}.n`, node.test)}, FALSE)`;
+      }
+    }
+  }
+
+  /**
+   * Per profile, the number (or aggregate) of its track events of one name in the window that pass
+   * the filters, each message counted once however often the lake holds it.
+   */
+  private matchingEventsCte(
+    name: string,
+    window: Window | undefined,
+    where: readonly PropertyFilter[],
+    aggregate: string,
+    value: string | undefined,
+  ): string {
+    const conditions = [`${ev('type')} = 'track'`, `${ev('event')} = ${this.varchar(name)}`];
+    if (window !== undefined) conditions.push(...this.windowConditions(window));
+    for (const filter of where) {
+      conditions.push(
+        this.valueTest(`json_extract(${ev('properties')}, ${jsonPath(filter.path)})`, filter.test),
+      );
+    }
+    return (
+      `  SELECT profile_id, ${aggregate} AS n\n` +
+      '  FROM (\n' +
+      `    SELECT ${Printer.PROFILE} AS profile_id,${value === undefined ? '' : ` ${value} AS v,`}\n` +
+      `      row_number() OVER (PARTITION BY ${ev('source')}, ${ev('message_id')} ORDER BY ${ev('received_at')}) AS copy\n` +
+      this.eventsWithProfile().replaceAll('\n  ', '\n    ').replace(/^ {2}/, '    ') +
+      '\n' +
+      `    WHERE ${conditions.join('\n      AND ')}\n` +
+      '  ) x\n' +
+      '  WHERE copy = 1 AND profile_id IS NOT NULL\n' +
+      '  GROUP BY profile_id'
+    );
+  }
+
+  /** The window on event time, and the partitions that can hold it (`dt` is by `received_at`). */
+  private windowConditions(window: Window): string[] {
+    const conditions = [
+      `${ev('dt')} >= ${this.param({ type: 'dt', at: window.from })}`,
+      `${ev('timestamp')} >= ${this.param({ type: 'timestamp', at: window.from })}`,
+    ];
+    conditions.push(`${ev('timestamp')} <= ${this.param({ type: 'timestamp', at: window.to })}`);
+    return conditions;
+  }
+
+  /**
+   * Per profile, the latest write of one top-level trait (JSON, JSON null included): an identify
+   * call's `traits` wins over `context.traits` of the same event; the latest event wins.
+   */
+  private traitCte(top: string): string {
+    const path = jsonPath([top]);
+    const own = `CASE WHEN ${ev('type')} = 'identify' THEN json_extract(${ev('traits')}, ${path}) END`;
+    const context = `json_extract(${ev('context')}, ${jsonPath(['traits', top])})`;
+    return this.latestPerProfile(`coalesce(${own}, ${context})`, 'w.v IS NOT NULL');
+  }
+
+  /** Per profile, the latest `context.consent.categoryPreferences` object. */
+  private consentCte(): string {
+    const prefs = `json_extract(${ev('context')}, ${jsonPath(['consent', 'categoryPreferences'])})`;
+    return this.latestPerProfile(prefs, `substr(${this.dialect.jsonText('w.v')}, 1, 1) = '{'`);
+  }
+
+  /** The value `value` of each profile's latest event (timestamp, then message id, then source) where `keep` holds. */
+  private latestPerProfile(value: string, keep: string): string {
+    return (
+      '  SELECT profile_id, v\n' +
+      '  FROM (\n' +
+      '    SELECT profile_id, v,\n' +
+      '      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn\n' +
+      '    FROM (\n' +
+      `      SELECT ${Printer.PROFILE} AS profile_id, ${value} AS v,\n` +
+      `        ${ev('timestamp')} AS ts, ${ev('message_id')} AS message_id, ${ev('source')} AS source\n` +
+      this.eventsWithProfile().replaceAll('\n  ', '\n      ').replace(/^ {2}/, '      ') +
+      '\n' +
+      '    ) w\n' +
+      `    WHERE w.profile_id IS NOT NULL AND ${keep}\n` +
+      '  ) r\n' +
+      '  WHERE rn = 1'
+    );
+  }
+
+  /** Per profile, the earliest and latest event `timestamp`, any call type. */
+  private seenCte(): string {
+    return (
+      `  SELECT ${Printer.PROFILE} AS profile_id, min(${ev('timestamp')}) AS first_seen, max(${ev('timestamp')}) AS last_seen\n` +
+      `${this.eventsWithProfile()}\n` +
+      `  WHERE ${Printer.PROFILE} IS NOT NULL\n` +
+      `  GROUP BY ${Printer.PROFILE}`
+    );
+  }
+
+  private numberTest(value: string, test: NumberTest): string {
+    switch (test.op) {
+      case 'between':
+        return `(${value} BETWEEN ${this.double(test.min)} AND ${this.double(test.max)})`;
+      default:
+        return `(${value} ${COMPARE[test.op]} ${this.double(test.value)})`;
+    }
+  }
+
+  /** The number a JSON value holds, NULL for anything but a JSON number. */
+  private numberOrNull(json: string): string {
+    return `CASE WHEN ${this.isNumber(json)} THEN try_cast(${this.dialect.scalarText(json)} AS DOUBLE) END`;
+  }
+  /** The text of a JSON string, number or boolean; NULL for null, objects and arrays. */
+  private scalarOrNull(json: string): string {
+    return `CASE WHEN substr(${this.dialect.jsonText(json)}, 1, 1) NOT IN ('{', '[', 'n') THEN ${this.dialect.scalarText(json)} END`;
+  }
+  private isNumber(json: string): string {
+    return `substr(${this.dialect.jsonText(json)}, 1, 1) IN ${NUMBER_START}`;
+  }
+  private isString(json: string): string {
+    return `substr(${this.dialect.jsonText(json)}, 1, 1) = '"'`;
+  }
+  private exists(json: string): string {
+    return `coalesce(${this.dialect.jsonText(json)} <> 'null', FALSE)`;
+  }
+
+  /** A test of a JSON value (see `ValueTest`): a boolean, never NULL. */
+  private valueTest(json: string, test: ValueTest): string {
+    const text = this.dialect.scalarText(json);
+    const number = `try_cast(${text} AS DOUBLE)`;
+    switch (test.op) {
+      case 'exists':
+        return this.exists(json);
+      case 'not_exists':
+        return `(NOT ${this.exists(json)})`;
+      case 'eq':
+        return this.equals(json, test.value);
+      case 'neq':
+        return `(${this.exists(json)} AND NOT ${this.equals(json, test.value)})`;
+      case 'in':
+        return this.isIn(json, test.values);
+      case 'not_in':
+        return `(${this.exists(json)} AND NOT ${this.isIn(json, test.values)})`;
+      case 'contains':
+        return `coalesce(${this.isString(json)} AND strpos(${text}, ${this.varchar(test.value)}) > 0, FALSE)`;
+      case 'starts_with':
+        return `coalesce(${this.isString(json)} AND starts_with(${text}, ${this.varchar(test.value)}), FALSE)`;
+      case 'gt':
+      case 'gte':
+      case 'lt':
+      case 'lte':
+        return `coalesce(${this.isNumber(json)} AND ${number} ${COMPARE[test.op]} ${this.double(test.value)}, FALSE)`;
+      case 'between':
+        return `coalesce(${this.isNumber(json)} AND ${number} BETWEEN ${this.double(test.min)} AND ${this.double(test.max)}, FALSE)`;
+      case 'before':
+      case 'after': {
+        const instant = this.dialect.parseInstant(text);
+        const at = this.param({ type: 'timestamptz', at: test.at });
+        return (
+          `coalesce(${this.isString(json)} AND ${this.dialect.regexMatches(text, ISO_PATTERN)}` +
+          ` AND ${instant} ${test.op === 'before' ? '<' : '>='} ${at}, FALSE)`
+        );
+      }
+    }
+  }
+
+  private equals(json: string, value: string | number | boolean): string {
+    if (typeof value === 'string') {
+      return `coalesce(${this.isString(json)} AND ${this.dialect.scalarText(json)} = ${this.varchar(value)}, FALSE)`;
+    }
+    if (typeof value === 'number') {
+      return `coalesce(${this.isNumber(json)} AND try_cast(${this.dialect.scalarText(json)} AS DOUBLE) = ${this.double(value)}, FALSE)`;
+    }
+    return `coalesce(${this.dialect.jsonText(json)} = ${this.varchar(String(value))}, FALSE)`;
+  }
+
+  private isIn(json: string, values: readonly string[] | readonly number[]): string {
+    const first = values[0];
+    if (typeof first === 'number') {
+      const list = (values as readonly number[]).map((value) => this.double(value)).join(', ');
+      return `coalesce(${this.isNumber(json)} AND try_cast(${this.dialect.scalarText(json)} AS DOUBLE) IN (${list}), FALSE)`;
+    }
+    const list = (values as readonly string[]).map((value) => this.varchar(value)).join(', ');
+    return `coalesce(${this.isString(json)} AND ${this.dialect.scalarText(json)} IN (${list}), FALSE)`;
+  }
+}
+
+const COMPARE = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
