@@ -59,7 +59,11 @@ export interface MosaicApiClient {
   request<T>(method: string, path: string, options?: RequestOptions): Promise<ApiResult<T>>;
 }
 
-/** Base of every failure the client reports. `retryable`: the same request may succeed later. */
+/**
+ * Base of every failure the client reports; `retryable`: the same request may succeed later. Not a
+ * `MosaicError`: those are the server's errors, mapped to an HTTP status at its edge; these describe
+ * what came back (or did not) on the client's side of that edge.
+ */
 export abstract class ApiError extends Error {
   abstract readonly retryable: boolean;
   constructor(message: string, options?: { cause?: unknown }) {
