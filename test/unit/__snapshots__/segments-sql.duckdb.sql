@@ -1,0 +1,1918 @@
+-- issue example: {"all":[{"trait":{"name":"plan","op":"eq","value":"pro"}},{"event":{"name":"Order Completed","count":{"op":"gte","value":2},"within":{"last":{"days":30}}}},{"not":{"event":{"name":"Support Ticket Opened","within":{"last":{"days":7}}}}}]}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-10-23","2026-10-23 12:00:00.000","2026-11-22 12:00:00.000","Support Ticket Opened","2026-11-15","2026-11-15 12:00:00.000","2026-11-22 12:00:00.000","pro",2,1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+),
+event_1 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND e."dt" >= $2
+      AND e."timestamp" >= CAST($3 AS TIMESTAMP)
+      AND e."timestamp" <= CAST($4 AS TIMESTAMP)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+),
+event_2 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $5
+      AND e."dt" >= $6
+      AND e."timestamp" >= CAST($7 AS TIMESTAMP)
+      AND e."timestamp" <= CAST($8 AS TIMESTAMP)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+LEFT JOIN event_1 ON event_1.profile_id = u.profile_id
+LEFT JOIN event_2 ON event_2.profile_id = u.profile_id
+WHERE (coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) = '"' AND json_extract_string(trait_0.v, '$') = $9, FALSE)
+  AND (coalesce(event_1.n, 0) >= CAST($10 AS DOUBLE))
+  AND (NOT (coalesce(event_2.n, 0) >= CAST($11 AS DOUBLE))))
+ORDER BY u.profile_id;
+
+-- trait eq string: {"trait":{"name":"plan","op":"eq","value":"pro"}}
+-- params at 2026-11-22T12:00:00.000Z: ["pro"]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) = '"' AND json_extract_string(trait_0.v, '$') = $1, FALSE)
+ORDER BY u.profile_id;
+
+-- trait eq number: {"trait":{"name":"age","op":"eq","value":42}}
+-- params at 2026-11-22T12:00:00.000Z: [42]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') AND try_cast(json_extract_string(trait_0.v, '$') AS DOUBLE) = CAST($1 AS DOUBLE), FALSE)
+ORDER BY u.profile_id;
+
+-- trait eq boolean: {"trait":{"name":"vip","op":"eq","value":true}}
+-- params at 2026-11-22T12:00:00.000Z: ["true"]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.vip') END, json_extract(e."context", '$.traits.vip')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(CAST(trait_0.v AS VARCHAR) = $1, FALSE)
+ORDER BY u.profile_id;
+
+-- trait neq: {"trait":{"name":"plan","op":"neq","value":"pro"}}
+-- params at 2026-11-22T12:00:00.000Z: ["pro"]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE (coalesce(CAST(trait_0.v AS VARCHAR) <> 'null', FALSE) AND NOT coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) = '"' AND json_extract_string(trait_0.v, '$') = $1, FALSE))
+ORDER BY u.profile_id;
+
+-- trait in strings: {"trait":{"name":"plan","op":"in","value":["pro","team"]}}
+-- params at 2026-11-22T12:00:00.000Z: ["pro","team"]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) = '"' AND json_extract_string(trait_0.v, '$') IN ($1, $2), FALSE)
+ORDER BY u.profile_id;
+
+-- trait in numbers: {"trait":{"name":"tier","op":"in","value":[1,2.5]}}
+-- params at 2026-11-22T12:00:00.000Z: [1,2.5]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.tier') END, json_extract(e."context", '$.traits.tier')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') AND try_cast(json_extract_string(trait_0.v, '$') AS DOUBLE) IN (CAST($1 AS DOUBLE), CAST($2 AS DOUBLE)), FALSE)
+ORDER BY u.profile_id;
+
+-- trait not_in: {"trait":{"name":"plan","op":"not_in","value":["free"]}}
+-- params at 2026-11-22T12:00:00.000Z: ["free"]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE (coalesce(CAST(trait_0.v AS VARCHAR) <> 'null', FALSE) AND NOT coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) = '"' AND json_extract_string(trait_0.v, '$') IN ($1), FALSE))
+ORDER BY u.profile_id;
+
+-- trait contains: {"trait":{"name":"email","op":"contains","value":"@example.com"}}
+-- params at 2026-11-22T12:00:00.000Z: ["@example.com"]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.email') END, json_extract(e."context", '$.traits.email')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) = '"' AND strpos(json_extract_string(trait_0.v, '$'), $1) > 0, FALSE)
+ORDER BY u.profile_id;
+
+-- trait starts_with: {"trait":{"name":"phone","op":"starts_with","value":"+44"}}
+-- params at 2026-11-22T12:00:00.000Z: ["+44"]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.phone') END, json_extract(e."context", '$.traits.phone')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) = '"' AND starts_with(json_extract_string(trait_0.v, '$'), $1), FALSE)
+ORDER BY u.profile_id;
+
+-- trait exists: {"trait":{"name":"plan","op":"exists"}}
+-- params at 2026-11-22T12:00:00.000Z: []
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(CAST(trait_0.v AS VARCHAR) <> 'null', FALSE)
+ORDER BY u.profile_id;
+
+-- trait not_exists: {"trait":{"name":"plan","op":"not_exists"}}
+-- params at 2026-11-22T12:00:00.000Z: []
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE (NOT coalesce(CAST(trait_0.v AS VARCHAR) <> 'null', FALSE))
+ORDER BY u.profile_id;
+
+-- trait gt: {"trait":{"name":"age","op":"gt","value":18}}
+-- params at 2026-11-22T12:00:00.000Z: [18]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') AND try_cast(json_extract_string(trait_0.v, '$') AS DOUBLE) > CAST($1 AS DOUBLE), FALSE)
+ORDER BY u.profile_id;
+
+-- trait gte: {"trait":{"name":"age","op":"gte","value":18}}
+-- params at 2026-11-22T12:00:00.000Z: [18]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') AND try_cast(json_extract_string(trait_0.v, '$') AS DOUBLE) >= CAST($1 AS DOUBLE), FALSE)
+ORDER BY u.profile_id;
+
+-- trait lt: {"trait":{"name":"age","op":"lt","value":65}}
+-- params at 2026-11-22T12:00:00.000Z: [65]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') AND try_cast(json_extract_string(trait_0.v, '$') AS DOUBLE) < CAST($1 AS DOUBLE), FALSE)
+ORDER BY u.profile_id;
+
+-- trait lte: {"trait":{"name":"age","op":"lte","value":65}}
+-- params at 2026-11-22T12:00:00.000Z: [65]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') AND try_cast(json_extract_string(trait_0.v, '$') AS DOUBLE) <= CAST($1 AS DOUBLE), FALSE)
+ORDER BY u.profile_id;
+
+-- trait between: {"trait":{"name":"age","op":"between","value":[18,65]}}
+-- params at 2026-11-22T12:00:00.000Z: [18,65]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') AND try_cast(json_extract_string(trait_0.v, '$') AS DOUBLE) BETWEEN CAST($1 AS DOUBLE) AND CAST($2 AS DOUBLE), FALSE)
+ORDER BY u.profile_id;
+
+-- trait before absolute: {"trait":{"name":"signup","op":"before","value":"2026-01-01"}}
+-- params at 2026-11-22T12:00:00.000Z: ["2026-01-01T00:00:00.000Z"]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.signup') END, json_extract(e."context", '$.traits.signup')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) = '"' AND regexp_matches(json_extract_string(trait_0.v, '$'), '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$') AND TRY_CAST(json_extract_string(trait_0.v, '$') AS TIMESTAMPTZ) < CAST($1 AS TIMESTAMPTZ), FALSE)
+ORDER BY u.profile_id;
+
+-- trait after relative: {"trait":{"name":"signup","op":"after","value":{"ago":{"days":30}}}}
+-- params at 2026-11-22T12:00:00.000Z: ["2026-10-23T12:00:00.000Z"]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.signup') END, json_extract(e."context", '$.traits.signup')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) = '"' AND regexp_matches(json_extract_string(trait_0.v, '$'), '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$') AND TRY_CAST(json_extract_string(trait_0.v, '$') AS TIMESTAMPTZ) >= CAST($1 AS TIMESTAMPTZ), FALSE)
+ORDER BY u.profile_id;
+
+-- trait nested path: {"trait":{"name":"address.city","op":"eq","value":"Paris"}}
+-- params at 2026-11-22T12:00:00.000Z: ["Paris"]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.address') END, json_extract(e."context", '$.traits.address')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+WHERE coalesce(substr(CAST(json_extract(trait_0.v, '$.city') AS VARCHAR), 1, 1) = '"' AND json_extract_string(json_extract(trait_0.v, '$.city'), '$') = $1, FALSE)
+ORDER BY u.profile_id;
+
+-- event performed: {"event":{"name":"Order Completed"}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($2 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- event not performed: {"event":{"name":"Order Completed","performed":false}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",0]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) = CAST($2 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- event count eq: {"event":{"name":"Order Completed","count":{"op":"eq","value":3}}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",3]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) = CAST($2 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- event count neq: {"event":{"name":"Order Completed","count":{"op":"neq","value":3}}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",3]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) <> CAST($2 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- event count gt: {"event":{"name":"Order Completed","count":{"op":"gt","value":3}}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",3]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) > CAST($2 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- event count lt: {"event":{"name":"Order Completed","count":{"op":"lt","value":3}}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",3]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) < CAST($2 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- event count lte: {"event":{"name":"Order Completed","count":{"op":"lte","value":3}}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",3]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) <= CAST($2 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- event count between: {"event":{"name":"Order Completed","count":{"op":"between","value":[2,5]}}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",2,5]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) BETWEEN CAST($2 AS DOUBLE) AND CAST($3 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- event within last minutes: {"event":{"name":"Order Completed","within":{"last":{"minutes":90}}}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-11-22","2026-11-22 10:30:00.000","2026-11-22 12:00:00.000",1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND e."dt" >= $2
+      AND e."timestamp" >= CAST($3 AS TIMESTAMP)
+      AND e."timestamp" <= CAST($4 AS TIMESTAMP)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($5 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- event within last hours: {"event":{"name":"Order Completed","within":{"last":{"hours":6}}}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-11-22","2026-11-22 06:00:00.000","2026-11-22 12:00:00.000",1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND e."dt" >= $2
+      AND e."timestamp" >= CAST($3 AS TIMESTAMP)
+      AND e."timestamp" <= CAST($4 AS TIMESTAMP)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($5 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- event within dates: {"event":{"name":"Order Completed","within":{"from":"2026-11-01","to":"2026-11-30T23:59:59Z"}}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-10-31","2026-11-01 00:00:00.000","2026-11-30 23:59:59.000",1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND e."dt" >= $2
+      AND e."timestamp" >= CAST($3 AS TIMESTAMP)
+      AND e."timestamp" <= CAST($4 AS TIMESTAMP)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($5 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- property eq: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"eq","value":"EUR"}]}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","EUR",1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND coalesce(substr(CAST(json_extract(e."properties", '$.currency') AS VARCHAR), 1, 1) = '"' AND json_extract_string(json_extract(e."properties", '$.currency'), '$') = $2, FALSE)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($3 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- property neq: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"neq","value":"EUR"}]}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","EUR",1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND (coalesce(CAST(json_extract(e."properties", '$.currency') AS VARCHAR) <> 'null', FALSE) AND NOT coalesce(substr(CAST(json_extract(e."properties", '$.currency') AS VARCHAR), 1, 1) = '"' AND json_extract_string(json_extract(e."properties", '$.currency'), '$') = $2, FALSE))
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($3 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- property in: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"in","value":["EUR","USD"]}]}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","EUR","USD",1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND coalesce(substr(CAST(json_extract(e."properties", '$.currency') AS VARCHAR), 1, 1) = '"' AND json_extract_string(json_extract(e."properties", '$.currency'), '$') IN ($2, $3), FALSE)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($4 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- property not_in: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"not_in","value":["EUR"]}]}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","EUR",1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND (coalesce(CAST(json_extract(e."properties", '$.currency') AS VARCHAR) <> 'null', FALSE) AND NOT coalesce(substr(CAST(json_extract(e."properties", '$.currency') AS VARCHAR), 1, 1) = '"' AND json_extract_string(json_extract(e."properties", '$.currency'), '$') IN ($2), FALSE))
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($3 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- property contains: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"contains","value":"U"}]}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","U",1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND coalesce(substr(CAST(json_extract(e."properties", '$.currency') AS VARCHAR), 1, 1) = '"' AND strpos(json_extract_string(json_extract(e."properties", '$.currency'), '$'), $2) > 0, FALSE)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($3 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- property starts_with: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"starts_with","value":"E"}]}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","E",1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND coalesce(substr(CAST(json_extract(e."properties", '$.currency') AS VARCHAR), 1, 1) = '"' AND starts_with(json_extract_string(json_extract(e."properties", '$.currency'), '$'), $2), FALSE)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($3 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- property exists: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"exists"}]}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND coalesce(CAST(json_extract(e."properties", '$.currency') AS VARCHAR) <> 'null', FALSE)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($2 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- property not_exists: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"not_exists"}]}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND (NOT coalesce(CAST(json_extract(e."properties", '$.currency') AS VARCHAR) <> 'null', FALSE))
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($2 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- property gt: {"event":{"name":"Order Completed","where":[{"property":"total","op":"gt","value":10}]}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",10,1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND coalesce(substr(CAST(json_extract(e."properties", '$.total') AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') AND try_cast(json_extract_string(json_extract(e."properties", '$.total'), '$') AS DOUBLE) > CAST($2 AS DOUBLE), FALSE)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($3 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- property between: {"event":{"name":"Order Completed","where":[{"property":"total","op":"between","value":[10,20]}]}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",10,20,1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND coalesce(substr(CAST(json_extract(e."properties", '$.total') AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') AND try_cast(json_extract_string(json_extract(e."properties", '$.total'), '$') AS DOUBLE) BETWEEN CAST($2 AS DOUBLE) AND CAST($3 AS DOUBLE), FALSE)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($4 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- property after: {"event":{"name":"Order Completed","where":[{"property":"shipped_at","op":"after","value":{"ago":{"hours":1}}}]}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-11-22T11:00:00.000Z",1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND coalesce(substr(CAST(json_extract(e."properties", '$.shipped_at') AS VARCHAR), 1, 1) = '"' AND regexp_matches(json_extract_string(json_extract(e."properties", '$.shipped_at'), '$'), '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$') AND TRY_CAST(json_extract_string(json_extract(e."properties", '$.shipped_at'), '$') AS TIMESTAMPTZ) >= CAST($2 AS TIMESTAMPTZ), FALSE)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($3 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- aggregate sum: {"aggregate":{"fn":"sum","event":"Order Completed","property":"total","op":"gte","value":100}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",100]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+aggregate_0 AS (
+  SELECT profile_id, sum(CASE WHEN substr(CAST(v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') THEN try_cast(json_extract_string(v, '$') AS DOUBLE) END) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.total') AS v,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN aggregate_0 ON aggregate_0.profile_id = u.profile_id
+WHERE (coalesce(aggregate_0.n, 0) >= CAST($2 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- aggregate avg: {"aggregate":{"fn":"avg","event":"Order Completed","property":"total","op":"gte","value":100,"within":{"last":{"days":90}}}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-08-24","2026-08-24 12:00:00.000","2026-11-22 12:00:00.000",100]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+aggregate_0 AS (
+  SELECT profile_id, avg(CASE WHEN substr(CAST(v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') THEN try_cast(json_extract_string(v, '$') AS DOUBLE) END) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.total') AS v,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND e."dt" >= $2
+      AND e."timestamp" >= CAST($3 AS TIMESTAMP)
+      AND e."timestamp" <= CAST($4 AS TIMESTAMP)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN aggregate_0 ON aggregate_0.profile_id = u.profile_id
+WHERE coalesce((aggregate_0.n >= CAST($5 AS DOUBLE)), FALSE)
+ORDER BY u.profile_id;
+
+-- aggregate min: {"aggregate":{"fn":"min","event":"Order Completed","property":"total","op":"lt","value":5}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",5]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+aggregate_0 AS (
+  SELECT profile_id, min(CASE WHEN substr(CAST(v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') THEN try_cast(json_extract_string(v, '$') AS DOUBLE) END) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.total') AS v,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN aggregate_0 ON aggregate_0.profile_id = u.profile_id
+WHERE coalesce((aggregate_0.n < CAST($2 AS DOUBLE)), FALSE)
+ORDER BY u.profile_id;
+
+-- aggregate max: {"aggregate":{"fn":"max","event":"Order Completed","property":"total","op":"between","value":[1,2]}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",1,2]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+aggregate_0 AS (
+  SELECT profile_id, max(CASE WHEN substr(CAST(v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') THEN try_cast(json_extract_string(v, '$') AS DOUBLE) END) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.total') AS v,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN aggregate_0 ON aggregate_0.profile_id = u.profile_id
+WHERE coalesce((aggregate_0.n BETWEEN CAST($2 AS DOUBLE) AND CAST($3 AS DOUBLE)), FALSE)
+ORDER BY u.profile_id;
+
+-- aggregate count_distinct: {"aggregate":{"fn":"count_distinct","event":"Order Completed","property":"sku","op":"gte","value":3,"where":[{"property":"currency","op":"eq","value":"EUR"}]}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","EUR",3]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+aggregate_0 AS (
+  SELECT profile_id, count(DISTINCT CASE WHEN substr(CAST(v AS VARCHAR), 1, 1) NOT IN ('{', '[', 'n') THEN json_extract_string(v, '$') END) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.sku') AS v,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND coalesce(substr(CAST(json_extract(e."properties", '$.currency') AS VARCHAR), 1, 1) = '"' AND json_extract_string(json_extract(e."properties", '$.currency'), '$') = $2, FALSE)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN aggregate_0 ON aggregate_0.profile_id = u.profile_id
+WHERE (coalesce(aggregate_0.n, 0) >= CAST($3 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- first_seen after: {"first_seen":{"op":"after","value":{"ago":{"days":7}}}}
+-- params at 2026-11-22T12:00:00.000Z: ["2026-11-15 12:00:00.000"]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+seen_0 AS (
+  SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, min(e."timestamp") AS first_seen, max(e."timestamp") AS last_seen
+  FROM "events" e
+  LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+  LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+  WHERE coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+  GROUP BY coalesce(lu.profile_id, la.profile_id)
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN seen_0 ON seen_0.profile_id = u.profile_id
+WHERE coalesce(seen_0.first_seen >= CAST($1 AS TIMESTAMP), FALSE)
+ORDER BY u.profile_id;
+
+-- last_seen before: {"last_seen":{"op":"before","value":"2026-06-01T00:00:00Z"}}
+-- params at 2026-11-22T12:00:00.000Z: ["2026-06-01 00:00:00.000"]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+seen_0 AS (
+  SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, min(e."timestamp") AS first_seen, max(e."timestamp") AS last_seen
+  FROM "events" e
+  LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+  LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+  WHERE coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+  GROUP BY coalesce(lu.profile_id, la.profile_id)
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN seen_0 ON seen_0.profile_id = u.profile_id
+WHERE coalesce(seen_0.last_seen < CAST($1 AS TIMESTAMP), FALSE)
+ORDER BY u.profile_id;
+
+-- consent: {"consent":{"category":"Advertising"}}
+-- params at 2026-11-22T12:00:00.000Z: []
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+consent_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."context", '$.consent.categoryPreferences') AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND substr(CAST(w.v AS VARCHAR), 1, 1) = '{'
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN consent_0 ON consent_0.profile_id = u.profile_id
+WHERE coalesce(CAST(json_extract(consent_0.v, '$.Advertising') AS VARCHAR) = 'true', FALSE)
+ORDER BY u.profile_id;
+
+-- segment reference: {"segment":{"id":"buyers"}}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-10-23","2026-10-23 12:00:00.000","2026-11-22 12:00:00.000",1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+      AND e."dt" >= $2
+      AND e."timestamp" >= CAST($3 AS TIMESTAMP)
+      AND e."timestamp" <= CAST($4 AS TIMESTAMP)
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE (coalesce(event_0.n, 0) >= CAST($5 AS DOUBLE))
+ORDER BY u.profile_id;
+
+-- all any not: {"any":[{"all":[{"trait":{"name":"plan","op":"exists"}},{"not":{"trait":{"name":"plan","op":"eq","value":"free"}}}]},{"consent":{"category":"Ads"}}]}
+-- params at 2026-11-22T12:00:00.000Z: ["free"]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+trait_0 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+  ) r
+  WHERE rn = 1
+),
+consent_1 AS (
+  SELECT profile_id, v
+  FROM (
+    SELECT profile_id, v,
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+    FROM (
+      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."context", '$.consent.categoryPreferences') AS v,
+        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+      FROM "events" e
+      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    ) w
+    WHERE w.profile_id IS NOT NULL AND substr(CAST(w.v AS VARCHAR), 1, 1) = '{'
+  ) r
+  WHERE rn = 1
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN trait_0 ON trait_0.profile_id = u.profile_id
+LEFT JOIN consent_1 ON consent_1.profile_id = u.profile_id
+WHERE ((coalesce(CAST(trait_0.v AS VARCHAR) <> 'null', FALSE)
+  AND (NOT coalesce(substr(CAST(trait_0.v AS VARCHAR), 1, 1) = '"' AND json_extract_string(trait_0.v, '$') = $1, FALSE)))
+  OR coalesce(CAST(json_extract(consent_1.v, '$.Ads') AS VARCHAR) = 'true', FALSE))
+ORDER BY u.profile_id;
+
+-- the same condition twice is computed once: {"any":[{"event":{"name":"Order Completed"}},{"not":{"event":{"name":"Order Completed"}}}]}
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed",1,1]
+WITH links AS (
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  FROM (
+    SELECT "id_type", "id_value", "profile_id",
+      row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
+    FROM "identity_links"
+  ) l
+  WHERE rn = 1
+),
+profiles AS (
+  SELECT DISTINCT profile_id FROM links
+),
+event_0 AS (
+  SELECT profile_id, count(*) AS n
+  FROM (
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
+      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+    WHERE e."type" = 'track'
+      AND e."event" = $1
+  ) x
+  WHERE copy = 1 AND profile_id IS NOT NULL
+  GROUP BY profile_id
+)
+SELECT u.profile_id
+FROM profiles u
+LEFT JOIN event_0 ON event_0.profile_id = u.profile_id
+WHERE ((coalesce(event_0.n, 0) >= CAST($2 AS DOUBLE))
+  OR (NOT (coalesce(event_0.n, 0) >= CAST($3 AS DOUBLE))))
+ORDER BY u.profile_id;
