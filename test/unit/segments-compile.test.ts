@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { compileSegment, InvalidSegmentError, type SegmentIssue } from '../../src/core/segments';
+import {
+  compileSegment,
+  InvalidSegmentError,
+  SegmentDefinition,
+  type SegmentIssue,
+} from '../../src/core/segments';
 
 async function issues(
   definition: unknown,
@@ -51,6 +56,13 @@ describe('compileSegment: definition → AST', () => {
       ],
     });
     expect(ast.references).toEqual([]);
+  });
+
+  it('the SegmentDefinition schema takes the same language (for API request schemas)', () => {
+    expect(SegmentDefinition.safeParse(example).success).toBe(true);
+    expect(
+      SegmentDefinition.safeParse({ all: [{ trait: { name: 'plan', op: 'bigger', value: 1 } }] }).success,
+    ).toBe(false);
   });
 
   it('performed false is a count of 0; absolute times become ms; a one-child all and a double not fold away', async () => {

@@ -226,8 +226,8 @@ async function compileReference(id: string, path: string, ctx: Context): Promise
   }
   const inner: Context = { ...ctx, issues: [], stack: [...ctx.stack, id] };
   const node = await compileNode(definition, 'definition', 0, inner);
+  // Issues inside the referenced definition are reported at the reference, with their own path.
   for (const issue of inner.issues) {
-    // A cycle found deeper is reported once, where it closes.
     ctx.issues.push({ path, message: `segment "${id}": ${issue.path}: ${issue.message}` });
   }
   const result = inner.issues.length === 0 ? node : undefined;
