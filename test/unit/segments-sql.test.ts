@@ -36,7 +36,7 @@ const property = (op: string, value?: unknown) =>
 
 const lookup = (id: string) => (id === 'buyers' ? orders({ within: { last: { days: 30 } } }) : undefined);
 
-export const CASES: Readonly<Record<string, unknown>> = {
+const CASES: Readonly<Record<string, unknown>> = {
   'issue example': {
     all: [
       trait('eq', 'pro'),
