@@ -1,0 +1,552 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import type { LoopDelay, StoreCalls, UnifyServerStats } from './unify-server';
+import { seededRandom, unifyWorkload, type Workload } from './unify-workload';
+
+const root = join(import.meta.dirname, '..');
+const WRITE_KEY = 'bench-unify-write-key';
+const ADMIN_KEY = 'bench-unify-admin-key';
+
+export interface UnifyBenchOptions {
+  readonly people: number;
+  /** Events sent as fast as the resolver takes them (throughput and request costs). */
+  readonly throughputEvents: number;
+  /** How long events are sent at a steady rate afterwards (freshness, Profile API latency under load). */
+  readonly steadySeconds: number;
+  /** The steady rate, as a fraction of the measured throughput. */
+  readonly steadyLoad: number;
+  readonly probes: number;
+  readonly senders: number;
+  readonly seed: number;
+}
+
+export const UNIFY_DEFAULTS: UnifyBenchOptions = {
+  people: 10_000,
+  throughputEvents: 40_000,
+  steadySeconds: 30,
+  steadyLoad: 0.5,
+  probes: 150,
+  senders: 4,
+  seed: 3,
+};
+
+export interface Percentiles {
+  readonly count: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface PhaseCost {
+  readonly events: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+  readonly readsPerEvent: number;
+  readonly writesPerEvent: number;
+  readonly conditionFailures: number;
+  readonly profilesCreated: number;
+  readonly merges: number;
+  /** Identity store calls by kind, per event. */
+  readonly callsPerEvent: Readonly<Record<keyof StoreCalls, number>>;
+  readonly meanBatchSize: number;
+  readonly batchSizeHistogram: readonly number[];
+  /** Share of the phase the resolver handler was running (summed over shards, so up to 4). */
+  readonly resolverBusy: number;
+  /** Messages planned again after a lost conditional write, by reason. */
+  readonly replans: Readonly<Record<string, number>>;
+}
+
+export interface UnifyBenchResult {
+  readonly options: UnifyBenchOptions;
+  /** Resolver subscription settings overridden for an experiment (see unify-server.ts), if any. */
+  readonly overrides: string | undefined;
+  readonly workload: Pick<Workload, 'counts' | 'activePeople' | 'identifiedPeople' | 'topPersonMessages'>;
+  readonly throughput: PhaseCost & { readonly refused: number };
+  /**
+   * The baseline of events/s: one conditional put per event through the same SDK stack to dynalite,
+   * in the runtime's process (idle), just before and just after the throughput phase (the mean).
+   */
+  readonly dynalitePutsPerSecond: number;
+  readonly steady: PhaseCost & { readonly offeredPerSecond: number; readonly loopDelay: LoopDelay };
+  readonly freshness: Percentiles & { readonly timeouts: number; readonly pollMs: number };
+  readonly profileApi: { readonly loaded: Percentiles; readonly idle: Percentiles };
+  readonly health: { readonly loaded: Percentiles; readonly idle: Percentiles };
+  readonly peakRssMb: number;
+  readonly totalSeconds: number;
+}
+
+/**
+ * Issue 3's benchmark: the mixed workload of {@link unifyWorkload} through the local runtime (its own
+ * process, the bundle as `npm start` runs it, dynalite on disk) over HTTP, as SDKs send it.
+ *
+ * 1. Throughput: the first `throughputEvents` as fast as the resolver takes them (senders hold back
+ *    while the stream holds more than {@link MAX_BACKLOG} records, so the collector never refuses);
+ *    events/s from the first send until the resolver has caught up, and the identity store's
+ *    requests per event, counted at the DynamoDB adapter.
+ * 2. Steady load: `steadySeconds` more of the workload at `steadyLoad` × that throughput, with probes (a
+ *    track call for a known person) whose time from the collector's 200 to the Profile API listing
+ *    them is the freshness, and Profile API requests whose latency is compared with `GET /health` of
+ *    the same server at the same moments (its own cost, apart from the event loop they share).
+ * 3. Idle: the same Profile API and `/health` requests with nothing else running.
+ */
+export async function benchUnify(options: UnifyBenchOptions = UNIFY_DEFAULTS): Promise<UnifyBenchResult> {
+  const started = performance.now();
+  const workload = unifyWorkload({
+    people: options.people,
+    // The steady phase takes what it needs of the rest (rate × seconds); this is more than enough.
+    events: options.throughputEvents * 2,
+    seed: options.seed,
+  });
+  const random = seededRandom(options.seed + 1);
+  const batches = toBatches(workload.messages, random);
+  const split = batches.findIndex((batch) => batch.first >= options.throughputEvents);
+  const throughputBatches = batches.slice(0, split);
+  const steadyBatches = batches.slice(split);
+
+  const server = await startServer();
+  try {
+    const client = new Client(server.url);
+
+    // ---- 1. throughput -----------------------------------------------------------------------
+    const baselines = [await server.baseline(BASELINE_MS)];
+    const before = await server.stats();
+    let latest = before;
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        latest = await server.stats();
+        await sleep(20);
+      }
+    })();
+    let refused = 0;
+    let inFlight = 0;
+    const t0 = performance.now();
+    await runSenders(throughputBatches, options.senders, async (batch) => {
+      // Back-pressure as an SDK meets it, without the refusals: wait while the stream is full enough.
+      while (latest.runtime.resolverLag + inFlight > MAX_BACKLOG) await sleep(5);
+      inFlight += batch.messages.length;
+      refused += await client.sendBatch(batch.messages);
+      inFlight -= batch.messages.length;
+    });
+    const throughputEnd = await caughtUp(server);
+    const t1 = performance.now();
+    polling = false;
+    await poller;
+    const throughput = { ...cost(before, throughputEnd, (t1 - t0) / 1000), refused };
+    baselines.push(await server.baseline(BASELINE_MS));
+
+    // ---- 2. steady load with probes and Profile API samples ----------------------------------
+    const rate = throughput.eventsPerSecond * options.steadyLoad;
+    const probePeople = probeCandidates(workload, options.throughputEvents);
+    const known = probePeople.map((person) => person.userId);
+    const steadyStart = await server.stats();
+    await server.loopDelay();
+    const s0 = performance.now();
+    const freshness: number[] = [];
+    let timeouts = 0;
+    const loadedProfile: number[] = [];
+    const loadedHealth: number[] = [];
+    let loadRunning = true;
+    // Open loop: each batch leaves at its time on the schedule (at once if the senders are behind).
+    const dueOf = (batch: Batch) => s0 + ((batch.first - options.throughputEvents) / rate) * 1000;
+    const scheduled = steadyBatches.filter((batch) => dueOf(batch) - s0 < options.steadySeconds * 1000);
+    if (scheduled.length === steadyBatches.length)
+      throw new Error('the workload is too short for the steady phase');
+    const load = runSenders(scheduled, options.senders, async (batch) => {
+      const wait = dueOf(batch) - performance.now();
+      if (wait > 0) await sleep(wait);
+      await client.sendBatch(batch.messages);
+    }).finally(() => {
+      loadRunning = false;
+    });
+    // One probe at a time, at even intervals while the load runs (a late one delays the next): the
+    // polling is Profile API load too, and must not grow when the resolver falls behind.
+    const probeInterval = (options.steadySeconds * 1000) / options.probes;
+    const probes = (async () => {
+      for (let k = 0; k < options.probes && loadRunning; k++) {
+        const wait = s0 + (k + 0.5) * probeInterval - performance.now();
+        if (wait > 0) await sleep(wait);
+        const person = probePeople[k % probePeople.length] as ProbePerson;
+        const ms = await client.probe(person, `probe-${options.seed}-${k}`, PROBE_POLL_MS, PROBE_TIMEOUT_MS);
+        if (ms === undefined) timeouts++;
+        else freshness.push(ms);
+      }
+    })();
+    const sampler = (async () => {
+      for (let i = 0; loadRunning; i++) {
+        loadedProfile.push(await client.profileLatency(known[i % known.length] as string));
+        loadedHealth.push(await client.healthLatency());
+        await sleep(SAMPLE_GAP_MS);
+      }
+    })();
+    await Promise.all([load, probes, sampler]);
+    const steadyLoop = await server.loopDelay();
+    const steadyEnd = await caughtUp(server);
+    const steady = {
+      ...cost(steadyStart, steadyEnd, (performance.now() - s0) / 1000),
+      offeredPerSecond: rate,
+      loopDelay: steadyLoop,
+    };
+
+    // ---- 3. idle -----------------------------------------------------------------------------
+    const idleProfile: number[] = [];
+    const idleHealth: number[] = [];
+    for (let i = 0; i < IDLE_SAMPLES; i++) {
+      idleProfile.push(await client.profileLatency(known[i % known.length] as string));
+      idleHealth.push(await client.healthLatency());
+    }
+    const last = await server.stats();
+    client.close();
+    const overrides = ['MOSAIC_BENCH_RESOLVER_BATCH_SIZE', 'MOSAIC_BENCH_RESOLVER_WINDOW_MS']
+      .filter((name) => process.env[name])
+      .map((name) => `${name}=${process.env[name]}`)
+      .join(', ');
+    return {
+      options,
+      overrides: overrides || undefined,
+      workload: {
+        counts: workload.counts,
+        activePeople: workload.activePeople,
+        identifiedPeople: workload.identifiedPeople,
+        topPersonMessages: workload.topPersonMessages,
+      },
+      throughput,
+      dynalitePutsPerSecond: baselines.reduce((a, b) => a + b, 0) / baselines.length,
+      steady,
+      freshness: { ...percentiles(freshness), timeouts, pollMs: PROBE_POLL_MS },
+      profileApi: { loaded: percentiles(loadedProfile), idle: percentiles(idleProfile) },
+      health: { loaded: percentiles(loadedHealth), idle: percentiles(idleHealth) },
+      peakRssMb: last.peakRssMb,
+      totalSeconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Most records the throughput phase lets wait in the stream (it holds 20,000 before refusing). */
+const MAX_BACKLOG = 8000;
+/** Each of the two baseline measurements. */
+const BASELINE_MS = 2000;
+const PROBE_POLL_MS = 10;
+const PROBE_TIMEOUT_MS = 10_000;
+/** Between two Profile API samples (each followed by a `/health` one): about 30 of each a second. */
+const SAMPLE_GAP_MS = 25;
+const IDLE_SAMPLES = 300;
+
+interface Batch {
+  /** Index of its first message in the workload. */
+  readonly first: number;
+  readonly messages: readonly Record<string, unknown>[];
+}
+
+/** The workload cut into SDK-sized batches of 20 to 100 messages, in order. */
+function toBatches(messages: readonly Record<string, unknown>[], random: () => number): Batch[] {
+  const batches: Batch[] = [];
+  for (let first = 0; first < messages.length; ) {
+    const size = 20 + Math.floor(random() * 81);
+    batches.push({ first, messages: messages.slice(first, first + size) });
+    first += size;
+  }
+  return batches;
+}
+
+/** `senders` concurrent loops taking the batches in order. */
+async function runSenders(
+  batches: readonly Batch[],
+  senders: number,
+  send: (batch: Batch) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: senders }, async () => {
+      while (next < batches.length) await send(batches[next++] as Batch);
+    }),
+  );
+}
+
+interface ProbePerson {
+  readonly userId: string;
+  readonly anonymousId: string;
+}
+
+/**
+ * People whose user id the throughput phase sent (so they are known when probed), outside the most
+ * active hundred: a probe must stay among a person's newest events for the few milliseconds it is
+ * looked for, and the most active people send many events a second.
+ */
+function probeCandidates(workload: Workload, sent: number): ProbePerson[] {
+  const byUser = new Map<string, ProbePerson>();
+  for (const message of workload.messages.slice(0, sent)) {
+    if (message.type === 'identify' && typeof message.userId === 'string' && !byUser.has(message.userId)) {
+      byUser.set(message.userId, { userId: message.userId, anonymousId: message.anonymousId as string });
+    }
+  }
+  const people = workload.people.slice(100, 2100).flatMap((person) => byUser.get(person.userId) ?? []);
+  if (people.length === 0) throw new Error('no identified person to probe');
+  return people;
+}
+
+/** Once everything sent (all answered 200) is resolved: nothing left in the stream for the resolver. */
+async function caughtUp(server: Server): Promise<UnifyServerStats> {
+  for (;;) {
+    const stats = await server.stats();
+    if (stats.runtime.resolverLag === 0) return stats;
+    await sleep(10);
+  }
+}
+
+function cost(before: UnifyServerStats, after: UnifyServerStats, seconds: number): PhaseCost {
+  const events = after.runtime.resolved - before.runtime.resolved;
+  const per = (n: number) => n / Math.max(events, 1);
+  const callsPerEvent = {} as Record<keyof StoreCalls, number>;
+  for (const key of Object.keys(after.calls) as (keyof StoreCalls)[]) {
+    callsPerEvent[key] = per(after.calls[key] - before.calls[key]);
+  }
+  const invocations = after.batches.invocations - before.batches.invocations;
+  return {
+    events,
+    seconds,
+    eventsPerSecond: events / seconds,
+    readsPerEvent: per(after.runtime.identityStore.reads - before.runtime.identityStore.reads),
+    writesPerEvent: per(after.runtime.identityStore.writes - before.runtime.identityStore.writes),
+    conditionFailures:
+      after.runtime.identityStore.conditionFailures - before.runtime.identityStore.conditionFailures,
+    profilesCreated: after.runtime.profilesCreated - before.runtime.profilesCreated,
+    merges: after.runtime.profilesMerged - before.runtime.profilesMerged,
+    callsPerEvent,
+    meanBatchSize: (after.batches.records - before.batches.records) / Math.max(invocations, 1),
+    batchSizeHistogram: after.batches.sizeHistogram.map((n, i) => n - (before.batches.sizeHistogram[i] ?? 0)),
+    resolverBusy: (after.batches.busyMs - before.batches.busyMs) / 1000 / seconds,
+    replans: Object.fromEntries(
+      Object.entries(after.replans)
+        .map(([reason, n]) => [reason, n - (before.replans[reason] ?? 0)] as const)
+        .filter(([, n]) => n > 0),
+    ),
+  };
+}
+
+export function percentiles(values: readonly number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+  return { count: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? Number.NaN };
+}
+
+// ---- the runtime's process ---------------------------------------------------------------------
+
+interface Server {
+  readonly url: string;
+  stats(): Promise<UnifyServerStats>;
+  /** The baseline's conditional puts per second over `ms`, measured in the runtime's process. */
+  baseline(ms: number): Promise<number>;
+  /** The runtime's event loop delay since the last call. */
+  loopDelay(): Promise<LoopDelay>;
+  stop(): Promise<void>;
+}
+
+async function startServer(): Promise<Server> {
+  const bundle = join(root, 'node_modules', '.cache', 'mosaic', 'unify-server.mjs');
+  await build({
+    entryPoints: [join(root, 'bench', 'unify-server.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+  const child = spawn(
+    process.execPath,
+    [
+      // For profiling, e.g. MOSAIC_BENCH_RUNTIME_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof'.
+      ...(process.env.MOSAIC_BENCH_RUNTIME_NODE_ARGS?.split(' ') ?? []),
+      '--enable-source-maps',
+      bundle,
+      WRITE_KEY,
+      ADMIN_KEY,
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      env: {
+        MALLOC_ARENA_MAX: '2',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...process.env,
+      },
+    },
+  );
+  const pending = new Map<number, (value: unknown) => void>();
+  let ids = 0;
+  child.on('message', (message: { id: number; value: unknown }) => {
+    pending.get(message.id)?.(message.value);
+    pending.delete(message.id);
+  });
+  const ask = <T>(request: { type: 'stats' | 'loopDelay' } | { type: 'baseline'; ms: number }) =>
+    new Promise<T>((resolve) => {
+      const id = ids++;
+      pending.set(id, resolve as (value: unknown) => void);
+      child.send({ id, ...request });
+    });
+  const url = await listening(child);
+  return {
+    url,
+    stats: () => ask<UnifyServerStats>({ type: 'stats' }),
+    baseline: (ms) => ask<number>({ type: 'baseline', ms }),
+    loopDelay: () => ask<LoopDelay>({ type: 'loopDelay' }),
+    stop: () => stop(child),
+  };
+}
+
+function listening(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`runtime did not start: ${seen}`)), 30_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /running at (http:\/\/\S+)/.exec(seen);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`runtime exited with ${code}: ${seen}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+// ---- HTTP ----------------------------------------------------------------------------------------
+
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/**
+ * The bench's HTTP client: node:http with keep-alive, one agent for the load (a socket per sender)
+ * and one for each kind of measurement, so a measured request never queues behind a load request.
+ */
+class Client {
+  private readonly load = new Agent({ keepAlive: true, maxSockets: 16 });
+  private readonly probes = new Agent({ keepAlive: true, maxSockets: 1 });
+  private readonly samples = new Agent({ keepAlive: true, maxSockets: 1 });
+  private readonly basic = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`;
+  private readonly bearer = `Bearer ${ADMIN_KEY}`;
+
+  constructor(private readonly url: string) {}
+
+  /** Sends one batch as an SDK does, stamping its messages; retries refusals. Returns how many there were. */
+  async sendBatch(messages: readonly Record<string, unknown>[]): Promise<number> {
+    const now = new Date().toISOString();
+    const body = JSON.stringify({
+      batch: messages.map((message) => ({ ...message, timestamp: now })),
+      sentAt: now,
+    });
+    for (let refused = 0; ; refused++) {
+      const answer = await this.send(this.load, 'POST', '/v1/batch', this.basic, body);
+      if (answer.status === 200) return refused;
+      if (answer.status !== 503 && answer.status !== 429) {
+        throw new Error(`collector answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+      }
+      await sleep(50 * 2 ** Math.min(refused, 5));
+    }
+  }
+
+  /**
+   * Sends a probe track call for a known person and polls the Profile API every `pollMs` until it
+   * lists it: ms from the collector's 200 to the answer that shows it; undefined after `timeoutMs`.
+   */
+  async probe(person: ProbePerson, messageId: string, pollMs: number, timeoutMs: number) {
+    const body = JSON.stringify({
+      type: 'track',
+      event: 'Bench Probe',
+      messageId,
+      userId: person.userId,
+      anonymousId: person.anonymousId,
+      timestamp: new Date().toISOString(),
+      properties: { probe: true },
+    });
+    const sent = await this.send(this.probes, 'POST', '/v1/track', this.basic, body);
+    if (sent.status !== 200) throw new Error(`probe refused: ${sent.status} ${sent.body.slice(0, 200)}`);
+    const accepted = performance.now();
+    const path = `/v1/profiles/user_id:${encodeURIComponent(person.userId)}/events?limit=20`;
+    while (performance.now() - accepted < timeoutMs) {
+      const answer = await this.send(this.probes, 'GET', path, this.bearer);
+      if (answer.status === 200 && answer.body.includes(`"${messageId}"`))
+        return performance.now() - accepted;
+      if (answer.status !== 200 && answer.status !== 404) {
+        throw new Error(`Profile API answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+      }
+      await sleep(pollMs);
+    }
+    return undefined;
+  }
+
+  async profileLatency(userId: string): Promise<number> {
+    const start = performance.now();
+    const answer = await this.send(
+      this.samples,
+      'GET',
+      `/v1/profiles/user_id:${encodeURIComponent(userId)}`,
+      this.bearer,
+    );
+    if (answer.status !== 200) throw new Error(`Profile API answered ${answer.status}: ${answer.body}`);
+    return performance.now() - start;
+  }
+
+  async healthLatency(): Promise<number> {
+    const start = performance.now();
+    const answer = await this.send(this.samples, 'GET', '/health');
+    if (answer.status !== 200) throw new Error(`/health answered ${answer.status}`);
+    return performance.now() - start;
+  }
+
+  close(): void {
+    for (const agent of [this.load, this.probes, this.samples]) agent.destroy();
+  }
+
+  private send(agent: Agent, method: string, path: string, authorization?: string, body?: string) {
+    return new Promise<Answer>((resolve, reject) => {
+      const req = request(
+        `${this.url}${path}`,
+        {
+          agent,
+          method,
+          headers: {
+            ...(authorization === undefined ? {} : { authorization }),
+            ...(body === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

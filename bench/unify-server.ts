@@ -1,0 +1,256 @@
+// The local runtime for the unify benchmark, in its own process (bundled, as `npm start` runs it;
+// argv: write key, admin key): it prints where it listens and answers requests over IPC — `stats`: the
+// runtime's stats and where the identity store's requests came from; `baseline`: the dynalite baseline.
+//
+// The breakdown is bench-only instrumentation: the store's methods and the stream's `subscribe` are
+// wrapped on their prototypes before the runtime starts, so the runtime itself is unchanged. For
+// experiments, MOSAIC_BENCH_RESOLVER_BATCH_SIZE and MOSAIC_BENCH_RESOLVER_WINDOW_MS override the
+// resolver subscription's `batchSize` and `maxBatchingWindowMs` (the report says when they are set).
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { DynamoDbIdentityStore } from '../src/adapters/aws/dynamodb-identity-store';
+import { consoleLogger } from '../src/adapters/local/console-logger';
+import { MemoryEventStream, type SubscriptionOptions } from '../src/adapters/local/memory-event-stream';
+import { hashKey } from '../src/core/auth/hashed-keys';
+import { hashWriteKey } from '../src/core/collector/write-keys';
+import { ensureIdentityTable, startEmbeddedDynamoDb } from '../src/local/embedded-dynamodb';
+import { startLocalRuntime } from '../src/local/runtime';
+import { unifyWorkload } from './unify-workload';
+
+/** Identity store calls by kind, as the resolver and the Profile API made them. */
+export interface StoreCalls {
+  /** Profile puts (a new profile). */
+  createProfile: number;
+  /** Profile updates without a merge note: coalesced flushes, identifiers listed, lost claims undone. */
+  writeProfile: number;
+  /** Profile updates that absorb a merged profile (merge step 2). */
+  writeProfileAbsorb: number;
+  /** Profile updates that clear a finished merge's note (merge step 5). */
+  writeProfileClear: number;
+  /** Identifier puts (a first claim). */
+  claimIdentifier: number;
+  /** Identifier updates (merge step 3). */
+  repointIdentifier: number;
+  /** Merge step 1 (a write and a read). */
+  markMerging: number;
+  /** Merge step 4. */
+  retireProfile: number;
+  /** Ledger entries put (one write each). */
+  ledgerEntries: number;
+  getOwners: number;
+  getProfiles: number;
+  listLedger: number;
+}
+
+export interface ResolverBatches {
+  readonly invocations: number;
+  readonly records: number;
+  /** Invocations by batch size: `[1, 10)`, `[10, 50)`, `[50, 100)`, `[100, ...)`. */
+  readonly sizeHistogram: readonly number[];
+  /** Milliseconds spent in the resolver handler, all invocations together. */
+  readonly busyMs: number;
+}
+
+export interface UnifyServerStats {
+  readonly runtime: ReturnType<Awaited<ReturnType<typeof startLocalRuntime>>['stats']>;
+  readonly calls: StoreCalls;
+  readonly batches: ResolverBatches;
+  /** Messages the resolver planned again after a lost conditional write, by reason. */
+  readonly replans: Readonly<Record<string, number>>;
+  readonly peakRssMb: number;
+}
+
+const calls: StoreCalls = {
+  createProfile: 0,
+  writeProfile: 0,
+  writeProfileAbsorb: 0,
+  writeProfileClear: 0,
+  claimIdentifier: 0,
+  repointIdentifier: 0,
+  markMerging: 0,
+  retireProfile: 0,
+  ledgerEntries: 0,
+  getOwners: 0,
+  getProfiles: 0,
+  listLedger: 0,
+};
+const replans: Record<string, number> = {};
+const batches = { invocations: 0, records: 0, sizeHistogram: [0, 0, 0, 0], busyMs: 0 };
+
+function instrument(): void {
+  const proto = DynamoDbIdentityStore.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+  /** Wraps a store method to count its calls under `kind(...args)`, `weight(...args)` at a time. */
+  const count = (
+    name: keyof DynamoDbIdentityStore,
+    kind: (...args: unknown[]) => keyof StoreCalls,
+    weight: (...args: unknown[]) => number = () => 1,
+  ) => {
+    const original = proto[name] as (...args: unknown[]) => unknown;
+    proto[name] = function (this: DynamoDbIdentityStore, ...args: unknown[]) {
+      calls[kind(...args)] += weight(...args);
+      return original.apply(this, args);
+    };
+  };
+  count('createProfile', () => 'createProfile');
+  count('writeProfile', (_profile, _version, options) => {
+    const pending = options as { addPending?: string; removePending?: string } | undefined;
+    if (pending?.addPending !== undefined) return 'writeProfileAbsorb';
+    return pending?.removePending !== undefined ? 'writeProfileClear' : 'writeProfile';
+  });
+  count('claimIdentifier', () => 'claimIdentifier');
+  count('repointIdentifier', () => 'repointIdentifier');
+  count('markMerging', () => 'markMerging');
+  count('retireProfile', () => 'retireProfile');
+  count(
+    'appendLedger',
+    () => 'ledgerEntries',
+    (entries) => (entries as readonly unknown[]).length,
+  );
+  count('getOwners', () => 'getOwners');
+  count('getProfiles', () => 'getProfiles');
+  count('listLedger', () => 'listLedger');
+
+  const batchSize = process.env.MOSAIC_BENCH_RESOLVER_BATCH_SIZE;
+  const windowMs = process.env.MOSAIC_BENCH_RESOLVER_WINDOW_MS;
+  const subscribe = MemoryEventStream.prototype.subscribe;
+  MemoryEventStream.prototype.subscribe = function (this: MemoryEventStream, options: SubscriptionOptions) {
+    if (options.name !== 'resolver') return subscribe.call(this, options);
+    const handler = options.handler;
+    return subscribe.call(this, {
+      ...options,
+      ...(batchSize ? { batchSize: Number(batchSize) } : {}),
+      ...(windowMs ? { maxBatchingWindowMs: Number(windowMs) } : {}),
+      handler: async (event: KinesisStreamEvent) => {
+        const size = event.Records.length;
+        batches.invocations++;
+        batches.records += size;
+        (batches.sizeHistogram[size < 10 ? 0 : size < 50 ? 1 : size < 100 ? 2 : 3] as number)++;
+        const start = performance.now();
+        try {
+          return await handler(event);
+        } finally {
+          batches.busyMs += performance.now() - start;
+        }
+      },
+    });
+  };
+}
+
+async function peakRssMb(): Promise<number> {
+  const status = await readFile('/proc/self/status', 'utf8').catch(() => '');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  return Number.isFinite(kb) ? kb / 1024 : process.memoryUsage().rss / 2 ** 20;
+}
+
+/**
+ * The least any resolver must do per event, as the baseline of events/s: one conditional put of the
+ * event (as a new profile is put) through the same SDK client configuration to a dynalite on disk of
+ * its own, from as many concurrent loops as the stream has shards. Measured while the runtime is idle,
+ * between the phases, so it sees the machine as the phases around it do.
+ */
+async function startBaseline(dir: string, loops = 4) {
+  const dynamo = await startEmbeddedDynamoDb({ path: join(dir, 'baseline') });
+  await ensureIdentityTable(dynamo.client, 'baseline');
+  const doc = DynamoDBDocumentClient.from(dynamo.client);
+  const { messages } = unifyWorkload({ people: 1000, events: 2000, seed: 1 });
+  let next = 0;
+  const put = () => {
+    const message = messages[next % messages.length] as Record<string, unknown>;
+    return doc.send(
+      new PutCommand({
+        TableName: 'baseline',
+        Item: { pk: `E#${next++}`, sk: 'E', doc: JSON.stringify(message) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  };
+  /** Puts per second over `ms`. */
+  const run = async (ms: number) => {
+    const start = performance.now();
+    const before = next;
+    await Promise.all(
+      Array.from({ length: loops }, async () => {
+        while (performance.now() - start < ms) await put();
+      }),
+    );
+    return (next - before) / ((performance.now() - start) / 1000);
+  };
+  await run(500); // warm-up: JIT, connections
+  return { run, close: () => dynamo.close() };
+}
+
+const [writeKey = '', adminKey = ''] = process.argv.slice(2);
+const dataDir = await mkdtemp(join(tmpdir(), 'mosaic-bench-unify-'));
+const baseline = await startBaseline(dataDir);
+instrument();
+const errors = consoleLogger('mosaic', 'warn');
+const runtime = await startLocalRuntime({
+  port: 0,
+  dataDir,
+  logger: {
+    ...errors,
+    warn: (message, ...attributes) => {
+      replans[`warn: ${message}`] = (replans[`warn: ${message}`] ?? 0) + 1;
+      errors.warn(message, ...attributes);
+    },
+    debug: (message, ...attributes) => {
+      // The resolver's re-plans, by reason (profile ids stripped so the reasons group).
+      if (message !== 're-planning a message') return;
+      const reason = String((attributes[0] as { reason?: unknown } | undefined)?.reason).replace(
+        /p_[0-9a-f]{32}/g,
+        'p_…',
+      );
+      replans[reason] = (replans[reason] ?? 0) + 1;
+    },
+  },
+  sources: [{ name: 'bench', keys: [{ sha256: hashWriteKey(writeKey), revoked: false }] }],
+  adminKeys: [{ name: 'bench-admin', keyHashes: [hashKey(adminKey)] }],
+});
+
+/** How late the runtime's event loop ran, since the last `loopDelay` request. */
+export interface LoopDelay {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
+
+process.on('message', (message: { id: number; type: 'stats' | 'baseline' | 'loopDelay'; ms?: number }) => {
+  const reply = (value: unknown) => process.send?.({ id: message.id, value });
+  if (message.type === 'baseline') {
+    void baseline.run(message.ms ?? 2000).then(reply);
+    return;
+  }
+  if (message.type === 'loopDelay') {
+    const ms = (ns: number) => ns / 1e6;
+    const delay: LoopDelay = {
+      p50: ms(loop.percentile(50)),
+      p99: ms(loop.percentile(99)),
+      max: ms(loop.max),
+    };
+    loop.reset();
+    reply(delay);
+    return;
+  }
+  void peakRssMb().then((peak) => {
+    const stats: UnifyServerStats = {
+      runtime: runtime.stats(),
+      calls: { ...calls },
+      batches: { ...batches, sizeHistogram: [...batches.sizeHistogram] },
+      replans: { ...replans },
+      peakRssMb: peak,
+    };
+    reply(stats);
+  });
+});
+process.on('SIGTERM', () => {
+  void Promise.all([runtime.close(), baseline.close()])
+    .then(() => rm(dataDir, { recursive: true, force: true }))
+    .finally(() => process.exit(0));
+});
+process.stdout.write(`running at ${runtime.url}\n`);
