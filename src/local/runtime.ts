@@ -128,7 +128,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   stream.subscribe({
     name: 'resolver',
     handler: createResolverHandler({ resolve: resolveBatch, logger }),
-    batchSize: 100,
+    // Up to 500 records a batch: under load the resolver coalesces more writes per profile (a busy
+    // person's events land in one write per batch); at low load batches stay small, as the 20 ms
+    // window sends what there is (a value the CDK's `resolver.batchSize` accepts: 1 to 10,000).
+    batchSize: 500,
     maxBatchingWindowMs: 20,
     onFailure: createFileFailureDestination(resolve(dataDir, 'failed')),
   });
