@@ -53,7 +53,8 @@ const erin = { userId: 'u-erin' };
  *   45 days ago, one of them landed twice in the lake (counted once).
  * - dan: anonymous only; one identify with `traits.plan` pro and `context.traits.plan` basic (traits
  *   wins); two orders; a ticket 10 days ago.
- * - erin: `age` as the string "34"; two identifies in the same millisecond (message id decides).
+ * - erin: `age` as the string "34"; two identifies in the same millisecond (the message key decides,
+ *   as in the resolver, not the message id).
  */
 export const EVENTS: readonly LakeEvent[] = [
   identify(alice, 21, {
@@ -102,7 +103,8 @@ export const EVENTS: readonly LakeEvent[] = [
   track(dan, 1, 'Order Completed', { total: 7, currency: 'GBP', sku: 'A' }),
   track(dan, 10, 'Ticket Opened', { priority: 'low' }),
 
-  identify(erin, 6, { age: '34', plan: 'a' }, { messageId: 'erin-1' }),
+  identify(erin, 6, { age: '34', plan: 'a' }, { messageId: 'erin-3' }),
+  // Same millisecond: the resolver's message key decides (erin-2's key sorts after erin-3's, its id before).
   identify(erin, 6, { plan: 'b' }, { messageId: 'erin-2' }),
 ];
 

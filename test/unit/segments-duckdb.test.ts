@@ -63,7 +63,7 @@ describe('segments on DuckDB', () => {
     expect(await members(trait('company', 'eq', 'Acme'))).toEqual(['p-dan']);
   });
 
-  it('traits: a null write wins and means no value; ties in time go to the greater message id', async () => {
+  it('traits: a null write wins and means no value; ties in time go to the greater message key, as in the resolver', async () => {
     expect(await members(trait('plan', 'not_exists'))).toEqual(['p-carol']);
     expect(await members(trait('plan', 'eq', 'b'))).toEqual(['p-erin']);
     expect(await members(trait('plan', 'neq', 'pro'))).toEqual(['p-bob', 'p-erin']);

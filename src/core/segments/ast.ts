@@ -7,8 +7,8 @@
  * Semantics (the contract a reference evaluator must meet, and the SQL printers do):
  * - A profile is a current `profile_id` of `identity_links` (the latest row per identifier). Each
  *   event belongs to the current profile of its `user_id`, else of its `anonymous_id`.
- * - Traits: per top-level trait, the write of the latest event wins (event `timestamp`, then
- *   `message_id`, then `source`); writes come from `context.traits` of any call and `traits` of an
+ * - Traits: per top-level trait, the write of the latest event wins (event `timestamp`, then the
+ *   resolver's message key, `messageKey(source, messageId)`); writes come from `context.traits` of any call and `traits` of an
  *   identify call (which wins within one event). A nested path reads into the winning value.
  * - Consent: the latest event's whole `context.consent.categoryPreferences` object.
  * - Events: `track` calls, deduplicated by (`source`, `message_id`).

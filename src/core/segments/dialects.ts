@@ -18,6 +18,12 @@ export interface Dialect {
   parseInstant(text: string): string;
   /** A parameter holding ISO-8601 UTC text, as TIMESTAMP WITH TIME ZONE. */
   instantParam(placeholder: string): string;
+  /**
+   * The resolver's message key of an event (`messageKey` in `src/core/identity/message-key.ts`): the
+   * first 16 hex characters of SHA-256 over `message`, NUL, source, NUL, message id — so that writes
+   * in the same millisecond are decided as the resolver decides them.
+   */
+  messageKey(source: string, messageId: string): string;
   /** Whether text matches a regular expression (given as a SQL string literal). */
   regexMatches(text: string, pattern: string): string;
   /** Every function the dialect's queries may call (lower case). */
@@ -40,10 +46,15 @@ export const COMMON_FUNCTIONS = [
   'trim',
   'try_cast',
   'cast',
+  'concat',
+  'chr',
 ] as const;
 
 /** Trino functions used only by the Athena printer. */
 export const ATHENA_ONLY_FUNCTIONS = [
+  'to_utf8',
+  'to_hex',
+  'lower',
   'json_format',
   'json_extract_scalar',
   'from_iso8601_timestamp',
@@ -52,6 +63,12 @@ export const ATHENA_ONLY_FUNCTIONS = [
 ] as const;
 /** DuckDB functions used only by the DuckDB printer. */
 export const DUCKDB_ONLY_FUNCTIONS = ['json_extract_string', 'regexp_matches'] as const;
+/**
+ * Functions both engines have under the same name with different argument types (Trino's `sha256`
+ * hashes varbinary into varbinary, DuckDB's hashes text into hex text): each dialect calls them only
+ * from its own hooks.
+ */
+export const SAME_NAME_FUNCTIONS = ['sha256'] as const;
 
 export const ATHENA: Dialect = {
   name: 'athena',
@@ -60,8 +77,10 @@ export const ATHENA: Dialect = {
   scalarText: (json) => `json_extract_scalar(${json}, '$')`,
   parseInstant: (text) => `try(from_iso8601_timestamp(${text}))`,
   instantParam: (placeholder) => `from_iso8601_timestamp(${placeholder})`,
+  messageKey: (source, messageId) =>
+    `substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), ${source}, chr(0), ${messageId}))))), 1, 16)`,
   regexMatches: (text, pattern) => `regexp_like(${text}, ${pattern})`,
-  functions: new Set([...COMMON_FUNCTIONS, ...ATHENA_ONLY_FUNCTIONS]),
+  functions: new Set([...COMMON_FUNCTIONS, ...ATHENA_ONLY_FUNCTIONS, ...SAME_NAME_FUNCTIONS]),
 };
 
 export const DUCKDB: Dialect = {
@@ -72,8 +91,11 @@ export const DUCKDB: Dialect = {
   scalarText: (json) => `json_extract_string(${json}, '$')`,
   parseInstant: (text) => `TRY_CAST(${text} AS TIMESTAMPTZ)`,
   instantParam: (placeholder) => `CAST(${placeholder} AS TIMESTAMPTZ)`,
+  // DuckDB's sha256 takes text and gives lower-case hex.
+  messageKey: (source, messageId) =>
+    `substr(sha256(concat('message', chr(0), ${source}, chr(0), ${messageId})), 1, 16)`,
   regexMatches: (text, pattern) => `regexp_matches(${text}, ${pattern})`,
-  functions: new Set([...COMMON_FUNCTIONS, ...DUCKDB_ONLY_FUNCTIONS]),
+  functions: new Set([...COMMON_FUNCTIONS, ...DUCKDB_ONLY_FUNCTIONS, ...SAME_NAME_FUNCTIONS]),
 };
 
 export const DIALECTS: Readonly<Record<DialectName, Dialect>> = { athena: ATHENA, duckdb: DUCKDB };

@@ -318,16 +318,19 @@ class Printer {
     return this.latestPerProfile(prefs, `substr(${this.dialect.jsonText('w.v')}, 1, 1) = '{'`);
   }
 
-  /** The value `value` of each profile's latest event (timestamp, then message id, then source) where `keep` holds. */
+  /**
+   * The value `value` of each profile's latest event where `keep` holds: by event time, then by the
+   * resolver's message key (as `compareVersions` orders writes).
+   */
   private latestPerProfile(value: string, keep: string): string {
     return (
       '  SELECT profile_id, v\n' +
       '  FROM (\n' +
       '    SELECT profile_id, v,\n' +
-      '      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn\n' +
+      '      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn\n' +
       '    FROM (\n' +
       `      SELECT ${Printer.PROFILE} AS profile_id, ${value} AS v,\n` +
-      `        ${ev('timestamp')} AS ts, ${ev('message_id')} AS message_id, ${ev('source')} AS source\n` +
+      `        ${ev('timestamp')} AS ts, ${this.dialect.messageKey(ev('source'), ev('message_id'))} AS message_key\n` +
       this.eventsWithProfile().replaceAll('\n  ', '\n      ').replace(/^ {2}/, '      ') +
       '\n' +
       '    ) w\n' +

@@ -16,10 +16,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -90,10 +90,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -126,10 +126,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -162,10 +162,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.vip') END, json_extract(e."context", '$.traits.vip')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -198,10 +198,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -234,10 +234,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -270,10 +270,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.tier') END, json_extract(e."context", '$.traits.tier')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -306,10 +306,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -342,10 +342,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.email') END, json_extract(e."context", '$.traits.email')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -378,10 +378,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.phone') END, json_extract(e."context", '$.traits.phone')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -414,10 +414,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -450,10 +450,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -486,10 +486,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -522,10 +522,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -558,10 +558,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -594,10 +594,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -630,10 +630,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -666,10 +666,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.signup') END, json_extract(e."context", '$.traits.signup')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -702,10 +702,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.signup') END, json_extract(e."context", '$.traits.signup')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -738,10 +738,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.address') END, json_extract(e."context", '$.traits.address')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1772,10 +1772,10 @@ consent_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."context", '$.consent.categoryPreferences') AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1845,10 +1845,10 @@ trait_0 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1861,10 +1861,10 @@ consent_1 AS (
   SELECT profile_id, v
   FROM (
     SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_id DESC, source DESC) AS rn
+      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
     FROM (
       SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."context", '$.consent.categoryPreferences') AS v,
-        e."timestamp" AS ts, e."message_id" AS message_id, e."source" AS source
+        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
       FROM "events" e
       LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
       LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
