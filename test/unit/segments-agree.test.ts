@@ -7,7 +7,8 @@ import { bindParams, compileSegment, printMembersQuery } from '../../src/core/se
 import { type LakeEvent, writeTestLake } from '../support/segments-lake';
 
 /**
- * Traits and consent in the SQL agree with the profiles the resolver builds (`applyEvent`), whatever
+ * Traits, consent, event counts and first / last seen in the SQL agree with the profiles the resolver
+ * builds (`applyEvent`), whatever
  * order the resolver saw the events in: the latest write per trait wins, identify `traits` beat
  * `context.traits`, a track call's `traits` are ignored, null writes count, and the latest consent
  * statement replaces earlier ones, and writes in the same millisecond are decided by message key.
@@ -24,7 +25,9 @@ const write = fc.record({
 });
 
 describe('segment SQL agrees with the resolver', () => {
-  it('on traits and consent, for events in any order', { timeout: 60_000 }, async () => {
+  it('on traits, consent, counts and first / last seen, for events in any order', {
+    timeout: 60_000,
+  }, async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(write, { minLength: 1, maxLength: 14 }),
@@ -77,6 +80,19 @@ describe('segment SQL agrees with the resolver', () => {
             );
             expect(await members({ consent: { category: 'Advertising' } })).toEqual(
               expected((p) => p.consent?.categoryPreferences.Advertising === true),
+            );
+            for (const count of [0, 1, 2, 3]) {
+              expect(
+                await members({ event: { name: 'Clicked', count: { op: 'eq', value: count } } }),
+              ).toEqual(expected((p) => (p.eventCounts.Clicked ?? 0) === count));
+            }
+            const middle = T0 + 2 * 60_000;
+            const iso = new Date(middle).toISOString();
+            expect(await members({ first_seen: { op: 'before', value: iso } })).toEqual(
+              expected((p) => p.firstSeen !== undefined && Date.parse(p.firstSeen) < middle),
+            );
+            expect(await members({ last_seen: { op: 'after', value: iso } })).toEqual(
+              expected((p) => p.lastSeen !== undefined && Date.parse(p.lastSeen) >= middle),
             );
           } finally {
             await lake.close();
