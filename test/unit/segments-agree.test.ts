@@ -8,10 +8,10 @@ import { type LakeEvent, writeTestLake } from '../support/segments-lake';
 
 /**
  * Traits, consent, event counts and first / last seen in the SQL agree with the profiles the resolver
- * builds (`applyEvent`), whatever
- * order the resolver saw the events in: the latest write per trait wins, identify `traits` beat
- * `context.traits`, a track call's `traits` are ignored, null writes count, and the latest consent
- * statement replaces earlier ones, and writes in the same millisecond are decided by message key.
+ * builds (`applyEvent`), whatever order the resolver saw the events in: the latest write per trait
+ * wins, identify `traits` beat `context.traits`, a track call's `traits` are ignored, null writes
+ * count, the latest consent statement replaces earlier ones, and writes in the same millisecond are
+ * decided by message key.
  */
 const T0 = Date.parse('2026-11-01T00:00:00.000Z');
 const PLANS = ['a', 'b', 'c'] as const;
