@@ -323,18 +323,22 @@ class Printer {
    * resolver's message key (as `compareVersions` orders writes).
    */
   private latestPerProfile(value: string, keep: string): string {
+    // `keep` is applied to the events before they are joined to their profiles (most events write no
+    // given trait), and the message key is computed only for the events kept.
+    const key = this.dialect.messageKey('w.source', 'w.message_id');
     return (
       '  SELECT profile_id, v\n' +
       '  FROM (\n' +
-      '    SELECT profile_id, v,\n' +
-      '      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn\n' +
+      `    SELECT ${Printer.PROFILE} AS profile_id, w.v,\n` +
+      `      row_number() OVER (PARTITION BY ${Printer.PROFILE} ORDER BY w.ts DESC, ${key} DESC) AS rn\n` +
       '    FROM (\n' +
-      `      SELECT ${Printer.PROFILE} AS profile_id, ${value} AS v,\n` +
-      `        ${ev('timestamp')} AS ts, ${this.dialect.messageKey(ev('source'), ev('message_id'))} AS message_key\n` +
-      this.eventsWithProfile().replaceAll('\n  ', '\n      ').replace(/^ {2}/, '      ') +
-      '\n' +
+      `      SELECT ${ev('user_id')} AS user_id, ${ev('anonymous_id')} AS anonymous_id, ${ev('timestamp')} AS ts,\n` +
+      `        ${ev('source')} AS source, ${ev('message_id')} AS message_id, ${value} AS v\n` +
+      `      FROM ${this.table(this.tables.events)} e\n` +
       '    ) w\n' +
-      `    WHERE w.profile_id IS NOT NULL AND ${keep}\n` +
+      "    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)\n" +
+      "    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)\n" +
+      `    WHERE ${keep} AND ${Printer.PROFILE} IS NOT NULL\n` +
       '  ) r\n' +
       '  WHERE rn = 1'
     );

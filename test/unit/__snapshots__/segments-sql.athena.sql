@@ -15,16 +15,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 ),
@@ -89,16 +89,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -125,16 +125,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -161,16 +161,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.vip') END, json_extract(e."context", '$.traits.vip')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.vip') END, json_extract(e."context", '$.traits.vip')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -197,16 +197,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -233,16 +233,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -269,16 +269,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.tier') END, json_extract(e."context", '$.traits.tier')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.tier') END, json_extract(e."context", '$.traits.tier')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -305,16 +305,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -341,16 +341,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.email') END, json_extract(e."context", '$.traits.email')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.email') END, json_extract(e."context", '$.traits.email')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -377,16 +377,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.phone') END, json_extract(e."context", '$.traits.phone')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.phone') END, json_extract(e."context", '$.traits.phone')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -413,16 +413,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -449,16 +449,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -485,16 +485,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -521,16 +521,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -557,16 +557,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -593,16 +593,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -629,16 +629,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -665,16 +665,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.signup') END, json_extract(e."context", '$.traits.signup')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.signup') END, json_extract(e."context", '$.traits.signup')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -701,16 +701,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.signup') END, json_extract(e."context", '$.traits.signup')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.signup') END, json_extract(e."context", '$.traits.signup')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -737,16 +737,16 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.address') END, json_extract(e."context", '$.traits.address')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.address') END, json_extract(e."context", '$.traits.address')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -1771,16 +1771,16 @@ profiles AS (
 consent_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."context", '$.consent.categoryPreferences') AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, json_extract(e."context", '$.consent.categoryPreferences') AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND substr(json_format(w.v), 1, 1) = '{'
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE substr(json_format(w.v), 1, 1) = '{' AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
@@ -1844,32 +1844,32 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND w.v IS NOT NULL
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 ),
 consent_1 AS (
   SELECT profile_id, v
   FROM (
-    SELECT profile_id, v,
-      row_number() OVER (PARTITION BY profile_id ORDER BY ts DESC, message_key DESC) AS rn
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
+      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."context", '$.consent.categoryPreferences') AS v,
-        e."timestamp" AS ts, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), e."source", chr(0), e."message_id"))))), 1, 16) AS message_key
+      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+        e."source" AS source, e."message_id" AS message_id, json_extract(e."context", '$.consent.categoryPreferences') AS v
       FROM "events" e
-      LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-      LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     ) w
-    WHERE w.profile_id IS NOT NULL AND substr(json_format(w.v), 1, 1) = '{'
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+    WHERE substr(json_format(w.v), 1, 1) = '{' AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   ) r
   WHERE rn = 1
 )
