@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import type { LoopDelay, StoreCalls, UnifyServerStats } from './unify-server';
+import type { RuntimeLoad, StoreCalls, UnifyServerStats } from './unify-server';
 import { seededRandom, unifyWorkload, type Workload } from './unify-workload';
 
 const root = join(import.meta.dirname, '..');
@@ -13,10 +13,11 @@ export interface UnifyBenchOptions {
   readonly people: number;
   /** Events sent as fast as the resolver takes them (throughput and request costs). */
   readonly throughputEvents: number;
-  /** How long events are sent at a steady rate afterwards (freshness, Profile API latency under load). */
+  /** Steady loads sent afterwards, one phase each, as fractions of the measured throughput. */
+  readonly steadyLoads: readonly number[];
+  /** How long each steady phase lasts (freshness, Profile API latency under load). */
   readonly steadySeconds: number;
-  /** The steady rate, as a fraction of the measured throughput. */
-  readonly steadyLoad: number;
+  /** Probes per steady phase (one at a time: a late one delays the next). */
   readonly probes: number;
   readonly senders: number;
   readonly seed: number;
@@ -25,9 +26,9 @@ export interface UnifyBenchOptions {
 export const UNIFY_DEFAULTS: UnifyBenchOptions = {
   people: 10_000,
   throughputEvents: 40_000,
-  steadySeconds: 30,
-  steadyLoad: 0.5,
-  probes: 150,
+  steadyLoads: [0.25, 0.5],
+  steadySeconds: 25,
+  probes: 120,
   senders: 4,
   seed: 3,
 };
@@ -58,21 +59,36 @@ export interface PhaseCost {
   readonly replans: Readonly<Record<string, number>>;
 }
 
+export interface SteadyPhase extends PhaseCost {
+  /** The load, as a fraction of the throughput phase's events/s. */
+  readonly share: number;
+  readonly offeredPerSecond: number;
+  readonly runtime: RuntimeLoad;
+  /** Collector's 200 → the Profile API lists the probe, in ms; probes not seen within 10 s time out. */
+  readonly freshness: Percentiles & { readonly timeouts: number; readonly pollMs: number };
+  readonly profileApi: Percentiles;
+  /** `GET /health` of the same server, alternating with the Profile API requests: the baseline. */
+  readonly health: Percentiles;
+}
+
 export interface UnifyBenchResult {
   readonly options: UnifyBenchOptions;
   /** Resolver subscription settings overridden for an experiment (see unify-server.ts), if any. */
   readonly overrides: string | undefined;
-  readonly workload: Pick<Workload, 'counts' | 'activePeople' | 'identifiedPeople' | 'topPersonMessages'>;
+  readonly workload: Pick<Workload, 'counts' | 'activePeople' | 'identifiedPeople'> & {
+    /** The most active person's share of the messages. */
+    readonly topPersonShare: number;
+  };
   readonly throughput: PhaseCost & { readonly refused: number };
   /**
    * The baseline of events/s: one conditional put per event through the same SDK stack to dynalite,
    * in the runtime's process (idle), just before and just after the throughput phase (the mean).
    */
   readonly dynalitePutsPerSecond: number;
-  readonly steady: PhaseCost & { readonly offeredPerSecond: number; readonly loopDelay: LoopDelay };
-  readonly freshness: Percentiles & { readonly timeouts: number; readonly pollMs: number };
-  readonly profileApi: { readonly loaded: Percentiles; readonly idle: Percentiles };
-  readonly health: { readonly loaded: Percentiles; readonly idle: Percentiles };
+  readonly throughputLoad: RuntimeLoad;
+  readonly steady: readonly SteadyPhase[];
+  /** The Profile API and `/health` with nothing else running. */
+  readonly idle: { readonly profileApi: Percentiles; readonly health: Percentiles };
   readonly peakRssMb: number;
   readonly totalSeconds: number;
 }
@@ -85,17 +101,18 @@ export interface UnifyBenchResult {
  *    while the stream holds more than {@link MAX_BACKLOG} records, so the collector never refuses);
  *    events/s from the first send until the resolver has caught up, and the identity store's
  *    requests per event, counted at the DynamoDB adapter.
- * 2. Steady load: `steadySeconds` more of the workload at `steadyLoad` × that throughput, with probes (a
- *    track call for a known person) whose time from the collector's 200 to the Profile API listing
- *    them is the freshness, and Profile API requests whose latency is compared with `GET /health` of
- *    the same server at the same moments (its own cost, apart from the event loop they share).
+ * 2. Steady loads: `steadySeconds` each of the rest of the workload at each of `steadyLoads` × that
+ *    throughput, with probes (a track call for a known person) whose time from the collector's 200
+ *    to the Profile API listing them is the freshness, and Profile API requests whose latency is
+ *    compared with `GET /health` of the same server at the same moments (its own cost, apart from the
+ *    event loop they share); the runtime's CPU, event loop delay and resolver batches alongside.
  * 3. Idle: the same Profile API and `/health` requests with nothing else running.
  */
 export async function benchUnify(options: UnifyBenchOptions = UNIFY_DEFAULTS): Promise<UnifyBenchResult> {
   const started = performance.now();
   const workload = unifyWorkload({
     people: options.people,
-    // The steady phase takes what it needs of the rest (rate × seconds); this is more than enough.
+    // The steady phases take what they need of the rest (rate × seconds); this is more than enough.
     events: options.throughputEvents * 2,
     seed: options.seed,
   });
@@ -103,7 +120,6 @@ export async function benchUnify(options: UnifyBenchOptions = UNIFY_DEFAULTS): P
   const batches = toBatches(workload.messages, random);
   const split = batches.findIndex((batch) => batch.first >= options.throughputEvents);
   const throughputBatches = batches.slice(0, split);
-  const steadyBatches = batches.slice(split);
 
   const server = await startServer();
   try {
@@ -112,6 +128,7 @@ export async function benchUnify(options: UnifyBenchOptions = UNIFY_DEFAULTS): P
     // ---- 1. throughput -----------------------------------------------------------------------
     const baselines = [await server.baseline(BASELINE_MS)];
     const before = await server.stats();
+    await server.load();
     let latest = before;
     let polling = true;
     const poller = (async () => {
@@ -131,64 +148,77 @@ export async function benchUnify(options: UnifyBenchOptions = UNIFY_DEFAULTS): P
       inFlight -= batch.messages.length;
     });
     const throughputEnd = await caughtUp(server);
+    const throughputLoad = await server.load();
     const t1 = performance.now();
     polling = false;
     await poller;
     const throughput = { ...cost(before, throughputEnd, (t1 - t0) / 1000), refused };
     baselines.push(await server.baseline(BASELINE_MS));
 
-    // ---- 2. steady load with probes and Profile API samples ----------------------------------
-    const rate = throughput.eventsPerSecond * options.steadyLoad;
+    // ---- 2. steady loads with probes and Profile API samples ---------------------------------
     const probePeople = probeCandidates(workload, options.throughputEvents);
     const known = probePeople.map((person) => person.userId);
-    const steadyStart = await server.stats();
-    await server.loopDelay();
-    const s0 = performance.now();
-    const freshness: number[] = [];
-    let timeouts = 0;
-    const loadedProfile: number[] = [];
-    const loadedHealth: number[] = [];
-    let loadRunning = true;
-    // Open loop: each batch leaves at its time on the schedule (at once if the senders are behind).
-    const dueOf = (batch: Batch) => s0 + ((batch.first - options.throughputEvents) / rate) * 1000;
-    const scheduled = steadyBatches.filter((batch) => dueOf(batch) - s0 < options.steadySeconds * 1000);
-    if (scheduled.length === steadyBatches.length)
-      throw new Error('the workload is too short for the steady phase');
-    const load = runSenders(scheduled, options.senders, async (batch) => {
-      const wait = dueOf(batch) - performance.now();
-      if (wait > 0) await sleep(wait);
-      await client.sendBatch(batch.messages);
-    }).finally(() => {
-      loadRunning = false;
-    });
-    // One probe at a time, at even intervals while the load runs (a late one delays the next): the
-    // polling is Profile API load too, and must not grow when the resolver falls behind.
-    const probeInterval = (options.steadySeconds * 1000) / options.probes;
-    const probes = (async () => {
-      for (let k = 0; k < options.probes && loadRunning; k++) {
-        const wait = s0 + (k + 0.5) * probeInterval - performance.now();
+    const steady: SteadyPhase[] = [];
+    let next = split;
+    for (const [phase, share] of options.steadyLoads.entries()) {
+      const rate = throughput.eventsPerSecond * share;
+      const start = await server.stats();
+      await server.load();
+      const s0 = performance.now();
+      const from = (batches[next] as Batch).first;
+      // Open loop: each batch leaves at its time on the schedule (at once if the senders are behind).
+      const dueOf = (batch: Batch) => s0 + ((batch.first - from) / rate) * 1000;
+      let end = next;
+      while (end < batches.length && dueOf(batches[end] as Batch) - s0 < options.steadySeconds * 1000) end++;
+      if (end === batches.length) throw new Error('the workload is too short for the steady phases');
+      const scheduled = batches.slice(next, end);
+      next = end;
+      let loadRunning = true;
+      const load = runSenders(scheduled, options.senders, async (batch) => {
+        const wait = dueOf(batch) - performance.now();
         if (wait > 0) await sleep(wait);
-        const person = probePeople[k % probePeople.length] as ProbePerson;
-        const ms = await client.probe(person, `probe-${options.seed}-${k}`, PROBE_POLL_MS, PROBE_TIMEOUT_MS);
-        if (ms === undefined) timeouts++;
-        else freshness.push(ms);
-      }
-    })();
-    const sampler = (async () => {
-      for (let i = 0; loadRunning; i++) {
-        loadedProfile.push(await client.profileLatency(known[i % known.length] as string));
-        loadedHealth.push(await client.healthLatency());
-        await sleep(SAMPLE_GAP_MS);
-      }
-    })();
-    await Promise.all([load, probes, sampler]);
-    const steadyLoop = await server.loopDelay();
-    const steadyEnd = await caughtUp(server);
-    const steady = {
-      ...cost(steadyStart, steadyEnd, (performance.now() - s0) / 1000),
-      offeredPerSecond: rate,
-      loopDelay: steadyLoop,
-    };
+        await client.sendBatch(batch.messages);
+      }).finally(() => {
+        loadRunning = false;
+      });
+      // One probe at a time, at even intervals while the load runs (a late one delays the next): the
+      // polling is Profile API load too, and must not grow when the resolver falls behind.
+      const freshness: number[] = [];
+      let timeouts = 0;
+      const probeInterval = (options.steadySeconds * 1000) / options.probes;
+      const probes = (async () => {
+        for (let k = 0; k < options.probes && loadRunning; k++) {
+          const wait = s0 + (k + 0.5) * probeInterval - performance.now();
+          if (wait > 0) await sleep(wait);
+          const person = probePeople[(phase * options.probes + k) % probePeople.length] as ProbePerson;
+          const id = `probe-${options.seed}-${phase}-${k}`;
+          const ms = await client.probe(person, id, PROBE_POLL_MS, PROBE_TIMEOUT_MS);
+          if (ms === undefined) timeouts++;
+          else freshness.push(ms);
+        }
+      })();
+      const profileApi: number[] = [];
+      const health: number[] = [];
+      const sampler = (async () => {
+        for (let i = 0; loadRunning; i++) {
+          profileApi.push(await client.profileLatency(known[i % known.length] as string));
+          health.push(await client.healthLatency());
+          await sleep(SAMPLE_GAP_MS);
+        }
+      })();
+      await Promise.all([load, probes, sampler]);
+      const runtime = await server.load();
+      const end2 = await caughtUp(server);
+      steady.push({
+        ...cost(start, end2, (performance.now() - s0) / 1000),
+        share,
+        offeredPerSecond: rate,
+        runtime,
+        freshness: { ...percentiles(freshness), timeouts, pollMs: PROBE_POLL_MS },
+        profileApi: percentiles(profileApi),
+        health: percentiles(health),
+      });
+    }
 
     // ---- 3. idle -----------------------------------------------------------------------------
     const idleProfile: number[] = [];
@@ -210,14 +240,13 @@ export async function benchUnify(options: UnifyBenchOptions = UNIFY_DEFAULTS): P
         counts: workload.counts,
         activePeople: workload.activePeople,
         identifiedPeople: workload.identifiedPeople,
-        topPersonMessages: workload.topPersonMessages,
+        topPersonShare: workload.topPersonMessages / workload.messages.length,
       },
       throughput,
+      throughputLoad,
       dynalitePutsPerSecond: baselines.reduce((a, b) => a + b, 0) / baselines.length,
       steady,
-      freshness: { ...percentiles(freshness), timeouts, pollMs: PROBE_POLL_MS },
-      profileApi: { loaded: percentiles(loadedProfile), idle: percentiles(idleProfile) },
-      health: { loaded: percentiles(loadedHealth), idle: percentiles(idleHealth) },
+      idle: { profileApi: percentiles(idleProfile), health: percentiles(idleHealth) },
       peakRssMb: last.peakRssMb,
       totalSeconds: (performance.now() - started) / 1000,
     };
@@ -342,8 +371,8 @@ interface Server {
   stats(): Promise<UnifyServerStats>;
   /** The baseline's conditional puts per second over `ms`, measured in the runtime's process. */
   baseline(ms: number): Promise<number>;
-  /** The runtime's event loop delay since the last call. */
-  loopDelay(): Promise<LoopDelay>;
+  /** How busy the runtime was since the last call. */
+  load(): Promise<RuntimeLoad>;
   stop(): Promise<void>;
 }
 
@@ -386,7 +415,7 @@ async function startServer(): Promise<Server> {
     pending.get(message.id)?.(message.value);
     pending.delete(message.id);
   });
-  const ask = <T>(request: { type: 'stats' | 'loopDelay' } | { type: 'baseline'; ms: number }) =>
+  const ask = <T>(request: { type: 'stats' | 'load' } | { type: 'baseline'; ms: number }) =>
     new Promise<T>((resolve) => {
       const id = ids++;
       pending.set(id, resolve as (value: unknown) => void);
@@ -397,7 +426,7 @@ async function startServer(): Promise<Server> {
     url,
     stats: () => ask<UnifyServerStats>({ type: 'stats' }),
     baseline: (ms) => ask<number>({ type: 'baseline', ms }),
-    loopDelay: () => ask<LoopDelay>({ type: 'loopDelay' }),
+    load: () => ask<RuntimeLoad>({ type: 'load' }),
     stop: () => stop(child),
   };
 }

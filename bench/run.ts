@@ -6,7 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchCollectorHandler } from './collector-handler.bench';
 import { benchCollectorHttp } from './collector-http.bench';
-import { benchUnify } from './resolver.bench';
+import { benchUnify, type PhaseCost, type SteadyPhase } from './resolver.bench';
 
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -34,24 +34,55 @@ process.stdout.write(
 );
 const unify = await benchUnify();
 const t = unify.throughput;
-const graphWrites = (c: typeof t.callsPerEvent) =>
-  c.createProfile +
-  c.claimIdentifier +
-  c.writeProfileAbsorb +
-  c.writeProfileClear +
-  c.repointIdentifier +
-  c.markMerging +
-  c.retireProfile +
-  c.ledgerEntries;
 const ms = (n: number) => `${fmt(n, n < 10 ? 1 : 0)} ms`;
-const freshnessOk = unify.freshness.p99 <= 1000 && unify.freshness.timeouts === 0;
+const pct = (share: number) => `${fmt(share * 100)} %`;
+const freshnessOk = (phase: SteadyPhase) => phase.freshness.p99 <= 1000 && phase.freshness.timeouts === 0;
 process.stdout.write(
   `  ${fmt(t.events)} events in ${fmt(t.seconds, 1)} s: ${fmt(t.eventsPerSecond)} events/s end to end; dynalite alone ${fmt(unify.dynalitePutsPerSecond)} puts/s, ratio ${fmt(t.eventsPerSecond / unify.dynalitePutsPerSecond, 3)}\n` +
-    `  DynamoDB per event: ${fmt(t.writesPerEvent, 3)} writes, ${fmt(t.readsPerEvent, 3)} reads; ${fmt(t.profilesCreated)} profiles created, ${fmt(t.merges)} merges; mean resolver batch ${fmt(t.meanBatchSize)}\n` +
-    `  steady ${fmt(unify.steady.offeredPerSecond)} events/s: freshness p50 ${ms(unify.freshness.p50)} p99 ${ms(unify.freshness.p99)} (${unify.freshness.count} probes, ${unify.freshness.timeouts} timed out)\n` +
-    `  Profile API p50/p99 ${ms(unify.profileApi.loaded.p50)}/${ms(unify.profileApi.loaded.p99)} under load, ${ms(unify.profileApi.idle.p50)}/${ms(unify.profileApi.idle.p99)} idle; /health ${ms(unify.health.loaded.p50)}/${ms(unify.health.loaded.p99)} and ${ms(unify.health.idle.p50)}/${ms(unify.health.idle.p99)}\n` +
+    `  DynamoDB per event: ${fmt(t.writesPerEvent, 3)} writes, ${fmt(t.readsPerEvent, 3)} reads; ${fmt(t.profilesCreated)} profiles created, ${fmt(t.merges)} merges; mean resolver batch ${fmt(t.meanBatchSize)}\n`,
+);
+for (const phase of unify.steady) {
+  process.stdout.write(
+    `  at ${pct(phase.share)} (${fmt(phase.offeredPerSecond)} events/s, CPU ${fmt(phase.runtime.cpu, 2)}): freshness p50 ${ms(phase.freshness.p50)} p99 ${ms(phase.freshness.p99)} (${phase.freshness.count} probes, ${phase.freshness.timeouts} timed out); Profile API p50/p99 ${ms(phase.profileApi.p50)}/${ms(phase.profileApi.p99)}, /health ${ms(phase.health.p50)}/${ms(phase.health.p99)}\n`,
+  );
+}
+process.stdout.write(
+  `  idle: Profile API p50/p99 ${ms(unify.idle.profileApi.p50)}/${ms(unify.idle.profileApi.p99)}, /health ${ms(unify.idle.health.p50)}/${ms(unify.idle.health.p99)}\n` +
     `  peak RSS ${fmt(unify.peakRssMb)} MB; ${fmt(unify.totalSeconds)} s in all\n`,
 );
+
+/** The call types' shares, e.g. `70.1 % track, 19.9 % page, ...`. */
+function mix(counts: Readonly<Record<string, number>>): string {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  return Object.entries(counts)
+    .map(([type, n]) => `${fmt((n / total) * 100, 1)} % ${type}`)
+    .join(', ');
+}
+
+/** Identity store writes per event by where they come from. */
+function writeRows(phases: readonly PhaseCost[]): string {
+  const row = (label: string, value: (c: PhaseCost['callsPerEvent']) => number) =>
+    `| ${label} | ${phases.map((phase) => fmt(value(phase.callsPerEvent), 3)).join(' | ')} |`;
+  return [
+    row('profiles created', (c) => c.createProfile),
+    row('identifiers claimed', (c) => c.claimIdentifier),
+    row(
+      'merge steps and ledger entries',
+      (c) =>
+        c.writeProfileAbsorb +
+        c.writeProfileClear +
+        c.repointIdentifier +
+        c.markMerging +
+        c.retireProfile +
+        c.ledgerEntries,
+    ),
+    row('profile writes (coalesced per batch; identifiers listed)', (c) => c.writeProfile),
+    `| **writes** | ${phases.map((phase) => `**${fmt(phase.writesPerEvent, 3)}**`).join(' | ')} |`,
+    `| reads | ${phases.map((phase) => fmt(phase.readsPerEvent, 3)).join(' | ')} |`,
+    `| conditional writes that did not hold | ${phases.map((phase) => fmt(phase.conditionFailures / Math.max(phase.events, 1), 4)).join(' | ')} |`,
+    `| mean resolver batch (records) | ${phases.map((phase) => fmt(phase.meanBatchSize)).join(' | ')} |`,
+  ].join('\n');
+}
 
 const report = `# Benchmark results
 
@@ -91,21 +122,22 @@ connections, ${http.durationSeconds} s after a 2 s warm-up, 20-message batches.
 ## Unify (issue #3)
 
 The mixed workload of \`bench/unify-workload.ts\` (seed ${unify.options.seed}): ${fmt(unify.options.people)} people with
-Zipf-distributed activity (s = 1; the most active sent ${fmt(unify.workload.topPersonMessages)} messages), 1–3 devices each,
+Zipf-distributed activity (s = 1: the most active person sends ${fmt(unify.workload.topPersonShare * 100)} % of the messages), 1–3 devices each,
 browsing anonymously until an identify or alias; identifies on a second device merge (a quarter of them
-through the email alone). ${unify.options.senders} senders post \`/v1/batch\` bodies of 20–100 messages to the local runtime,
+through the email alone). The mix as generated: ${mix(unify.workload.counts)}. ${unify.options.senders} senders post \`/v1/batch\` bodies of 20–100 messages to the local runtime,
 which runs in its own process as \`npm start\` runs it (collector, in-process stream, resolver on dynalite on
 disk, Profile API behind the admin-key authorizer). DynamoDB requests are counted at the adapter.${unify.overrides ? `\n**Experiment: ${unify.overrides}.**` : ''}
 
-1. **Throughput**: the first ${fmt(t.events)} events (${fmt(unify.workload.counts.track)} track, ${fmt(unify.workload.counts.page)} page, ${fmt(unify.workload.counts.identify)} identify, ${fmt(unify.workload.counts.alias)} alias over
-   both phases) as fast as the resolver takes them — the senders hold back while the stream holds 8,000
-   records, so the collector never refuses — timed from the first send until the resolver has caught up.
-   Baseline: one conditional put per event through the same SDK client to a dynalite of its own in the
-   runtime's process, ${unify.options.senders} loops, measured while the runtime is idle just before and after (the mean).
-2. **Steady load**: ${fmt(unify.options.steadySeconds)} s more of the workload at ${fmt(unify.options.steadyLoad * 100)} % of that throughput (${fmt(unify.steady.offeredPerSecond)} events/s), with
-   ${unify.options.probes} probes — a track call for a known person — each timed from the collector's 200 until
-   \`GET /v1/profiles/user_id:…/events\` (polled every ${unify.freshness.pollMs} ms) lists it, and \`GET /v1/profiles/user_id:…\`
-   alternating with \`GET /health\` of the same server (its baseline: same process, same moments).
+1. **Throughput**: the first ${fmt(t.events)} events as fast as the resolver takes them — the senders hold back while
+   the stream holds 8,000 records, so the collector never refuses — timed from the first send until the
+   resolver has caught up. Baseline: one conditional put per event through the same SDK client to a
+   dynalite of its own in the runtime's process, ${unify.options.senders} loops, measured while the runtime is idle just
+   before and after (the mean).
+2. **Steady load**, ${unify.steady.map((phase) => pct(phase.share)).join(' then ')} of that throughput, ${fmt(unify.options.steadySeconds)} s each, continuing the workload: probes — a track
+   call for a known person, one at a time, up to ${unify.options.probes} a phase — each timed from the collector's 200 until
+   \`GET /v1/profiles/user_id:…/events\` (polled every ${fmt(unify.steady[0]?.freshness.pollMs ?? 0)} ms) lists it; and \`GET /v1/profiles/user_id:…\`
+   alternating with \`GET /health\` of the same server, its baseline: same process, same moments, no
+   DynamoDB read.
 3. **Idle**: the same Profile API and \`/health\` requests with nothing else running.
 
 | measure | value | baseline | target | |
@@ -115,28 +147,28 @@ disk, Profile API behind the admin-key authorizer). DynamoDB requests are counte
 | DynamoDB writes/event | ${fmt(t.writesPerEvent, 3)} | | ≤ 1.0 | ${verdict(t.writesPerEvent <= 1)} |
 | | | | stretch ≤ 0.3 | ${verdict(t.writesPerEvent <= 0.3)} |
 | DynamoDB reads/event | ${fmt(t.readsPerEvent, 3)} | | | |
-| freshness p50 | ${ms(unify.freshness.p50)} | | | |
-| freshness p99 (${unify.freshness.count} probes, ${unify.freshness.timeouts} timed out) | ${ms(unify.freshness.p99)} | | ≤ 1 s | ${verdict(freshnessOk)} |
-| Profile API p50, under load | ${ms(unify.profileApi.loaded.p50)} | ${ms(unify.health.loaded.p50)} | | |
-| Profile API p99, under load | ${ms(unify.profileApi.loaded.p99)} | ${ms(unify.health.loaded.p99)} | ≤ 20 ms | ${verdict(unify.profileApi.loaded.p99 <= 20)} |
-| Profile API p50, idle | ${ms(unify.profileApi.idle.p50)} | ${ms(unify.health.idle.p50)} | | |
-| Profile API p99, idle | ${ms(unify.profileApi.idle.p99)} | ${ms(unify.health.idle.p99)} | ≤ 20 ms | ${verdict(unify.profileApi.idle.p99 <= 20)} |
-| runtime's event loop delay under load, p50 / p99 | ${ms(unify.steady.loopDelay.p50)} / ${ms(unify.steady.loopDelay.p99)} | | | |
 | peak RSS | ${fmt(unify.peakRssMb)} MB | | | |
 
-Where the throughput phase's writes and reads came from, per event (the steady phase, at lower load,
-sees smaller resolver batches: its writes are for comparison; its reads include the Profile API's):
+| measure | ${unify.steady.map((phase) => `${pct(phase.share)} load, ${fmt(phase.offeredPerSecond)} events/s`).join(' | ')} | idle | target |
+| --- | ${unify.steady.map(() => '---').join(' | ')} | --- | --- |
+| freshness p50 | ${unify.steady.map((phase) => ms(phase.freshness.p50)).join(' | ')} | | |
+| freshness p99 | ${unify.steady.map((phase) => `${ms(phase.freshness.p99)}: ${verdict(freshnessOk(phase))}`).join(' | ')} | | ≤ 1 s |
+| probes (timed out) | ${unify.steady.map((phase) => `${phase.freshness.count} (${phase.freshness.timeouts})`).join(' | ')} | | ≥ 100 |
+| Profile API p50 | ${unify.steady.map((phase) => ms(phase.profileApi.p50)).join(' | ')} | ${ms(unify.idle.profileApi.p50)} | |
+| Profile API p99 | ${unify.steady.map((phase) => `${ms(phase.profileApi.p99)}: ${verdict(phase.profileApi.p99 <= 20)}`).join(' | ')} | ${ms(unify.idle.profileApi.p99)}: ${verdict(unify.idle.profileApi.p99 <= 20)} | ≤ 20 ms |
+| \`/health\` p50 (baseline) | ${unify.steady.map((phase) => ms(phase.health.p50)).join(' | ')} | ${ms(unify.idle.health.p50)} | |
+| \`/health\` p99 (baseline) | ${unify.steady.map((phase) => ms(phase.health.p99)).join(' | ')} | ${ms(unify.idle.health.p99)} | |
+| Profile API p50 ÷ \`/health\` p50 | ${unify.steady.map((phase) => fmt(phase.profileApi.p50 / phase.health.p50, 1)).join(' | ')} | ${fmt(unify.idle.profileApi.p50 / unify.idle.health.p50, 1)} | |
+| runtime's CPU (1 = a core) | ${unify.steady.map((phase) => fmt(phase.runtime.cpu, 2)).join(' | ')} | | |
+| event loop delay p50 / p99 | ${unify.steady.map((phase) => `${ms(phase.runtime.loopDelay.p50)} / ${ms(phase.runtime.loopDelay.p99)}`).join(' | ')} | | |
+| resolver batch p50 / p99 | ${unify.steady.map((phase) => `${fmt(phase.runtime.batchRecords.p50)} / ${fmt(phase.runtime.batchRecords.p99)} records, ${ms(phase.runtime.batchMs.p50)} / ${ms(phase.runtime.batchMs.p99)}`).join(' | ')} | | |
 
-| per event | throughput | steady |
-| --- | --- | --- |
-| profiles created | ${fmt(t.callsPerEvent.createProfile, 3)} | ${fmt(unify.steady.callsPerEvent.createProfile, 3)} |
-| identifiers claimed | ${fmt(t.callsPerEvent.claimIdentifier, 3)} | ${fmt(unify.steady.callsPerEvent.claimIdentifier, 3)} |
-| merge steps and ledger entries | ${fmt(graphWrites(t.callsPerEvent) - t.callsPerEvent.createProfile - t.callsPerEvent.claimIdentifier, 3)} | ${fmt(graphWrites(unify.steady.callsPerEvent) - unify.steady.callsPerEvent.createProfile - unify.steady.callsPerEvent.claimIdentifier, 3)} |
-| profile writes (coalesced flushes, identifiers listed) | ${fmt(t.callsPerEvent.writeProfile, 3)} | ${fmt(unify.steady.callsPerEvent.writeProfile, 3)} |
-| **writes** | **${fmt(t.writesPerEvent, 3)}** | **${fmt(unify.steady.writesPerEvent, 3)}** |
-| reads | ${fmt(t.readsPerEvent, 3)} | ${fmt(unify.steady.readsPerEvent, 3)} |
-| conditional writes that did not hold | ${fmt(t.conditionFailures / Math.max(t.events, 1), 4)} | ${fmt(unify.steady.conditionFailures / Math.max(unify.steady.events, 1), 4)} |
-| mean resolver batch (records) | ${fmt(t.meanBatchSize)} | ${fmt(unify.steady.meanBatchSize)} |
+Where the writes and reads came from, per event (the reads of the steady phases include the Profile
+API's, about two per request):
+
+| per event | throughput | ${unify.steady.map((phase) => `${pct(phase.share)} load`).join(' | ')} |
+| --- | --- | ${unify.steady.map(() => '---').join(' | ')} |
+${writeRows([t, ...unify.steady])}
 `;
 await writeFile(join(import.meta.dirname, 'RESULTS.md'), report);
 process.stdout.write('\nWritten to bench/RESULTS.md\n');

@@ -80,6 +80,8 @@ const calls: StoreCalls = {
 };
 const replans: Record<string, number> = {};
 const batches = { invocations: 0, records: 0, sizeHistogram: [0, 0, 0, 0], busyMs: 0 };
+/** Records and milliseconds of each resolver batch since the last `load` request. */
+const batchLog: [number, number][] = [];
 
 function instrument(): void {
   const proto = DynamoDbIdentityStore.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
@@ -133,7 +135,9 @@ function instrument(): void {
         try {
           return await handler(event);
         } finally {
-          batches.busyMs += performance.now() - start;
+          const ms = performance.now() - start;
+          batches.busyMs += ms;
+          batchLog.push([size, ms]);
         }
       },
     });
@@ -211,30 +215,59 @@ const runtime = await startLocalRuntime({
   adminKeys: [{ name: 'bench-admin', keyHashes: [hashKey(adminKey)] }],
 });
 
-/** How late the runtime's event loop ran, since the last `loopDelay` request. */
-export interface LoopDelay {
+/** Milliseconds: median, 99th percentile, most. */
+export interface Spread {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
 }
-const loop = monitorEventLoopDelay({ resolution: 5 });
-loop.enable();
 
-process.on('message', (message: { id: number; type: 'stats' | 'baseline' | 'loopDelay'; ms?: number }) => {
+/** How busy the runtime was since the last `load` request. */
+export interface RuntimeLoad {
+  /** CPU time of the process over wall time (1 = one core all the time). */
+  readonly cpu: number;
+  /** How late the event loop ran a timer (checked every 5 ms), in ms. */
+  readonly loopDelay: Spread;
+  /** Resolver batches: records each, and how long each took. */
+  readonly batchRecords: Spread;
+  readonly batchMs: Spread;
+}
+
+const LOOP_RESOLUTION_MS = 5;
+const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+loop.enable();
+const late = (ns: number) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
+let loadSince = { wall: performance.now(), cpu: process.cpuUsage() };
+
+function spread(values: number[]): Spread {
+  values.sort((a, b) => a - b);
+  const at = (q: number) => values[Math.min(values.length - 1, Math.ceil(q * values.length) - 1)] ?? 0;
+  return { p50: at(0.5), p99: at(0.99), max: values[values.length - 1] ?? 0 };
+}
+
+process.on('message', (message: { id: number; type: 'stats' | 'baseline' | 'load'; ms?: number }) => {
   const reply = (value: unknown) => process.send?.({ id: message.id, value });
   if (message.type === 'baseline') {
     void baseline.run(message.ms ?? 2000).then(reply);
     return;
   }
-  if (message.type === 'loopDelay') {
-    const ms = (ns: number) => ns / 1e6;
-    const delay: LoopDelay = {
-      p50: ms(loop.percentile(50)),
-      p99: ms(loop.percentile(99)),
-      max: ms(loop.max),
+  if (message.type === 'load') {
+    const cpu = process.cpuUsage(loadSince.cpu);
+    const load: RuntimeLoad = {
+      cpu: (cpu.user + cpu.system) / 1000 / (performance.now() - loadSince.wall),
+      // The histogram counts the sampling interval itself: what is beyond it is the delay.
+      loopDelay: {
+        p50: late(loop.percentile(50)),
+        p99: late(loop.percentile(99)),
+        max: late(loop.max),
+      },
+      batchRecords: spread(batchLog.map(([records]) => records)),
+      batchMs: spread(batchLog.map(([, ms]) => ms)),
     };
     loop.reset();
-    reply(delay);
+    batchLog.length = 0;
+    loadSince = { wall: performance.now(), cpu: process.cpuUsage() };
+    reply(load);
     return;
   }
   void peakRssMb().then((peak) => {
