@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -67,13 +68,62 @@ export async function startDynaliteServer(options: { readonly path?: string } = 
 }
 
 /**
- * DynamoDB for the local runtime: {@link startDynaliteServer}, reached through the same AWS SDK
- * client and adapter as in AWS.
+ * The code of the thread that runs dynalite (CommonJS, evaluated by `Worker`): it starts the server
+ * as {@link startDynaliteServer} does, reports its port, and closes it when told to.
+ */
+const DYNALITE_THREAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const dynalite = require(workerData.module);
+const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...workerData.options });
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on('message', (message) => {
+  if (message !== 'close') return;
+  server.close(() => parentPort.postMessage({ closed: true }));
+  server.closeAllConnections();
+});
+`;
+
+/**
+ * {@link startDynaliteServer} on a thread of its own: dynalite's CPU work (every request is parsed,
+ * checked and stored in JavaScript) no longer shares the event loop with the API handlers, so a
+ * resolver writing flat out does not stall Profile API reads and collector requests behind it.
+ */
+export async function startDynaliteThread(options: { readonly path?: string } = {}): Promise<DynaliteServer> {
+  const worker = new Worker(DYNALITE_THREAD, {
+    eval: true,
+    workerData: {
+      module: require.resolve('dynalite'),
+      options: options.path === undefined ? {} : { path: options.path },
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (message: { port: number }) => {
+      worker.off('error', reject);
+      resolve(message.port);
+    });
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        worker.once('message', () => resolve());
+        worker.once('exit', () => resolve());
+        worker.postMessage('close');
+      });
+      await worker.terminate();
+    },
+  };
+}
+
+/**
+ * DynamoDB for the local runtime: dynalite on its own thread ({@link startDynaliteThread}), reached
+ * through the same AWS SDK client and adapter as in AWS.
  */
 export async function startEmbeddedDynamoDb(
   options: { readonly path?: string } = {},
 ): Promise<EmbeddedDynamoDb> {
-  const server = await startDynaliteServer(options);
+  const server = await startDynaliteThread(options);
   const client = new DynamoDBClient({
     ...sdkClientConfig({ region: 'local', endpoint: server.endpoint, requestTimeoutMs: 10_000 }),
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
