@@ -134,11 +134,11 @@ disk, Profile API behind the admin-key authorizer). DynamoDB requests are counte
    dynalite of its own in the runtime's process, ${unify.options.senders} loops, measured while the runtime is idle just
    before and after (the mean).
 2. **Steady load**, ${unify.steady.map((phase) => pct(phase.share)).join(' then ')} of that throughput, ${fmt(unify.options.steadySeconds)} s each, continuing the workload: probes — a track
-   call for a known person, one at a time, up to ${unify.options.probes} a phase — each timed from the collector's 200 until
-   \`GET /v1/profiles/user_id:…/events\` (polled every ${fmt(unify.steady[0]?.freshness.pollMs ?? 0)} ms) lists it; and \`GET /v1/profiles/user_id:…\`
+   call for a known person, ${unify.options.probes} a phase at even intervals — each timed from the collector's 200 until
+   \`GET /v1/profiles/profile_id:…/events\` (the person's profile, looked up by user id before) lists it (polled every ${fmt(unify.steady[0]?.freshness.pollMs ?? 0)} ms for a second, then every 100 ms); and \`GET /v1/profiles/user_id:…\`
    alternating with \`GET /health\` of the same server, its baseline: same process, same moments, no
    DynamoDB read.
-3. **Idle**: the same Profile API and \`/health\` requests with nothing else running.
+3. **Idle**: the same Profile API and \`/health\` requests with nothing else running (3 s after the load).
 
 | measure | value | baseline | target | |
 | --- | --- | --- | --- | --- |
