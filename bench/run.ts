@@ -164,7 +164,7 @@ disk, Profile API behind the admin-key authorizer). DynamoDB requests are counte
 | resolver batch p50 / p99 | ${unify.steady.map((phase) => `${fmt(phase.runtime.batchRecords.p50)} / ${fmt(phase.runtime.batchRecords.p99)} records, ${ms(phase.runtime.batchMs.p50)} / ${ms(phase.runtime.batchMs.p99)}`).join(' | ')} | | |
 
 Where the writes and reads came from, per event (the reads of the steady phases include the Profile
-API's, about two per request):
+API's: two a profile request, one a probe poll):
 
 | per event | throughput | ${unify.steady.map((phase) => `${pct(phase.share)} load`).join(' | ')} |
 | --- | --- | ${unify.steady.map(() => '---').join(' | ')} |
