@@ -84,8 +84,13 @@ export type LakeConfig = z.infer<typeof LakeConfig>;
 export const ResolverConfig = z.strictObject({
   /** Most records per invocation. */
   batchSize: z.number().int().min(1).max(10_000).default(100),
-  /** Longest wait to fill a batch; 0 invokes as soon as records arrive. */
-  maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(1),
+  /**
+   * Longest wait to fill a batch; 0 (the default) invokes as soon as records arrive, so a profile
+   * shows an event within about a second of its acceptance. A longer window makes fuller batches
+   * (fewer profile writes per event: the resolver coalesces per profile within a batch) at the cost
+   * of that freshness.
+   */
+  maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(0),
   /**
    * Concurrent batches per shard (1 to 10). Records of one partition key (one person) stay in order
    * at any factor: Lambda keeps each partition key on one of the shard's concurrent batches.

@@ -45,7 +45,7 @@ describe('config schema', () => {
       identity: DEFAULT_IDENTITY_CONFIG,
       resolver: {
         batchSize: 100,
-        maxBatchingWindowSeconds: 1,
+        maxBatchingWindowSeconds: 0,
         parallelizationFactor: 1,
         retryAttempts: 10,
         maxRecordAgeHours: 24,

@@ -267,7 +267,7 @@ describe('resolver: event source mapping', () => {
       EventSourceArn: arnOf(m.stack.eventStream.stream),
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 100,
-      MaximumBatchingWindowInSeconds: 1,
+      MaximumBatchingWindowInSeconds: 0,
       ParallelizationFactor: 1,
     });
   });
