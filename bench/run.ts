@@ -106,7 +106,9 @@ alternate in rounds.
 | ratio | ${fmt(handler.ratio, 3)} | ≥ 0.5 | ${verdict(handler.ratio >= 0.5)} |
 
 ### Collector over HTTP, local runtime
-The local runtime (collector, in-process stream, Parquet lake writer) and a bare \`node:http\` server that
+The local runtime (collector, in-process stream, Parquet lake writer, and since issue #3 the resolver on
+dynalite, which reads the same stream: a stream that holds more than its consumers have taken refuses
+with 503, so this figure is now bounded by the resolver's pace, not the collector's) and a bare \`node:http\` server that
 only reads and \`JSON.parse\`s the body each in their own process; autocannon in a third, ${http.connections}
 connections, ${http.durationSeconds} s after a 2 s warm-up, 20-message batches.
 
