@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, type Size, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, type RemovalPolicy, type Size, Stack, Validations } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { IDENTITY_LINK_COLUMNS, LAKE_PREFIXES } from '../../src/core/lake/tables';
+import { bucketDefaults } from './bucket-defaults';
 import {
   columnToJsonKey,
   eventColumnToJsonKey,
@@ -86,7 +87,6 @@ export class Lake extends Construct {
         `Lake bufferingSize must be 64 to 128 MiB (Parquet conversion needs ≥ 64), got ${sizeMiB}`,
       );
     }
-    const autoDeleteObjects = props.removalPolicy === RemovalPolicy.DESTROY;
 
     this.encryptionKey = new kms.Key(this, 'Key', {
       description: 'Mosaic lake encryption',
@@ -96,11 +96,7 @@ export class Lake extends Construct {
 
     const accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
       // S3 server access logging can only deliver to a bucket encrypted with S3 managed keys.
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      ...bucketDefaults({ removalPolicy: props.removalPolicy }),
       lifecycleRules: [
         {
           id: 'expire-access-logs',
@@ -108,20 +104,12 @@ export class Lake extends Construct {
           abortIncompleteMultipartUploadAfter: ONE_DAY,
         },
       ],
-      removalPolicy: props.removalPolicy,
-      autoDeleteObjects,
     });
     this.accessLogsBucket = accessLogsBucket;
 
     const bucket = new s3.Bucket(this, 'Bucket', {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.encryptionKey,
-      bucketKeyEnabled: true,
+      ...bucketDefaults({ removalPolicy: props.removalPolicy, encryptionKey: this.encryptionKey }),
       versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
       serverAccessLogsBucket: accessLogsBucket,
       serverAccessLogsPrefix: 'lake/',
       lifecycleRules: [
@@ -134,8 +122,6 @@ export class Lake extends Construct {
         { id: 'expire-quarantine', prefix: LAKE_PREFIXES.quarantine, expiration: props.quarantineExpiration },
         { id: 'expire-errors', prefix: LAKE_PREFIXES.errors, expiration: props.errorsExpiration },
       ],
-      removalPolicy: props.removalPolicy,
-      autoDeleteObjects,
     });
     this.bucket = bucket;
 

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { ResolverEnv } from '../../functions/resolver/env';
 import type { IdentityConfig } from '../../src/core/identity/identity-config';
+import { bucketDefaults } from './bucket-defaults';
 import { configEnvironment, MosaicFunction } from './mosaic-function';
 
 /** The resolver's environment variable names (defined by `functions/resolver/env.ts`). */
@@ -80,7 +81,6 @@ export class Resolver extends Construct {
 
   constructor(scope: Construct, id: string, props: ResolverProps) {
     super(scope, id);
-    const autoDeleteObjects = props.removalPolicy === RemovalPolicy.DESTROY;
 
     this.failureBucketKey = new kms.Key(this, 'FailureBucketKey', {
       description: 'Mosaic resolver failure bucket encryption',
@@ -88,14 +88,8 @@ export class Resolver extends Construct {
       removalPolicy: props.removalPolicy,
     });
     const failureBucket = new s3.Bucket(this, 'FailureBucket', {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.failureBucketKey,
-      bucketKeyEnabled: true,
+      ...bucketDefaults({ removalPolicy: props.removalPolicy, encryptionKey: this.failureBucketKey }),
       versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
       serverAccessLogsBucket: props.accessLogsBucket,
       serverAccessLogsPrefix: 'resolver-failures/',
       lifecycleRules: [
@@ -108,8 +102,6 @@ export class Resolver extends Construct {
         },
         { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
       ],
-      removalPolicy: props.removalPolicy,
-      autoDeleteObjects,
     });
     this.failureBucket = failureBucket;
 
