@@ -28,3 +28,9 @@ export {
   printPreviewQuery,
   type TableName,
 } from './print-sql';
+export {
+  evaluateMembers,
+  type ReferenceEventRow,
+  type ReferenceInput,
+  type ReferenceLinkRow,
+} from './reference-evaluator';
