@@ -82,9 +82,9 @@ function traitsWrite(): Record<string, unknown> {
 
 function properties(): Record<string, unknown> {
   const props: Record<string, unknown> = {};
-  if (chance(0.85)) props.total = chance(0.1) ? pick(['12', null, true]) : int(0, 40) * 2.5;
+  if (chance(0.85)) props.total = chance(0.1) ? pick(['12', null, true, -7.5]) : int(0, 40) * 2.5;
   if (chance(0.8)) props.category = chance(0.1) ? 7 : pick(CATEGORIES);
-  if (chance(0.5)) props.sku = pick(['A', 'B', 'C', 1, 2, false]);
+  if (chance(0.5)) props.sku = pick(['A', 'B', 'C', '1', 1, 2, false]);
   if (chance(0.3)) props.when = pick([iso(timeAgo(int(0, 60))), '2026-10-01', 'soon']);
   if (chance(0.3)) props.item = { color: pick(COLORS), size: int(36, 46) };
   if (chance(0.2)) props.flag = chance(0.5);
@@ -161,7 +161,9 @@ function dataset(): Dataset {
     for (let i = 0; i < count; i++) {
       const days = int(0, Math.min(born + 2, 59));
       const timestamp = timeAgo(days);
-      const late = chance(0.1) ? int(1, 5) * DAY : int(0, 30) * 1000;
+      // Late (offline devices), or received a little before its timestamp (clock skew the collector lets
+      // through: at most 5 minutes).
+      const late = chance(0.1) ? int(1, 5) * DAY : chance(0.05) ? -int(1, 300) * 1000 : int(0, 30) * 1000;
       const who: { userId?: string; anonymousId?: string } = {};
       if (userId !== undefined && chance(0.7)) who.userId = chance(0.05) ? ` ${userId} ` : userId;
       if (who.userId === undefined || chance(0.5))
@@ -337,7 +339,9 @@ function leaf(turn: number): unknown {
       const fn = AGGREGATE_FNS[turn % AGGREGATE_FNS.length] as (typeof AGGREGATE_FNS)[number];
       const filters = where();
       const property =
-        fn === 'count_distinct' ? pick(['category', 'sku', 'item.color']) : pick(['total', 'item.size']);
+        fn === 'count_distinct'
+          ? pick(['category', 'sku', 'item.color', 'item'])
+          : pick(['total', 'item.size', 'item']);
       return {
         aggregate: {
           fn,
