@@ -100,7 +100,8 @@ interface Dataset {
  * People with a user id and an anonymous id each (some anonymous only, some with a space around the
  * user id in events); some anonymous ids first get a profile of their own and are merged later; some
  * profiles are merged into others (their user id re-pointed); some identifiers are re-pointed twice in
- * the same millisecond (the greater profile id wins); some events name no linked identifier.
+ * the same millisecond (the greater profile id wins); some events carry a user id with no link (they
+ * belong to their anonymous id's profile) or name no linked identifier at all.
  */
 function dataset(): Dataset {
   const events: LakeEvent[] = [];
@@ -166,6 +167,8 @@ function dataset(): Dataset {
       const late = chance(0.1) ? int(1, 5) * DAY : chance(0.05) ? -int(1, 300) * 1000 : int(0, 30) * 1000;
       const who: { userId?: string; anonymousId?: string } = {};
       if (userId !== undefined && chance(0.7)) who.userId = chance(0.05) ? ` ${userId} ` : userId;
+      // A user id with no link (yet): the event belongs to the anonymous id's profile.
+      else if (chance(0.1)) who.userId = `u-unlinked-${person}`;
       if (who.userId === undefined || chance(0.5))
         who.anonymousId = chance(0.02) ? `a-ghost-${person}` : anonymousId;
       const type = pick(['track', 'track', 'track', 'track', 'identify', 'identify', 'page'] as const);
