@@ -1,6 +1,6 @@
 /**
- * The normalised form of a segment definition: what the SQL printers (and, later, an in-memory
- * reference evaluator) read. Every name in it has passed its allow-list pattern (`names.ts`); every
+ * The normalised form of a segment definition: what the SQL printers and the in-memory reference
+ * evaluator (`reference-evaluator.ts`) read. Every name in it has passed its allow-list pattern (`names.ts`); every
  * time is either absolute (ms since the epoch) or relative to a `now` that is supplied only when the
  * query runs, so one compiled segment serves every run.
  *
