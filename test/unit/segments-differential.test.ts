@@ -8,6 +8,7 @@ import {
   type SegmentAst,
   type SegmentNode,
 } from '../../src/core/segments';
+import { VALUE_OPS } from '../../src/core/segments/definition';
 import { type LakeEvent, type LakeLink, type TestLake, writeTestLake } from '../support/segments-lake';
 import { referenceEventRow } from '../support/segments-reference-rows';
 
@@ -201,23 +202,6 @@ function dataset(): Dataset {
 
 // --- Definitions -------------------------------------------------------------------------------
 
-const VALUE_OPS = [
-  'eq',
-  'neq',
-  'in',
-  'not_in',
-  'contains',
-  'starts_with',
-  'exists',
-  'not_exists',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'between',
-  'before',
-  'after',
-] as const;
 type ValueOp = (typeof VALUE_OPS)[number];
 const NUMBER_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'between'] as const;
 const AGGREGATE_FNS = ['sum', 'avg', 'min', 'max', 'count_distinct'] as const;
