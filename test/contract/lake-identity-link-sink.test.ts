@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LakeIdentityLinkSink } from '../../src/adapters/local/lake-identity-link-sink';
 import { IDENTITY_LINK_COLUMNS, toIdentityLinkRow } from '../../src/core/lake/tables';
+import { queryDuckDb } from '../support/duckdb-query';
 import {
   describeIdentityLinkSinkContract,
   expectedRow,
@@ -13,17 +13,7 @@ import {
   type StoredIdentityLinkRow,
 } from './identity-link-sink.contract';
 
-async function query(sql: string, params: string[] = []): Promise<Record<string, unknown>[]> {
-  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const connection = await db.connect();
-  try {
-    await connection.run(`SET TimeZone = 'UTC'`);
-    return (await connection.runAndReadAll(sql, params)).getRowObjectsJS();
-  } finally {
-    connection.closeSync();
-    db.closeSync();
-  }
-}
+const query = queryDuckDb;
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(

@@ -1,7 +1,6 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { LakeWriter, type LakeWriterOptions } from '../../src/adapters/local/lak
 import { MemoryEventStream } from '../../src/adapters/local/memory-event-stream';
 import type { StreamRecord } from '../../src/core/events/stream-record';
 import { EVENT_COLUMNS, toEventRow } from '../../src/core/lake/tables';
+import { queryDuckDb } from '../support/duckdb-query';
 
 let dataDir: string;
 const writers: LakeWriter[] = [];
@@ -70,17 +70,7 @@ function eventOf(records: readonly StreamRecord[]): KinesisStreamEvent {
 
 const eventsGlob = () => join(dataDir, 'lake', 'events', '**', '*.parquet');
 
-async function query(sql: string, params: string[] = []): Promise<Record<string, unknown>[]> {
-  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const connection = await db.connect();
-  try {
-    await connection.run(`SET TimeZone = 'UTC'`);
-    return (await connection.runAndReadAll(sql, params)).getRowObjectsJS();
-  } finally {
-    connection.closeSync();
-    db.closeSync();
-  }
-}
+const query = queryDuckDb;
 
 /** Every row of the lake, timestamps as ISO text, ordered by message id. */
 async function readLake(): Promise<Record<string, unknown>[]> {
