@@ -1,4 +1,13 @@
 import type { EventsView, MergesView, ProfileView } from '../core/profile/profile-view';
+import type {
+  CreateSegmentRequest,
+  ExportRequestInput,
+  ExportView,
+  PreviewView,
+  SegmentListView,
+  SegmentView,
+  UpdateSegmentRequest,
+} from '../core/segments/views';
 
 /**
  * A small typed client for Mosaic's admin HTTP APIs (DESIGN.md "Contracts"), for the `mosaic` CLI and
@@ -35,13 +44,31 @@ export interface RequestOptions {
    * answer from something else is reported as such rather than half printed.
    */
   readonly expect?: (data: unknown) => boolean;
+  /** This request's timeout instead of the client's (a wait's remaining time, say). */
+  readonly timeoutMs?: number;
 }
 
-/** A successful answer: the parsed JSON and the text exactly as the API sent it. */
+/** Per call: a timeout other than the client's. */
+export interface CallOptions {
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A successful answer: the parsed JSON and the text exactly as the API sent it. A 204 has no body:
+ * `data` is `undefined` and `raw` is empty.
+ */
 export interface ApiResult<T> {
   readonly status: number;
   readonly data: T;
   readonly raw: string;
+  /** The `Location` header, when the answer has one (a 202 names where to follow the job). */
+  readonly location?: string;
+}
+
+/** One thing wrong with a request, as a 400 lists them: the JSON path of the bad value and why. */
+export interface ApiIssue {
+  readonly path: string;
+  readonly message: string;
 }
 
 export interface MosaicApiClient {
@@ -52,9 +79,32 @@ export interface MosaicApiClient {
   profileEvents(id: ProfileIdentifier, limit?: number): Promise<ApiResult<EventsView>>;
   /** `GET /v1/profiles/{type}:{value}/merges` — oldest first. */
   profileMerges(id: ProfileIdentifier): Promise<ApiResult<MergesView>>;
+  /** `POST /v1/segments` → 201 (409 when the id exists; 400 with `issues` when the definition is bad). */
+  createSegment(body: CreateSegmentRequest): Promise<ApiResult<SegmentView>>;
+  /** `GET /v1/segments?limit=&next=` — one page; `next` names the following one. */
+  listSegments(page?: { readonly limit?: number; readonly next?: string }): Promise<ApiResult<SegmentListView>>;
+  /** `GET /v1/segments/{id}` */
+  segment(id: string): Promise<ApiResult<SegmentView>>;
+  /** `PUT /v1/segments/{id}` */
+  updateSegment(id: string, body: UpdateSegmentRequest): Promise<ApiResult<SegmentView>>;
+  /** `DELETE /v1/segments/{id}` → 204, no body. */
+  deleteSegment(id: string): Promise<ApiResult<undefined>>;
+  /** `POST /v1/segments/{id}/preview` → 200 when done, 202 RUNNING with `location` to follow. */
+  previewSegment(id: string, options?: CallOptions): Promise<ApiResult<PreviewView>>;
+  /** `GET` a preview at `path` (from {@link followPath}, or {@link previewPath}) → 202 running, 200 done. */
+  previewAt(path: string, options?: CallOptions): Promise<ApiResult<PreviewView>>;
+  /** `POST /v1/segments/{id}/exports` → 202 RUNNING with `location` to follow. */
+  exportSegment(id: string, body: ExportRequestInput, options?: CallOptions): Promise<ApiResult<ExportView>>;
+  /** `GET` an export at `path` (from {@link followPath}, or {@link exportPath}). */
+  exportAt(path: string, options?: CallOptions): Promise<ApiResult<ExportView>>;
+  /**
+   * The path under this client's base URL that a `Location` header names (`/v1/...`, or an absolute
+   * URL under the base URL); `undefined` for anything else, which is not followed with the admin key.
+   */
+  followPath(location: string | undefined): string | undefined;
   /**
    * Any admin API request (`path` starts with `/v1/`; every segment in it already encoded). The typed
-   * methods above are built on it; the Segments API's methods will be too.
+   * methods above are built on it.
    */
   request<T>(method: string, path: string, options?: RequestOptions): Promise<ApiResult<T>>;
 }
@@ -88,6 +138,8 @@ export class ApiResponseError extends ApiError {
     readonly mosaicError: boolean,
     readonly method: string,
     readonly url: string,
+    /** What a 400 found wrong, each with the path of the bad value (`definition.all[0].trait.op`). */
+    readonly issues: readonly ApiIssue[] = [],
   ) {
     super(message);
     this.retryable = status >= 500 || status === 429;
@@ -136,6 +188,15 @@ export function profilePath(id: ProfileIdentifier, view: 'profile' | 'events' | 
   return view === 'profile' ? base : `${base}/${view}`;
 }
 
+/** `/v1/segments/{id}`, the id percent-encoded. */
+export function segmentPath(id: string, sub?: 'preview' | 'exports'): string {
+  const base = `/v1/segments/${encodeURIComponent(id)}`;
+  return sub === undefined ? base : `${base}/${sub}`;
+}
+
+export const previewPath = (previewId: string): string => `/v1/previews/${encodeURIComponent(previewId)}`;
+export const exportPath = (exportId: string): string => `/v1/exports/${encodeURIComponent(exportId)}`;
+
 /** A base URL with its trailing slashes removed; throws a `TypeError` when it is not http(s). */
 export function normaliseBaseUrl(text: string): string {
   let url: URL;
@@ -163,9 +224,11 @@ export function createApiClient(options: ApiClientOptions): MosaicApiClient {
     };
     if (options.userAgent !== undefined) headers['user-agent'] = options.userAgent;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    const signal = AbortSignal.timeout(options.timeoutMs);
+    const timeoutMs = opts.timeoutMs ?? options.timeoutMs;
+    const signal = AbortSignal.timeout(timeoutMs);
     let status: number;
     let text: string;
+    let location: string | undefined;
     try {
       const response = await doFetch(url, {
         method,
@@ -178,6 +241,7 @@ export function createApiClient(options: ApiClientOptions): MosaicApiClient {
       });
       status = response.status;
       text = await response.text();
+      location = response.headers.get('location') ?? undefined;
       if (status >= 300 && status <= 399) {
         const location = response.headers.get('location') ?? 'another URL';
         throw new ApiResponseError(
@@ -191,10 +255,12 @@ export function createApiClient(options: ApiClientOptions): MosaicApiClient {
       }
     } catch (error) {
       if (error instanceof ApiError) throw error;
-      if (signal.aborted) throw new ApiTimeoutError(url, options.timeoutMs);
+      if (signal.aborted) throw new ApiTimeoutError(url, timeoutMs);
       throw new ApiUnreachableError(url, systemErrorCode(error), { cause: error });
     }
     if (status < 200 || status > 299) throw responseError(status, text, method, url);
+    const extra = location === undefined ? {} : { location };
+    if (status === 204) return { status, data: undefined as T, raw: '', ...extra };
     let data: T;
     try {
       data = JSON.parse(text) as T;
@@ -211,8 +277,11 @@ export function createApiClient(options: ApiClientOptions): MosaicApiClient {
         status,
         `The answer from ${url} does not have the expected fields: is this the URL of a Mosaic API of this version?`,
       );
-    return { status, data, raw: text };
+    return { status, data, raw: text, ...extra };
   }
+
+  const call = (timeout: CallOptions | undefined) =>
+    timeout?.timeoutMs === undefined ? {} : { timeoutMs: timeout.timeoutMs };
 
   return {
     baseUrl,
@@ -230,7 +299,50 @@ export function createApiClient(options: ApiClientOptions): MosaicApiClient {
       request<MergesView>('GET', profilePath(id, 'merges'), {
         expect: (data) => hasProfileId(data) && Array.isArray(data.merges),
       }),
+    createSegment: (body) => request<SegmentView>('POST', '/v1/segments', { body, expect: isSegmentView }),
+    listSegments: (page = {}) =>
+      request<SegmentListView>('GET', '/v1/segments', {
+        query: { limit: page.limit, next: page.next },
+        expect: (data) =>
+          isRecord(data) &&
+          Array.isArray(data.segments) &&
+          data.segments.every(isSegmentView) &&
+          (data.next === undefined || typeof data.next === 'string'),
+      }),
+    segment: (id) => request<SegmentView>('GET', segmentPath(id), { expect: isSegmentView }),
+    updateSegment: (id, body) => request<SegmentView>('PUT', segmentPath(id), { body, expect: isSegmentView }),
+    deleteSegment: (id) => request<undefined>('DELETE', segmentPath(id)),
+    previewSegment: (id, timeout) =>
+      request<PreviewView>('POST', segmentPath(id, 'preview'), { expect: isPreviewView, ...call(timeout) }),
+    previewAt: (path, timeout) =>
+      request<PreviewView>('GET', path, { expect: isPreviewView, ...call(timeout) }),
+    exportSegment: (id, body, timeout) =>
+      request<ExportView>('POST', segmentPath(id, 'exports'), {
+        body,
+        expect: isExportView,
+        ...call(timeout),
+      }),
+    exportAt: (path, timeout) => request<ExportView>('GET', path, { expect: isExportView, ...call(timeout) }),
+    followPath: (location) => followPath(baseUrl, location),
   };
+}
+
+/** See {@link MosaicApiClient.followPath}. */
+export function followPath(baseUrl: string, location: string | undefined): string | undefined {
+  if (location === undefined) return undefined;
+  let path: string;
+  if (location.startsWith('/') && !location.startsWith('//')) path = location;
+  else if (location.startsWith(`${baseUrl}/`)) path = location.slice(baseUrl.length);
+  else return undefined;
+  // Under the API's stage (`/prod/v1/...`) the handler may name the path with or without it.
+  const stage = new URL(baseUrl).pathname.replace(/\/+$/, '');
+  if (stage !== '' && path.startsWith(`${stage}/v1/`)) path = path.slice(stage.length);
+  if (!path.startsWith('/v1/') || path.includes('#')) return undefined;
+  // Where fetch would really go (`..` and `%2e%2e` resolved): still under the base URL's `/v1/`.
+  const resolved = new URL(`${baseUrl}${path}`);
+  return resolved.origin === new URL(baseUrl).origin && resolved.pathname.startsWith(`${stage}/v1/`)
+    ? `${resolved.pathname.slice(stage.length)}${resolved.search}`
+    : undefined;
 }
 
 function queryString(query: RequestOptions['query']): string {
@@ -265,12 +377,50 @@ export function responseError(status: number, text: string, method: string, url:
   } catch {
     body = undefined;
   }
+  // `{"error":{"code","message","issues"?}}` (the Profile API's edge) or, flat,
+  // `{"error":"code","message","issues"?}` (the Segments API's contract, core/segments/views.ts).
   if (isRecord(body) && isRecord(body.error) && typeof body.error.code === 'string') {
     const message = typeof body.error.message === 'string' ? body.error.message : fallbackCode;
-    return new ApiResponseError(status, body.error.code, message, true, method, url);
+    const issues = readIssues(body.error.issues ?? body.issues);
+    return new ApiResponseError(status, body.error.code, message, true, method, url, issues);
+  }
+  if (isRecord(body) && typeof body.error === 'string' && /^[a-z][a-z0-9_]*$/.test(body.error)) {
+    const message = typeof body.message === 'string' ? body.message : fallbackCode;
+    return new ApiResponseError(status, body.error, message, true, method, url, readIssues(body.issues));
   }
   const message = isRecord(body) && typeof body.message === 'string' ? body.message : `HTTP ${status}`;
   return new ApiResponseError(status, fallbackCode, message, false, method, url);
+}
+
+/** The well-formed `{path, message}` entries of an error's `issues`. */
+function readIssues(value: unknown): ApiIssue[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter(
+      (issue): issue is ApiIssue =>
+        isRecord(issue) && typeof issue.path === 'string' && typeof issue.message === 'string',
+    )
+    .map((issue) => ({ path: issue.path, message: issue.message }));
+}
+
+function isSegmentView(data: unknown): data is SegmentView {
+  return (
+    isRecord(data) &&
+    typeof data.id === 'string' &&
+    typeof data.name === 'string' &&
+    typeof data.version === 'number' &&
+    'definition' in data
+  );
+}
+
+const JOB_STATUSES: readonly unknown[] = ['RUNNING', 'SUCCEEDED', 'FAILED'];
+
+function isPreviewView(data: unknown): data is PreviewView {
+  return isRecord(data) && typeof data.previewId === 'string' && JOB_STATUSES.includes(data.status);
+}
+
+function isExportView(data: unknown): data is ExportView {
+  return isRecord(data) && typeof data.exportId === 'string' && JOB_STATUSES.includes(data.status);
 }
 
 function hasProfileId(data: unknown): data is Record<string, unknown> {

@@ -9,6 +9,13 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The `fetch` the API client uses (tests inject one); the global `fetch` otherwise. */
   readonly fetch?: typeof fetch;
+  /** The whole of standard input, for `-f -`; absent when there is none to read. */
+  readonly readStdin?: () => Promise<string>;
+  /** stderr is a terminal: a wait redraws one progress line there; otherwise it prints plain lines. */
+  readonly stderrIsTty?: boolean;
+  /** The clock and the pause between polls (`Date.now` and a timer otherwise); tests make waits instant. */
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** What a running command gets: its settings, an API client, and one way to print a result. */
@@ -30,7 +37,7 @@ export interface CommandContext {
 }
 
 /**
- * A group of subcommands (`mosaic profiles ...`, later `mosaic segments ...`): it adds itself to the
+ * A group of subcommands (`mosaic profiles ...`, `mosaic segments ...`): it adds itself to the
  * program with `program.command(name)`, so its commands inherit the program's output and exit handling.
  */
 export type CommandGroup = (program: Command, context: CommandContext) => void;

@@ -45,6 +45,16 @@ export class MethodNotAllowedError extends MosaicError {
   readonly code = 'method_not_allowed';
 }
 
+/** The request conflicts with the current state (an id that exists, a stale version, a reference). */
+export class ConflictError extends MosaicError {
+  readonly statusCode = 409;
+  readonly code: string;
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options);
+    this.code = options?.code ?? 'conflict';
+  }
+}
+
 export class PayloadTooLargeError extends MosaicError {
   readonly statusCode = 413;
   readonly code = 'payload_too_large';

@@ -58,3 +58,41 @@ export function profileMergedEvent(
   });
   return { detailType: PROFILE_MERGED, detail, time: entry.at };
 }
+
+export const AUDIENCE_EXPORT_COMPLETED = 'Audience Export Completed';
+
+/**
+ * `Audience Export Completed` v1: export `exportId` of segment `segmentId` (at `segmentVersion`)
+ * succeeded with `count` members, `added` of whom were not in the previous export
+ * (`previousExportId`; absent on the first, where every member is added) and `removed` who left.
+ * Locations are folders (`s3://...` in AWS, paths locally): `audienceLocation` holds the audience
+ * file(s) in `format`; `changesLocation` Parquet rows `profile_id, change` (`added` | `removed`);
+ * `membersLocation` the members as Parquet. Consumers dedupe on `exportId`.
+ */
+export const AudienceExportCompletedDetail = z
+  .object({
+    version: z.literal(1),
+    exportId: z.string().min(1),
+    segmentId: z.string().min(1),
+    segmentVersion: z.number().int().positive(),
+    destination: z.string().min(1).optional(),
+    format: z.enum(['csv', 'parquet']),
+    count: z.number().int().nonnegative(),
+    added: z.number().int().nonnegative(),
+    removed: z.number().int().nonnegative(),
+    previousExportId: z.string().min(1).optional(),
+    audienceLocation: z.string().min(1),
+    changesLocation: z.string().min(1),
+    membersLocation: z.string().min(1),
+    completedAt: z.iso.datetime({ offset: true }),
+  })
+  .strict();
+export type AudienceExportCompletedDetail = z.infer<typeof AudienceExportCompletedDetail>;
+
+/** The `Audience Export Completed` event of a detail (checked against its schema; throws a `ZodError`). */
+export function audienceExportCompletedEvent(
+  detail: AudienceExportCompletedDetail,
+): BusEvent & { readonly detail: AudienceExportCompletedDetail } {
+  const parsed = AudienceExportCompletedDetail.parse(detail);
+  return { detailType: AUDIENCE_EXPORT_COMPLETED, detail: parsed, time: parsed.completedAt };
+}

@@ -20,7 +20,21 @@ export {
   type QueryParam,
 } from './params';
 export {
+  athenaUnload,
+  audienceColumns,
+  EXPORT_ID,
+  EXPORT_MEMBER_COLUMNS,
+  type ExportPlan,
+  type ExportPlanOptions,
+  type ExportPlanRequest,
+  exportFolder,
+  planExport,
+} from './export-plan';
+export {
+  type AudienceColumn,
   type CompiledQuery,
+  MAX_AUDIENCE_COLUMNS,
+  printAudienceQuery,
   type LakeTables,
   PREVIEW_SAMPLE_SIZE,
   type PrintOptions,

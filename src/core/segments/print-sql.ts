@@ -66,6 +66,34 @@ export function printPreviewQuery(
   );
 }
 
+/** A column of an audience beside `profile_id`: an identifier type or a top-level trait. */
+export interface AudienceColumn {
+  readonly kind: 'identifier' | 'trait';
+  /** The identifier type (`email`) or the trait name (`plan`). */
+  readonly name: string;
+}
+
+/** Audience columns are stored as `c0`, `c1`, ... (see `export-plan.ts`); at most this many. */
+export const MAX_AUDIENCE_COLUMNS = 100;
+
+/**
+ * The members with one column per requested identifier type or trait: `profile_id`, then `c0`,
+ * `c1`, ... in the order of `columns` — an identifier column holds the identifier of that type most
+ * recently linked to the profile; a trait column the trait's latest value as text (a JSON string's
+ * value, a number's or boolean's JSON text, an object's or array's JSON; NULL for JSON null or no
+ * value). Ordered by profile id.
+ */
+export function printAudienceQuery(
+  ast: SegmentAst,
+  dialect: DialectName,
+  columns: readonly AudienceColumn[],
+  options: PrintOptions = {},
+): CompiledQuery {
+  if (columns.length > MAX_AUDIENCE_COLUMNS) throw new RangeError('too many audience columns');
+  const printer = new Printer(DIALECTS[dialect], options.tables ?? DEFAULT_TABLES);
+  return printer.finish(printer.audience(ast.root, columns));
+}
+
 const DEFAULT_TABLES: LakeTables = {
   events: { table: 'events' },
   identityLinks: { table: 'identity_links' },
@@ -129,9 +157,9 @@ class Printer {
     const linksTable = this.table(this.tables.identityLinks);
     this.ctes.push(
       'links AS (\n' +
-        `  SELECT ${link('id_type')} AS id_type, ${link('id_value')} AS id_value, ${link('profile_id')} AS profile_id\n` +
+        `  SELECT ${link('id_type')} AS id_type, ${link('id_value')} AS id_value, ${link('profile_id')} AS profile_id, ${link('linked_at')} AS linked_at\n` +
         '  FROM (\n' +
-        `    SELECT ${link('id_type')}, ${link('id_value')}, ${link('profile_id')},\n` +
+        `    SELECT ${link('id_type')}, ${link('id_value')}, ${link('profile_id')}, ${link('linked_at')},\n` +
         `      row_number() OVER (PARTITION BY ${link('id_type')}, ${link('id_value')} ORDER BY ${link('linked_at')} DESC, ${link('profile_id')} DESC) AS rn\n` +
         `    FROM ${linksTable}\n` +
         '  ) l\n' +
@@ -144,6 +172,44 @@ class Printer {
       ctes: this.ctes.join(',\n'),
       select: `SELECT u.profile_id\nFROM profiles u\n${this.joins.map((join) => `${join}\n`).join('')}WHERE ${where}`,
     };
+  }
+
+  /** The members and their audience columns (see {@link printAudienceQuery}). */
+  audience(root: SegmentNode, columns: readonly AudienceColumn[]): string {
+    const { select } = this.members(root);
+    this.ctes.push(`members AS (\n${select}\n)`);
+    const values: string[] = ['m.profile_id'];
+    const joins: string[] = [];
+    columns.forEach((column, i) => {
+      const name = `col_${i}`;
+      if (column.kind === 'identifier') {
+        this.ctes.push(
+          `${name} AS (\n` +
+            '  SELECT profile_id, v\n' +
+            '  FROM (\n' +
+            '    SELECT profile_id, id_value AS v,\n' +
+            '      row_number() OVER (PARTITION BY profile_id ORDER BY linked_at DESC, id_value DESC) AS rn\n' +
+            `    FROM links\n    WHERE id_type = ${this.varchar(column.name)}\n` +
+            '  ) i\n' +
+            '  WHERE rn = 1\n' +
+            ')',
+        );
+        values.push(`${name}.v AS ${quote(`c${i}`)}`);
+      } else {
+        if (!PATH_SEGMENT.test(column.name)) throw new RangeError(`not an allowed trait name: ${column.name}`);
+        this.ctes.push(`${name} AS (\n${this.traitCte(column.name)}\n)`);
+        const text = this.dialect.jsonText(`${name}.v`);
+        values.push(
+          `CASE WHEN substr(${text}, 1, 1) IN ('{', '[') THEN ${text} ELSE ${this.dialect.scalarText(`${name}.v`)} END AS ${quote(`c${i}`)}`,
+        );
+      }
+      joins.push(`LEFT JOIN ${name} ON ${name}.profile_id = m.profile_id`);
+    });
+    return (
+      `WITH ${this.ctes.join(',\n')}\n` +
+      `SELECT ${values.join(',\n  ')}\n` +
+      `FROM members m\n${joins.map((join) => `${join}\n`).join('')}ORDER BY m.profile_id`
+    );
   }
 
   /** Numbers the placeholders in text order and lists their parameters in that order. */

@@ -1,9 +1,9 @@
 -- issue example: {"all":[{"trait":{"name":"plan","op":"eq","value":"pro"}},{"event":{"name":"Order Completed","count":{"op":"gte","value":2},"within":{"last":{"days":30}}}},{"not":{"event":{"name":"Support Ticket Opened","within":{"last":{"days":7}}}}}]}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-10-23","2026-10-23 12:00:00.000","2026-11-22 12:00:00.000","Support Ticket Opened","2026-11-15","2026-11-15 12:00:00.000","2026-11-22 12:00:00.000","pro",2,1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -75,9 +75,9 @@ ORDER BY u.profile_id;
 -- trait eq string: {"trait":{"name":"plan","op":"eq","value":"pro"}}
 -- params at 2026-11-22T12:00:00.000Z: ["pro"]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -111,9 +111,9 @@ ORDER BY u.profile_id;
 -- trait eq number: {"trait":{"name":"age","op":"eq","value":42}}
 -- params at 2026-11-22T12:00:00.000Z: [42]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -147,9 +147,9 @@ ORDER BY u.profile_id;
 -- trait eq boolean: {"trait":{"name":"vip","op":"eq","value":true}}
 -- params at 2026-11-22T12:00:00.000Z: ["true"]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -183,9 +183,9 @@ ORDER BY u.profile_id;
 -- trait neq: {"trait":{"name":"plan","op":"neq","value":"pro"}}
 -- params at 2026-11-22T12:00:00.000Z: ["pro"]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -219,9 +219,9 @@ ORDER BY u.profile_id;
 -- trait in strings: {"trait":{"name":"plan","op":"in","value":["pro","team"]}}
 -- params at 2026-11-22T12:00:00.000Z: ["pro","team"]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -255,9 +255,9 @@ ORDER BY u.profile_id;
 -- trait in numbers: {"trait":{"name":"tier","op":"in","value":[1,2.5]}}
 -- params at 2026-11-22T12:00:00.000Z: [1,2.5]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -291,9 +291,9 @@ ORDER BY u.profile_id;
 -- trait not_in: {"trait":{"name":"plan","op":"not_in","value":["free"]}}
 -- params at 2026-11-22T12:00:00.000Z: ["free"]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -327,9 +327,9 @@ ORDER BY u.profile_id;
 -- trait contains: {"trait":{"name":"email","op":"contains","value":"@example.com"}}
 -- params at 2026-11-22T12:00:00.000Z: ["@example.com"]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -363,9 +363,9 @@ ORDER BY u.profile_id;
 -- trait starts_with: {"trait":{"name":"phone","op":"starts_with","value":"+44"}}
 -- params at 2026-11-22T12:00:00.000Z: ["+44"]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -399,9 +399,9 @@ ORDER BY u.profile_id;
 -- trait exists: {"trait":{"name":"plan","op":"exists"}}
 -- params at 2026-11-22T12:00:00.000Z: []
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -435,9 +435,9 @@ ORDER BY u.profile_id;
 -- trait not_exists: {"trait":{"name":"plan","op":"not_exists"}}
 -- params at 2026-11-22T12:00:00.000Z: []
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -471,9 +471,9 @@ ORDER BY u.profile_id;
 -- trait gt: {"trait":{"name":"age","op":"gt","value":18}}
 -- params at 2026-11-22T12:00:00.000Z: [18]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -507,9 +507,9 @@ ORDER BY u.profile_id;
 -- trait gte: {"trait":{"name":"age","op":"gte","value":18}}
 -- params at 2026-11-22T12:00:00.000Z: [18]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -543,9 +543,9 @@ ORDER BY u.profile_id;
 -- trait lt: {"trait":{"name":"age","op":"lt","value":65}}
 -- params at 2026-11-22T12:00:00.000Z: [65]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -579,9 +579,9 @@ ORDER BY u.profile_id;
 -- trait lte: {"trait":{"name":"age","op":"lte","value":65}}
 -- params at 2026-11-22T12:00:00.000Z: [65]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -615,9 +615,9 @@ ORDER BY u.profile_id;
 -- trait between: {"trait":{"name":"age","op":"between","value":[18,65]}}
 -- params at 2026-11-22T12:00:00.000Z: [18,65]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -651,9 +651,9 @@ ORDER BY u.profile_id;
 -- trait before absolute: {"trait":{"name":"signup","op":"before","value":"2026-01-01"}}
 -- params at 2026-11-22T12:00:00.000Z: ["2026-01-01T00:00:00.000Z"]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -687,9 +687,9 @@ ORDER BY u.profile_id;
 -- trait after relative: {"trait":{"name":"signup","op":"after","value":{"ago":{"days":30}}}}
 -- params at 2026-11-22T12:00:00.000Z: ["2026-10-23T12:00:00.000Z"]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -723,9 +723,9 @@ ORDER BY u.profile_id;
 -- trait nested path: {"trait":{"name":"address.city","op":"eq","value":"Paris"}}
 -- params at 2026-11-22T12:00:00.000Z: ["Paris"]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -759,9 +759,9 @@ ORDER BY u.profile_id;
 -- event performed: {"event":{"name":"Order Completed"}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -793,9 +793,9 @@ ORDER BY u.profile_id;
 -- event not performed: {"event":{"name":"Order Completed","performed":false}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",0]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -827,9 +827,9 @@ ORDER BY u.profile_id;
 -- event count eq: {"event":{"name":"Order Completed","count":{"op":"eq","value":3}}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",3]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -861,9 +861,9 @@ ORDER BY u.profile_id;
 -- event count neq: {"event":{"name":"Order Completed","count":{"op":"neq","value":3}}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",3]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -895,9 +895,9 @@ ORDER BY u.profile_id;
 -- event count gt: {"event":{"name":"Order Completed","count":{"op":"gt","value":3}}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",3]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -929,9 +929,9 @@ ORDER BY u.profile_id;
 -- event count lt: {"event":{"name":"Order Completed","count":{"op":"lt","value":3}}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",3]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -963,9 +963,9 @@ ORDER BY u.profile_id;
 -- event count lte: {"event":{"name":"Order Completed","count":{"op":"lte","value":3}}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",3]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -997,9 +997,9 @@ ORDER BY u.profile_id;
 -- event count between: {"event":{"name":"Order Completed","count":{"op":"between","value":[2,5]}}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",2,5]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1031,9 +1031,9 @@ ORDER BY u.profile_id;
 -- event within last minutes: {"event":{"name":"Order Completed","within":{"last":{"minutes":90}}}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-11-22","2026-11-22 10:30:00.000","2026-11-22 12:00:00.000",1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1068,9 +1068,9 @@ ORDER BY u.profile_id;
 -- event within last hours: {"event":{"name":"Order Completed","within":{"last":{"hours":6}}}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-11-22","2026-11-22 06:00:00.000","2026-11-22 12:00:00.000",1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1105,9 +1105,9 @@ ORDER BY u.profile_id;
 -- event within dates: {"event":{"name":"Order Completed","within":{"from":"2026-11-01","to":"2026-11-30T23:59:59Z"}}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-10-31","2026-11-01 00:00:00.000","2026-11-30 23:59:59.000",1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1142,9 +1142,9 @@ ORDER BY u.profile_id;
 -- property eq: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"eq","value":"EUR"}]}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed","EUR",1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1177,9 +1177,9 @@ ORDER BY u.profile_id;
 -- property neq: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"neq","value":"EUR"}]}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed","EUR",1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1212,9 +1212,9 @@ ORDER BY u.profile_id;
 -- property in: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"in","value":["EUR","USD"]}]}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed","EUR","USD",1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1247,9 +1247,9 @@ ORDER BY u.profile_id;
 -- property not_in: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"not_in","value":["EUR"]}]}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed","EUR",1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1282,9 +1282,9 @@ ORDER BY u.profile_id;
 -- property contains: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"contains","value":"U"}]}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed","U",1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1317,9 +1317,9 @@ ORDER BY u.profile_id;
 -- property starts_with: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"starts_with","value":"E"}]}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed","E",1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1352,9 +1352,9 @@ ORDER BY u.profile_id;
 -- property exists: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"exists"}]}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1387,9 +1387,9 @@ ORDER BY u.profile_id;
 -- property not_exists: {"event":{"name":"Order Completed","where":[{"property":"currency","op":"not_exists"}]}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1422,9 +1422,9 @@ ORDER BY u.profile_id;
 -- property gt: {"event":{"name":"Order Completed","where":[{"property":"total","op":"gt","value":10}]}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",10,1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1457,9 +1457,9 @@ ORDER BY u.profile_id;
 -- property between: {"event":{"name":"Order Completed","where":[{"property":"total","op":"between","value":[10,20]}]}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",10,20,1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1492,9 +1492,9 @@ ORDER BY u.profile_id;
 -- property after: {"event":{"name":"Order Completed","where":[{"property":"shipped_at","op":"after","value":{"ago":{"hours":1}}}]}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-11-22T11:00:00.000Z",1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1527,9 +1527,9 @@ ORDER BY u.profile_id;
 -- aggregate sum: {"aggregate":{"fn":"sum","event":"Order Completed","property":"total","op":"gte","value":100}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",100]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1561,9 +1561,9 @@ ORDER BY u.profile_id;
 -- aggregate avg: {"aggregate":{"fn":"avg","event":"Order Completed","property":"total","op":"gte","value":100,"within":{"last":{"days":90}}}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-08-24","2026-08-24 12:00:00.000","2026-11-22 12:00:00.000",100]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1598,9 +1598,9 @@ ORDER BY u.profile_id;
 -- aggregate min: {"aggregate":{"fn":"min","event":"Order Completed","property":"total","op":"lt","value":5}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",5]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1632,9 +1632,9 @@ ORDER BY u.profile_id;
 -- aggregate max: {"aggregate":{"fn":"max","event":"Order Completed","property":"total","op":"between","value":[1,2]}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",1,2]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1666,9 +1666,9 @@ ORDER BY u.profile_id;
 -- aggregate count_distinct: {"aggregate":{"fn":"count_distinct","event":"Order Completed","property":"sku","op":"gte","value":3,"where":[{"property":"currency","op":"eq","value":"EUR"}]}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed","EUR",3]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1701,9 +1701,9 @@ ORDER BY u.profile_id;
 -- first_seen after: {"first_seen":{"op":"after","value":{"ago":{"days":7}}}}
 -- params at 2026-11-22T12:00:00.000Z: ["2026-11-15 12:00:00.000"]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1729,9 +1729,9 @@ ORDER BY u.profile_id;
 -- last_seen before: {"last_seen":{"op":"before","value":"2026-06-01T00:00:00Z"}}
 -- params at 2026-11-22T12:00:00.000Z: ["2026-06-01 00:00:00.000"]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1757,9 +1757,9 @@ ORDER BY u.profile_id;
 -- consent: {"consent":{"category":"Advertising"}}
 -- params at 2026-11-22T12:00:00.000Z: []
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1793,9 +1793,9 @@ ORDER BY u.profile_id;
 -- segment reference: {"segment":{"id":"buyers"}}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-10-23","2026-10-23 12:00:00.000","2026-11-22 12:00:00.000",1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1830,9 +1830,9 @@ ORDER BY u.profile_id;
 -- all any not: {"any":[{"all":[{"trait":{"name":"plan","op":"exists"}},{"not":{"trait":{"name":"plan","op":"eq","value":"free"}}}]},{"consent":{"category":"Ads"}}]}
 -- params at 2026-11-22T12:00:00.000Z: ["free"]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l
@@ -1885,9 +1885,9 @@ ORDER BY u.profile_id;
 -- the same condition twice is computed once: {"any":[{"event":{"name":"Order Completed"}},{"not":{"event":{"name":"Order Completed"}}}]}
 -- params at 2026-11-22T12:00:00.000Z: ["Order Completed",1,1]
 WITH links AS (
-  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id
+  SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
-    SELECT "id_type", "id_value", "profile_id",
+    SELECT "id_type", "id_value", "profile_id", "linked_at",
       row_number() OVER (PARTITION BY "id_type", "id_value" ORDER BY "linked_at" DESC, "profile_id" DESC) AS rn
     FROM "identity_links"
   ) l

@@ -1,0 +1,91 @@
+import type { ExportFormat, JobStatus } from '../core/segments/views';
+
+/** A segment as stored: its definition exactly as given (JSON), validated when written. */
+export interface StoredSegment {
+  readonly id: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly definition: unknown;
+  /** 1 on create, +1 on every update. */
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Set when an export of the segment succeeds: the next export's added/removed compare with it. */
+  readonly lastExport?: { readonly exportId: string; readonly completedAt: string; readonly count: number };
+}
+
+/** An export as stored; the fields of `ExportView`. */
+export interface ExportRecord {
+  readonly exportId: string;
+  readonly segmentId: string;
+  readonly segmentVersion: number;
+  readonly status: JobStatus;
+  readonly format: ExportFormat;
+  readonly identifiers: readonly string[];
+  readonly traits: readonly string[];
+  readonly destination?: string;
+  readonly previousExportId?: string;
+  readonly createdAt: string;
+  readonly completedAt?: string;
+  readonly count?: number;
+  readonly added?: number;
+  readonly removed?: number;
+  /** The export's folder; the audience file(s) are in its `audience/`. */
+  readonly location: string;
+  readonly error?: string;
+}
+
+export interface ExportOutcome {
+  readonly completedAt: string;
+  readonly count: number;
+  readonly added: number;
+  readonly removed: number;
+}
+
+/** A preview that was still running when its request answered (AWS), kept so it can be polled. */
+export interface PreviewRecord {
+  readonly previewId: string;
+  readonly segmentId: string;
+  readonly startedAt: string;
+}
+
+export interface SegmentPage {
+  readonly segments: readonly StoredSegment[];
+  /** Opaque; absent on the last page. */
+  readonly next?: string;
+}
+
+/**
+ * Segment definitions, exports and running previews (DynamoDB in AWS and locally, on the embedded
+ * engine). Every write is one conditional item write; `ConflictError` when its condition fails.
+ */
+export interface SegmentStore {
+  /** Rejects with `ConflictError` (`segment_exists`) when the id is taken. */
+  createSegment(segment: StoredSegment): Promise<void>;
+  getSegment(id: string): Promise<StoredSegment | undefined>;
+  /** In id order. `next` from a previous page; rejects with `BadRequestError` for a token it did not give. */
+  listSegments(options: { readonly limit: number; readonly next?: string }): Promise<SegmentPage>;
+  /**
+   * Replaces name, description, definition and `updatedAt`, and sets `version` to
+   * `expectedVersion + 1` — only if the stored version is `expectedVersion` (else `ConflictError`
+   * `version_conflict`; `NotFoundError` when the segment is gone).
+   */
+  updateSegment(segment: StoredSegment, expectedVersion: number): Promise<StoredSegment>;
+  /** Whether it existed. */
+  deleteSegment(id: string): Promise<boolean>;
+
+  /** Rejects with `ConflictError` when the export id exists. */
+  createExport(record: ExportRecord): Promise<void>;
+  getExport(exportId: string): Promise<ExportRecord | undefined>;
+  /**
+   * Marks a RUNNING export SUCCEEDED with its counts and makes it the segment's `lastExport` (unless
+   * a later export already is). Repeating it changes nothing.
+   */
+  completeExport(exportId: string, outcome: ExportOutcome): Promise<void>;
+  /** Marks a RUNNING export FAILED with the reason. Repeating it changes nothing. */
+  failExport(exportId: string, error: string, completedAt: string): Promise<void>;
+
+  /** Kept for a day (TTL). */
+  putPreview(record: PreviewRecord): Promise<void>;
+  getPreview(previewId: string): Promise<PreviewRecord | undefined>;
+}
