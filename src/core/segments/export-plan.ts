@@ -168,14 +168,10 @@ const S3_FOLDER = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[A-Za-z0-9_=\/.-]*\
 
 /**
  * Athena's `UNLOAD` of a query into an S3 folder as Snappy Parquet. The folder is the only text that
- * is not a parameter (Athena takes none there): it must be an `s3://bucket/...` folder of plain
+ * is not a parameter (Athena takes none there): it must be an `s3://bucket/.../` folder of plain
  * characters, which the export's ids guarantee.
  */
-export function athenaUnload(query: CompiledQuery, folder: string): CompiledQuery {
-  if (query.dialect !== 'athena') throw new RangeError('UNLOAD is Athena SQL');
+export function athenaUnload(sql: string, folder: string): string {
   if (!S3_FOLDER.test(folder)) throw new RangeError(`not a plain S3 folder: ${JSON.stringify(folder)}`);
-  return {
-    ...query,
-    sql: `UNLOAD (\n${query.sql}\n) TO '${folder}' WITH (format = 'PARQUET', compression = 'SNAPPY')`,
-  };
+  return `UNLOAD (\n${sql}\n) TO '${folder}' WITH (format = 'PARQUET', compression = 'SNAPPY')`;
 }
