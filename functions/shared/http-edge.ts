@@ -157,9 +157,13 @@ export function errorResponse(
         error: error.message,
       });
     }
+    const issues = error.statusCode < 500 ? issuesOf(error) : undefined;
     return jsonResponse(
       error.statusCode,
-      { success: false, error: { code: error.code, message: error.publicMessage } },
+      {
+        success: false,
+        error: { code: error.code, message: error.publicMessage, ...(issues === undefined ? {} : { issues }) },
+      },
       context.headers,
     );
   }
@@ -172,4 +176,16 @@ export function errorResponse(
     { success: false, error: { code: 'internal_error', message: 'Internal error' } },
     context.headers,
   );
+}
+
+/** The `issues` (`[{ path, message }]`) an error below 500 carries, e.g. an invalid segment's. */
+function issuesOf(error: MosaicError): readonly { path: string; message: string }[] | undefined {
+  const issues = (error as { issues?: unknown }).issues;
+  if (!Array.isArray(issues)) return undefined;
+  return issues
+    .filter(
+      (issue): issue is { path: string; message: string } =>
+        typeof issue?.path === 'string' && typeof issue?.message === 'string',
+    )
+    .map(({ path, message }) => ({ path, message }));
 }

@@ -17,8 +17,8 @@ import { SegmentId } from './definition';
  *   `Location: /v1/exports/{exportId}`
  * - `GET /v1/exports/{exportId}` → 200 {@link ExportView}
  *
- * Errors are `{ "error": code, "message": text, "issues"?: [{ path, message }] }` with 400 (bad body or
- * definition; `issues` name the path of each bad node), 404, 409.
+ * Errors are the house shape `{ "success": false, "error": { "code", "message", "issues"? } }` with 400
+ * (bad body or definition; `issues: [{ path, message }]` name the path of each bad node), 404, 409.
  */
 
 export const SEGMENT_NAME_MAX = 200;
