@@ -82,7 +82,10 @@ export interface MosaicApiClient {
   /** `POST /v1/segments` → 201 (409 when the id exists; 400 with `issues` when the definition is bad). */
   createSegment(body: CreateSegmentRequest): Promise<ApiResult<SegmentView>>;
   /** `GET /v1/segments?limit=&next=` — one page; `next` names the following one. */
-  listSegments(page?: { readonly limit?: number; readonly next?: string }): Promise<ApiResult<SegmentListView>>;
+  listSegments(page?: {
+    readonly limit?: number;
+    readonly next?: string;
+  }): Promise<ApiResult<SegmentListView>>;
   /** `GET /v1/segments/{id}` */
   segment(id: string): Promise<ApiResult<SegmentView>>;
   /** `PUT /v1/segments/{id}` */
@@ -310,7 +313,8 @@ export function createApiClient(options: ApiClientOptions): MosaicApiClient {
           (data.next === undefined || typeof data.next === 'string'),
       }),
     segment: (id) => request<SegmentView>('GET', segmentPath(id), { expect: isSegmentView }),
-    updateSegment: (id, body) => request<SegmentView>('PUT', segmentPath(id), { body, expect: isSegmentView }),
+    updateSegment: (id, body) =>
+      request<SegmentView>('PUT', segmentPath(id), { body, expect: isSegmentView }),
     deleteSegment: (id) => request<undefined>('DELETE', segmentPath(id)),
     previewSegment: (id, timeout) =>
       request<PreviewView>('POST', segmentPath(id, 'preview'), { expect: isPreviewView, ...call(timeout) }),

@@ -1,5 +1,6 @@
 import { ApiProtocolError, ApiResponseError, ApiTimeoutError, ApiUnreachableError } from './api-client';
 import { clean } from './format';
+import { JobFailedError, WaitTimeoutError } from './jobs';
 import { isLoopback, type Settings } from './settings';
 import { UsageError } from './usage-error';
 
@@ -11,7 +12,7 @@ export const EXIT = {
   ok: 0,
   /** The command line or the request was wrong: unknown command or option, bad value, API 400. */
   usage: 1,
-  /** The API found nothing: no profile with that identifier (a Mosaic 404). */
+  /** The API found nothing: no profile with that identifier, no such segment or export (a Mosaic 404). */
   notFound: 2,
   /** The API refused the admin key: none, unknown or revoked (401, 403). */
   auth: 3,
@@ -19,6 +20,8 @@ export const EXIT = {
   unavailable: 4,
   /** A bug in the CLI itself (printed with its stack). */
   internal: 5,
+  /** A job the command waited for ended FAILED: a preview, or an export with `--wait`. */
+  jobFailed: 6,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -64,6 +67,13 @@ export function describeFailure(error: unknown, settings: Settings | undefined):
     };
   if (error instanceof ApiProtocolError)
     return { exitCode: EXIT.unavailable, lines: [`mosaic: not_mosaic: ${clean(error.message)}`] };
+  if (error instanceof WaitTimeoutError)
+    return {
+      exitCode: EXIT.unavailable,
+      lines: [`mosaic: timeout: ${clean(error.message)}`, `hint: ${error.hint}`],
+    };
+  if (error instanceof JobFailedError)
+    return { exitCode: EXIT.jobFailed, lines: [`mosaic: ${error.code}: ${clean(error.message)}`] };
   const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
   return {
     exitCode: EXIT.internal,
@@ -96,6 +106,26 @@ function describeResponse(error: ApiResponseError, settings: Settings | undefine
       ],
     };
   }
+  if (error.issues.length > 0) {
+    // A 400 that lists what is wrong: one line per issue, with the path of the bad value. When the
+    // message is only those issues again (InvalidSegmentError's), the first line counts them instead.
+    const joined = error.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
+    const count = `${error.issues.length} issue${error.issues.length === 1 ? '' : 's'}`;
+    const head =
+      error.message === joined
+        ? `mosaic: ${clean(error.code)}: ${count}`
+        : `mosaic: ${clean(error.code)}: ${clean(error.message)} (${count})`;
+    const lines = [head, ...error.issues.map((issue) => `  ${clean(issue.path)}: ${clean(issue.message)}`)];
+    return { exitCode: error.retryable ? EXIT.unavailable : EXIT.usage, lines };
+  }
+  if (error.status === 409 && error.method === 'POST' && /\/v1\/segments$/.test(new URL(error.url).pathname))
+    return {
+      exitCode: EXIT.usage,
+      lines: [
+        first,
+        'hint: change it with `mosaic segments update ID -f FILE`, or create it under another --id.',
+      ],
+    };
   if (error.retryable) {
     return {
       exitCode: EXIT.unavailable,

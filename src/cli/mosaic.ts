@@ -3,6 +3,7 @@ import { version } from '../../package.json';
 import { createApiClient } from './api-client';
 import { parseTimeout } from './arguments';
 import { registerProfiles } from './commands/profiles';
+import { registerExports, registerSegments } from './commands/segments';
 import type { CliIo, CommandContext, CommandGroup } from './context';
 import { describeFailure, EXIT } from './failures';
 import {
@@ -24,12 +25,11 @@ import {
  */
 
 /**
- * The command groups, in the order `mosaic --help` lists them. The Segments API's commands
- * (`segments create -f | list | show | preview | export [--wait]`, issue 4) go in
- * `commands/segments.ts` as one more {@link CommandGroup} listed here, with their requests added to
- * the API client beside the profile ones; they share the global options, `--json` and the exit codes.
+ * The command groups, in the order `mosaic --help` lists them; each is one {@link CommandGroup}, its
+ * requests typed methods of the API client, and all share the global options, `--json` and the exit
+ * codes.
  */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [registerProfiles];
+export const COMMAND_GROUPS: readonly CommandGroup[] = [registerProfiles, registerSegments, registerExports];
 
 const HELP_AFTER = `
 Environment:
@@ -40,12 +40,14 @@ Environment:
 Exit codes:
   ${EXIT.ok}  success
   ${EXIT.usage}  usage: unknown command or option, a bad value, a request the API called invalid (400)
-  ${EXIT.notFound}  not found: no profile has that identifier
+  ${EXIT.notFound}  not found: no profile has that identifier, no such segment or export
   ${EXIT.auth}  auth: the API refused the admin key (401, 403)
   ${EXIT.unavailable}  unavailable: nothing listening, timeout, a 5xx or 429, or not a Mosaic API
   ${EXIT.internal}  a bug in the CLI
+  ${EXIT.jobFailed}  failed: the preview, or the export waited for (--wait), ended FAILED
 
 With --json, stdout holds the API's JSON answer and nothing else; errors and hints go to stderr.
+A preview, and an export with --wait, poll until the job is done: --timeout then bounds the whole wait.
 `;
 
 /**
@@ -101,7 +103,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 function buildProgram(io: CliIo): Command {
   return new Command('mosaic')
     .description(
-      "Mosaic's command line: read unified profiles through the admin APIs of a local runtime (`npm start`) or a deployed stack.",
+      "Mosaic's command line: read unified profiles, and define, preview and export segments, through the admin APIs of a local runtime (`npm start`) or a deployed stack.",
     )
     .version(version, '-V, --version')
     .option(
@@ -112,7 +114,7 @@ function buildProgram(io: CliIo): Command {
     .option('--json', "print the API's JSON as it is, and nothing else, on stdout")
     .option(
       '--timeout <seconds>',
-      `seconds to wait for each answer (default: ${DEFAULT_TIMEOUT_MS / 1000})`,
+      `seconds to wait for each answer (default: ${DEFAULT_TIMEOUT_MS / 1000}); for a preview or --wait, for the whole wait`,
       parseTimeout,
     )
     .configureHelp({ showGlobalOptions: true })
@@ -137,5 +139,13 @@ export async function main(): Promise<void> {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     env: process.env,
+    stderrIsTty: process.stderr.isTTY === true,
+    readStdin: async () => {
+      if (process.stdin.isTTY)
+        process.stderr.write('mosaic: reading JSON from the terminal; end it with Ctrl-D\n');
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
   });
 }
