@@ -4,12 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   DynamoDBClient,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { identityTableDefinition } from '../adapters/aws/identity-table';
 import { sdkClientConfig } from '../adapters/aws/sdk-config';
+import { segmentTableDefinition } from '../adapters/aws/segment-table';
 
 /** dynalite's options that Mosaic uses (it is CommonJS without type declarations). */
 interface DynaliteOptions {
@@ -140,11 +142,20 @@ export async function startEmbeddedDynamoDb(
 
 /** Creates the identity table unless it exists (a restart over the same data folder). */
 export async function ensureIdentityTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await ensureTable(client, identityTableDefinition(tableName));
+}
+
+/** Creates the segments table (`segment-table.ts` shape) unless it exists. */
+export async function ensureSegmentTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await ensureTable(client, segmentTableDefinition(tableName));
+}
+
+async function ensureTable(client: DynamoDBClient, definition: CreateTableCommandInput): Promise<void> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    await client.send(new DescribeTableCommand({ TableName: definition.TableName }));
     return;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
-  await client.send(new CreateTableCommand(identityTableDefinition(tableName)));
+  await client.send(new CreateTableCommand(definition));
 }

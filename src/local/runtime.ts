@@ -1,13 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createAdminAuthorizerHandler } from '../../functions/admin-authorizer/handler';
 import { createCollectorHandler } from '../../functions/collector/handler';
 import { createProfileApiHandler } from '../../functions/profile-api/handler';
 import { createResolverHandler } from '../../functions/resolver/handler';
+import { createSegmentsApiHandler } from '../../functions/segments-api/handler';
 import { DynamoDbIdentityStore, type StoreRequestCounts } from '../adapters/aws/dynamodb-identity-store';
+import { DynamoDbSegmentStore } from '../adapters/aws/dynamodb-segment-store';
 import { consoleLogger } from '../adapters/local/console-logger';
 import { CountingIngestMetrics } from '../adapters/local/counting-ingest-metrics';
 import { CountingResolverMetrics } from '../adapters/local/counting-resolver-metrics';
+import { DuckDbAudienceEngine } from '../adapters/local/duckdb-audience-engine';
+import { DuckDbExportRunner } from '../adapters/local/duckdb-export-runner';
+import { DuckDbLake } from '../adapters/local/duckdb-lake';
 import { createFileFailureDestination } from '../adapters/local/failure-destination';
 import { FileQuarantineSink } from '../adapters/local/file-quarantine-sink';
 import { LakeIdentityLinkSink } from '../adapters/local/lake-identity-link-sink';
@@ -25,11 +31,14 @@ import { createIngest } from '../use-cases/ingest';
 import { createProfileQuery } from '../use-cases/profile-query';
 import { publishResolverEffects } from '../use-cases/publish-resolver-effects';
 import { createResolver } from '../use-cases/resolve-identities';
+import { createExportCompletion, createSegments } from '../use-cases/segments';
 import { ApiGatewayServer } from './api-gateway-server';
-import { ensureIdentityTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
+import { ensureIdentityTable, ensureSegmentTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
 
 /** The identity table's name in the embedded DynamoDB. */
 const IDENTITY_TABLE_NAME = 'mosaic-identity';
+/** The segments table's name in the embedded DynamoDB. */
+const SEGMENT_TABLE_NAME = 'mosaic-segments';
 
 export interface LocalRuntimeOptions {
   /** 0 picks a free port (tests). */
@@ -156,9 +165,43 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   const collector = createCollectorHandler({ ingest, limits, logger });
 
+  // Segments: definitions in the embedded DynamoDB, previews and exports on DuckDB over the lake.
+  await ensureSegmentTable(dynamo.client, SEGMENT_TABLE_NAME);
+  const segmentStore = new DynamoDbSegmentStore({ client: dynamo.client, tableName: SEGMENT_TABLE_NAME });
+  const segmentLake = await DuckDbLake.open({ dataDir });
+  const exports = new DuckDbExportRunner({
+    lake: segmentLake,
+    root: resolve(dataDir, 'exports'),
+    completion: createExportCompletion({ store: segmentStore, bus, clock: systemClock, logger }),
+    onError: (error, job) =>
+      logger.error('an export outcome could not be recorded; the export stays RUNNING', {
+        exportId: job.exportId,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  });
+  const segmentsApi = createSegmentsApiHandler({
+    segments: createSegments({
+      store: segmentStore,
+      engine: new DuckDbAudienceEngine({ lake: segmentLake }),
+      runner: exports,
+      clock: systemClock,
+      random: () => randomBytes(8).toString('hex'),
+      identity: options.identity ?? DEFAULT_IDENTITY_CONFIG,
+      previewWaitMs: 0,
+      logger,
+    }),
+    logger,
+  });
+  const adminAuthorizer = {
+    handler: createAdminAuthorizerHandler({
+      keys: new AdminKeyRegistry(AdminKeysConfig.parse(options.adminKeys)),
+      logger,
+    }),
+  };
+
   let ready = false;
   const server = new ApiGatewayServer({
-    // The first matching prefix wins: the Profile API before the collector.
+    // The first matching prefix wins: the admin APIs before the collector.
     routes: [
       {
         prefix: '/v1/profiles/',
@@ -166,13 +209,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           query: createProfileQuery({ store, identity: options.identity ?? DEFAULT_IDENTITY_CONFIG }),
           logger,
         }),
-        authorizer: {
-          handler: createAdminAuthorizerHandler({
-            keys: new AdminKeyRegistry(AdminKeysConfig.parse(options.adminKeys)),
-            logger,
-          }),
-        },
+        authorizer: adminAuthorizer,
       },
+      { prefix: '/v1/segments', handler: segmentsApi, authorizer: adminAuthorizer },
+      { prefix: '/v1/previews/', handler: segmentsApi, authorizer: adminAuthorizer },
+      { prefix: '/v1/exports/', handler: segmentsApi, authorizer: adminAuthorizer },
       { prefix: '/v1/', handler: collector },
     ],
     logger,
@@ -203,13 +244,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stats,
     async flush() {
       await stream.drain();
-      await Promise.all([lake.flush(), links.flush(), bus.drain()]);
+      await Promise.all([lake.flush(), links.flush()]);
+      await exports.drain();
+      await bus.drain();
     },
     close() {
       closing ??= (async () => {
         ready = false;
         await server.close();
         await stream.close();
+        await exports.drain();
+        segmentLake.close();
         await Promise.all([lake.close(), links.close(), bus.close()]);
         await dynamo.close();
       })();

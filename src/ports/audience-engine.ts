@@ -68,4 +68,24 @@ export interface ExportRunner {
   start(job: ExportJob): Promise<void>;
 }
 
+/** What an export produced: its counts and where its files are (folders). */
+export interface ExportResult {
+  readonly count: number;
+  readonly added: number;
+  readonly removed: number;
+  readonly membersLocation: string;
+  readonly audienceLocation: string;
+  readonly changesLocation: string;
+}
+
+/**
+ * Records an export's outcome — the store's export item and segment `lastExport`, and
+ * `Audience Export Completed` on the bus — for runners that do not do it themselves (the local one;
+ * the AWS workflow does the same in its own states).
+ */
+export interface ExportCompletion {
+  succeeded(job: ExportJob, result: ExportResult): Promise<void>;
+  failed(job: ExportJob, error: string): Promise<void>;
+}
+
 export type { CompiledQuery, ExportPlan };
