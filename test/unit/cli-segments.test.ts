@@ -42,7 +42,7 @@ interface CliRun {
 /** The CLI in-process against the fake API, with a fake clock that each pause moves forward. */
 async function cli(
   argv: string[],
-  options: { stdin?: string; tty?: boolean; env?: Record<string, string> } = {},
+  options: { stdin?: string; tty?: boolean; env?: Record<string, string>; fetch?: typeof fetch } = {},
 ): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
@@ -63,6 +63,7 @@ async function cli(
       clock += ms;
     },
     ...(options.stdin === undefined ? {} : { readStdin: async () => options.stdin as string }),
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   };
   const code = await run(argv, io);
   return { code, stdout, stderr, sleeps };
@@ -355,6 +356,24 @@ describe('mosaic segments preview', () => {
     // Progress went to stderr (not a terminal: plain lines), never to stdout.
     expect(stderr).toBe('mosaic: preview of segment slow-1 RUNNING (0 ms)\n');
     expect(stdout).not.toContain('RUNNING');
+  });
+
+  it('polls where Location points, not a path of its own making', async () => {
+    api.segments.set('slow-4', segmentView('slow-4'));
+    // The same API, its 202 naming the preview with a query the CLI could not have made up.
+    const moved: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      const location = response.headers.get('location');
+      if (location === null) return response;
+      const headers = new Headers(response.headers);
+      headers.set('location', `${location}?from=location`);
+      return new Response(await response.text(), { status: response.status, headers });
+    };
+    const { code } = await cli(['segments', 'preview', 'slow-4'], { fetch: moved });
+    expect(code).toBe(EXIT.ok);
+    const polls = api.requests.filter((r) => r.method === 'GET');
+    expect(polls).toHaveLength(2);
+    for (const poll of polls) expect(poll.query.get('from')).toBe('location');
   });
 
   it('--json: only the final answer, exactly as sent, and no progress', async () => {
