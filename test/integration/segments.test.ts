@@ -203,6 +203,12 @@ describe('SDK events → local runtime → segment → preview → export', () =
     });
     expect(cycle.status).toBe(400);
     expect(cycle.data.error.message).toMatch(/base → derived → base|cycle/);
+    const renamed = await api<SegmentView>('PUT', '/v1/segments/base', {
+      name: 'Base, renamed',
+      definition: { trait: { name: 'plan', op: 'in', values: ['pro', 'team'] } },
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.data).toMatchObject({ name: 'Base, renamed', version: 2 });
     expect((await api('DELETE', '/v1/segments/base')).status).toBe(409);
     expect((await api('DELETE', '/v1/segments/derived')).status).toBe(204);
     expect((await api('DELETE', '/v1/segments/base')).status).toBe(204);

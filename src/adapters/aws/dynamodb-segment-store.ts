@@ -102,12 +102,20 @@ export class DynamoDbSegmentStore implements SegmentStore {
         new UpdateCommand({
           TableName: this.table,
           Key: segmentKey(segment.id),
+          // Every attribute by a placeholder name: `name`, `definition`, `version` and `description`
+          // are DynamoDB reserved words.
           UpdateExpression:
             segment.description === undefined
-              ? 'SET #name = :name, definition = :definition, version = :next, updatedAt = :updatedAt REMOVE description'
-              : 'SET #name = :name, description = :description, definition = :definition, version = :next, updatedAt = :updatedAt',
-          ConditionExpression: 'attribute_exists(pk) AND version = :expected',
-          ExpressionAttributeNames: { '#name': 'name' },
+              ? 'SET #name = :name, #definition = :definition, #version = :next, #updatedAt = :updatedAt REMOVE #description'
+              : 'SET #name = :name, #description = :description, #definition = :definition, #version = :next, #updatedAt = :updatedAt',
+          ConditionExpression: 'attribute_exists(pk) AND #version = :expected',
+          ExpressionAttributeNames: {
+            '#name': 'name',
+            '#description': 'description',
+            '#definition': 'definition',
+            '#version': 'version',
+            '#updatedAt': 'updatedAt',
+          },
           ExpressionAttributeValues: {
             ':name': segment.name,
             ':definition': JSON.stringify(segment.definition),
