@@ -205,7 +205,7 @@ describe('SDK events → local runtime → segment → preview → export', () =
     expect(cycle.data.error.message).toMatch(/base → derived → base|cycle/);
     const renamed = await api<SegmentView>('PUT', '/v1/segments/base', {
       name: 'Base, renamed',
-      definition: { trait: { name: 'plan', op: 'in', values: ['pro', 'team'] } },
+      definition: { trait: { name: 'plan', op: 'in', value: ['pro', 'team'] } },
     });
     expect(renamed.status).toBe(200);
     expect(renamed.data).toMatchObject({ name: 'Base, renamed', version: 2 });
