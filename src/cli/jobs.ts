@@ -1,6 +1,8 @@
+import type { Command } from 'commander';
 import type { JobStatus } from '../core/segments/views';
 import { ApiError, type ApiResult, ApiTimeoutError } from './api-client';
-import type { CliIo } from './context';
+import type { CliIo, Connection } from './context';
+import type { GlobalOptions } from './settings';
 
 /**
  * Waiting for the Segments API's jobs (a preview or an export that answered RUNNING): poll until the
@@ -89,6 +91,19 @@ export function createProgress(write: (text: string) => void, mode: ProgressMode
       drawn = false;
     },
   };
+}
+
+/** Progress on stderr: none with --json, redrawn on a terminal, plain lines otherwise. */
+export function progressFor(io: CliIo, connection: Connection): Progress {
+  const mode: ProgressMode = connection.settings.json ? 'none' : io.stderrIsTty === true ? 'tty' : 'lines';
+  return createProgress(io.stderr, mode);
+}
+
+/** A wait's budget: `--timeout`, when given, bounds the whole wait; otherwise the command's own default. */
+export function waitBudget(command: Command, connection: Connection, fallbackMs: number): number {
+  return command.optsWithGlobals<GlobalOptions>().timeout === undefined
+    ? fallbackMs
+    : connection.settings.timeoutMs;
 }
 
 export interface WaitOptions<T> {

@@ -2,8 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../../package.json';
 import { createApiClient } from './api-client';
 import { parseTimeout } from './arguments';
+import { registerExports } from './commands/exports';
 import { registerProfiles } from './commands/profiles';
-import { registerExports, registerSegments } from './commands/segments';
+import { registerSegments } from './commands/segments';
 import type { CliIo, CommandContext, CommandGroup } from './context';
 import { describeFailure, EXIT } from './failures';
 import {

@@ -535,6 +535,30 @@ describe('mosaic segments export and mosaic exports show', () => {
     expect(json.stderr).toMatch(/^mosaic: export_failed: /);
   });
 
+  it('--wait rides out a 503 between polls; three in a row end the wait with exit 4', async () => {
+    // The same API, with the first GETs of an export answered 503 by "a gateway" in front of it.
+    const flaky = (failures: number): typeof fetch => {
+      let left = failures;
+      return async (input, init) => {
+        if ((init?.method ?? 'GET') === 'GET' && left > 0) {
+          left--;
+          return Response.json({ message: 'Service Unavailable' }, { status: 503 });
+        }
+        return fetch(input, init);
+      };
+    };
+    const once = await cli(['segments', 'export', 'buyers', '--wait'], { fetch: flaky(1) });
+    expect(once.code).toBe(EXIT.ok);
+    expect(once.stdout).toMatch(/: SUCCEEDED\n/);
+
+    const thrice = await cli(['segments', 'export', 'buyers', '--wait'], { fetch: flaky(3) });
+    expect(thrice.code).toBe(EXIT.unavailable);
+    expect(thrice.stdout).toBe('');
+    expect(thrice.stderr).toMatch(
+      /\nmosaic: service_unavailable: Service Unavailable\nhint: the API answered 503/,
+    );
+  });
+
   it('--wait --timeout: exit 4 and the command that follows it later', async () => {
     const { code, stderr } = await cli(['segments', 'export', 'forever-2', '--wait', '--timeout', '2.5']);
     expect(code).toBe(EXIT.unavailable);
@@ -591,6 +615,32 @@ describe('waiting, in parts', () => {
       undefined,
     ])
       expect(followPath('https://x.example', elsewhere)).toBeUndefined();
+  });
+
+  it("reads a 400's issues from the house error shape and from a flat {error, message, issues}", async () => {
+    const issues = [{ path: 'definition.trait.op', message: 'bad op' }];
+    for (const body of [
+      { success: false, error: { code: 'invalid_segment', message: 'definition.trait.op: bad op', issues } },
+      { error: 'invalid_segment', message: 'definition.trait.op: bad op', issues },
+    ]) {
+      const { code, stderr } = await cli(['segments', 'create', '-f', '-'], {
+        stdin: JSON.stringify(PRO_BUYERS),
+        fetch: async () => Response.json(body, { status: 400 }),
+      });
+      expect(code).toBe(EXIT.usage);
+      expect(stderr).toBe('mosaic: invalid_segment: 1 issue\n  definition.trait.op: bad op\n');
+    }
+    const other = await cli(['segments', 'create', '-f', '-'], {
+      stdin: JSON.stringify(PRO_BUYERS),
+      fetch: async () =>
+        Response.json(
+          { success: false, error: { code: 'invalid_body', message: 'The body is not a segment', issues } },
+          { status: 400 },
+        ),
+    });
+    expect(other.stderr).toBe(
+      'mosaic: invalid_body: The body is not a segment (1 issue)\n  definition.trait.op: bad op\n',
+    );
   });
 
   it('plain progress lines come every 10 s, not at every poll', () => {
