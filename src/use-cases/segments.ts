@@ -1,5 +1,11 @@
 import type { z } from 'zod';
-import { BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError } from '../core/errors';
+import {
+  BadRequestError,
+  ConflictError,
+  MosaicError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '../core/errors';
 import { audienceExportCompletedEvent } from '../core/events/bus-events';
 import type { IdentityConfig } from '../core/identity/identity-config';
 import {
@@ -257,6 +263,8 @@ export function createSegments(deps: SegmentsDeps): Segments {
         const reason = error instanceof Error ? error.message : String(error);
         deps.logger.error('export could not start', { exportId, segmentId: id, error: reason });
         await deps.store.failExport(exportId, `The export could not start: ${reason}`, now());
+        // A request the runner refuses (an export too large for the workflow) is the caller's to fix.
+        if (error instanceof MosaicError && error.statusCode < 500) throw error;
         throw new ServiceUnavailableError('The export could not start; retry later', { cause: error });
       }
       return exportView(record);

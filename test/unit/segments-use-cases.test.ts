@@ -274,6 +274,14 @@ describe('exports', () => {
     expect(record).toMatchObject({ status: 'FAILED', error: expect.stringContaining('ThrottlingException') });
   });
 
+  it('passes on a refusal the caller must fix (400), still marking the export FAILED', async () => {
+    const { segments, runner, store } = setup();
+    await segments.create({ id: 'pro', name: 'Pro', definition: PRO });
+    runner.failWith = new BadRequestError('the workflow input is over 256 KiB', { code: 'export_too_large' });
+    await expect(segments.startExport('pro', {})).rejects.toMatchObject({ code: 'export_too_large' });
+    expect([...store.exports.values()][0]?.status).toBe('FAILED');
+  });
+
   it('reads an export by id; a malformed or unknown id is 404', async () => {
     const { segments } = setup();
     await segments.create({ id: 'pro', name: 'Pro', definition: PRO });
