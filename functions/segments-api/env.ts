@@ -17,7 +17,7 @@ export const SegmentsApiEnv = z.object({
   IDENTITY_LINKS_TABLE: z.string().min(1).default('identity_links'),
   EXPORT_MEMBERS_TABLE: z.string().min(1).default('export_members'),
   /** `s3://{exports bucket}/exports`: export folders are `{root}/segment_id=S/export_id=E/`. */
-  EXPORTS_ROOT: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[A-Za-z0-9_\/-]*[A-Za-z0-9_-]$/),
+  EXPORTS_ROOT: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[A-Za-z0-9_/-]*[A-Za-z0-9_-]$/),
   /** The audience export state machine. */
   EXPORT_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   /** How long a preview request waits for Athena before answering 202 (API Gateway cuts at 30 s). */

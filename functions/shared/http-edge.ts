@@ -162,7 +162,11 @@ export function errorResponse(
       error.statusCode,
       {
         success: false,
-        error: { code: error.code, message: error.publicMessage, ...(issues === undefined ? {} : { issues }) },
+        error: {
+          code: error.code,
+          message: error.publicMessage,
+          ...(issues === undefined ? {} : { issues }),
+        },
       },
       context.headers,
     );

@@ -164,7 +164,7 @@ export function exportFolder(root: string, segmentId: string, exportId: string):
   return `${root.replace(/\/+$/, '')}/segment_id=${segmentId}/export_id=${exportId}`;
 }
 
-const S3_FOLDER = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[A-Za-z0-9_=\/.-]*\/$/;
+const S3_FOLDER = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[A-Za-z0-9_=/.-]*\/$/;
 
 /**
  * Athena's `UNLOAD` of a query into an S3 folder as Snappy Parquet. The folder is the only text that

@@ -12,14 +12,6 @@ export { SegmentDefinition } from './definition';
 export { ATHENA, DIALECTS, type Dialect, type DialectName, DUCKDB } from './dialects';
 export { InvalidSegmentError, type SegmentIssue } from './errors';
 export {
-  athenaExecutionParameters,
-  type BindOptions,
-  type BoundValue,
-  bindParams,
-  DEFAULT_PARTITION_SLACK_MS,
-  type QueryParam,
-} from './params';
-export {
   athenaUnload,
   audienceColumns,
   EXPORT_ID,
@@ -31,13 +23,21 @@ export {
   planExport,
 } from './export-plan';
 export {
+  athenaExecutionParameters,
+  type BindOptions,
+  type BoundValue,
+  bindParams,
+  DEFAULT_PARTITION_SLACK_MS,
+  type QueryParam,
+} from './params';
+export {
   type AudienceColumn,
   type CompiledQuery,
-  MAX_AUDIENCE_COLUMNS,
-  printAudienceQuery,
   type LakeTables,
+  MAX_AUDIENCE_COLUMNS,
   PREVIEW_SAMPLE_SIZE,
   type PrintOptions,
+  printAudienceQuery,
   printMembersQuery,
   printPreviewQuery,
   type TableName,
