@@ -196,7 +196,8 @@ class Printer {
         );
         values.push(`${name}.v AS ${quote(`c${i}`)}`);
       } else {
-        if (!PATH_SEGMENT.test(column.name)) throw new RangeError(`not an allowed trait name: ${column.name}`);
+        if (!PATH_SEGMENT.test(column.name))
+          throw new RangeError(`not an allowed trait name: ${column.name}`);
         this.ctes.push(`${name} AS (\n${this.traitCte(column.name)}\n)`);
         const text = this.dialect.jsonText(`${name}.v`);
         values.push(
