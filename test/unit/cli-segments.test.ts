@@ -247,6 +247,16 @@ describe('mosaic segments list | show | update | delete', () => {
     expect(json.stderr).toBe('');
   });
 
+  it('list --all stops, exit 4, when the API names the same next page again', async () => {
+    const looping: typeof fetch = async () => Response.json({ segments: [], next: 'again' });
+    const { code, stdout, stderr } = await cli(['segments', 'list', '--all'], { fetch: looping });
+    expect(code).toBe(EXIT.unavailable);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'mosaic: not_mosaic: The segment list does not end: the API named a next page twice\n',
+    );
+  });
+
   it('list --json: one page exactly as the API sent it, no hint', async () => {
     const { stdout, stderr } = await cli(['segments', 'list', '--json', '--limit', '1']);
     expect(stdout).toBe(`${api.lastBody('GET', '/v1/segments')}\n`);

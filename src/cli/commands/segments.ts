@@ -10,9 +10,10 @@ import {
   type SegmentView,
   UpdateSegmentRequest,
 } from '../../core/segments/views';
-import { exportPath, previewPath } from '../api-client';
+import { ApiProtocolError, exportPath, previewPath } from '../api-client';
 import { parseLimit } from '../arguments';
 import type { CliIo, CommandContext } from '../context';
+import { clean } from '../format';
 import { formatExport, formatPreview, formatSegment, formatSegmentList } from '../format-segments';
 import { clockOf, JobFailedError, progressFor, waitBudget, waitForJob } from '../jobs';
 import { UsageError } from '../usage-error';
@@ -75,19 +76,25 @@ Examples:
         const page = await api.listSegments({ limit: options.limit, next: options.next });
         print(page, (data) => formatSegmentList(data.segments));
         if (page.data.next !== undefined && !settings.json)
-          io.stderr(`mosaic: more segments follow: --all lists them all, or --next ${page.data.next}\n`);
+          io.stderr(
+            `mosaic: more segments follow: --all lists them all, or --next ${clean(page.data.next)}\n`,
+          );
         return;
       }
       const all: SegmentView[] = [];
       const seen = new Set<string>();
       let next = options.next;
-      for (let pages = 0; ; pages++) {
-        if (pages === MAX_PAGES) throw new UsageError(`list --all: stopped after ${MAX_PAGES} pages`);
+      for (let pages = 1; ; pages++) {
         const page = await api.listSegments({ limit: options.limit, next });
         all.push(...page.data.segments);
         next = page.data.next;
         if (next === undefined) break;
-        if (seen.has(next)) throw new UsageError(`list --all: the API named page ${next} twice`);
+        if (seen.has(next) || pages === MAX_PAGES)
+          throw new ApiProtocolError(
+            `${api.baseUrl}/v1/segments`,
+            page.status,
+            `The segment list does not end: the API named a next page ${seen.has(next) ? 'twice' : `after ${MAX_PAGES} pages`}`,
+          );
         seen.add(next);
       }
       io.stdout(settings.json ? `${JSON.stringify({ segments: all })}\n` : formatSegmentList(all));
