@@ -111,6 +111,33 @@ export const ResolverConfig = z.strictObject({
 });
 export type ResolverConfig = z.infer<typeof ResolverConfig>;
 
+/**
+ * Segments: the Athena workgroup that previews and exports run in, and how long their outputs are
+ * kept. Query results and export files hold personal data (profile ids, identifiers, traits), so
+ * both expire.
+ */
+export const SegmentsConfig = z.strictObject({
+  /** Athena workgroup name; change it to deploy more than one Mosaic into one account and region. */
+  workGroupName: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, ".", "_" and "-", at most 128 characters')
+    .default('mosaic'),
+  /**
+   * Most data one query may scan, in gigabytes (10^9 bytes): Athena cancels a query past it, which
+   * bounds the cost of one preview or export. At least 0.01 (10 MB, Athena's minimum).
+   */
+  bytesScannedCutoffGb: z.number().min(0.01).max(1_000_000).default(100),
+  /** Athena query results (preview results, the CSV an export copies), in the results bucket. */
+  resultDays: days(365).default(7),
+  /**
+   * Export folders (members, audience file, changes). An export's added/removed compare with the
+   * segment's previous export's members, so keep them longer than the time between two exports of
+   * a segment; an export whose previous one has expired counts every member as added.
+   */
+  exportDays: days(3650).default(90),
+});
+export type SegmentsConfig = z.infer<typeof SegmentsConfig>;
+
 /** The custom EventBridge bus that Mosaic publishes to (`source: "mosaic"`). */
 export const BusConfig = z.strictObject({
   /** Bus name; change it to deploy more than one Mosaic into one account and region. */
@@ -191,6 +218,7 @@ export const MosaicConfig = z
     retention: RetentionConfig.prefault({}),
     firehose: FirehoseConfig.prefault({}),
     lake: LakeConfig.prefault({}),
+    segments: SegmentsConfig.prefault({}),
     /**
      * What happens to stateful resources (stream, lake, keys, logs) when the stack is deleted. `retain`
      * keeps the data; `destroy` deletes it, objects included — for test deployments only.

@@ -138,3 +138,47 @@ export function lakeTableInput(
     },
   };
 }
+
+/**
+ * The Glue table input of a Parquet table whose partitions every query names: partition projection
+ * of type `injected` for each partition key (string values, given by the query's `WHERE key = ...`;
+ * no partition management, no listing of the prefix), stored at `storage.location.template`, a URL
+ * with a `${key}` placeholder per partition key.
+ */
+export function injectedParquetTableInput(props: {
+  readonly name: string;
+  /** `s3://bucket/prefix/`: the table's base location (the template decides where partitions are). */
+  readonly location: string;
+  readonly locationTemplate: string;
+  readonly columns: ReadonlyArray<{ readonly name: string; readonly type: LakeColumnType }>;
+  readonly partitionKeys: readonly string[];
+}): CfnTable.TableInputProperty {
+  for (const key of props.partitionKeys) {
+    if (!props.locationTemplate.includes(`\${${key}}`)) {
+      throw new Error(`${props.name}: storage.location.template has no \${${key}}`);
+    }
+  }
+  const projection: Record<string, string> = { 'projection.enabled': 'true' };
+  for (const key of props.partitionKeys) projection[`projection.${key}.type`] = 'injected';
+  return {
+    name: props.name,
+    tableType: 'EXTERNAL_TABLE',
+    parameters: {
+      EXTERNAL: 'TRUE',
+      classification: PARQUET.classification,
+      ...PARQUET.extraParameters,
+      ...projection,
+      'storage.location.template': props.locationTemplate,
+    },
+    partitionKeys: props.partitionKeys.map((key) => ({ name: key, type: 'string' })),
+    storageDescriptor: {
+      location: props.location,
+      columns: props.columns.map((column) => ({ name: column.name, type: GLUE_TYPES[column.type] })),
+      inputFormat: PARQUET.inputFormat,
+      outputFormat: PARQUET.outputFormat,
+      serdeInfo: PARQUET.serdeInfo,
+      compressed: false,
+      storedAsSubDirectories: false,
+    },
+  };
+}

@@ -2,6 +2,9 @@ import { CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type MosaicConfig, removalPolicyOf } from '../config';
 import { AlarmTopic } from '../constructs/alarm-topic';
+import { AthenaWorkgroup } from '../constructs/athena-workgroup';
+import { AudienceExportWorkflow } from '../constructs/audience-export-workflow';
+import { AudienceExports } from '../constructs/audience-exports';
 import { CollectorApi } from '../constructs/collector-api';
 import { EventBus } from '../constructs/event-bus';
 import { EventStream } from '../constructs/event-stream';
@@ -9,6 +12,8 @@ import { IdentityTable } from '../constructs/identity-table';
 import { Lake } from '../constructs/lake';
 import { ProfileApi } from '../constructs/profile-api';
 import { Resolver } from '../constructs/resolver';
+import { SegmentsApi } from '../constructs/segments-api';
+import { SegmentsTable } from '../constructs/segments-table';
 
 export interface MosaicStackProps extends StackProps {
   readonly config: MosaicConfig;
@@ -17,8 +22,10 @@ export interface MosaicStackProps extends StackProps {
 /**
  * Mosaic in one stack: the collector API writes to the events stream, which Firehose lands in the lake;
  * the resolver resolves every event to a profile in the identity table, appends identity links to the
- * lake and publishes to the Mosaic bus; the Profile API reads profiles behind admin keys.
- * Composition only; each concern lives in its construct.
+ * lake and publishes to the Mosaic bus; the Profile API reads profiles behind admin keys. The Segments
+ * API (behind the same admin keys) keeps segment definitions, previews them with Athena over the lake
+ * and starts the export workflow, which writes audience files to the exports bucket and announces them
+ * on the bus. Composition only; each concern lives in its construct.
  */
 export class MosaicStack extends Stack {
   public readonly eventStream: EventStream;
@@ -29,6 +36,11 @@ export class MosaicStack extends Stack {
   public readonly alarmTopic: AlarmTopic;
   public readonly resolver: Resolver;
   public readonly profileApi: ProfileApi;
+  public readonly segmentsTable: SegmentsTable;
+  public readonly athenaWorkgroup: AthenaWorkgroup;
+  public readonly audienceExports: AudienceExports;
+  public readonly exportWorkflow: AudienceExportWorkflow;
+  public readonly segmentsApi: SegmentsApi;
 
   constructor(scope: Construct, id: string, props: MosaicStackProps) {
     super(scope, id, props);
@@ -105,6 +117,52 @@ export class MosaicStack extends Stack {
       removalPolicy,
     });
 
+    this.segmentsTable = new SegmentsTable(this, 'SegmentsTable', { removalPolicy });
+
+    this.athenaWorkgroup = new AthenaWorkgroup(this, 'Athena', {
+      workGroupName: config.segments.workGroupName,
+      bytesScannedCutoffPerQuery: Math.round(config.segments.bytesScannedCutoffGb * 1e9),
+      resultExpiration: Duration.days(config.segments.resultDays),
+      accessLogsBucket: this.lake.accessLogsBucket,
+      removalPolicy,
+    });
+
+    this.audienceExports = new AudienceExports(this, 'Exports', {
+      databaseName: this.lake.databaseName,
+      database: this.lake,
+      encryptionKey: this.athenaWorkgroup.encryptionKey,
+      accessLogsBucket: this.lake.accessLogsBucket,
+      exportExpiration: Duration.days(config.segments.exportDays),
+      removalPolicy,
+    });
+
+    this.exportWorkflow = new AudienceExportWorkflow(this, 'ExportWorkflow', {
+      workGroup: this.athenaWorkgroup,
+      databaseName: this.lake.databaseName,
+      lakeBucket: this.lake.bucket,
+      lakeKey: this.lake.encryptionKey,
+      exportsBucket: this.audienceExports.bucket,
+      segmentsTable: this.segmentsTable.table,
+      eventBus: this.eventBus.bus,
+      logRetention,
+      removalPolicy,
+    });
+
+    this.segmentsApi = new SegmentsApi(this, 'SegmentsApi', {
+      api: this.collector.api,
+      authorizer: this.profileApi.authorizer,
+      segmentsTable: this.segmentsTable.table,
+      workGroup: this.athenaWorkgroup,
+      databaseName: this.lake.databaseName,
+      lakeBucket: this.lake.bucket,
+      lakeKey: this.lake.encryptionKey,
+      exportsRoot: this.audienceExports.exportsRoot,
+      exportStateMachine: this.exportWorkflow.stateMachine,
+      identity: config.identity,
+      logRetention,
+      removalPolicy,
+    });
+
     new CfnOutput(this, 'CollectorUrl', {
       description: 'Point Segment/RudderStack SDKs here (their host or dataPlaneUrl setting)',
       value: this.collector.url,
@@ -121,6 +179,20 @@ export class MosaicStack extends Stack {
     new CfnOutput(this, 'ResolverFailureBucketName', {
       description: 'Batches the resolver gave up on (Lambda on-failure records with the raw events)',
       value: this.resolver.failureBucket.bucketName,
+    });
+    new CfnOutput(this, 'SegmentsTableName', { value: this.segmentsTable.table.tableName });
+    new CfnOutput(this, 'ExportsBucketName', {
+      description:
+        'Audience exports: exports/segment_id={segment}/export_id={export}/{audience,changes,members}/',
+      value: this.audienceExports.bucket.bucketName,
+    });
+    new CfnOutput(this, 'AthenaWorkGroupName', {
+      description: 'The Athena workgroup segment previews and exports run in',
+      value: this.athenaWorkgroup.workGroupName,
+    });
+    new CfnOutput(this, 'ExportStateMachineArn', {
+      description: 'The audience export workflow (one execution per export)',
+      value: this.exportWorkflow.stateMachine.stateMachineArn,
     });
     new CfnOutput(this, 'AlarmTopicArn', {
       description: 'Subscribe here for the resolver alarms',

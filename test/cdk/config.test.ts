@@ -66,6 +66,7 @@ describe('config schema', () => {
       },
       firehose: { intervalSeconds: 300, sizeMiB: 128 },
       lake: { databaseName: 'mosaic', partitionStartDate: '2025-01-01' },
+      segments: { workGroupName: 'mosaic', bytesScannedCutoffGb: 100, resultDays: 7, exportDays: 90 },
       removalPolicy: 'retain',
     } satisfies MosaicConfig);
   });

@@ -2,6 +2,7 @@ import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CollectorEnv } from '../../functions/collector/env';
 import { COLLECTOR_PATHS } from '../../lib/constructs/collector-api';
+import { SEGMENTS_ROUTES } from '../../lib/constructs/segments-api';
 import { CollectorLimits, DEFAULT_LIMITS } from '../../src/core/config/limits';
 import { SourcesConfig } from '../../src/core/config/sources';
 import { EVENT_COLUMNS, QUARANTINE_COLUMNS } from '../../src/core/lake/tables';
@@ -390,10 +391,13 @@ describe('Firehose roles (least privilege)', () => {
 describe('collector HTTP API', () => {
   const collectorRoutes = () => m.stack.collector.routes.map((route) => propsOf(route));
 
-  it('has exactly the 14 POST routes of the Segment HTTP API, long and short forms (plus the Profile API’s GETs)', () => {
-    const routes = Object.values(m.template.findResources('AWS::ApiGatewayV2::Route')).map(
-      (r) => (r.Properties as { RouteKey: string }).RouteKey,
+  it('has exactly the 14 POST routes of the Segment HTTP API, long and short forms (plus the Profile API’s GETs and the Segments API’s routes)', () => {
+    const segmentsRoutes = new Set(
+      SEGMENTS_ROUTES.flatMap((route) => route.methods.map((method) => `${method} ${route.path}`)),
     );
+    const routes = Object.values(m.template.findResources('AWS::ApiGatewayV2::Route'))
+      .map((r) => (r.Properties as { RouteKey: string }).RouteKey)
+      .filter((key) => !segmentsRoutes.has(key));
     const expected = ['track', 'identify', 'page', 'screen', 'group', 'alias', 'batch'].flatMap((call) => [
       `POST /v1/${call}`,
       `POST /v1/${call[0]}`,
@@ -560,12 +564,13 @@ describe('collector function', () => {
 });
 
 describe('the whole template', () => {
-  it('has no Lambda function other than the four house functions (deploy-time helpers are off by default)', () => {
+  it('has no Lambda function other than the five house functions (deploy-time helpers are off by default)', () => {
     const functions = [
       m.stack.collector.function,
       m.stack.resolver.function,
       m.stack.profileApi.function,
       m.stack.profileApi.authorizerFunction,
+      m.stack.segmentsApi.function,
     ];
     expect(Object.keys(m.template.findResources('AWS::Lambda::Function')).sort()).toEqual(
       functions.map((fn) => logicalIdOf(fn.function)).sort(),

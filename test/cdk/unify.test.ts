@@ -608,7 +608,9 @@ describe('Profile API', () => {
     const [authorizerId] = Object.keys(authorizers());
     const collector = new Set(m.stack.collector.routes.map((route) => logicalIdOf(route)));
     const all = m.template.findResources('AWS::ApiGatewayV2::Route');
-    expect(Object.keys(all)).toHaveLength(collector.size + PROFILE_PATHS.length);
+    expect(Object.keys(all)).toHaveLength(
+      collector.size + PROFILE_PATHS.length + m.stack.segmentsApi.routes.length,
+    );
     for (const [id, route] of Object.entries(all)) {
       if (collector.has(id)) {
         expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
