@@ -228,10 +228,9 @@ describe('DuckDB audience engine and export runner', { timeout: 30_000 }, () => 
       }
     });
 
-    // BUG (src/adapters/local/duckdb-lake.ts:97, createView): the data directory is pasted into the
-    // DuckDB glob pattern unescaped, so `[x]` in its path is read as a character class. The views then
-    // match no file and are made empty: previews count 0 and exports hold nobody, without an error.
-    it.fails('a data directory whose path holds glob characters ([x]) is read literally', async () => {
+    // The data directory goes into DuckDB's glob patterns escaped: `[x]` unescaped is a character
+    // class, the views would match no file, and previews would count 0 without an error.
+    it('a data directory whose path holds glob characters ([x]) is read literally', async () => {
       const oddDir = await mkdtemp(join(tmpdir(), 'mosaic [x] '));
       await addToLake(
         oddDir,
@@ -517,12 +516,9 @@ describe('DuckDB audience engine and export runner', { timeout: 30_000 }, () => 
       expect(runner.running).toBe(0);
     });
 
-    // BUG (src/adapters/local/duckdb-export-runner.ts:41, start): each job is chained with
-    // `this.queue.then(run)` and no rejection handler, so once `onError` throws, the queue promise is
-    // rejected for good: every later export is skipped without a word (its completion never called,
-    // `running` never back to 0), `drain` rejects, and until something awaits it the rejection is
-    // unhandled (Node's default for those ends the process).
-    it.fails('an onError that throws does not stop later exports', async () => {
+    // A rejected link in the queue would skip every later export without a word and make `drain`
+    // reject (and, unawaited, end the process).
+    it('an onError that throws does not stop later exports', async () => {
       const completion = recordingCompletion();
       const failing: ExportCompletion = {
         succeeded: async () => {

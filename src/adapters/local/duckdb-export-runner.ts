@@ -41,6 +41,11 @@ export class DuckDbExportRunner implements ExportRunner {
     this.queue = this.queue.then(async () => {
       try {
         await this.run(job);
+      } catch (error) {
+        // Only a throwing `onError` gets here: the queue must go on with the next export.
+        process.emitWarning(
+          `export ${job.exportId}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       } finally {
         this.pending -= 1;
       }

@@ -94,7 +94,7 @@ export class DuckDbLake {
   }
 
   private async createView(connection: DuckDBConnection, view: ViewSpec): Promise<void> {
-    const glob = sqlStringLiteral(join(this.dataDir, ...view.glob));
+    const glob = sqlStringLiteral(`${escapeGlob(this.dataDir)}/${view.glob.join('/')}`);
     const found = await connection.runAndReadAll(`SELECT count(*) AS n FROM glob(${glob})`);
     const files = Number(found.getRowObjectsJS()[0]?.n ?? 0);
     const columns = [...view.columns, ...view.partitions.map((name) => ({ name, type: 'VARCHAR' }))];
@@ -110,4 +110,12 @@ export class DuckDbLake {
         `hive_partitioning = true, hive_types = {${hiveTypes}}, union_by_name = true)`,
     );
   }
+}
+
+/**
+ * A path as literal text inside a DuckDB glob: `[`, `*` and `?` in it (a folder named `data [old]`)
+ * become one-character classes, so only the pattern's own wildcards match anything but themselves.
+ */
+export function escapeGlob(path: string): string {
+  return path.replace(/[[*?]/g, (c) => `[${c}]`);
 }
