@@ -19,7 +19,7 @@ import { EXPORT_MEMBERS_TABLE, EXPORTS_PREFIX } from './audience-exports';
 /** The queries of {@link ExportWorkflowInput}, in the order the workflow runs them. */
 type QueryName = keyof ExportWorkflowInput['queries'];
 
-/** The longest one Athena query may run before its step fails the export (Athena's own limit is 30 min). */
+/** The longest one Athena query may run before its step fails the export (Athena's default DML timeout is 30 min). */
 export const EXPORT_QUERY_TIMEOUT = Duration.hours(1);
 
 /** Errors after which a step is retried: throttling and service errors, never the query's own failure. */
