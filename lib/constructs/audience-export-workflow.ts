@@ -265,11 +265,13 @@ const INPUT = '$states.input';
 /**
  * The reason of a failure, from a catcher's `$states.errorOutput`: Athena's `StateChangeReason` when
  * the cause is a failed query execution (its JSON also holds the whole query), else the cause; cut to
- * {@link MAX_ERROR_LENGTH} with the error name.
+ * {@link MAX_ERROR_LENGTH} with the error name. The regex names `"` and `\` by their codes (`\x22`,
+ * `\x5c`): no double quote inside the expression, and no `\]` or `\)`, which JSONata's tokenizer
+ * would take for escaped brackets and so never find the regex's end.
  */
-const FAILURE_MESSAGE = String.raw`(
+export const FAILURE_MESSAGE = String.raw`(
   $cause := $exists($states.errorOutput.Cause) ? $string($states.errorOutput.Cause) : '';
-  $reason := $match($cause, /\x22StateChangeReason\x22\s*:\s*\x22((?:[^\x22\\]|\\.)*)\x22/)[0].groups[0];
+  $reason := $match($cause, /\x22StateChangeReason\x22\s*:\s*\x22((?:[^\x22\x5c]|\x5c.)*)\x22/)[0].groups[0];
   $substring($join([$string($states.errorOutput.Error), $reason ? $reason : $cause][$ != ''], ': '), 0, ${MAX_ERROR_LENGTH})
 )`;
 
@@ -277,7 +279,7 @@ const FAILURE_MESSAGE = String.raw`(
  * Row 1 of the counts query's results (row 0 is the header): `member_count`, `added`, `removed`. A sum
  * over no rows is NULL, which GetQueryResults returns as a cell without a value: 0.
  */
-const COUNTS = `(
+export const COUNTS = `(
   $row := $states.result.ResultSet.Rows[1].Data;
   $cell := function($i) { $exists($row[$i].VarCharValue) ? $number($row[$i].VarCharValue) : 0 };
   { 'count': $cell(0), 'added': $cell(1), 'removed': $cell(2) }
@@ -288,7 +290,7 @@ const COUNTS = `(
  * out when its value is undefined, so `destination` and `previousExportId` appear only when the input
  * has them.
  */
-const COMPLETED_DETAIL = `{
+export const COMPLETED_DETAIL = `{
   'version': 1,
   'exportId': ${INPUT}.exportId,
   'segmentId': ${INPUT}.segmentId,

@@ -108,6 +108,57 @@ function path(input: { format: 'csv' | 'parquet'; withParameters: boolean }): st
   return visited;
 }
 
+/** Every string of the definition that is a JSONata expression, with where it is. */
+function expressions(value: unknown, at = ''): Array<{ at: string; text: string }> {
+  if (typeof value === 'string') {
+    return value.startsWith('{%') ? [{ at, text: value }] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, i) => expressions(item, `${at}[${i}]`));
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).flatMap(([key, item]) => expressions(item, `${at}.${key}`));
+  }
+  return [];
+}
+
+/**
+ * Why an expression would not parse, as far as its text shows without a JSONata engine: not wrapped
+ * in `{% %}`, a double quote (string literals are single-quoted), unbalanced brackets outside string
+ * literals, or a regex literal whose end JSONata's tokenizer would not find (it counts brackets in the
+ * regex, taking one after a backslash for escaped).
+ */
+function syntaxProblem(expression: string): string | undefined {
+  if (!/^\{%[\s\S]*%\}$/.test(expression)) return 'not {% ... %}';
+  const body = expression.slice(2, -2);
+  if (body.includes('"')) return 'a double quote';
+  const closing: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+  const open: string[] = [];
+  let previous = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] as string;
+    if (c === "'") {
+      i++;
+      while (i < body.length && body[i] !== "'") i += body[i] === '\\' ? 2 : 1;
+    } else if (c === '/' && /[(,:]/.test(previous)) {
+      let depth = 0;
+      i++;
+      for (; i < body.length; i++) {
+        const r = body[i] as string;
+        const escaped = body[i - 1] === '\\';
+        if (r === '/' && depth === 0 && !escaped) break;
+        if ('([{'.includes(r) && !escaped) depth++;
+        if (')]}'.includes(r) && !escaped) depth--;
+      }
+      if (i >= body.length) return 'a regex whose end JSONata would not find';
+    } else if ('([{'.includes(c)) {
+      open.push(c);
+    } else if (c in closing) {
+      if (open.pop() !== closing[c]) return `an unbalanced ${c}`;
+    }
+    if (!/\s/.test(c)) previous = c;
+  }
+  return open.length === 0 ? undefined : `unclosed ${open.join('')}`;
+}
+
 const tasks = () => Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
 const athenaTasks = () =>
   tasks().filter(([, s]) => s.Resource === 'arn:aws:states:::athena:startQueryExecution.sync');
@@ -422,6 +473,21 @@ describe('audience export state machine', () => {
       completedAt: '$completedAt',
     });
     expect(state('Export completed').Type).toBe('Succeed');
+  });
+
+  it('every JSONata expression is well formed as far as its text shows (brackets, quotes, regex ends)', () => {
+    const found = expressions(definition.States);
+    expect(found.length).toBeGreaterThan(50);
+    expect(
+      found
+        .filter((e) => syntaxProblem(e.text) !== undefined)
+        .map((e) => `${e.at}: ${syntaxProblem(e.text)}`),
+    ).toEqual([]);
+    // The checker itself catches what it is for.
+    expect(syntaxProblem('{% $match($c, /a[^\\x22\\\\]b/) %}')).toMatch(/regex/);
+    expect(syntaxProblem('{% ($a := 1; $b := [1, 2) %}')).toMatch(/unbalanced|unclosed/);
+    expect(syntaxProblem('{% "double" %}')).toBe('a double quote');
+    expect(syntaxProblem('{% $match($c, /a[^\\x22\\x5c]b/)[0] %}')).toBeUndefined();
   });
 
   it('every task passes the execution input on, so every step reads the contract’s fields', () => {
