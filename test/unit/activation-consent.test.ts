@@ -18,6 +18,7 @@ const members = {
   'granted, other spelling': { advertising: true },
   'denied, other spelling': { ADVERTISING: false },
   'both spellings, one denies': { Advertising: true, advertising: false },
+  'both spellings, the first denies': { advertising: false, Advertising: true },
 } satisfies Record<string, ConsentPreferences | undefined>;
 
 /** Every kind of destination the configuration allows (and the one it refuses, defended anyway). */
@@ -95,6 +96,14 @@ const expected: Record<Member, Record<Kind, string>> = {
     'ad-type, no category (refused by config)': U,
   },
   'both spellings, one denies': {
+    'opt-in (required)': D,
+    'opt-out (not required)': D,
+    'ad-type, required': D,
+    'ad-type, not required': D,
+    'no category': A,
+    'ad-type, no category (refused by config)': U,
+  },
+  'both spellings, the first denies': {
     'opt-in (required)': D,
     'opt-out (not required)': D,
     'ad-type, required': D,

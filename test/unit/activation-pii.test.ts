@@ -38,7 +38,8 @@ describe('hashing vectors (issue #5)', () => {
     expect(hashEmail('not an email')).toBeUndefined();
     expect(hashEmail('   ')).toBeUndefined();
     expect(hashPhone('12')).toBeUndefined();
-    expect(hashValue('phone', 6505551212)).toBeUndefined();
+    expect(hashValue('phone', 6505551212)).toBe(sha256('16505551212'));
+    expect(hashValue('phone', true)).toBeUndefined();
     expect(hashValue('trim', 42)).toBe(sha256('42'));
     expect(hashValue('trim', '  Gold ')).toBe(sha256('Gold'));
   });

@@ -40,7 +40,6 @@ export function normalizeForHash(
 ): string | undefined {
   const trimmed = String(value).trim();
   if (trimmed === '') return undefined;
-  if (normalizer === 'phone' && typeof value !== 'string') return undefined;
   const normalized = normalizeValue(normalizer, trimmed, {
     defaultPhoneCountry: options.defaultPhoneCountry ?? DEFAULT_PHONE_COUNTRY,
   });

@@ -1,0 +1,13 @@
+/**
+ * Activation's pure core (issue #5): destination configuration, consent decisions, PII hashing,
+ * payload templates, webhook signing, HTTP retry decisions and delivery plans. No I/O: the delivery
+ * adapters and handlers build on these.
+ */
+export * from './consent';
+export * from './csv-file';
+export * from './delivery-plan';
+export * from './destination-config';
+export * from './http-retry';
+export * from './pii';
+export * from './signing';
+export * from './template';
