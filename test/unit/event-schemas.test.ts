@@ -30,6 +30,115 @@ function docExamples(): { detailType: string; envelope: Record<string, unknown> 
   });
 }
 
+/** Keywords that carry no constraint (annotations) or are checked through another (`format` by `pattern`). */
+const ANNOTATIONS = new Set(['$schema', 'title', 'description', 'format']);
+
+/**
+ * A JSON Schema validator for the keywords the generated schemas use, so the checked-in files — what
+ * consumers validate with — are exercised, not only the zod schemas. A keyword it does not know fails
+ * the test instead of being ignored.
+ */
+function jsonSchemaErrors(schema: Record<string, unknown>, value: unknown, path = '$'): string[] {
+  const errors: string[] = [];
+  const kind =
+    value === null
+      ? 'null'
+      : Array.isArray(value)
+        ? 'array'
+        : typeof value === 'number'
+          ? 'number'
+          : typeof value;
+  for (const [keyword, rule] of Object.entries(schema)) {
+    if (ANNOTATIONS.has(keyword)) continue;
+    switch (keyword) {
+      case 'type': {
+        const ok =
+          rule === kind || (rule === 'integer' && kind === 'number' && Number.isInteger(value as number));
+        if (!ok) errors.push(`${path}: not ${String(rule)}`);
+        break;
+      }
+      case 'const':
+        if (JSON.stringify(value) !== JSON.stringify(rule))
+          errors.push(`${path}: not ${JSON.stringify(rule)}`);
+        break;
+      case 'enum':
+        if (!(rule as unknown[]).some((v) => JSON.stringify(v) === JSON.stringify(value))) {
+          errors.push(`${path}: not one of ${JSON.stringify(rule)}`);
+        }
+        break;
+      case 'minLength':
+        if (typeof value === 'string' && [...value].length < (rule as number))
+          errors.push(`${path}: too short`);
+        break;
+      case 'maxLength':
+        if (typeof value === 'string' && [...value].length > (rule as number))
+          errors.push(`${path}: too long`);
+        break;
+      case 'pattern':
+        if (typeof value === 'string' && !new RegExp(rule as string, 'u').test(value)) {
+          errors.push(`${path}: does not match ${String(rule)}`);
+        }
+        break;
+      case 'minimum':
+        if (typeof value === 'number' && value < (rule as number)) errors.push(`${path}: below ${rule}`);
+        break;
+      case 'exclusiveMinimum':
+        if (typeof value === 'number' && value <= (rule as number)) errors.push(`${path}: not above ${rule}`);
+        break;
+      case 'maximum':
+        if (typeof value === 'number' && value > (rule as number)) errors.push(`${path}: above ${rule}`);
+        break;
+      case 'maxItems':
+        if (Array.isArray(value) && value.length > (rule as number)) errors.push(`${path}: too many items`);
+        break;
+      case 'items':
+        if (Array.isArray(value)) {
+          value.forEach((item, i) => {
+            errors.push(...jsonSchemaErrors(rule as Record<string, unknown>, item, `${path}[${i}]`));
+          });
+        }
+        break;
+      case 'required':
+        if (kind === 'object') {
+          for (const name of rule as string[]) {
+            if (!Object.hasOwn(value as object, name)) errors.push(`${path}: ${name} is required`);
+          }
+        }
+        break;
+      case 'properties':
+        if (kind === 'object') {
+          for (const [name, sub] of Object.entries(rule as Record<string, Record<string, unknown>>)) {
+            if (Object.hasOwn(value as object, name)) {
+              errors.push(
+                ...jsonSchemaErrors(sub, (value as Record<string, unknown>)[name], `${path}.${name}`),
+              );
+            }
+          }
+        }
+        break;
+      case 'additionalProperties':
+        if (rule === false && kind === 'object') {
+          const known = (schema.properties ?? {}) as Record<string, unknown>;
+          for (const name of Object.keys(value as object)) {
+            if (!Object.hasOwn(known, name)) errors.push(`${path}: unknown property ${name}`);
+          }
+        } else if (rule !== false)
+          throw new Error(`additionalProperties ${JSON.stringify(rule)} is not supported`);
+        break;
+      case 'oneOf': {
+        const matching = (rule as Record<string, unknown>[]).filter(
+          (sub) => jsonSchemaErrors(sub, value, path).length === 0,
+        );
+        if (matching.length !== 1) errors.push(`${path}: matches ${matching.length} of oneOf, not exactly 1`);
+        break;
+      }
+      default:
+        throw new Error(`JSON Schema keyword ${keyword} is not supported by this test's validator`);
+    }
+  }
+  return errors;
+}
+
 describe('event catalogue JSON Schemas (docs/schemas)', () => {
   it('lists the four events of DESIGN.md, each at version 1', () => {
     expect(BUS_EVENT_CATALOGUE.map((e) => `${e.detailType} v${e.version}`)).toEqual([
@@ -93,6 +202,39 @@ describe('docs/events.md', () => {
       expect(parsed?.error?.issues ?? []).toEqual([]);
     },
   );
+
+  it.each(examples.map((e, i) => [`${i} (${e.detailType})`, e] as const))(
+    'example %s validates against its checked-in JSON Schema file',
+    (_, { detailType, envelope }) => {
+      const detail = envelope.detail as { version: number };
+      const entry = busEventSchemaOf(detailType, detail.version);
+      if (entry === undefined) throw new Error(`${detailType} is not in the catalogue`);
+      const schema = JSON.parse(readFileSync(join(schemasFolder, entry.file), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      expect(jsonSchemaErrors(schema, detail)).toEqual([]);
+    },
+  );
+
+  it('the JSON Schema files refuse what the zod schemas refuse (unknown field, missing field, bad time, bad trigger)', () => {
+    const load = (file: string) =>
+      JSON.parse(readFileSync(join(schemasFolder, file), 'utf8')) as Record<string, unknown>;
+    const byType = (type: string) =>
+      examples.find((e) => e.detailType === type)?.envelope.detail as Record<string, unknown>;
+    const deleted = byType(PROFILE_DELETED);
+    const deletedSchema = load('profile-deleted.v1.json');
+    expect(jsonSchemaErrors(deletedSchema, { ...deleted, email: 'jane@example.com' })).toEqual([
+      '$: unknown property email',
+    ]);
+    const { requestId: _requestId, ...missing } = deleted;
+    expect(jsonSchemaErrors(deletedSchema, missing)).toEqual(['$: requestId is required']);
+    expect(jsonSchemaErrors(deletedSchema, { ...deleted, deletedAt: '2026-11-22 18:30' })).toHaveLength(1);
+    const changed = byType(SEGMENT_MEMBERSHIP_CHANGED);
+    const changedSchema = load('segment-membership-changed.v1.json');
+    expect(jsonSchemaErrors(changedSchema, { ...changed, trigger: 'event' })).toHaveLength(1);
+    expect(jsonSchemaErrors(changedSchema, { ...changed, segmentVersion: 0 })).toHaveLength(1);
+  });
 
   it('an example with an unknown field or a missing one would fail (the check has teeth)', () => {
     const example = examples.find((e) => e.detailType === PROFILE_DELETED);
