@@ -86,7 +86,9 @@ export interface AudienceExportWorkflowProps {
  * Every statement's `parameters` may be empty; Athena refuses an empty `ExecutionParameters`, so a
  * Choice before each query picks the variant that passes them or the one that leaves them out.
  * Every step catches every error: the export item → `FAILED` with the error (only while `RUNNING`),
- * then the execution fails. Retries are only for throttling and service errors ({@link RETRYABLE});
+ * then the execution fails. A step that fails after the export item is `SUCCEEDED` (recording
+ * `lastExport`, publishing) leaves it `SUCCEEDED` — its files are complete — and fails the execution,
+ * which is where a missing event shows. Retries are only for throttling and service errors ({@link RETRYABLE});
  * every query carries a client request token derived from the execution and the query, so a retried
  * start never starts a second query.
  *
