@@ -18,7 +18,7 @@ export function createMosaicApp(props: AppProps = {}): MosaicApp {
   const app = new App(props);
   const config = readConfig(app);
   const stack = new MosaicStack(app, 'Mosaic', {
-    description: 'Mosaic: serverless Customer Data Platform (ingest, unify)',
+    description: 'Mosaic: serverless Customer Data Platform (ingest, unify, segment)',
     config,
   });
   Aspects.of(app).add(new HouseFunctionAspect());
