@@ -9,5 +9,6 @@ export * from './delivery-plan';
 export * from './destination-config';
 export * from './http-retry';
 export * from './pii';
+export * from './routing';
 export * from './signing';
 export * from './template';
