@@ -1,3 +1,4 @@
+import { buildMessageCheck } from '../core/collector/message-check';
 import { buildMessageSchemas, type MessageSchemas } from '../core/collector/message-schemas';
 import { type IngestRoute, prepareIngest, type Rejection } from '../core/collector/prepare-ingest';
 import type { WriteKeyRegistry } from '../core/collector/write-keys';
@@ -47,7 +48,7 @@ export type Ingest = (request: IngestRequest) => Promise<IngestResult>;
  */
 export function createIngest(deps: IngestDeps): Ingest {
   const schemas: MessageSchemas = buildMessageSchemas(deps.limits);
-  const ctx = { schemas, limits: deps.limits, newId: deps.newId };
+  const ctx = { schemas, check: buildMessageCheck(deps.limits), limits: deps.limits, newId: deps.newId };
   const quarantine: QuarantineSink['put'] = (messages) =>
     deps.quarantine.put(messages).catch((cause: unknown) => {
       throw new ServiceUnavailableError(`${messages.length} rejected messages could not be quarantined`, {

@@ -448,8 +448,9 @@ export class MemoryEventStream implements EventStream {
     arrivalSeconds: number,
     arrivedAt: number,
   ): void {
-    // A copy: the caller's buffer is theirs to reuse once put resolves, as with the AWS SDK.
-    const data = entry.data.slice();
+    // A copy: the caller's buffer is theirs to reuse once put resolves, as with the AWS SDK. Buffer.from
+    // copies small records into Node's shared pool, much cheaper than a fresh ArrayBuffer each.
+    const data = Buffer.from(entry.data);
     const chars = 4 * Math.ceil(bytes / 3);
     shard.records.push({ partitionKey: entry.partitionKey, data, arrivalSeconds, bytes, chars, arrivedAt });
     this.heldRecords++;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CollectorLimits } from '../config/limits';
 import type { CallType, JsonObject } from '../events/stream-record';
+import { parseCanonicalIso } from './iso-time';
 
 /**
  * ISO-8601 as SDKs send it: a date, or a date and time with a zone (`Z` or an offset). A time without
@@ -10,6 +11,8 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z
 
 /** True for an ISO-8601 date, or date-time with a zone, that names a real instant. */
 export function isIsoDate(value: string): boolean {
+  // The form SDKs send (toISOString's) is recognised without the regular expression and Date.parse.
+  if (parseCanonicalIso(value) !== undefined) return true;
   return value.length <= 40 && ISO_8601.test(value) && !Number.isNaN(Date.parse(value));
 }
 

@@ -1,5 +1,6 @@
 import type { CollectorLimits } from '../config/limits';
 import type { CallType, JsonObject, StreamRecord } from '../events/stream-record';
+import { isoOf, readTime } from './iso-time';
 
 /** What the collector knows about the request a message arrived in. */
 export interface RequestStamp {
@@ -28,10 +29,10 @@ export function prepareStamp(stamp: RequestStamp): PreparedStamp {
   const batchSentAtMs = stamp.batchSentAt === undefined ? undefined : Date.parse(stamp.batchSentAt);
   return {
     ...stamp,
-    receivedAtIso: new Date(stamp.receivedAtMs).toISOString(),
+    receivedAtIso: isoOf(stamp.receivedAtMs),
     ...(batchSentAtMs === undefined || Number.isNaN(batchSentAtMs)
       ? {}
-      : { batchSentAtMs, batchSentAtIso: new Date(batchSentAtMs).toISOString() }),
+      : { batchSentAtMs, batchSentAtIso: isoOf(batchSentAtMs) }),
   };
 }
 
@@ -87,8 +88,9 @@ export function normalizeMessage(
   const receivedAt = stamp.receivedAtMs;
   let sentAt = stamp.batchSentAtMs;
   if (typeof out.sentAt === 'string') {
-    sentAt = Date.parse(out.sentAt);
-    out.sentAt = new Date(sentAt).toISOString();
+    const own = readTime(out.sentAt);
+    sentAt = own.ms;
+    out.sentAt = own.iso;
   } else if (stamp.batchSentAtIso !== undefined) {
     out.sentAt = stamp.batchSentAtIso;
   }
@@ -96,12 +98,16 @@ export function normalizeMessage(
   if (sentTimestamp === undefined) {
     out.timestamp = stamp.receivedAtIso;
   } else {
-    const original = Date.parse(sentTimestamp);
-    const originalIso = new Date(original).toISOString();
+    const { ms: original, iso: originalIso } = readTime(sentTimestamp);
     out.originalTimestamp = originalIso;
     let timestamp = sentAt === undefined ? original : receivedAt - (sentAt - original);
     if (timestamp > receivedAt + limits.maxFutureMs) timestamp = receivedAt;
-    out.timestamp = timestamp === original ? originalIso : new Date(timestamp).toISOString();
+    out.timestamp =
+      timestamp === original
+        ? originalIso
+        : timestamp === receivedAt
+          ? stamp.receivedAtIso
+          : isoOf(timestamp);
   }
   out.receivedAt = stamp.receivedAtIso;
   out.source = stamp.source;
