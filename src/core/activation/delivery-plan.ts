@@ -334,7 +334,10 @@ export function emptySummary(
   };
 }
 
-/** The summary with one prepared batch's result counted (`sent` or `failed`; empty batches count as empty). */
+/**
+ * The summary with one prepared batch's result counted (`sent` or `failed`; empty batches count as
+ * empty).
+ */
 export function recordBatch(
   summary: DeliverySummary,
   batch: Pick<PreparedBatch, 'members' | 'suppressedByConsent' | 'unhashableFields'>,

@@ -76,7 +76,10 @@ export type IdentifierField = z.infer<typeof IdentifierField>;
 export const TraitField = z.strictObject({
   name: z.string().regex(TRAIT_NAME, 'a top-level trait name: letters, digits and _, at most 64'),
   pii: PiiPolicy,
-  /** Normaliser before hashing; default `email` for a trait called `email`, `phone` for `phone`, else `trim`. */
+  /**
+   * Normaliser before hashing; default `email` for a trait called `email`, `phone` for `phone`,
+   * else `trim`.
+   */
   normalize: HashNormalizer.optional(),
 });
 export type TraitField = z.infer<typeof TraitField>;
@@ -245,7 +248,10 @@ export const LambdaDestination = z.strictObject({
 });
 export type LambdaDestination = z.infer<typeof LambdaDestination>;
 
-/** A column of a file drop: its header and the member value in it (`profileId`, `identifiers.x`, `traits.y`). */
+/**
+ * A column of a file drop: its header and the member value in it (`profileId`, `identifiers.x`,
+ * `traits.y`).
+ */
 export const CsvColumn = z.strictObject({
   header: z.string().min(1).max(128),
   value: z.string().min(1).max(200),

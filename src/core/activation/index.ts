@@ -1,7 +1,8 @@
 /**
  * Activation's pure core (issue #5): destination configuration, routing (one rule per destination),
- * consent decisions, PII hashing, payload templates, webhook signing, HTTP retry decisions, pacing, webhook
- * requests (auth, OAuth tokens) and delivery plans. No I/O: the delivery adapters and handlers build on these.
+ * consent decisions, PII hashing, payload templates, webhook signing and requests (auth, OAuth
+ * tokens), HTTP retry decisions, pacing and delivery plans. No I/O: the delivery adapters and
+ * handlers build on these.
  */
 export * from './consent';
 export * from './csv-file';

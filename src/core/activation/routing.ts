@@ -31,7 +31,10 @@ export function destinationRulePattern(destination: Pick<Destination, 'name' | '
   };
 }
 
-/** A router over configured destinations: the enabled destinations an event (envelope) goes to, in configuration order. */
+/**
+ * A router over configured destinations: the enabled destinations an event (envelope) goes to, in
+ * configuration order.
+ */
 export function createDestinationRouter<D extends Pick<Destination, 'name' | 'segments' | 'enabled'>>(
   destinations: readonly D[],
 ): (event: unknown) => D[] {

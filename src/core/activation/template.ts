@@ -145,7 +145,8 @@ function asText(value: JsonValue | undefined): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
-  // Checked templates embed only scalar placeholders; JSON text keeps a surprise visible, not "[object Object]".
+  // Checked templates embed only scalar placeholders; JSON text keeps a surprise visible, not
+  // "[object Object]".
   return JSON.stringify(value);
 }
 
