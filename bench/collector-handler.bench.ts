@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createCollectorHandler } from '../functions/collector/handler';
 import { MemoryEventStream } from '../src/adapters/local/memory-event-stream';
@@ -80,4 +81,14 @@ export async function benchCollectorHandler(rounds = 5, batchesPerRound = 500): 
     ratio: eventsPerSecond / parseEventsPerSecond,
     bodyBytes: Buffer.byteLength(bodies[0] ?? ''),
   };
+}
+
+// `npx tsx bench/collector-handler.bench.ts [rounds]` runs this benchmark alone and prints its figures
+// (`npm run bench` runs every benchmark and writes RESULTS.md).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await benchCollectorHandler(Number(process.argv[2] ?? 5));
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  process.stdout.write(
+    `handler ${fmt(result.eventsPerSecond)} events/s, JSON.parse ${fmt(result.parseEventsPerSecond)} events/s, ratio ${result.ratio.toFixed(3)}\n`,
+  );
 }
