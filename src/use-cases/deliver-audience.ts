@@ -1,0 +1,365 @@
+import type { ConsentPreferences } from '../core/activation/consent';
+import {
+  type AudienceMember,
+  type DeliveryBatch,
+  type DeliverySummary,
+  emptySummary,
+  idempotencyKey,
+  planBatches,
+  prepareBatch,
+  recordBatch,
+} from '../core/activation/delivery-plan';
+import { type Destination, retryPolicyOf } from '../core/activation/destination-config';
+import { classifyHttpOutcome, type HttpOutcome } from '../core/activation/http-retry';
+import { type HashOptions, type MemberRecord, resolveFieldPolicy } from '../core/activation/pii';
+import { type PaceState, pace } from '../core/activation/rate-limit';
+import { createDestinationRouter } from '../core/activation/routing';
+import { BadRequestError, MosaicError, NotFoundError } from '../core/errors';
+import type { BusEnvelope } from '../core/events/bus-event';
+import { AUDIENCE_EXPORT_COMPLETED, AudienceExportCompletedDetail } from '../core/events/bus-events';
+import { compareStrings } from '../core/identity/identifier';
+import type { IdentifierTypeConfig } from '../core/identity/identity-config';
+import type { AudienceReader, AudienceSource } from '../ports/audience-reader';
+import type { Clock, Sleep } from '../ports/clock';
+import type { DeadLetterSink, DeliveryLedger } from '../ports/delivery-ledger';
+import type { DestinationSender, OutboundBatch } from '../ports/destination-sender';
+import type { IdentityStore } from '../ports/identity-store';
+import type { Logger } from '../ports/logger';
+import type { SegmentStore } from '../ports/segment-store';
+
+/**
+ * Delivering one `Audience Export Completed` to ONE destination (issue #5) — the body of a
+ * destination's delivery function in AWS (SQS → Lambda, one per destination) and of its in-process
+ * worker locally:
+ *
+ * 1. route: the destination's own rule pattern must match the event (else nothing happens);
+ * 2. read the export's members (its columns from the export record) in profile-id order, a page at a
+ *    time, cut into batches of the destination's size and keyed by (export, destination, batch index)
+ *    *before* consent, so a replay finds the same batches under the same keys;
+ * 3. per batch: skip it if the ledger has its key; read the members' profiles in one batch read and
+ *    decide consent (a profile that is gone is suppressed: fail closed); apply the PII policy; build
+ *    the payload; send, retrying 429/5xx/network errors with back-off (honouring `Retry-After`) and
+ *    failing other 4xx at once; record it in the ledger once accepted, or put it in the dead-letter
+ *    queue once it failed for good;
+ * 4. return the delivery summary (sent, suppressed by consent, failed).
+ *
+ * Logs hold ids, counts, statuses and field names — never identifier or trait values, payloads or
+ * secrets. Throws only when a dependency fails (reader, profiles, ledger, dead-letter sink) or the
+ * event or export is unusable; the whole event may then be retried: the ledger keeps it idempotent.
+ */
+
+/** A member whose profile is merged into another is judged by the survivor's consent (this many hops). */
+const MAX_REDIRECTS = 4;
+
+/** Waits for the destination's next request slot (`rateLimitPerSecond`). */
+export interface Pacer {
+  wait(): Promise<void>;
+}
+
+/**
+ * A pacer over {@link pace}: requests at most `ratePerSecond` on average. Share one per destination
+ * between concurrent deliveries so their requests together keep the rate.
+ */
+export function createPacer(ratePerSecond: number, clock: Clock, sleep: Sleep): Pacer {
+  let state: PaceState | undefined;
+  return {
+    async wait() {
+      const decision = pace(state, clock.now(), ratePerSecond);
+      // The slot is taken before waiting, so concurrent callers line up behind it.
+      state = decision.state;
+      if (decision.delayMs > 0) await sleep(decision.delayMs);
+    },
+  };
+}
+
+export interface DeliverAudienceDeps {
+  /** The export's record: its identifier and trait columns. */
+  readonly exports: Pick<SegmentStore, 'getExport'>;
+  readonly reader: AudienceReader;
+  /** Members' profiles, for their consent (batch reads). */
+  readonly profiles: Pick<IdentityStore, 'getProfiles'>;
+  readonly ledger: DeliveryLedger;
+  readonly deadLetters: DeadLetterSink;
+  /** This destination's sender. */
+  readonly sender: DestinationSender;
+  readonly clock: Clock;
+  /** Waits between attempts and for the rate limit; injected so tests run at once. */
+  readonly sleep: Sleep;
+  /** A number in [0, 1) for the back-off jitter. Default `Math.random`. */
+  readonly random?: () => number;
+  readonly logger: Logger;
+  /** The configured identifier types: the normaliser each hashed identifier uses. */
+  readonly identifierTypes?: readonly Pick<IdentifierTypeConfig, 'name' | 'normalize'>[];
+  /** Country of phone numbers without a country code, for hashing. */
+  readonly hashOptions?: HashOptions;
+  /** The destination's pacer; default one per call, at the destination's `rateLimitPerSecond`. */
+  readonly pacer?: Pacer;
+}
+
+export interface DeliverAudienceInput {
+  /** The bus envelope as EventBridge (or the local bus) delivered it. */
+  readonly event: BusEnvelope;
+  readonly destination: Destination;
+}
+
+export type DeliverAudienceResult =
+  /** The destination's rule does not match the event (another segment, another destination, disabled). */
+  | { readonly outcome: 'not_routed' }
+  | {
+      readonly outcome: 'delivered';
+      readonly summary: DeliverySummary;
+      /** Batches skipped because the ledger had them (a retry or a replay). */
+      readonly alreadyDelivered: number;
+    };
+
+export async function deliverAudience(
+  deps: DeliverAudienceDeps,
+  input: DeliverAudienceInput,
+): Promise<DeliverAudienceResult> {
+  const { destination, event } = input;
+  if (
+    event['detail-type'] !== AUDIENCE_EXPORT_COMPLETED ||
+    createDestinationRouter([destination])(event).length === 0
+  ) {
+    return { outcome: 'not_routed' };
+  }
+  const parsed = AudienceExportCompletedDetail.safeParse(event.detail);
+  if (!parsed.success) {
+    throw new BadRequestError('the Audience Export Completed detail does not match its schema', {
+      code: 'bad_event',
+    });
+  }
+  const detail = parsed.data;
+  const record = await deps.exports.getExport(detail.exportId);
+  if (record === undefined) throw new NotFoundError(`export ${detail.exportId} is not known`);
+  const source: AudienceSource = {
+    membersLocation: detail.membersLocation,
+    identifiers: record.identifiers,
+    traits: record.traits,
+  };
+  const ids = { exportId: detail.exportId, segmentId: detail.segmentId, destination: destination.name };
+  const log = { ...ids };
+  const missing = missingFields(destination, source);
+  if (missing.length > 0) {
+    deps.logger.warn('the export lacks fields the destination receives; they are left out', {
+      ...log,
+      fields: missing,
+    });
+  }
+
+  const fields = resolveFieldPolicy(destination.fields, deps.identifierTypes);
+  const pacer =
+    deps.pacer ??
+    (destination.kind === 'webhook'
+      ? createPacer(destination.rateLimitPerSecond, deps.clock, deps.sleep)
+      : undefined);
+  const count = await deps.reader.count(source);
+  const total = Math.ceil(count / destination.batchSize);
+  let summary = emptySummary(ids);
+  let alreadyDelivered = 0;
+  let index = 0;
+  let lastId: string | undefined;
+
+  for await (const page of deps.reader.pages(source, destination.batchSize)) {
+    // One page is one batch: the same cut as `planBatches` over the whole (ordered) audience.
+    for (const slice of planBatches(page, destination.batchSize)) {
+      const first = slice.members[0]?.profileId;
+      if (first !== undefined && lastId !== undefined && compareStrings(lastId, first) >= 0) {
+        throw new Error('the audience reader returned members out of profile-id order');
+      }
+      lastId = slice.members.at(-1)?.profileId ?? lastId;
+      if (index >= total) throw new Error('the audience reader returned more members than it counted');
+      const batch = { index, total, members: slice.members };
+      index++;
+      const key = idempotencyKey(detail.exportId, destination.name, batch.index);
+      if (await deps.ledger.isDelivered(destination.name, key)) {
+        alreadyDelivered++;
+        continue;
+      }
+      const withConsent = await attachConsent(deps.profiles, batch);
+      const prepared = prepareBatch({
+        exportId: detail.exportId,
+        segmentId: detail.segmentId,
+        destination,
+        batch: withConsent.batch,
+        fields,
+        ...(deps.hashOptions === undefined ? {} : { hashOptions: deps.hashOptions }),
+      });
+      const counted = {
+        ...prepared,
+        suppressedByConsent: prepared.suppressedByConsent + withConsent.gone,
+      };
+      if (prepared.payload === undefined) {
+        // Nobody in this batch may go: nothing is sent (and nothing recorded, so a member who
+        // grants consent before a replay is still delivered then).
+        summary = recordBatch(summary, counted, 'sent');
+        continue;
+      }
+      const outbound: OutboundBatch = {
+        context: prepared.context,
+        members: prepared.members,
+        payload: prepared.payload,
+      };
+      const result = await sendWithRetries(deps, destination, outbound, pacer, log);
+      if (result.ok) {
+        await deps.ledger.recordDelivered({
+          destination: destination.name,
+          idempotencyKey: key,
+          exportId: detail.exportId,
+          batchIndex: batch.index,
+          members: prepared.members.length,
+          deliveredAt: new Date(deps.clock.now()).toISOString(),
+        });
+        summary = recordBatch(summary, counted, 'sent');
+      } else {
+        await deps.deadLetters.put({
+          destination: destination.name,
+          exportId: detail.exportId,
+          segmentId: detail.segmentId,
+          batchIndex: batch.index,
+          idempotencyKey: key,
+          members: prepared.members.length,
+          reason: result.reason,
+          ...(result.status === undefined ? {} : { status: result.status }),
+          ...(result.errorCode === undefined ? {} : { errorCode: result.errorCode }),
+          attempts: result.attempts,
+          failedAt: new Date(deps.clock.now()).toISOString(),
+        });
+        deps.logger.error('a batch failed for good and went to the dead-letter queue', {
+          ...log,
+          batch: batch.index,
+          reason: result.reason,
+          status: result.status,
+          errorCode: result.errorCode,
+          attempts: result.attempts,
+        });
+        summary = recordBatch(summary, counted, 'failed');
+      }
+    }
+  }
+  if (index !== total) throw new Error('the audience reader returned fewer members than it counted');
+  deps.logger.info('delivery finished', {
+    ...log,
+    sent: summary.sent,
+    suppressedByConsent: summary.suppressedByConsent,
+    failed: summary.failed,
+    unhashableFields: summary.unhashableFields,
+    batches: summary.batches,
+    alreadyDelivered,
+  });
+  return { outcome: 'delivered', summary, alreadyDelivered };
+}
+
+type SendResult =
+  | { readonly ok: true; readonly attempts: number }
+  | {
+      readonly ok: false;
+      readonly reason: 'permanent' | 'exhausted';
+      readonly status?: number;
+      readonly errorCode?: string;
+      readonly attempts: number;
+    };
+
+/** One batch, attempted until it is accepted, fails for good, or the attempts are spent. */
+async function sendWithRetries(
+  deps: DeliverAudienceDeps,
+  destination: Destination,
+  batch: OutboundBatch,
+  pacer: Pacer | undefined,
+  log: Record<string, unknown>,
+): Promise<SendResult> {
+  const policy = retryPolicyOf(destination);
+  const random = deps.random ?? Math.random;
+  for (let attempt = 1; ; attempt++) {
+    await pacer?.wait();
+    let outcome: HttpOutcome;
+    try {
+      outcome = await deps.sender.send(batch);
+    } catch (error) {
+      // A sender that throws could not even try (a missing secret, a bug): retrying cannot help,
+      // unless the error says it can.
+      if (error instanceof MosaicError && !error.retryable) {
+        return { ok: false, reason: 'permanent', errorCode: error.code, attempts: attempt };
+      }
+      outcome = { kind: 'network_error', code: error instanceof Error ? error.name : 'unknown' };
+    }
+    const decision = classifyHttpOutcome(outcome, {
+      attempt,
+      policy,
+      now: new Date(deps.clock.now()),
+      random,
+    });
+    if (decision.action === 'done') return { ok: true, attempts: attempt };
+    const status = outcome.kind === 'response' ? outcome.status : undefined;
+    const errorCode = outcome.kind === 'network_error' ? outcome.code : undefined;
+    if (decision.action === 'fail') {
+      return {
+        ok: false,
+        reason: decision.reason,
+        ...(status === undefined ? {} : { status }),
+        ...(errorCode === undefined ? {} : { errorCode }),
+        attempts: attempt,
+      };
+    }
+    deps.logger.warn('a batch will be retried', {
+      ...log,
+      batch: batch.context.batch.index,
+      attempt,
+      reason: decision.reason,
+      status,
+      errorCode,
+      delayMs: decision.delayMs,
+      fromRetryAfter: decision.fromRetryAfter,
+    });
+    await deps.sleep(decision.delayMs);
+  }
+}
+
+/**
+ * The batch's members with their consent, read in one batch read (and one more per hop for members
+ * whose profile was merged into another since the export: the survivor's consent counts). Members
+ * whose profile is gone are left out and counted in `gone`: with no profile there is no consent.
+ */
+async function attachConsent(
+  profiles: Pick<IdentityStore, 'getProfiles'>,
+  batch: DeliveryBatch<MemberRecord>,
+): Promise<{ batch: DeliveryBatch<AudienceMember>; gone: number }> {
+  const consent = new Map<string, ConsentPreferences | undefined>();
+  /** Member profile id → the profile id to read next. */
+  let pending = new Map<string, string>(batch.members.map((m) => [m.profileId, m.profileId]));
+  for (let hop = 0; hop <= MAX_REDIRECTS && pending.size > 0; hop++) {
+    const records = await profiles.getProfiles([...new Set(pending.values())]);
+    const next = new Map<string, string>();
+    for (const [member, id] of pending) {
+      const record = records.get(id);
+      if (record === undefined) continue;
+      if (record.state === 'retired') next.set(member, record.into);
+      else consent.set(member, record.profile.consent?.categoryPreferences);
+    }
+    pending = next;
+  }
+  const members: AudienceMember[] = [];
+  for (const member of batch.members) {
+    if (!consent.has(member.profileId)) continue;
+    const preferences = consent.get(member.profileId);
+    members.push(preferences === undefined ? member : { ...member, consent: preferences });
+  }
+  return {
+    batch: { index: batch.index, total: batch.total, members },
+    gone: batch.members.length - members.length,
+  };
+}
+
+/** Fields the destination receives (not omitted) that the export does not hold. */
+function missingFields(destination: Destination, source: AudienceSource): string[] {
+  const identifiers = new Set(source.identifiers);
+  const traits = new Set(source.traits);
+  return [
+    ...destination.fields.identifiers
+      .filter((f) => f.pii !== 'omit' && !identifiers.has(f.type))
+      .map((f) => `identifiers.${f.type}`),
+    ...destination.fields.traits
+      .filter((f) => f.pii !== 'omit' && !traits.has(f.name))
+      .map((f) => `traits.${f.name}`),
+  ];
+}
