@@ -1,39 +1,14 @@
-import type { ExportFormat, JobStatus } from '../core/segments/views';
+import type { ExportView, SegmentView } from '../core/segments/views';
 
-/** A segment as stored: its definition exactly as given (JSON), validated when written. */
-export interface StoredSegment {
-  readonly id: string;
-  readonly name: string;
-  readonly description?: string;
-  readonly definition: unknown;
-  /** 1 on create, +1 on every update. */
-  readonly version: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  /** Set when an export of the segment succeeds: the next export's added/removed compare with it. */
-  readonly lastExport?: { readonly exportId: string; readonly completedAt: string; readonly count: number };
-}
+/**
+ * A segment as stored: its definition exactly as given (JSON), validated when written; `version` is
+ * 1 on create and +1 on every update; `lastExport` is set when an export of it succeeds (the next
+ * export's added/removed compare with it). The API shows it as it is stored.
+ */
+export type StoredSegment = SegmentView;
 
-/** An export as stored; the fields of `ExportView`. */
-export interface ExportRecord {
-  readonly exportId: string;
-  readonly segmentId: string;
-  readonly segmentVersion: number;
-  readonly status: JobStatus;
-  readonly format: ExportFormat;
-  readonly identifiers: readonly string[];
-  readonly traits: readonly string[];
-  readonly destination?: string;
-  readonly previousExportId?: string;
-  readonly createdAt: string;
-  readonly completedAt?: string;
-  readonly count?: number;
-  readonly added?: number;
-  readonly removed?: number;
-  /** The export's folder; the audience file(s) are in its `audience/`. */
-  readonly location: string;
-  readonly error?: string;
-}
+/** An export as stored; the API shows it as it is stored. */
+export type ExportRecord = ExportView;
 
 export interface ExportOutcome {
   readonly completedAt: string;

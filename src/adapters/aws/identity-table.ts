@@ -1,3 +1,5 @@
+import { type TableShape, tableDefinition } from './table-shape';
+
 /**
  * The identity table's shape, shared by the CDK construct, the local runtime (which creates it in
  * dynalite) and the tests (which create it in dynalite and DynamoDB Local), so all three agree.
@@ -15,20 +17,9 @@ export const IDENTITY_TABLE = {
   sortKey: 'sk',
   /** Epoch seconds after which DynamoDB may delete an item (records that must expire). */
   timeToLiveAttribute: 'expiresAt',
-} as const;
+} as const satisfies TableShape;
 
 /** The CreateTable input for a table of this shape (dynalite, DynamoDB Local). */
 export function identityTableDefinition(tableName: string) {
-  return {
-    TableName: tableName,
-    AttributeDefinitions: [
-      { AttributeName: IDENTITY_TABLE.partitionKey, AttributeType: 'S' as const },
-      { AttributeName: IDENTITY_TABLE.sortKey, AttributeType: 'S' as const },
-    ],
-    KeySchema: [
-      { AttributeName: IDENTITY_TABLE.partitionKey, KeyType: 'HASH' as const },
-      { AttributeName: IDENTITY_TABLE.sortKey, KeyType: 'RANGE' as const },
-    ],
-    BillingMode: 'PAY_PER_REQUEST' as const,
-  };
+  return tableDefinition(IDENTITY_TABLE, tableName);
 }

@@ -1,3 +1,5 @@
+import { type TableShape, tableDefinition } from './table-shape';
+
 /**
  * The segments table's shape, shared by the DynamoDB adapter, the export workflow (which updates
  * export items and the segment's `lastExport` with direct DynamoDB integrations), the CDK construct,
@@ -18,7 +20,7 @@ export const SEGMENT_TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
   timeToLiveAttribute: 'expiresAt',
-} as const;
+} as const satisfies TableShape;
 
 export const SEGMENTS_PARTITION = 'SEGMENT';
 
@@ -28,16 +30,5 @@ export const previewKey = (previewId: string) => ({ pk: `V#${previewId}`, sk: 'V
 
 /** The CreateTable input for a table of this shape (dynalite, DynamoDB Local). */
 export function segmentTableDefinition(tableName: string) {
-  return {
-    TableName: tableName,
-    AttributeDefinitions: [
-      { AttributeName: SEGMENT_TABLE.partitionKey, AttributeType: 'S' as const },
-      { AttributeName: SEGMENT_TABLE.sortKey, AttributeType: 'S' as const },
-    ],
-    KeySchema: [
-      { AttributeName: SEGMENT_TABLE.partitionKey, KeyType: 'HASH' as const },
-      { AttributeName: SEGMENT_TABLE.sortKey, KeyType: 'RANGE' as const },
-    ],
-    BillingMode: 'PAY_PER_REQUEST' as const,
-  };
+  return tableDefinition(SEGMENT_TABLE, tableName);
 }
