@@ -18,6 +18,8 @@ export function destinationFolder(dataDir: string, destination: string): string 
 export class FileDeliveryLedger implements DeliveryLedger {
   private readonly keys = new Map<string, Promise<Set<string>>>();
   private readonly tails = new Map<string, Promise<unknown>>();
+  /** Files whose last line was cut short: the next append starts a new line first. */
+  private readonly torn = new Set<string>();
 
   constructor(private readonly dataDir: string) {}
 
@@ -33,6 +35,7 @@ export class FileDeliveryLedger implements DeliveryLedger {
       destinationFolder(this.dataDir, batch.destination),
       'delivered.ndjson',
       batch,
+      this.torn,
     );
     keys.add(batch.idempotencyKey);
   }
@@ -45,7 +48,7 @@ export class FileDeliveryLedger implements DeliveryLedger {
   private load(destination: string): Promise<Set<string>> {
     let loaded = this.keys.get(destination);
     if (loaded === undefined) {
-      loaded = readKeys(join(destinationFolder(this.dataDir, destination), 'delivered.ndjson'));
+      loaded = readKeys(join(destinationFolder(this.dataDir, destination), 'delivered.ndjson'), this.torn);
       this.keys.set(destination, loaded);
       // A read that failed (not a missing file) is tried again next time.
       loaded.catch(() => this.keys.delete(destination));
@@ -72,16 +75,16 @@ export class FileDeadLetterSink implements DeadLetterSink {
   }
 }
 
-async function readKeys(file: string): Promise<Set<string>> {
+async function readKeys(file: string, torn: Set<string>): Promise<Set<string>> {
   const keys = new Set<string>();
-  for (const line of await readLines(file)) {
+  for (const line of await readLines(file, torn)) {
     const key = (line as { idempotencyKey?: unknown }).idempotencyKey;
     if (typeof key === 'string') keys.add(key);
   }
   return keys;
 }
 
-async function readLines(file: string): Promise<unknown[]> {
+async function readLines(file: string, torn?: Set<string>): Promise<unknown[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -89,6 +92,7 @@ async function readLines(file: string): Promise<unknown[]> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
+  if (text !== '' && !text.endsWith('\n')) torn?.add(file);
   const lines: unknown[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
@@ -107,6 +111,7 @@ function appendLine(
   folder: string,
   file: string,
   value: unknown,
+  torn?: Set<string>,
 ): Promise<void> {
   const path = join(folder, file);
   const previous = tails.get(path) ?? Promise.resolve();
@@ -114,7 +119,9 @@ function appendLine(
     .catch(() => undefined)
     .then(async () => {
       await mkdir(folder, { recursive: true });
-      await appendFile(path, `${JSON.stringify(value)}\n`);
+      const fresh = torn?.has(path) === true;
+      await appendFile(path, `${fresh ? '\n' : ''}${JSON.stringify(value)}\n`);
+      torn?.delete(path);
     });
   tails.set(path, appended);
   return appended;
