@@ -158,16 +158,10 @@ export async function deliverAudience(
   let summary = emptySummary(ids);
   let alreadyDelivered = 0;
   let index = 0;
-  let lastId: string | undefined;
 
-  for await (const page of deps.reader.pages(source, destination.batchSize)) {
-    // One page is one batch: the same cut as `planBatches` over the whole (ordered) audience.
-    for (const slice of planBatches(page, destination.batchSize)) {
-      const first = slice.members[0]?.profileId;
-      if (first !== undefined && lastId !== undefined && compareStrings(lastId, first) >= 0) {
-        throw new Error('the audience reader returned members out of profile-id order');
-      }
-      lastId = slice.members.at(-1)?.profileId ?? lastId;
+  for await (const members of cut(deps.reader.pages(source, destination.batchSize), destination.batchSize)) {
+    // Each cut is one batch: the same cut as `planBatches` over the whole (ordered) audience.
+    for (const slice of planBatches(members, destination.batchSize)) {
       if (index >= total) throw new Error('the audience reader returned more members than it counted');
       const batch = { index, total, members: slice.members };
       index++;
@@ -348,6 +342,33 @@ async function attachConsent(
     batch: { index: batch.index, total: batch.total, members },
     gone: batch.members.length - members.length,
   };
+}
+
+/**
+ * Re-cuts the reader's pages into runs of exactly `size` members (the last may be shorter), whatever
+ * the page sizes, checking that profile ids strictly increase throughout — so batch `i` always holds
+ * the same people and its key stays valid across retries and replays.
+ */
+async function* cut(
+  pages: AsyncIterable<readonly MemberRecord[]>,
+  size: number,
+): AsyncIterable<MemberRecord[]> {
+  let run: MemberRecord[] = [];
+  let last: string | undefined;
+  for await (const page of pages) {
+    for (const member of page) {
+      if (last !== undefined && compareStrings(last, member.profileId) >= 0) {
+        throw new Error('the audience reader returned members out of profile-id order');
+      }
+      last = member.profileId;
+      run.push(member);
+      if (run.length === size) {
+        yield run;
+        run = [];
+      }
+    }
+  }
+  if (run.length > 0) yield run;
 }
 
 /** Fields the destination receives (not omitted) that the export does not hold. */

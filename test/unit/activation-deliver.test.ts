@@ -13,6 +13,7 @@ import {
 } from '../../src/core/activation/destination-config';
 import type { HttpOutcome } from '../../src/core/activation/http-retry';
 import { sha256Hex } from '../../src/core/activation/pii';
+import type { AudienceReader } from '../../src/ports/audience-reader';
 import { ManualClock } from '../../src/ports/clock';
 import type { DestinationSender, OutboundBatch } from '../../src/ports/destination-sender';
 import { type DeliverAudienceDeps, deliverAudience } from '../../src/use-cases/deliver-audience';
@@ -379,5 +380,130 @@ describe('deliverAudience', { timeout: 30_000 }, () => {
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(emailAllowed);
     expect(lines[1]).toBe(`p-001,Name1,${sha256Hex('person001@example.com')}`);
     expect(csv).not.toContain('@example.com');
+  });
+});
+
+describe('deliverAudience over readers of any page size', () => {
+  const members = Array.from({ length: 23 }, (_, i) => ({
+    profileId: `p-${pad(i)}`,
+    identifiers: {},
+    traits: {},
+  }));
+  const readerOf = (ids: typeof members, pageSizes: number[]): AudienceReader => ({
+    count: async () => ids.length,
+    async *pages() {
+      let at = 0;
+      for (let p = 0; at < ids.length; p++) {
+        const size = pageSizes[p % pageSizes.length] as number;
+        yield ids.slice(at, at + size);
+        at += size;
+      }
+    },
+  });
+  const profiles = new MemoryProfileReader();
+  for (const m of members) profiles.putLive(profileOf({ id: m.profileId.slice(2), plan: 'pro' }));
+  const record = {
+    exportId: 'x00000000009',
+    segmentId: 'pro-buyers',
+    segmentVersion: 1,
+    status: 'SUCCEEDED' as const,
+    format: 'csv' as const,
+    identifiers: [],
+    traits: [],
+    createdAt: '2026-11-22T12:00:00.000Z',
+    location: '/nowhere',
+  };
+  const event = {
+    version: '0' as const,
+    id: 'e-9',
+    'detail-type': 'Audience Export Completed',
+    source: 'mosaic',
+    account: '000000000000',
+    time: '2026-11-22T12:00:05Z',
+    region: 'local',
+    resources: [],
+    detail: {
+      version: 1,
+      exportId: record.exportId,
+      segmentId: 'pro-buyers',
+      segmentVersion: 1,
+      format: 'csv',
+      count: 23,
+      added: 23,
+      removed: 0,
+      audienceLocation: '/nowhere/audience/',
+      changesLocation: '/nowhere/changes/',
+      membersLocation: '/nowhere/members/',
+      completedAt: '2026-11-22T12:00:05.000Z',
+    },
+  };
+  async function deliver(reader: AudienceReader) {
+    const dir = await mkdtemp(join(tmpdir(), 'mosaic-deliver-pages-'));
+    const sender = new ScriptedSender();
+    try {
+      await deliverAudience(
+        {
+          exports: { getExport: async () => record },
+          reader,
+          profiles,
+          ledger: new FileDeliveryLedger(dir),
+          deadLetters: new FileDeadLetterSink(dir),
+          sender,
+          clock: new ManualClock(0),
+          sleep: async () => undefined,
+          logger: new RecordingLogger(),
+        },
+        { event, destination: destination({ name: 'esp', batchSize: 5, consent: { category: null } }) },
+      );
+      return sender.sent.map((b) => [b.context.idempotencyKey, b.members.map((m) => m.profileId)]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('batches (and their keys) do not depend on how the reader pages', async () => {
+    const expected = (await deliver(readerOf(members, [5]))) as [string, string[]][];
+    expect(expected.map(([, ids]) => ids.length)).toEqual([5, 5, 5, 5, 3]);
+    expect(expected[1]?.[0]).toBe(idempotencyKey(record.exportId, 'esp', 1));
+    expect(await deliver(readerOf(members, [3, 7, 1]))).toEqual(expected);
+    expect(await deliver(readerOf(members, [23]))).toEqual(expected);
+  });
+
+  it('a reader whose members are out of profile-id order is refused (keys would not be stable)', async () => {
+    const shuffled = [...members.slice(5), ...members.slice(0, 5)];
+    await expect(deliver(readerOf(shuffled, [5]))).rejects.toThrow(/profile-id order/);
+  });
+});
+
+describe('the DuckDB audience reader on a large export', { timeout: 60_000 }, () => {
+  it('streams 5,000 members in pages across DuckDB chunks, in order, each once', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'mosaic-reader-'));
+    const reader = await DuckDbAudienceReader.open({ threads: 1 });
+    try {
+      const people: ActivationPerson[] = Array.from({ length: 5000 }, (_, i) => ({
+        id: String(i).padStart(5, '0'),
+        email: `m${i}@example.com`,
+        plan: 'pro',
+      }));
+      await addPeopleToLake(dataDir, people);
+      const exported = await runActivationExport(dataDir, { identifiers: ['email'], traits: ['plan'] });
+      const source = {
+        membersLocation: exported.detail.membersLocation,
+        identifiers: ['email'],
+        traits: ['plan'],
+      };
+      expect(await reader.count(source)).toBe(5000);
+      const sizes: number[] = [];
+      const ids: string[] = [];
+      for await (const page of reader.pages(source, 1000)) {
+        sizes.push(page.length);
+        for (const m of page) ids.push(m.profileId);
+      }
+      expect(sizes).toEqual([1000, 1000, 1000, 1000, 1000]);
+      expect(ids).toEqual(people.map((p) => `p-${p.id}`));
+    } finally {
+      reader.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
