@@ -105,6 +105,8 @@ export interface DeliverAudienceInput {
 export type DeliverAudienceResult =
   /** The destination's rule does not match the event (another segment, another destination, disabled). */
   | { readonly outcome: 'not_routed' }
+  /** A detail version this code does not know (published beside v1 for newer consumers). */
+  | { readonly outcome: 'ignored'; readonly reason: 'unknown_version' }
   | {
       readonly outcome: 'delivered';
       readonly summary: DeliverySummary;
@@ -123,6 +125,7 @@ export async function deliverAudience(
   ) {
     return { outcome: 'not_routed' };
   }
+  if (event.detail.version !== 1) return { outcome: 'ignored', reason: 'unknown_version' };
   const parsed = AudienceExportCompletedDetail.safeParse(event.detail);
   if (!parsed.success) {
     throw new BadRequestError('the Audience Export Completed detail does not match its schema', {

@@ -347,6 +347,11 @@ describe('deliverAudience', { timeout: 30_000 }, () => {
     expect(
       await deliverAudience(deps, { event: forOther, destination: destination({ name: 'esp' }) }),
     ).toEqual({ outcome: 'not_routed' });
+    const v2 = { ...exported.event, detail: { ...exported.event.detail, version: 2 } };
+    expect(await deliverAudience(deps, { event: v2, destination: destination({ name: 'esp' }) })).toEqual({
+      outcome: 'ignored',
+      reason: 'unknown_version',
+    });
     expect(sender.attempts.size).toBe(0);
   });
 
