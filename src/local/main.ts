@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { consoleLogger } from '../adapters/local/console-logger';
 import { hashKey } from '../core/auth/hashed-keys';
@@ -23,6 +24,8 @@ const LocalEnv = z.object({
   MOSAIC_ADMIN_KEY: z.string().min(8).default(DEV_ADMIN_KEY),
   /** Optional: sources as in the AWS config (JSON); otherwise one source `default` with MOSAIC_WRITE_KEY. */
   MOSAIC_SOURCES: z.string().optional(),
+  /** Destinations: a JSON file's path, or the JSON itself (`{"destinations":[...]}`). */
+  MOSAIC_DESTINATIONS: z.string().optional(),
   MOSAIC_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('warn'),
 });
 
@@ -37,6 +40,9 @@ async function main(): Promise<void> {
     dataDir: env.MOSAIC_DATA_DIR,
     sources,
     adminKeys: [{ name: 'local-admin', keyHashes: [hashKey(env.MOSAIC_ADMIN_KEY)] }],
+    ...(env.MOSAIC_DESTINATIONS === undefined
+      ? {}
+      : { destinations: readJsonSetting(env.MOSAIC_DESTINATIONS, 'MOSAIC_DESTINATIONS') }),
     logger: consoleLogger('mosaic', env.MOSAIC_LOG_LEVEL),
   });
   printBanner(runtime, env.MOSAIC_WRITE_KEY, env.MOSAIC_ADMIN_KEY, env.MOSAIC_SOURCES !== undefined);
@@ -112,3 +118,13 @@ main().catch((error: unknown) => {
   process.stderr.write(`mosaic failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });
+
+/** A JSON setting given inline (it starts with `{` or `[`) or as the path of a JSON file. */
+function readJsonSetting(value: string, name: string): unknown {
+  const text = /^\s*[[{]/.test(value) ? value : readFileSync(value, 'utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`${name} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

@@ -11,6 +11,7 @@ import { DynamoDbSegmentStore } from '../adapters/aws/dynamodb-segment-store';
 import { consoleLogger } from '../adapters/local/console-logger';
 import { CountingIngestMetrics } from '../adapters/local/counting-ingest-metrics';
 import { CountingResolverMetrics } from '../adapters/local/counting-resolver-metrics';
+import { type LocalDestinations, startLocalDestinations } from '../adapters/local/destination-workers';
 import { DuckDbAudienceEngine } from '../adapters/local/duckdb-audience-engine';
 import { DuckDbExportRunner } from '../adapters/local/duckdb-export-runner';
 import { DuckDbLake } from '../adapters/local/duckdb-lake';
@@ -20,6 +21,7 @@ import { LakeIdentityLinkSink } from '../adapters/local/lake-identity-link-sink'
 import { LakeWriter } from '../adapters/local/lake-writer';
 import { MemoryEventBus } from '../adapters/local/memory-event-bus';
 import { MemoryEventStream } from '../adapters/local/memory-event-stream';
+import { parseDestinationsConfig } from '../core/activation/destination-config';
 import { AdminKeyRegistry, AdminKeysConfig, type AdminKeysConfigInput } from '../core/auth/admin-keys';
 import { WriteKeyRegistry } from '../core/collector/write-keys';
 import { type CollectorLimits, DEFAULT_LIMITS } from '../core/config/limits';
@@ -55,6 +57,13 @@ export interface LocalRuntimeOptions {
   readonly lakeFlushIntervalMs?: number;
   /** Identity resolution rules; the defaults of `DEFAULT_IDENTITY_CONFIG` otherwise. */
   readonly identity?: IdentityConfig;
+  /**
+   * Where audiences go (`{ destinations: [...] }`, `src/core/activation/destination-config.ts`):
+   * webhooks and file drops are delivered from this process. None by default.
+   */
+  readonly destinations?: unknown;
+  /** Destination secrets by name; default `MOSAIC_DESTINATION_SECRETS` (JSON) from the environment. */
+  readonly destinationSecrets?: Readonly<Record<string, string>>;
   /** Keep the embedded DynamoDB in memory instead of under `dataDir/dynamodb` (tests). */
   readonly inMemoryDynamoDb?: boolean;
   readonly logger?: Logger;
@@ -192,6 +201,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }),
     logger,
   });
+  // Activation: each destination its own queue and concurrency, fed by `Audience Export Completed`.
+  const identity = options.identity ?? DEFAULT_IDENTITY_CONFIG;
+  const destinations: LocalDestinations = await startLocalDestinations({
+    bus,
+    store,
+    segments: segmentStore,
+    dataDir,
+    destinations: parseDestinationsConfig(options.destinations ?? {}, {
+      identifierTypes: identity.types.map((type) => type.name),
+    }),
+    ...(options.destinationSecrets === undefined ? {} : { secrets: options.destinationSecrets }),
+    identity,
+    logger,
+  });
   const adminAuthorizer = {
     handler: createAdminAuthorizerHandler({
       keys: new AdminKeyRegistry(AdminKeysConfig.parse(options.adminKeys)),
@@ -247,6 +270,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await Promise.all([lake.flush(), links.flush()]);
       await exports.drain();
       await bus.drain();
+      await destinations.drain();
     },
     close() {
       closing ??= (async () => {
@@ -256,6 +280,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         await exports.drain();
         segmentLake.close();
         await Promise.all([lake.close(), links.close(), bus.close()]);
+        await destinations.close();
         await dynamo.close();
       })();
       return closing;

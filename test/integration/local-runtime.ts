@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { hashKey } from '../../src/core/auth/hashed-keys';
 import { hashWriteKey } from '../../src/core/collector/write-keys';
-import { type LocalRuntime, startLocalRuntime } from '../../src/local/runtime';
+import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../src/local/runtime';
 import { silentLogger } from '../../src/ports/logger';
 
 export const WRITE_KEY = 'integration-write-key';
@@ -13,7 +13,9 @@ export const REVOKED_KEY = 'integration-revoked-key';
 export const ADMIN_KEY = 'integration-admin-key';
 
 /** The local runtime on a free port with a fresh data directory; `stop` closes it and removes the data. */
-export async function startTestRuntime(): Promise<{ runtime: LocalRuntime; stop: () => Promise<void> }> {
+export async function startTestRuntime(
+  extra: Partial<LocalRuntimeOptions> = {},
+): Promise<{ runtime: LocalRuntime; stop: () => Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mosaic-it-'));
   const runtime = await startLocalRuntime({
     port: 0,
@@ -31,6 +33,7 @@ export async function startTestRuntime(): Promise<{ runtime: LocalRuntime; stop:
       },
       { name: 'backend', keys: [{ sha256: hashWriteKey(OTHER_SOURCE_KEY), revoked: false }] },
     ],
+    ...extra,
   });
   return {
     runtime,
