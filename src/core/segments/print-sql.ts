@@ -132,6 +132,19 @@ function jsonPath(segments: readonly string[]): string {
   return `'$.${segments.join('.')}'`;
 }
 
+/**
+ * A cheap necessary condition for the JSON text in `column` to hold the key `key` anywhere: the key's
+ * characters (letters, digits, `_`) appear in the text as they are, unless the text escapes one as
+ * `\uXXXX` (no other JSON escape applies to them). Lets a scan skip the rows that cannot hold the key
+ * before parsing any JSON; the JSON test that follows decides.
+ */
+function mayHoldKey(column: string, key: string): string {
+  if (!PATH_SEGMENT.test(key) && !CONSENT_CATEGORY.test(key)) {
+    throw new RangeError(`not an allowed key: ${JSON.stringify(key)}`);
+  }
+  return `(strpos(${column}, '${key}') > 0 OR strpos(${column}, '\\u') > 0)`;
+}
+
 /** ISO-8601 texts that the date operators read: a date, or a time with its offset. */
 const ISO_PATTERN =
   "'^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$'";
@@ -382,14 +395,21 @@ class Printer {
   /** Per profile, the latest `context.consent.categoryPreferences` object. */
   private consentCte(): string {
     const prefs = `json_extract(${ev('context')}, ${jsonPath(['consent', 'categoryPreferences'])})`;
-    return this.latestPerProfile(prefs, `substr(${this.dialect.jsonText('w.v')}, 1, 1) = '{'`);
+    return this.latestPerProfile(
+      prefs,
+      `substr(${this.dialect.jsonText('w.v')}, 1, 1) = '{'`,
+      mayHoldKey(ev('context'), 'categoryPreferences'),
+    );
   }
 
   /**
    * The value `value` of each profile's latest event where `keep` holds: by event time, then by the
-   * resolver's message key (as `compareVersions` orders writes).
+   * resolver's message key (as `compareVersions` orders writes). With `mayKeep` — a cheap condition on
+   * the event that `keep` implies — the events are first narrowed by it, before `value` is computed,
+   * and the message key is computed only for each profile's events at its latest time.
    */
-  private latestPerProfile(value: string, keep: string): string {
+  private latestPerProfile(value: string, keep: string, mayKeep?: string): string {
+    if (mayKeep !== undefined) return this.latestPerProfileNarrowed(value, keep, mayKeep);
     // `keep` is applied to the events before they are joined to their profiles (most events write no
     // given trait), and the message key is computed only for the events kept.
     const key = this.dialect.messageKey('w.source', 'w.message_id');
@@ -411,11 +431,52 @@ class Printer {
     );
   }
 
+  private latestPerProfileNarrowed(value: string, keep: string, mayKeep: string): string {
+    // Ordering every kept event by its message key (a SHA-256 each) can cost more than the scan; here
+    // each profile's latest time is found first, and only the events at that time (usually one) are
+    // ordered by message key.
+    const key = this.dialect.messageKey('c.source', 'c.message_id');
+    return (
+      '  SELECT profile_id, v\n' +
+      '  FROM (\n' +
+      `    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY ${key} DESC) AS rn\n` +
+      '    FROM (\n' +
+      '      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest\n' +
+      '      FROM (\n' +
+      `        SELECT ${Printer.PROFILE} AS profile_id, w.v, w.ts, w.source, w.message_id\n` +
+      '        FROM (\n' +
+      `          SELECT ${ev('user_id')} AS user_id, ${ev('anonymous_id')} AS anonymous_id, ${ev('timestamp')} AS ts,\n` +
+      `            ${ev('source')} AS source, ${ev('message_id')} AS message_id, ${value} AS v\n` +
+      `          FROM ${this.table(this.tables.events)} e\n` +
+      `          WHERE ${mayKeep}\n` +
+      '        ) w\n' +
+      "        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)\n" +
+      "        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)\n" +
+      `        WHERE ${keep} AND ${Printer.PROFILE} IS NOT NULL\n` +
+      '      ) p\n' +
+      '    ) c\n' +
+      // NULL only when none of the profile's events has a time: then all are candidates (NULLs sort
+      // last when descending, so the one-stage form would order them by key too).
+      '    WHERE c.ts = c.latest OR c.latest IS NULL\n' +
+      '  ) r\n' +
+      '  WHERE rn = 1'
+    );
+  }
+
   /** Per profile, the earliest and latest event `timestamp`, any call type. */
   private seenCte(): string {
+    // The identifiers of an event decide its profile, so the times are first reduced per pair of
+    // identifiers (far fewer than events) and only the pairs are joined to their profiles.
     return (
-      `  SELECT ${Printer.PROFILE} AS profile_id, min(${ev('timestamp')}) AS first_seen, max(${ev('timestamp')}) AS last_seen\n` +
-      `${this.eventsWithProfile()}\n` +
+      `  SELECT ${Printer.PROFILE} AS profile_id, min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen\n` +
+      '  FROM (\n' +
+      `    SELECT ${ev('user_id')} AS user_id, ${ev('anonymous_id')} AS anonymous_id,\n` +
+      `      min(${ev('timestamp')}) AS first_seen, max(${ev('timestamp')}) AS last_seen\n` +
+      `    FROM ${this.table(this.tables.events)} e\n` +
+      `    GROUP BY ${ev('user_id')}, ${ev('anonymous_id')}\n` +
+      '  ) s\n' +
+      "  LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(s.user_id)\n" +
+      "  LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(s.anonymous_id)\n" +
       `  WHERE ${Printer.PROFILE} IS NOT NULL\n` +
       `  GROUP BY ${Printer.PROFILE}`
     );

@@ -1713,10 +1713,15 @@ profiles AS (
   SELECT DISTINCT profile_id FROM links
 ),
 seen_0 AS (
-  SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, min(e."timestamp") AS first_seen, max(e."timestamp") AS last_seen
-  FROM "events" e
-  LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-  LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+  SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen
+  FROM (
+    SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id,
+      min(e."timestamp") AS first_seen, max(e."timestamp") AS last_seen
+    FROM "events" e
+    GROUP BY e."user_id", e."anonymous_id"
+  ) s
+  LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(s.user_id)
+  LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(s.anonymous_id)
   WHERE coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   GROUP BY coalesce(lu.profile_id, la.profile_id)
 )
@@ -1741,10 +1746,15 @@ profiles AS (
   SELECT DISTINCT profile_id FROM links
 ),
 seen_0 AS (
-  SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, min(e."timestamp") AS first_seen, max(e."timestamp") AS last_seen
-  FROM "events" e
-  LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-  LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
+  SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen
+  FROM (
+    SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id,
+      min(e."timestamp") AS first_seen, max(e."timestamp") AS last_seen
+    FROM "events" e
+    GROUP BY e."user_id", e."anonymous_id"
+  ) s
+  LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(s.user_id)
+  LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(s.anonymous_id)
   WHERE coalesce(lu.profile_id, la.profile_id) IS NOT NULL
   GROUP BY coalesce(lu.profile_id, la.profile_id)
 )
@@ -1771,16 +1781,23 @@ profiles AS (
 consent_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), c.source, chr(0), c.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, json_extract(e."context", '$.consent.categoryPreferences') AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE substr(json_format(w.v), 1, 1) = '{' AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, json_extract(e."context", '$.consent.categoryPreferences') AS v
+          FROM "events" e
+          WHERE (strpos(e."context", 'categoryPreferences') > 0 OR strpos(e."context", '\u') > 0)
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE substr(json_format(w.v), 1, 1) = '{' AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -1860,16 +1877,23 @@ trait_0 AS (
 consent_1 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), w.source, chr(0), w.message_id))))), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), c.source, chr(0), c.message_id))))), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, json_extract(e."context", '$.consent.categoryPreferences') AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE substr(json_format(w.v), 1, 1) = '{' AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, json_extract(e."context", '$.consent.categoryPreferences') AS v
+          FROM "events" e
+          WHERE (strpos(e."context", 'categoryPreferences') > 0 OR strpos(e."context", '\u') > 0)
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE substr(json_format(w.v), 1, 1) = '{' AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
