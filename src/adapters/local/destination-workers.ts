@@ -72,6 +72,11 @@ export interface LocalDestinations {
   stats(): Readonly<Record<string, DestinationWorkerStats>>;
   /** The results of a destination's finished deliveries, oldest first (the latest 1,000). */
   results(destination: string): readonly DeliverAudienceResult[];
+  /**
+   * A new sender for a destination (any of them, enabled or not) with the workers' secrets, clock and
+   * `fetch` — for `mosaic destinations test`; `undefined` for kinds delivered in AWS only.
+   */
+  senderFor(destination: Destination): DestinationSender | undefined;
   /** Resolves once every queued and running delivery (and pending retry) has finished. */
   drain(): Promise<void>;
   /** Stops taking events, drains, and closes the reader it opened. */
@@ -174,6 +179,7 @@ export async function startLocalDestinations(options: LocalDestinationsOptions):
     names: [...workers.keys()],
     stats: () => Object.fromEntries([...workers].map(([name, w]) => [name, w.stats()])),
     results: (destination) => workers.get(destination)?.results ?? [],
+    senderFor: (destination) => senderOf(destination, options, secrets, clock),
     drain,
     close() {
       closing ??= (async () => {
