@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createAdminAuthorizerHandler } from '../../functions/admin-authorizer/handler';
 import { createCollectorHandler } from '../../functions/collector/handler';
+import { createDestinationsApiHandler } from '../../functions/destinations-api/handler';
 import { createProfileApiHandler } from '../../functions/profile-api/handler';
 import { createResolverHandler } from '../../functions/resolver/handler';
 import { createSegmentsApiHandler } from '../../functions/segments-api/handler';
@@ -29,6 +30,7 @@ import type { SourcesConfig } from '../core/config/sources';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../core/identity/identity-config';
 import { randomIds, realSleep, systemClock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
+import { createDestinations } from '../use-cases/destinations';
 import { createIngest } from '../use-cases/ingest';
 import { createProfileQuery } from '../use-cases/profile-query';
 import { publishResolverEffects } from '../use-cases/publish-resolver-effects';
@@ -203,16 +205,29 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   // Activation: each destination its own queue and concurrency, fed by `Audience Export Completed`.
   const identity = options.identity ?? DEFAULT_IDENTITY_CONFIG;
+  const destinationsConfig = parseDestinationsConfig(options.destinations ?? {}, {
+    identifierTypes: identity.types.map((type) => type.name),
+  });
   const destinations: LocalDestinations = await startLocalDestinations({
     bus,
     store,
     segments: segmentStore,
     dataDir,
-    destinations: parseDestinationsConfig(options.destinations ?? {}, {
-      identifierTypes: identity.types.map((type) => type.name),
-    }),
+    destinations: destinationsConfig,
     ...(options.destinationSecrets === undefined ? {} : { secrets: options.destinationSecrets }),
     identity,
+    logger,
+  });
+  // `mosaic destinations list | test NAME`: the same destinations, tested through the workers' senders.
+  const destinationsApi = createDestinationsApiHandler({
+    destinations: createDestinations({
+      destinations: destinationsConfig.destinations,
+      senderOf: (destination) => destinations.senderFor(destination),
+      localWorkers: destinations.names,
+      clock: systemClock,
+      random: () => randomBytes(8).toString('hex'),
+      logger,
+    }),
     logger,
   });
   const adminAuthorizer = {
@@ -237,6 +252,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       { prefix: '/v1/segments', handler: segmentsApi, authorizer: adminAuthorizer },
       { prefix: '/v1/previews/', handler: segmentsApi, authorizer: adminAuthorizer },
       { prefix: '/v1/exports/', handler: segmentsApi, authorizer: adminAuthorizer },
+      { prefix: '/v1/destinations', handler: destinationsApi, authorizer: adminAuthorizer },
       { prefix: '/v1/', handler: collector },
     ],
     logger,
