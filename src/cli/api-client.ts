@@ -1,3 +1,4 @@
+import type { DestinationListView, DestinationTestView, DestinationView } from '../core/activation/views';
 import type { EventsView, MergesView, ProfileView } from '../core/profile/profile-view';
 import type {
   CreateSegmentRequest,
@@ -100,6 +101,15 @@ export interface MosaicApiClient {
   exportSegment(id: string, body: ExportRequestInput, options?: CallOptions): Promise<ApiResult<ExportView>>;
   /** `GET` an export at `path` (from {@link followPath}, or {@link exportPath}). */
   exportAt(path: string, options?: CallOptions): Promise<ApiResult<ExportView>>;
+  /** `GET /v1/destinations` — every configured destination, without secrets. */
+  listDestinations(): Promise<ApiResult<DestinationListView>>;
+  /** `GET /v1/destinations/{name}` */
+  destination(name: string): Promise<ApiResult<DestinationView>>;
+  /**
+   * `POST /v1/destinations/{name}/test` → 200 whether the test delivery worked or not (`ok`); 409 for a
+   * kind the deployment cannot send to.
+   */
+  testDestination(name: string, options?: CallOptions): Promise<ApiResult<DestinationTestView>>;
   /**
    * The path under this client's base URL that a `Location` header names (`/v1/...`, or an absolute
    * URL under the base URL); `undefined` for anything else, which is not followed with the admin key.
@@ -194,6 +204,12 @@ export function profilePath(id: ProfileIdentifier, view: 'profile' | 'events' | 
 /** `/v1/segments/{id}`, the id percent-encoded. */
 export function segmentPath(id: string, sub?: 'preview' | 'exports'): string {
   const base = `/v1/segments/${encodeURIComponent(id)}`;
+  return sub === undefined ? base : `${base}/${sub}`;
+}
+
+/** `/v1/destinations/{name}[/test]`, the name percent-encoded. */
+export function destinationPath(name: string, sub?: 'test'): string {
+  const base = `/v1/destinations/${encodeURIComponent(name)}`;
   return sub === undefined ? base : `${base}/${sub}`;
 }
 
@@ -327,6 +343,18 @@ export function createApiClient(options: ApiClientOptions): MosaicApiClient {
         ...call(timeout),
       }),
     exportAt: (path, timeout) => request<ExportView>('GET', path, { expect: isExportView, ...call(timeout) }),
+    listDestinations: () =>
+      request<DestinationListView>('GET', '/v1/destinations', {
+        expect: (data) =>
+          isRecord(data) && Array.isArray(data.destinations) && data.destinations.every(isDestinationView),
+      }),
+    destination: (name) =>
+      request<DestinationView>('GET', destinationPath(name), { expect: isDestinationView }),
+    testDestination: (name, timeout) =>
+      request<DestinationTestView>('POST', destinationPath(name, 'test'), {
+        expect: isDestinationTestView,
+        ...call(timeout),
+      }),
     followPath: (location) => followPath(baseUrl, location),
   };
 }
@@ -425,6 +453,25 @@ function isPreviewView(data: unknown): data is PreviewView {
 
 function isExportView(data: unknown): data is ExportView {
   return isRecord(data) && typeof data.exportId === 'string' && JOB_STATUSES.includes(data.status);
+}
+
+function isDestinationView(data: unknown): data is DestinationView {
+  return (
+    isRecord(data) &&
+    typeof data.name === 'string' &&
+    typeof data.kind === 'string' &&
+    typeof data.enabled === 'boolean' &&
+    Array.isArray(data.segments)
+  );
+}
+
+function isDestinationTestView(data: unknown): data is DestinationTestView {
+  return (
+    isRecord(data) &&
+    typeof data.destination === 'string' &&
+    typeof data.ok === 'boolean' &&
+    typeof data.attempts === 'number'
+  );
 }
 
 function hasProfileId(data: unknown): data is Record<string, unknown> {

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../../package.json';
 import { createApiClient } from './api-client';
 import { parseTimeout } from './arguments';
+import { registerDestinations } from './commands/destinations';
 import { registerExports } from './commands/exports';
 import { registerProfiles } from './commands/profiles';
 import { registerSegments } from './commands/segments';
@@ -30,7 +31,12 @@ import {
  * requests typed methods of the API client, and all share the global options, `--json` and the exit
  * codes.
  */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [registerProfiles, registerSegments, registerExports];
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
+  registerProfiles,
+  registerSegments,
+  registerExports,
+  registerDestinations,
+];
 
 const HELP_AFTER = `
 Environment:
@@ -45,7 +51,7 @@ Exit codes:
   ${EXIT.auth}  auth: the API refused the admin key (401, 403)
   ${EXIT.unavailable}  unavailable: nothing listening, timeout, a 5xx or 429, or not a Mosaic API
   ${EXIT.internal}  a bug in the CLI
-  ${EXIT.jobFailed}  failed: the preview, or the export waited for (--wait), ended FAILED
+  ${EXIT.jobFailed}  failed: the preview, or the export waited for (--wait), ended FAILED; a destination test failed
 
 With --json, stdout holds the API's JSON answer and nothing else; errors and hints go to stderr.
 A preview, and an export with --wait, poll until the job is done: --timeout then bounds the whole wait.
@@ -104,7 +110,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 function buildProgram(io: CliIo): Command {
   return new Command('mosaic')
     .description(
-      "Mosaic's command line: read unified profiles, and define, preview and export segments, through the admin APIs of a local runtime (`npm start`) or a deployed stack.",
+      "Mosaic's command line: read unified profiles, define, preview and export segments, and test destinations, through the admin APIs of a local runtime (`npm start`) or a deployed stack.",
     )
     .version(version, '-V, --version')
     .option(
