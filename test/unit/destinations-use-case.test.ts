@@ -282,6 +282,43 @@ describe('destinations: test', () => {
     await expect(use.test('queue')).rejects.toBeInstanceOf(ConflictError);
   });
 
+  it('shapes the test batch with the destination’s payload template, still marked test', async () => {
+    const hook = await receiver();
+    const [esp] = parsed(hook.url);
+    const templated = parseDestinationsConfig({
+      destinations: [
+        {
+          kind: 'webhook',
+          name: 'templated',
+          url: hook.url,
+          segments: ['vip'],
+          auth: { type: 'none' },
+          consent: { category: null },
+          payload: {
+            body: { list: 'Audience {{segmentId}}', key: '{{idempotencyKey}}', people: '{{members}}' },
+          },
+        },
+      ],
+    }).destinations;
+    const use = createDestinations({
+      destinations: [...templated, esp as Destination],
+      senderOf: (destination) =>
+        destination.kind === 'webhook'
+          ? new WebhookSender({ destination, secrets: new MapSecretResolver(SECRETS) })
+          : undefined,
+      clock: systemClock,
+      random: () => 'feedface00000000',
+      logger: new RecordingLogger(),
+    });
+    expect((await use.test('templated')).ok).toBe(true);
+    expect(JSON.parse(hook.requests[0]?.body ?? '{}')).toEqual({
+      test: true,
+      list: 'Audience vip',
+      key: 'test-feedface00000000',
+      people: [],
+    });
+  });
+
   it('uses a fresh idempotency key each time', async () => {
     const hook = await receiver();
     const { use } = destinations(hook.url);
