@@ -1,6 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/cli/failures';
+import { run } from '../../src/cli/mosaic';
 import type { DestinationListView, DestinationTestView } from '../../src/core/activation/views';
 import type { LocalRuntime } from '../../src/local/runtime';
 import { WebhookReceiver } from '../support/webhook-receiver';
@@ -100,5 +102,23 @@ describe('Destinations API on the local runtime', () => {
     expect(await readFile(join(folder, tests[0] as string, 'batch-0.csv'), 'utf8')).toBe('Name\r\n');
     expect((await api('POST', '/v1/destinations/queue/test')).status).toBe(409);
     expect((await api('POST', '/v1/destinations/nope/test')).status).toBe(404);
+  });
+
+  it('`mosaic destinations list` and `test` work against the runtime', async () => {
+    let stdout = '';
+    const io = {
+      stdout: (text: string) => {
+        stdout += text;
+      },
+      stderr: () => undefined,
+      env: { MOSAIC_API_URL: runtime.url, MOSAIC_ADMIN_KEY: ADMIN_KEY },
+    };
+    expect(await run(['destinations', 'list'], io)).toBe(EXIT.ok);
+    expect(stdout).toMatch(/^3 destinations\n/);
+    stdout = '';
+    const before = receiver.requests.length;
+    expect(await run(['destinations', 'test', 'esp'], io)).toBe(EXIT.ok);
+    expect(stdout).toMatch(/^Test of destination esp \(webhook\): ok\n/);
+    expect(receiver.requests.slice(before).map((r) => r.verified)).toEqual([true]);
   });
 });
