@@ -30,7 +30,7 @@ export class WaitTimeoutError extends Error {
 /** The job ended FAILED (exit 6); the message holds the API's reason. */
 export class JobFailedError extends Error {
   constructor(
-    readonly code: 'preview_failed' | 'export_failed',
+    readonly code: 'preview_failed' | 'export_failed' | 'destination_test_failed',
     message: string,
   ) {
     super(message);

@@ -61,7 +61,7 @@ Examples:
         const view = result.data;
         throw new JobFailedError(
           // The exit code of a failed job (6); jobs.ts names preview and export failures only.
-          'destination_test_failed' as JobFailedError['code'],
+          'destination_test_failed',
           `the test delivery to ${view.destination} failed: ${view.error ?? (view.status === undefined ? 'no reason given' : `HTTP ${view.status}`)}`,
         );
       }
