@@ -1,12 +1,13 @@
 // `npm run bench`: every benchmark, each against a baseline measured in the same run, with the
 // figures and the machine written to bench/RESULTS.md.
 
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchCollectorHandler } from './collector-handler.bench';
 import { benchCollectorHttp } from './collector-http.bench';
 import { benchUnify, type PhaseCost, type SteadyPhase } from './resolver.bench';
+import { benchSegments, type SegmentsBenchResult } from './segments.bench';
 
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -14,6 +15,24 @@ const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
 process.stdout.write(`Machine: ${machine}\n\n`);
+
+// `npm run bench -- segments` runs only the sections named (so far: segments) and replaces their part
+// of RESULTS.md; with no name, every section runs and RESULTS.md is written anew.
+const resultsPath = join(import.meta.dirname, 'RESULTS.md');
+const ALONE = ['segments'];
+const SEGMENTS_HEADING = '## Segments (issue #4)';
+const only = process.argv.slice(2);
+for (const name of only) {
+  if (!ALONE.includes(name))
+    throw new Error(`unknown section "${name}"; sections that run alone: ${ALONE.join(', ')}`);
+}
+if (only.includes('segments')) {
+  const section = segmentsReport(await runSegments());
+  const results = await readFile(resultsPath, 'utf8').catch(() => '# Benchmark results\n');
+  await writeFile(resultsPath, replaceSection(results, SEGMENTS_HEADING, section));
+  process.stdout.write('\nWritten to bench/RESULTS.md (the segments section)\n');
+  process.exit(0);
+}
 
 process.stdout.write('Collector handler in-process (20-message batches into the in-memory stream)...\n');
 const handler = await benchCollectorHandler();
@@ -83,6 +102,8 @@ function writeRows(phases: readonly PhaseCost[]): string {
     `| mean resolver batch (records) | ${phases.map((phase) => fmt(phase.meanBatchSize)).join(' | ')} |`,
   ].join('\n');
 }
+
+const segments = await runSegments();
 
 const report = `# Benchmark results
 
@@ -171,6 +192,110 @@ API's: two a profile request, one a probe poll):
 | per event | throughput | ${unify.steady.map((phase) => `${pct(phase.share)} load`).join(' | ')} |
 | --- | --- | ${unify.steady.map(() => '---').join(' | ')} |
 ${writeRows([t, ...unify.steady])}
-`;
-await writeFile(join(import.meta.dirname, 'RESULTS.md'), report);
+
+${segmentsReport(segments)}`;
+await writeFile(resultsPath, report);
 process.stdout.write('\nWritten to bench/RESULTS.md\n');
+
+/** Runs the segments benchmark, printing its progress. */
+async function runSegments(): Promise<SegmentsBenchResult> {
+  process.stdout.write(
+    '\nSegments: five segments previewed on DuckDB over a 10,000,000-event lake, checked against the reference evaluator...\n',
+  );
+  const result = await benchSegments();
+  for (const s of result.segments) {
+    process.stdout.write(
+      `  ${s.id}: ${fmt(s.members)} members, preview p50 ${fmt(s.previewMs.p50 / 1000, 2)} s p95 ${fmt(s.previewMs.p95 / 1000, 2)} s; ` +
+        `read ${mib(s.bytesPruned)} (without pruning ${mib(s.bytesUnpruned)}); peak RSS ${fmt(s.peakRssMb)} MB\n`,
+    );
+  }
+  return result;
+}
+
+function mib(bytes: number): string {
+  return `${fmt(bytes / 2 ** 20)} MiB`;
+}
+
+/** Replaces the section under `heading` (up to the next `## ` heading) with `section`, or appends it. */
+function replaceSection(markdown: string, heading: string, section: string): string {
+  const start = markdown.indexOf(`\n${heading}\n`);
+  if (start < 0) return `${markdown.trimEnd()}\n\n${section}`;
+  const next = markdown.indexOf('\n## ', start + heading.length + 1);
+  return `${markdown.slice(0, start + 1)}${section}${next < 0 ? '' : `\n${markdown.slice(next + 1)}`}`;
+}
+
+function segmentsReport(r: SegmentsBenchResult): string {
+  const c = r.lake.counts;
+  const o = r.lake.options;
+  const secs = (ms: number) => `${fmt(ms / 1000, 2)} s`;
+  const types = Object.entries(c.byType)
+    .map(([type, n]) => `${fmt((n / c.events) * 100, 1)} % ${type}`)
+    .join(', ');
+  const rows = r.segments.map(
+    (s) =>
+      `| \`${s.id}\`: ${s.title} | ${fmt(s.members)} | ${secs(s.previewMs.p50)} | ${secs(s.previewMs.p95)} | ${secs(s.previewCpuMs.p50)} | ${fmt(s.previewMs.p50 / r.baseline.p50, 2)} | ${verdict(s.previewMs.p50 <= 5000)} | ${mib(s.bytesPruned)} | ${mib(s.bytesUnpruned)} (${secs(s.unprunedMs.p50)}) | ${fmt(s.peakRssMb)} MB | ${fmt(s.sample.members)} of ${fmt(s.sample.profiles)}: agree |`,
+  );
+  return `${SEGMENTS_HEADING}
+
+Measured on ${new Date().toISOString().slice(0, 10)}, ${r.threads} DuckDB threads; 1-minute load average ${fmt(r.loadAverage[0], 1)} before the timed runs and ${fmt(r.loadAverage[1], 1)} after (the machine is shared: other work ran beside this benchmark).
+
+The lake of \`bench/segments-lake.ts\` (generator \`${r.lake.generator}\`, seed ${o.seed}, ${r.lake.duckdb}): ${fmt(c.events)} events over ${o.days} days from
+${fmt(o.people)} people (skewed: the most active send the most), written by DuckDB with the local lake's layout and columns
+(\`events/dt=…/hour=…/*.parquet\`, \`identity_links/dt=…/hour=…/*.parquet\`, zstd): ${types}; ${fmt(c.redeliveries)} messages held twice,
+${fmt(c.late)} events received more than an hour late; ${fmt(c.links)} \`identity_links\` rows (anonymous ids, then user ids when people identify;
+a second device first gets a profile of its own and is merged; 2 % of people are merged into another's profile), ${fmt(c.repointed)} identifiers
+re-pointed, ${fmt(c.profiles)} profiles; ${fmt(c.eventFiles + c.linkFiles)} files, ${mib(r.lakeBytes)}. Generated in ${fmt(r.lake.generatedSeconds)} s (peak RSS ${fmt(r.lake.peakRssMb)} MB)${r.generated ? ' by this run' : ', cached in `node_modules/.cache/mosaic-bench/` and reused by this run'}.
+
+Each segment is compiled with \`compileSegment\`, printed with \`printPreviewQuery(ast, 'duckdb')\` and bound with \`bindParams\` at
+\`now\` = the lake's end, over views \`events\` / \`identity_links\` on \`read_parquet(glob, hive_partitioning = true, hive_types = …)\`, as the
+local runtime declares them. Every run opens a new DuckDB instance (nothing cached inside DuckDB; the OS page cache is warm after one
+unrecorded run per segment); segments take turns, ${r.options.runs} recorded runs each; p95 is the nearest rank (of ${r.options.runs}: the slowest).
+**Baseline**, timed the same way in the same rounds: \`${r.baseline.sql}\` — one pass over every event of every person, the least a
+per-person segment can cost. **Bytes read**: the process's \`rchar\` (/proc/self/io) over the query — every byte DuckDB read from the lake
+files, from disk or page cache — the median run. **Without pruning**: the same SQL bound with a partition slack as long as the lake's age, so
+\`dt >= ?\` admits every partition (${r.options.unprunedRuns} runs; members identical). **Peak RSS**: this process's RSS sampled every 20 ms during
+the runs. **CPU**: the process's user + system time over the query (DuckDB's threads included), which other load on the machine
+disturbs far less than wall time. **Check**: the members query (\`printMembersQuery\`, whose count must equal every preview's) on the whole lake, restricted to the
+profiles with \`hash(profile_id) % ${r.options.sampleModulo} = 0\`, must equal \`evaluateMembers\` on every event and link of those profiles
+(${fmt(r.segments[0]?.sample.events ?? 0)} events); any difference fails the benchmark (${fmt(r.checkSeconds)} s).
+
+| segment | members | preview p50 | p95 | CPU p50 | p50 ÷ baseline | p50 ≤ 5 s | read, pruned | without pruning (p50) | peak RSS | 1 % sample |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+| baseline | | ${secs(r.baseline.p50)} | ${secs(r.baseline.p95)} | ${secs(r.baseline.cpuMs.p50)} | 1 | | ${mib(r.baseline.bytes)} | | | |
+${segmentsHistory()}
+`;
+}
+
+/**
+ * Figures of two other versions of the printer, measured with this benchmark (same lake, machine and
+ * protocol, 2026-11-22) in separate runs: before this issue's changes, and with the same narrowing
+ * applied to traits too (not committed: see the text).
+ */
+function segmentsHistory(): string {
+  return `
+Other versions of the printer, same lake and protocol (5 runs; separate runs, so compare CPU and the ratio to
+each run's own baseline rather than seconds). **Before**: \`print-sql.ts\` as of 4bc947b (load average 3.6 → 3.7,
+baseline p50 1.05 s). **Traits narrowed too**: this version plus the same key test for trait conditions (load 3.7 →
+2.8, baseline p50 0.88 s). Members and the 1 % sample check were identical in both.
+
+| segment | before: p50 / p95 | CPU p50 | p50 ÷ baseline | traits narrowed too: p50 / p95 | CPU p50 | p50 ÷ baseline |
+| --- | --- | --- | --- | --- | --- | --- |
+| \`pro-buyers\` | 5.37 s / 6.11 s | 7.23 s | 5.14 | 3.23 s / 5.22 s | 6.21 s | 3.65 |
+| \`cart-abandoners\` | 1.67 s / 3.44 s | 3.11 s | 1.60 | 1.64 s / 4.01 s | 3.11 s | 1.85 |
+| \`high-spenders\` | 1.36 s / 2.86 s | 2.58 s | 1.30 | 1.46 s / 3.15 s | 2.79 s | 1.65 |
+| \`reachable-actives\` | 10.41 s / 14.35 s | 12.42 s | 9.96 | 4.02 s / 7.54 s | 7.53 s | 4.55 |
+| \`win-back\` | 12.68 s / 13.32 s | 14.38 s | 12.14 | 6.61 s / 10.12 s | 11.57 s | 7.48 |
+
+What changed (\`src/core/segments/print-sql.ts\`): a consent condition parses \`context\` only in events whose text
+can hold \`categoryPreferences\` (a substring test that never drops one that does: the name appears as it is unless
+the text escapes a character as \`\\u…\`), and orders by message key (a SHA-256) only each profile's events at its
+latest time rather than all of them; first/last seen reduce the events per (\`user_id\`, \`anonymous_id\`) pair before
+joining them to profiles. The same narrowing for traits (the right-hand columns) changes the members SQL that the
+export queries' golden files hold (\`test/unit/__snapshots__/segments-export.*.sql\`, owned elsewhere), so it is not
+applied yet: \`traitCte\` passing its key test to \`latestPerProfile\` is the whole change. What remains is scans:
+every trait, consent or event condition reads \`events\` once (traits, consent and first/last seen all of it), so
+\`win-back\` (two traits, three event conditions) reads the lake five times; one scan shared by the conditions of a
+segment is the next step.
+`;
+}
