@@ -389,7 +389,11 @@ class Printer {
     const path = jsonPath([top]);
     const own = `CASE WHEN ${ev('type')} = 'identify' THEN json_extract(${ev('traits')}, ${path}) END`;
     const context = `json_extract(${ev('context')}, ${jsonPath(['traits', top])})`;
-    return this.latestPerProfile(`coalesce(${own}, ${context})`, 'w.v IS NOT NULL');
+    return this.latestPerProfile(
+      `coalesce(${own}, ${context})`,
+      'w.v IS NOT NULL',
+      `(${mayHoldKey(ev('traits'), top)} OR ${mayHoldKey(ev('context'), top)})`,
+    );
   }
 
   /** Per profile, the latest `context.consent.categoryPreferences` object. */
@@ -404,34 +408,11 @@ class Printer {
 
   /**
    * The value `value` of each profile's latest event where `keep` holds: by event time, then by the
-   * resolver's message key (as `compareVersions` orders writes). With `mayKeep` — a cheap condition on
-   * the event that `keep` implies — the events are first narrowed by it, before `value` is computed,
-   * and the message key is computed only for each profile's events at its latest time.
+   * resolver's message key (as `compareVersions` orders writes). `mayKeep` — a cheap condition on the
+   * event that `keep` implies — narrows the events first, before `value` is computed; the message key
+   * is computed only for each profile's events at its latest time.
    */
-  private latestPerProfile(value: string, keep: string, mayKeep?: string): string {
-    if (mayKeep !== undefined) return this.latestPerProfileNarrowed(value, keep, mayKeep);
-    // `keep` is applied to the events before they are joined to their profiles (most events write no
-    // given trait), and the message key is computed only for the events kept.
-    const key = this.dialect.messageKey('w.source', 'w.message_id');
-    return (
-      '  SELECT profile_id, v\n' +
-      '  FROM (\n' +
-      `    SELECT ${Printer.PROFILE} AS profile_id, w.v,\n` +
-      `      row_number() OVER (PARTITION BY ${Printer.PROFILE} ORDER BY w.ts DESC, ${key} DESC) AS rn\n` +
-      '    FROM (\n' +
-      `      SELECT ${ev('user_id')} AS user_id, ${ev('anonymous_id')} AS anonymous_id, ${ev('timestamp')} AS ts,\n` +
-      `        ${ev('source')} AS source, ${ev('message_id')} AS message_id, ${value} AS v\n` +
-      `      FROM ${this.table(this.tables.events)} e\n` +
-      '    ) w\n' +
-      "    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)\n" +
-      "    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)\n" +
-      `    WHERE ${keep} AND ${Printer.PROFILE} IS NOT NULL\n` +
-      '  ) r\n' +
-      '  WHERE rn = 1'
-    );
-  }
-
-  private latestPerProfileNarrowed(value: string, keep: string, mayKeep: string): string {
+  private latestPerProfile(value: string, keep: string, mayKeep: string): string {
     // Ordering every kept event by its message key (a SHA-256 each) can cost more than the scan; here
     // each profile's latest time is found first, and only the events at that time (usually one) are
     // ordered by message key.

@@ -19,16 +19,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 ),
@@ -80,32 +87,46 @@ col_1 AS (
 col_2 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 ),
 col_3 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.address') END, json_extract(e."context", '$.traits.address')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.address') END, json_extract(e."context", '$.traits.address')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'address') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'address') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )

@@ -15,16 +15,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 ),
@@ -89,16 +96,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -125,16 +139,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'age') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'age') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -161,16 +182,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.vip') END, json_extract(e."context", '$.traits.vip')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.vip') END, json_extract(e."context", '$.traits.vip')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'vip') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'vip') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -197,16 +225,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -233,16 +268,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -269,16 +311,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.tier') END, json_extract(e."context", '$.traits.tier')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.tier') END, json_extract(e."context", '$.traits.tier')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'tier') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'tier') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -305,16 +354,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -341,16 +397,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.email') END, json_extract(e."context", '$.traits.email')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.email') END, json_extract(e."context", '$.traits.email')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'email') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'email') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -377,16 +440,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.phone') END, json_extract(e."context", '$.traits.phone')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.phone') END, json_extract(e."context", '$.traits.phone')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'phone') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'phone') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -413,16 +483,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -449,16 +526,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -485,16 +569,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'age') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'age') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -521,16 +612,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'age') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'age') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -557,16 +655,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'age') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'age') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -593,16 +698,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'age') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'age') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -629,16 +741,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.age') END, json_extract(e."context", '$.traits.age')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'age') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'age') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -665,16 +784,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.signup') END, json_extract(e."context", '$.traits.signup')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.signup') END, json_extract(e."context", '$.traits.signup')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'signup') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'signup') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -701,16 +827,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.signup') END, json_extract(e."context", '$.traits.signup')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.signup') END, json_extract(e."context", '$.traits.signup')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'signup') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'signup') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -737,16 +870,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.address') END, json_extract(e."context", '$.traits.address')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.address') END, json_extract(e."context", '$.traits.address')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'address') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'address') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 )
@@ -1861,16 +2001,23 @@ profiles AS (
 trait_0 AS (
   SELECT profile_id, v
   FROM (
-    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v,
-      row_number() OVER (PARTITION BY coalesce(lu.profile_id, la.profile_id) ORDER BY w.ts DESC, substr(sha256(concat('message', chr(0), w.source, chr(0), w.message_id)), 1, 16) DESC) AS rn
+    SELECT c.profile_id, c.v, row_number() OVER (PARTITION BY c.profile_id ORDER BY substr(sha256(concat('message', chr(0), c.source, chr(0), c.message_id)), 1, 16) DESC) AS rn
     FROM (
-      SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
-        e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
-      FROM "events" e
-    ) w
-    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
-    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
-    WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
+      FROM (
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
+      ) p
+    ) c
+    WHERE c.ts = c.latest OR c.latest IS NULL
   ) r
   WHERE rn = 1
 ),
