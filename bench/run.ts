@@ -268,35 +268,31 @@ ${segmentsHistory()}
 }
 
 /**
- * Figures of two other versions of the printer, measured with this benchmark (same lake, machine and
- * protocol, 2026-11-22) in separate runs: before this issue's changes, and with the same narrowing
- * applied to traits too (not committed: see the text).
+ * Figures of the printer before this issue's changes, measured with this benchmark (same lake, machine
+ * and protocol, 2026-11-22) in a separate run.
  */
 function segmentsHistory(): string {
   return `
-Other versions of the printer, same lake and protocol (5 runs; separate runs, so compare the ratio to
-each run's own baseline rather than seconds; conditions whose SQL did not change show the noise: ±20 %). **Before**:
-\`print-sql.ts\` as of 4bc947b (load average 2.1 → 2.1, baseline p50 0.97 s). **Traits narrowed too**: this version plus
-the same key test for trait conditions (load 2.1 → 2.0, baseline p50 1.02 s). Members and the 1 % sample check were
-identical in both.
+The printer before this issue's changes (\`print-sql.ts\` as of 4bc947b), same lake and protocol, 5 runs in a
+separate run (load average 2.1 → 2.1, baseline p50 0.97 s; compare the ratio to each run's own baseline rather
+than seconds — conditions whose SQL did not change show the noise, ±20 %). Members and the 1 % sample check
+were identical.
 
-| segment | before: p50 / p95 | CPU p50 | p50 ÷ baseline | traits narrowed too: p50 / p95 | CPU p50 | p50 ÷ baseline |
-| --- | --- | --- | --- | --- | --- | --- |
-| \`pro-buyers\` | 4.20 s / 5.16 s | 8.25 s | 4.32 | 3.68 s / 3.92 s | 7.20 s | 3.60 |
-| \`cart-abandoners\` | 1.50 s / 1.98 s | 2.85 s | 1.54 | 1.76 s / 2.10 s | 3.33 s | 1.73 |
-| \`high-spenders\` | 1.13 s / 1.46 s | 2.16 s | 1.16 | 1.41 s / 1.85 s | 2.68 s | 1.38 |
-| \`reachable-actives\` | 6.45 s / 7.15 s | 12.77 s | 6.64 | 4.39 s / 4.71 s | 8.57 s | 4.30 |
-| \`win-back\` | 8.91 s / 9.85 s | 17.38 s | 9.16 | 6.25 s / 7.65 s | 12.13 s | 6.12 |
+| segment | before: p50 / p95 | CPU p50 | p50 ÷ baseline |
+| --- | --- | --- | --- |
+| \`pro-buyers\` | 4.20 s / 5.16 s | 8.25 s | 4.32 |
+| \`cart-abandoners\` | 1.50 s / 1.98 s | 2.85 s | 1.54 |
+| \`high-spenders\` | 1.13 s / 1.46 s | 2.16 s | 1.16 |
+| \`reachable-actives\` | 6.45 s / 7.15 s | 12.77 s | 6.64 |
+| \`win-back\` | 8.91 s / 9.85 s | 17.38 s | 9.16 |
 
-What changed (\`src/core/segments/print-sql.ts\`): a consent condition parses \`context\` only in events whose text
-can hold \`categoryPreferences\` (a substring test that never drops one that does: the name appears as it is unless
-the text escapes a character as \`\\u…\`), and orders by message key (a SHA-256) only each profile's events at its
-latest time rather than all of them; first/last seen reduce the events per (\`user_id\`, \`anonymous_id\`) pair before
-joining them to profiles. The same narrowing for traits (the right-hand columns) changes the members SQL that the
-export queries' golden files hold (\`test/unit/__snapshots__/segments-export.*.sql\`, owned elsewhere), so it is not
-applied yet: \`traitCte\` passing its key test to \`latestPerProfile\` is the whole change. What remains is scans:
-every trait, consent or event condition reads \`events\` once (traits, consent and first/last seen all of it), so
-\`win-back\` (two traits, three event conditions) reads the lake five times; one scan shared by the conditions of a
-segment is the next step.
+What changed (\`src/core/segments/print-sql.ts\`): trait and consent conditions parse JSON only in events whose
+text can hold the trait's name or \`categoryPreferences\` (a substring test that never drops one that does: the
+name appears as it is unless the text escapes a character as \`\\u…\`), and order by message key (a SHA-256) only
+each profile's events at its latest time rather than all of them; first/last seen reduce the events per
+(\`user_id\`, \`anonymous_id\`) pair before joining them to profiles. What remains is scans: every trait, consent
+or event condition reads \`events\` once (traits, consent and first/last seen all of it), so \`win-back\` (two
+traits, three event conditions) reads the lake five times; one scan shared by the conditions of a segment is the
+next step.
 `;
 }
