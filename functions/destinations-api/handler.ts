@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { DESTINATION_NAME } from '../../src/core/activation/destination-config';
-import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from '../../src/core/errors';
+import { NotFoundError } from '../../src/core/errors';
 import type { Logger } from '../../src/ports/logger';
 import type { Destinations } from '../../src/use-cases/destinations';
-import { errorResponse, jsonResponse, lambdaAuthorizerContext } from '../shared/http-edge';
+import { errorResponse, jsonResponse, requireAdminKey, requireMethod } from '../shared/http-edge';
 
 export interface DestinationsApiHandlerDeps {
   readonly destinations: Destinations;
@@ -43,17 +43,9 @@ export function createDestinationsApiHandler(deps: DestinationsApiHandlerDeps): 
     let ok: boolean | undefined;
     let response: APIGatewayProxyStructuredResultV2;
     try {
-      adminKey = adminKeyOf(event);
+      adminKey = requireAdminKey(event);
       route = routeOf(event.rawPath);
-      const allowed = ALLOWED[route.name];
-      if (!allowed.includes(method)) {
-        throw Object.assign(
-          new MethodNotAllowedError(`${method} is not allowed; send ${allowed.join(' or ')}`),
-          {
-            allow: allowed.join(', '),
-          },
-        );
-      }
+      requireMethod(method, ALLOWED[route.name]);
       switch (route.name) {
         case 'destinations':
           response = jsonResponse(200, destinations.list(), HEADERS);
@@ -70,10 +62,6 @@ export function createDestinationsApiHandler(deps: DestinationsApiHandlerDeps): 
       }
     } catch (error) {
       response = errorResponse(error, { logger: deps.logger, requestId, headers: HEADERS });
-      const allow = (error as { allow?: unknown }).allow;
-      if (response.statusCode === 405 && typeof allow === 'string') {
-        response.headers = { ...response.headers, allow };
-      }
     }
     deps.logger.info('destinations request', {
       requestId,
@@ -86,13 +74,6 @@ export function createDestinationsApiHandler(deps: DestinationsApiHandlerDeps): 
     });
     return response;
   };
-}
-
-function adminKeyOf(event: APIGatewayProxyEventV2): string {
-  const adminKey = lambdaAuthorizerContext(event)?.adminKey;
-  if (typeof adminKey !== 'string' || adminKey === '')
-    throw new UnauthorizedError('The request carries no admin key');
-  return adminKey;
 }
 
 /** The route of a (decoded) path: `/v1/destinations[/{name}[/test]]`. */

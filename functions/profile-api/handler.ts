@@ -1,13 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import {
-  BadRequestError,
-  MethodNotAllowedError,
-  NotFoundError,
-  UnauthorizedError,
-} from '../../src/core/errors';
+import { BadRequestError, NotFoundError } from '../../src/core/errors';
 import type { Logger } from '../../src/ports/logger';
 import type { ProfileQuery } from '../../src/use-cases/profile-query';
-import { errorResponse, jsonResponse, lambdaAuthorizerContext } from '../shared/http-edge';
+import { errorResponse, jsonResponse, requireAdminKey, requireMethod } from '../shared/http-edge';
 
 export interface ProfileApiHandlerDeps {
   readonly query: ProfileQuery;
@@ -55,10 +50,10 @@ export function createProfileApiHandler(deps: ProfileApiHandlerDeps): ProfileApi
     let request: ProfileRequest | undefined;
     let response: APIGatewayProxyStructuredResultV2;
     try {
-      adminKey = adminKeyOf(event);
+      adminKey = requireAdminKey(event);
       const route = routeOf(event.rawPath);
       const method = event.requestContext.http.method;
-      if (method !== 'GET') throw new MethodNotAllowedError(`${method} is not allowed; send GET`);
+      requireMethod(method, ['GET']);
       request = { ...splitIdentifier(route.identifier), view: route.view };
       response = jsonResponse(
         200,
@@ -67,7 +62,6 @@ export function createProfileApiHandler(deps: ProfileApiHandlerDeps): ProfileApi
       );
     } catch (error) {
       response = errorResponse(error, { logger: deps.logger, requestId, headers: HEADERS });
-      if (response.statusCode === 405) response.headers = { ...response.headers, allow: 'GET' };
     }
     // The access log: who read which kind of identifier, never the value.
     deps.logger.info('profile request', {
@@ -90,13 +84,6 @@ function read(query: ProfileQuery, request: ProfileRequest, limit: string | unde
     case 'merges':
       return query.merges(request.type, request.value);
   }
-}
-
-function adminKeyOf(event: APIGatewayProxyEventV2): string {
-  const adminKey = lambdaAuthorizerContext(event)?.adminKey;
-  if (typeof adminKey !== 'string' || adminKey === '')
-    throw new UnauthorizedError('The request carries no admin key');
-  return adminKey;
 }
 
 /** The identifier and the sub-resource, from the (already decoded) path. */

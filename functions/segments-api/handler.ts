@@ -1,13 +1,14 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import {
-  BadRequestError,
-  MethodNotAllowedError,
-  NotFoundError,
-  UnauthorizedError,
-} from '../../src/core/errors';
+import { BadRequestError, NotFoundError } from '../../src/core/errors';
 import type { Logger } from '../../src/ports/logger';
 import type { Segments } from '../../src/use-cases/segments';
-import { errorResponse, jsonResponse, lambdaAuthorizerContext, readJsonBody } from '../shared/http-edge';
+import {
+  errorResponse,
+  jsonResponse,
+  readJsonBody,
+  requireAdminKey,
+  requireMethod,
+} from '../shared/http-edge';
 
 export interface SegmentsApiHandlerDeps {
   readonly segments: Segments;
@@ -59,24 +60,12 @@ export function createSegmentsApiHandler(deps: SegmentsApiHandlerDeps): Segments
     let adminKey: string | undefined;
     let response: APIGatewayProxyStructuredResultV2;
     try {
-      adminKey = adminKeyOf(event);
+      adminKey = requireAdminKey(event);
       route = routeOf(event.rawPath);
-      const allowed = ALLOWED[route.name];
-      if (!allowed.includes(method)) {
-        throw Object.assign(
-          new MethodNotAllowedError(`${method} is not allowed; send ${allowed.join(' or ')}`),
-          {
-            allow: allowed.join(', '),
-          },
-        );
-      }
+      requireMethod(method, ALLOWED[route.name]);
       response = await dispatch(route, method, event, segments);
     } catch (error) {
       response = errorResponse(error, { logger: deps.logger, requestId, headers: HEADERS });
-      const allow = (error as { allow?: unknown }).allow;
-      if (response.statusCode === 405 && typeof allow === 'string') {
-        response.headers = { ...response.headers, allow };
-      }
     }
     deps.logger.info('segments request', {
       requestId,
@@ -138,13 +127,6 @@ async function dispatch(
     case 'export':
       return jsonResponse(200, await segments.getExport(route.id), HEADERS);
   }
-}
-
-function adminKeyOf(event: APIGatewayProxyEventV2): string {
-  const adminKey = lambdaAuthorizerContext(event)?.adminKey;
-  if (typeof adminKey !== 'string' || adminKey === '')
-    throw new UnauthorizedError('The request carries no admin key');
-  return adminKey;
 }
 
 /** The route of a (decoded) path: `/v1/segments[/{id}[/preview|/exports]]`, `/v1/previews/{id}`, `/v1/exports/{id}`. */

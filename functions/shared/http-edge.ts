@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { isJsonObject } from '../../src/core/collector/message-schemas';
 import {
   BadRequestError,
+  MethodNotAllowedError,
   MosaicError,
   PayloadTooLargeError,
   UnauthorizedError,
@@ -158,6 +159,10 @@ export function errorResponse(
       });
     }
     const issues = error.statusCode < 500 ? issuesOf(error) : undefined;
+    const allow: Record<string, string> =
+      error instanceof MethodNotAllowedError && error.allow.length > 0
+        ? { allow: error.allow.join(', ') }
+        : {};
     return jsonResponse(
       error.statusCode,
       {
@@ -168,7 +173,7 @@ export function errorResponse(
           ...(issues === undefined ? {} : { issues }),
         },
       },
-      context.headers,
+      { ...context.headers, ...allow },
     );
   }
   context.logger.error('request failed unexpectedly', {
@@ -192,4 +197,26 @@ function issuesOf(error: MosaicError): readonly { path: string; message: string 
         typeof issue?.path === 'string' && typeof issue?.message === 'string',
     )
     .map(({ path, message }) => ({ path, message }));
+}
+
+/**
+ * The admin key the Lambda authorizer put in the request's context. Every admin API checks it even
+ * though API Gateway refuses what the authorizer refused: a route deployed without the authorizer then
+ * answers 401 rather than open data.
+ */
+export function requireAdminKey(event: APIGatewayProxyEventV2): string {
+  const adminKey = lambdaAuthorizerContext(event)?.adminKey;
+  if (typeof adminKey !== 'string' || adminKey === '') {
+    throw new UnauthorizedError('The request carries no admin key');
+  }
+  return adminKey;
+}
+
+/** Refuses a method the resource does not allow (405, with `Allow`). */
+export function requireMethod(method: string, allowed: readonly string[]): void {
+  if (!allowed.includes(method)) {
+    throw new MethodNotAllowedError(`${method} is not allowed; send ${allowed.join(' or ')}`, {
+      allow: allowed,
+    });
+  }
 }

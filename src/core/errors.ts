@@ -43,6 +43,12 @@ export class NotFoundError extends MosaicError {
 export class MethodNotAllowedError extends MosaicError {
   readonly statusCode = 405;
   readonly code = 'method_not_allowed';
+  /** The methods the resource allows (the answer's `Allow` header), when known. */
+  readonly allow: readonly string[];
+  constructor(message: string, options?: { cause?: unknown; allow?: readonly string[] }) {
+    super(message, options);
+    this.allow = options?.allow ?? [];
+  }
 }
 
 /** The request conflicts with the current state (an id that exists, a stale version, a reference). */
