@@ -22,7 +22,7 @@ import { LakeIdentityLinkSink } from '../adapters/local/lake-identity-link-sink'
 import { LakeWriter } from '../adapters/local/lake-writer';
 import { MemoryEventBus } from '../adapters/local/memory-event-bus';
 import { MemoryEventStream } from '../adapters/local/memory-event-stream';
-import { parseDestinationsConfig } from '../core/activation/destination-config';
+import { exportColumnsOf, parseDestinationsConfig } from '../core/activation/destination-config';
 import { AdminKeyRegistry, AdminKeysConfig, type AdminKeysConfigInput } from '../core/auth/admin-keys';
 import { WriteKeyRegistry } from '../core/collector/write-keys';
 import { type CollectorLimits, DEFAULT_LIMITS } from '../core/config/limits';
@@ -190,6 +190,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         error: error instanceof Error ? error.message : String(error),
       }),
   });
+  const identity = options.identity ?? DEFAULT_IDENTITY_CONFIG;
+  const destinationsConfig = parseDestinationsConfig(options.destinations ?? {}, {
+    identifierTypes: identity.types.map((type) => type.name),
+  });
   const segmentsApi = createSegmentsApiHandler({
     segments: createSegments({
       store: segmentStore,
@@ -197,17 +201,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       runner: exports,
       clock: systemClock,
       random: () => randomBytes(8).toString('hex'),
-      identity: options.identity ?? DEFAULT_IDENTITY_CONFIG,
+      identity,
+      destinationColumns: (name) => {
+        const destination = destinationsConfig.destinations.find((d) => d.name === name);
+        return destination === undefined ? undefined : exportColumnsOf(destination);
+      },
       previewWaitMs: 0,
       logger,
     }),
     logger,
   });
   // Activation: each destination its own queue and concurrency, fed by `Audience Export Completed`.
-  const identity = options.identity ?? DEFAULT_IDENTITY_CONFIG;
-  const destinationsConfig = parseDestinationsConfig(options.destinations ?? {}, {
-    identifierTypes: identity.types.map((type) => type.name),
-  });
   const destinations: LocalDestinations = await startLocalDestinations({
     bus,
     store,

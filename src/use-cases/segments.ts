@@ -53,6 +53,14 @@ export interface SegmentsDeps {
   /** The lake tables the queries read (Glue database + tables in AWS, DuckDB views locally). */
   readonly tables?: LakeTables;
   readonly exportMembers?: TableName;
+  /**
+   * The columns a destination receives (identifier types and traits), so an export that names it
+   * carries them without the caller listing them; `undefined` for a destination that is not
+   * configured (the export is refused). Without it, any destination name is recorded as given.
+   */
+  readonly destinationColumns?: (
+    name: string,
+  ) => { readonly identifiers: readonly string[]; readonly traits: readonly string[] } | undefined;
   /** How long a preview request waits before answering RUNNING (engines that can run long). */
   readonly previewWaitMs: number;
   readonly logger: Logger;
@@ -190,7 +198,7 @@ export function createSegments(deps: SegmentsDeps): Segments {
     },
 
     async startExport(id, body) {
-      const request = parse(ExportRequest, body ?? {});
+      const request = withDestinationColumns(parse(ExportRequest, body ?? {}), deps.destinationColumns);
       const known = deps.identity.types.map((type) => type.name);
       for (const identifier of request.identifiers) {
         if (!known.includes(identifier)) {
@@ -275,6 +283,26 @@ export function createSegments(deps: SegmentsDeps): Segments {
       if (record === undefined) throw new NotFoundError(`No export ${exportId.slice(0, 64)}`);
       return exportView(record);
     },
+  };
+}
+
+/** The request with the columns its destination receives added after those it lists. */
+function withDestinationColumns(
+  request: ExportRequest,
+  columnsOf: SegmentsDeps['destinationColumns'],
+): ExportRequest {
+  if (request.destination === undefined || columnsOf === undefined) return request;
+  const columns = columnsOf(request.destination);
+  if (columns === undefined) {
+    throw new BadRequestError(`No destination "${request.destination}" is configured`, {
+      code: 'unknown_destination',
+    });
+  }
+  const union = (first: readonly string[], second: readonly string[]) => [...new Set([...first, ...second])];
+  return {
+    ...request,
+    identifiers: union(request.identifiers, columns.identifiers),
+    traits: union(request.traits, columns.traits),
   };
 }
 

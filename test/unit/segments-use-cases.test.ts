@@ -282,6 +282,37 @@ describe('exports', () => {
     expect([...store.exports.values()][0]?.status).toBe('FAILED');
   });
 
+  it('adds the columns a named destination receives; refuses a destination that is not configured', async () => {
+    const store = new MemorySegmentStore();
+    const runner = new RecordingExportRunner();
+    const segments = createSegments({
+      store,
+      engine: new ScriptedAudienceEngine(),
+      runner,
+      clock: new ManualClock(NOW),
+      random: () => 'r00000000000',
+      identity: DEFAULT_IDENTITY_CONFIG,
+      destinationColumns: (name) =>
+        name === 'esp' ? { identifiers: ['email', 'user_id'], traits: ['first_name'] } : undefined,
+      previewWaitMs: 0,
+      logger: silentLogger,
+    });
+    await segments.create({ id: 'pro', name: 'Pro', definition: PRO });
+    const started = await segments.startExport('pro', {
+      destination: 'esp',
+      identifiers: ['user_id', 'phone'],
+    });
+    expect(started.identifiers).toEqual(['user_id', 'phone', 'email']);
+    expect(started.traits).toEqual(['first_name']);
+    expect(runner.jobs[0]?.queries.members.values).toEqual(
+      expect.arrayContaining(['user_id', 'phone', 'email']),
+    );
+    await expect(segments.startExport('pro', { destination: 'nowhere' })).rejects.toMatchObject({
+      code: 'unknown_destination',
+    });
+    expect(store.exports.size).toBe(1);
+  });
+
   it('reads an export by id; a malformed or unknown id is 404', async () => {
     const { segments } = setup();
     await segments.create({ id: 'pro', name: 'Pro', definition: PRO });
