@@ -12,8 +12,8 @@ import { audienceExportCompletedEvent } from '../../src/core/events/bus-events';
 import type { Sleep } from '../../src/ports/clock';
 import {
   type ActivationExport,
-  type ActivationPerson,
   addPeopleToLake,
+  consentVariedPeople,
   profileOf,
   runActivationExport,
 } from '../support/activation-export';
@@ -26,21 +26,8 @@ import { WebhookReceiver } from '../support/webhook-receiver';
  * with consent in the identity store on dynalite, the in-process bus, one worker per destination
  * (`startLocalDestinations`), and real HTTP receivers that verify every signature.
  */
-const pad = (n: number) => String(n).padStart(3, '0');
 /** 30 pro members: every third denies email, every fifth states nothing; evens grant advertising. */
-const PEOPLE: ActivationPerson[] = Array.from({ length: 31 }, (_, i) => {
-  const n = i + 1;
-  return {
-    id: pad(n),
-    email: `member${pad(n)}@example.com`,
-    phone: `+1650555${String(2000 + n)}`,
-    plan: n === 31 ? 'free' : 'pro',
-    firstName: `First${n}`,
-    ...(n % 5 === 0
-      ? {}
-      : { consent: { email_marketing: n % 3 !== 0, ...(n % 2 === 0 ? { advertising: true } : {}) } }),
-  };
-});
+const PEOPLE = consentVariedPeople(31, { email: 'member', phoneFrom: 2000, firstName: 'First' });
 const PRO = PEOPLE.filter((p) => p.plan === 'pro');
 const EMAIL_OK = PRO.filter((p) => p.consent?.email_marketing === true).map((p) => `p-${p.id}`);
 const ADS_OK = PRO.filter((p) => p.consent?.advertising === true).map((p) => `p-${p.id}`);

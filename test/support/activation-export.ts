@@ -30,6 +30,30 @@ export interface ActivationPerson {
   readonly consent?: Record<string, boolean>;
 }
 
+/**
+ * `count` people (ids `001`, `002`, ...): the last one on the free plan, the rest on pro. Every third
+ * denies email, every fifth states no consent at all, the rest grant email; evens grant advertising.
+ */
+export function consentVariedPeople(
+  count: number,
+  names: { readonly email: string; readonly phoneFrom: number; readonly firstName: string },
+): ActivationPerson[] {
+  const pad = (n: number) => String(n).padStart(3, '0');
+  return Array.from({ length: count }, (_, i) => {
+    const n = i + 1;
+    return {
+      id: pad(n),
+      email: `${names.email}${pad(n)}@example.com`,
+      phone: `+1650555${String(names.phoneFrom + n)}`,
+      plan: n === count ? 'free' : 'pro',
+      firstName: `${names.firstName}${n}`,
+      ...(n % 5 === 0
+        ? {}
+        : { consent: { email_marketing: n % 3 !== 0, ...(n % 2 === 0 ? { advertising: true } : {}) } }),
+    };
+  });
+}
+
 export interface ActivationExport {
   readonly detail: AudienceExportCompletedDetail;
   readonly event: BusEnvelope;

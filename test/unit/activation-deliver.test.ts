@@ -21,6 +21,7 @@ import {
   type ActivationExport,
   type ActivationPerson,
   addPeopleToLake,
+  consentVariedPeople,
   profileOf,
   runActivationExport,
 } from '../support/activation-export';
@@ -32,22 +33,8 @@ import { RecordingLogger } from '../support/recording-logger';
  * reader), the local ledger and dead-letter files, profiles in the identity store's twin, and a scripted
  * sender: batches, consent, PII, retries, the ledger and the dead-letter queue.
  */
-const pad = (n: number) => String(n).padStart(3, '0');
 /** 25 people on the pro plan (p-001..p-025) and one on free; consent varies by number. */
-const PEOPLE: ActivationPerson[] = Array.from({ length: 26 }, (_, i) => {
-  const n = i + 1;
-  return {
-    id: pad(n),
-    email: `person${pad(n)}@example.com`,
-    phone: `+1650555${String(1000 + n)}`,
-    plan: n === 26 ? 'free' : 'pro',
-    firstName: `Name${n}`,
-    // Every third person denies email, every fifth states nothing, the rest grant it; ads granted on evens.
-    ...(n % 5 === 0
-      ? {}
-      : { consent: { email_marketing: n % 3 !== 0, ...(n % 2 === 0 ? { advertising: true } : {}) } }),
-  };
-});
+const PEOPLE = consentVariedPeople(26, { email: 'person', phoneFrom: 1000, firstName: 'Name' });
 const PRO = PEOPLE.filter((p) => p.plan === 'pro');
 const emailAllowed = PRO.filter((p) => p.consent?.email_marketing === true).map((p) => `p-${p.id}`);
 
@@ -390,7 +377,7 @@ describe('deliverAudience', { timeout: 30_000 }, () => {
 
 describe('deliverAudience over readers of any page size', () => {
   const members = Array.from({ length: 23 }, (_, i) => ({
-    profileId: `p-${pad(i)}`,
+    profileId: `p-${String(i).padStart(3, '0')}`,
     identifiers: {},
     traits: {},
   }));

@@ -399,26 +399,21 @@ function checkDestination(destination: DestinationShape, ctx: z.RefinementCtx): 
       message: 'an ad-type destination needs a consent category (it fails closed without one)',
     });
   }
-  duplicates(destination.segments, (i, value) =>
-    ctx.addIssue({ code: 'custom', path: ['segments', i], message: `"${value}" is listed twice` }),
-  );
+  // An issue at `list[i]` (then `field`, for lists of objects) for each value listed twice.
+  const listedTwice = (list: readonly string[], field?: string) => (i: number, value: string) =>
+    ctx.addIssue({
+      code: 'custom',
+      path: field === undefined ? [...list, i] : [...list, i, field],
+      message: `"${value}" is listed twice`,
+    });
+  duplicates(destination.segments, listedTwice(['segments']));
   duplicates(
     destination.fields.identifiers.map((f) => f.type),
-    (i, value) =>
-      ctx.addIssue({
-        code: 'custom',
-        path: ['fields', 'identifiers', i, 'type'],
-        message: `"${value}" is listed twice`,
-      }),
+    listedTwice(['fields', 'identifiers'], 'type'),
   );
   duplicates(
     destination.fields.traits.map((f) => f.name),
-    (i, value) =>
-      ctx.addIssue({
-        code: 'custom',
-        path: ['fields', 'traits', i, 'name'],
-        message: `"${value}" is listed twice`,
-      }),
+    listedTwice(['fields', 'traits'], 'name'),
   );
   if (
     destination.kind === 'webhook' &&
