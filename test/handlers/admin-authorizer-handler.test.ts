@@ -4,9 +4,9 @@ import { createAdminAuthorizerHandler } from '../../functions/admin-authorizer/h
 import { AdminKeyRegistry } from '../../src/core/auth/admin-keys';
 import { hashKey } from '../../src/core/auth/hashed-keys';
 import { ConfigError } from '../../src/core/errors';
+import { adminAuthorizerEvent } from '../support/admin-api-events';
 import { ADMIN_KEY, ADMIN_KEYS, bearer, OPS_ADMIN_KEY, REVOKED_ADMIN_KEY } from '../support/admin-keys';
 import { lambdaContext } from '../support/api-gateway-event';
-import { adminAuthorizerEvent } from '../support/profile-api-events';
 import { RecordingLogger } from '../support/recording-logger';
 
 function setup() {

@@ -6,7 +6,7 @@ import type { HttpOutcome } from '../../src/core/activation/http-retry';
 import { ManualClock } from '../../src/ports/clock';
 import type { OutboundBatch } from '../../src/ports/destination-sender';
 import { createDestinations } from '../../src/use-cases/destinations';
-import { apiGatewayEvent } from '../support/api-gateway-event';
+import { adminApiEvent, readAnswer } from '../support/admin-api-events';
 import { RecordingLogger } from '../support/recording-logger';
 
 const LIST = parseDestinationsConfig({
@@ -67,17 +67,8 @@ async function call(
   path: string,
   authorizer: Record<string, unknown> | null = { adminKey: 'ops' },
 ) {
-  const event = apiGatewayEvent({ method, path });
-  delete event.body;
-  if (authorizer !== null) {
-    (event.requestContext as unknown as { authorizer: unknown }).authorizer = { lambda: authorizer };
-  }
-  const result = (await handler(event)) as APIGatewayProxyStructuredResultV2;
-  return {
-    status: result.statusCode,
-    headers: result.headers ?? {},
-    json: result.body === undefined || result.body === '' ? undefined : JSON.parse(String(result.body)),
-  };
+  const event = adminApiEvent(path, { method, authorizer });
+  return readAnswer((await handler(event)) as APIGatewayProxyStructuredResultV2);
 }
 
 describe('Destinations API handler', () => {

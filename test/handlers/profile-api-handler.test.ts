@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { createProfileApiHandler } from '../../functions/profile-api/handler';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/core/identity/identity-config';
 import { createProfileQuery } from '../../src/use-cases/profile-query';
+import { type AdminApiRequestSpec, adminApiEvent } from '../support/admin-api-events';
 import type { MemoryProfileReader } from '../support/memory-profile-reader';
-import { type ProfileApiRequestSpec, profileApiEvent } from '../support/profile-api-events';
 import { ANON_ID, at, JANE_ID, janeGraph, OLD_ID } from '../support/profile-fixtures';
 import { RecordingLogger } from '../support/recording-logger';
 
@@ -14,8 +14,8 @@ function setup(store: MemoryProfileReader = janeGraph()) {
     query: createProfileQuery({ store, identity: DEFAULT_IDENTITY_CONFIG }),
     logger,
   });
-  const get = async (url: string, spec: ProfileApiRequestSpec = {}) => {
-    const result = (await handler(profileApiEvent(url, spec))) as APIGatewayProxyStructuredResultV2;
+  const get = async (url: string, spec: AdminApiRequestSpec = {}) => {
+    const result = (await handler(adminApiEvent(url, spec))) as APIGatewayProxyStructuredResultV2;
     return { ...result, json: JSON.parse(result.body ?? 'null') as Record<string, unknown> };
   };
   return { handler, get, logger, store };

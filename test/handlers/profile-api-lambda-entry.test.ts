@@ -3,8 +3,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/core/errors';
+import { adminApiEvent } from '../support/admin-api-events';
 import { lambdaContext } from '../support/api-gateway-event';
-import { profileApiEvent } from '../support/profile-api-events';
 import { JANE_ID, JANE_LEDGER, janeProfile } from '../support/profile-fixtures';
 
 const TABLE = 'mosaic-identity-entry';
@@ -66,7 +66,7 @@ afterEach(() => {
 describe('profile API Lambda entry (functions/profile-api/index.ts)', () => {
   it('reads the profile from IDENTITY_TABLE_NAME through the DynamoDB adapter, following a redirect', async () => {
     const handler = await coldStart();
-    const result = await handler(profileApiEvent('/v1/profiles/email:Jane%40Example.COM'), lambdaContext());
+    const result = await handler(adminApiEvent('/v1/profiles/email:Jane%40Example.COM'), lambdaContext());
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body ?? '')).toMatchObject({ profileId: JANE_ID, traits: { name: 'Jane' } });
     const reads = dynamo.commandCalls(BatchGetCommand).map((call) => call.args[0].input.RequestItems);
@@ -79,10 +79,7 @@ describe('profile API Lambda entry (functions/profile-api/index.ts)', () => {
 
   it('reads the merge ledger of the profile and of the profiles merged into it', async () => {
     const handler = await coldStart();
-    const result = await handler(
-      profileApiEvent(`/v1/profiles/profile_id:${JANE_ID}/merges`),
-      lambdaContext(),
-    );
+    const result = await handler(adminApiEvent(`/v1/profiles/profile_id:${JANE_ID}/merges`), lambdaContext());
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body ?? '').merges.map((entry: { id: string }) => entry.id)).toEqual([
       'l-1',
@@ -96,14 +93,14 @@ describe('profile API Lambda entry (functions/profile-api/index.ts)', () => {
   it('uses the identity configuration in MOSAIC_IDENTITY: only its types are known', async () => {
     vi.stubEnv('MOSAIC_IDENTITY', JSON.stringify({ types: [{ name: 'crm_id', paths: ['context.crm.id'] }] }));
     const handler = await coldStart();
-    const result = await handler(profileApiEvent('/v1/profiles/email:jane@example.com'), lambdaContext());
+    const result = await handler(adminApiEvent('/v1/profiles/email:jane@example.com'), lambdaContext());
     expect(result.statusCode).toBe(400);
     expect(JSON.parse(result.body ?? '').error.code).toBe('unknown_identifier_type');
   });
 
   it('refuses a request that carries no authorizer context with 401, reading nothing', async () => {
     const handler = await coldStart();
-    const event = profileApiEvent('/v1/profiles/email:jane@example.com', { authorizer: null });
+    const event = adminApiEvent('/v1/profiles/email:jane@example.com', { authorizer: null });
     expect((await handler(event, lambdaContext())).statusCode).toBe(401);
     expect(dynamo.calls()).toHaveLength(0);
   });

@@ -4,7 +4,7 @@ import { createSegmentsApiHandler } from '../../functions/segments-api/handler';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/core/identity/identity-config';
 import { ManualClock } from '../../src/ports/clock';
 import { createSegments } from '../../src/use-cases/segments';
-import { apiGatewayEvent } from '../support/api-gateway-event';
+import { adminApiEvent, readAnswer } from '../support/admin-api-events';
 import { RecordingLogger } from '../support/recording-logger';
 import { MemorySegmentStore, RecordingExportRunner, ScriptedAudienceEngine } from '../support/segments-fakes';
 
@@ -45,24 +45,14 @@ interface Call {
 }
 
 async function call(method: string, path: string, options: Call = {}) {
-  const event = apiGatewayEvent({
+  const query = options.query === undefined ? '' : `?${new URLSearchParams(options.query)}`;
+  const event = adminApiEvent(`${path}${query}`, {
     method,
-    path,
     ...(options.body === undefined ? {} : { body: options.body }),
     ...(options.headers === undefined ? {} : { headers: options.headers }),
+    authorizer: options.authorizer === undefined ? { adminKey: 'ops' } : options.authorizer,
   });
-  if (options.body === undefined) delete event.body;
-  if (options.query !== undefined) event.queryStringParameters = options.query;
-  const authorizer = options.authorizer === undefined ? { adminKey: 'ops' } : options.authorizer;
-  if (authorizer !== null) {
-    (event.requestContext as unknown as { authorizer: unknown }).authorizer = { lambda: authorizer };
-  }
-  const result = (await handler(event)) as APIGatewayProxyStructuredResultV2;
-  return {
-    status: result.statusCode,
-    headers: result.headers ?? {},
-    json: result.body === undefined || result.body === '' ? undefined : JSON.parse(String(result.body)),
-  };
+  return readAnswer((await handler(event)) as APIGatewayProxyStructuredResultV2);
 }
 
 describe('Segments API handler: routes and answers', () => {

@@ -2,13 +2,18 @@ import type {
   APIGatewayEventRequestContextLambdaAuthorizer,
   APIGatewayEventRequestContextV2WithAuthorizer,
   APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
   APIGatewayRequestAuthorizerEventV2,
 } from 'aws-lambda';
 import { decodePath } from '../../src/local/api-gateway-server';
 import { apiGatewayEvent } from './api-gateway-event';
 
-export interface ProfileApiRequestSpec {
+export interface AdminApiRequestSpec {
   readonly method?: string;
+  /** Sent as JSON text (with `content-type: application/json`); none by default. */
+  readonly body?: unknown;
+  /** Header names in lower case, as API Gateway v2 delivers them. */
+  readonly headers?: Readonly<Record<string, string>>;
   /**
    * The authorizer's context (`requestContext.authorizer.lambda`); default `{ adminKey: 'support' }`.
    * `null` sends the request as if no authorizer ran (no `authorizer` at all).
@@ -17,16 +22,23 @@ export interface ProfileApiRequestSpec {
 }
 
 /**
- * The event HTTP API hands the Profile API for a URL as a client sends it (percent-encoded): the path
+ * The event HTTP API hands an admin API (profiles, segments, destinations) for a URL as a client sends
+ * it (percent-encoded): the path
  * decoded once into `rawPath` (as API Gateway does, and the local gateway with the same function),
  * the query string kept raw and parsed into `queryStringParameters` (repeats joined with `,`), and
  * the admin authorizer's context.
  */
-export function profileApiEvent(url: string, spec: ProfileApiRequestSpec = {}): APIGatewayProxyEventV2 {
+export function adminApiEvent(url: string, spec: AdminApiRequestSpec = {}): APIGatewayProxyEventV2 {
   const parsed = new URL(url, 'https://api.example.com');
   const path = decodePath(parsed.pathname);
   if (path === undefined) throw new Error(`API Gateway would refuse ${url}`);
-  const event = apiGatewayEvent({ method: spec.method ?? 'GET', path, headers: {} });
+  const event = apiGatewayEvent({
+    method: spec.method ?? 'GET',
+    path,
+    headers: spec.headers ?? {},
+    ...(spec.body === undefined ? {} : { body: spec.body }),
+  });
+  if (spec.body === undefined) delete event.body;
   const query: Record<string, string> = {};
   for (const [name, value] of parsed.searchParams)
     query[name] = Object.hasOwn(query, name) ? `${query[name]},${value}` : value;
@@ -59,5 +71,15 @@ export function adminAuthorizerEvent(
     cookies: [],
     headers: event.headers,
     requestContext: event.requestContext,
+  };
+}
+
+/** A handler's answer as a test reads it: status, headers, and the body parsed as JSON (none for no body). */
+export function readAnswer(result: APIGatewayProxyStructuredResultV2) {
+  return {
+    status: result.statusCode,
+    headers: result.headers ?? {},
+    // JSON.parse's `any`: tests read answers of many shapes.
+    json: result.body === undefined || result.body === '' ? undefined : JSON.parse(String(result.body)),
   };
 }
