@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { z } from 'zod';
+import { DestinationsConfig } from '../src/core/activation/destination-config';
 import { AdminKeysConfig } from '../src/core/auth/admin-keys';
 import { CollectorLimits } from '../src/core/config/limits';
 import { SourcesConfig } from '../src/core/config/sources';
@@ -168,6 +169,31 @@ export const AlarmsConfig = z.strictObject({
 export type AlarmsConfig = z.infer<typeof AlarmsConfig>;
 
 /**
+ * Activation's delivery plumbing (every destination's queue, dead-letter queue and alarms) and the
+ * bucket large payloads travel through. What each destination receives is configured in
+ * `destinations`.
+ */
+export const ActivationConfig = z.strictObject({
+  /**
+   * Receives of one message before SQS moves it to the destination's dead-letter queue. The delivery
+   * function retries a failing destination itself (its retry policy, re-queueing with a delay), so
+   * this only counts crashes, timeouts and throttled invocations: keep it above 1.
+   */
+  maxReceiveCount: z.number().int().min(2).max(100).default(5),
+  /**
+   * Alarm when a destination's oldest queued message is older than this many minutes: the
+   * destination is not keeping up (down, throttled or too slow for its reserved concurrency).
+   */
+  oldestMessageAlarmMinutes: z.number().int().min(1).max(20_160).default(60),
+  /**
+   * Payloads over 256 KB sent to SQS and Lambda destinations as S3 pointers expire after this many
+   * days. They hold personal data; the target must read them within this time.
+   */
+  payloadDays: days(30).default(3),
+});
+export type ActivationConfig = z.infer<typeof ActivationConfig>;
+
+/**
  * `schema`, with unknown fields at any depth reported as errors (`Unrecognized key: "limt"`) although
  * `schema` itself drops them, as everywhere in the configuration: a misspelt field must not silently
  * fall back to its default. Used for the parts whose schemas live with the code that reads them.
@@ -220,6 +246,14 @@ export const MosaicConfig = z
     lake: LakeConfig.prefault({}),
     segments: SegmentsConfig.prefault({}),
     /**
+     * Where audiences go (`DestinationsConfig` of `src/core/activation/destination-config.ts`, the
+     * same JSON the local runtime reads from `MOSAIC_DESTINATIONS`): `{ destinations: [...],
+     * defaultPhoneCountry }`. None by default. Each enabled destination gets its own rule, queue,
+     * dead-letter queue and delivery function.
+     */
+    destinations: strictly(DestinationsConfig, {}),
+    activation: ActivationConfig.prefault({}),
+    /**
      * What happens to stateful resources (stream, lake, keys, logs) when the stack is deleted. `retain`
      * keeps the data; `destroy` deletes it, objects included — for test deployments only.
      */
@@ -233,6 +267,18 @@ export const MosaicConfig = z
         message: `must not exceed retention.streamHours (${config.retention.streamHours}): the stream drops older records before the resolver could hand them to the failure bucket`,
       });
     }
+    // A destination may receive only identifier types identity resolution knows.
+    const identifierTypes = new Set(config.identity.types.map((type) => type.name));
+    config.destinations.destinations.forEach((destination, d) => {
+      destination.fields.identifiers.forEach((field, f) => {
+        if (!identifierTypes.has(field.type))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['destinations', 'destinations', d, 'fields', 'identifiers', f, 'type'],
+            message: `"${field.type}" is not a configured identifier type (${[...identifierTypes].join(', ')})`,
+          });
+      });
+    });
     // A write key is public (it ships in web pages); it must never also open the Profile API.
     const writeKeys = new Set(config.sources.flatMap((source) => source.keys.map((key) => key.sha256)));
     config.adminKeys.forEach((holder, i) => {

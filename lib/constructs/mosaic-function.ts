@@ -8,6 +8,8 @@ import type { IDeliveryStreamRef } from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 
 /** The repository root: function entries and the lock file are resolved against it. */
@@ -31,6 +33,14 @@ export const TABLE_ACTIONS = {
   ],
 } as const;
 export type TableAccess = keyof typeof TABLE_ACTIONS;
+
+/** DynamoDB item actions that change items: a caller using any of them needs the key to encrypt too. */
+const TABLE_WRITE_ACTIONS = new Set([
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+]);
 
 /** KMS actions a DynamoDB caller needs on the table's customer managed key, by access level. */
 const TABLE_KEY_ACTIONS: Record<TableAccess, readonly string[]> = {
@@ -73,6 +83,11 @@ export interface MosaicFunctionProps {
   readonly memorySize?: number;
   /** @default Duration.seconds(10) */
   readonly timeout?: Duration;
+  /**
+   * Concurrent executions reserved for (and at most available to) this function.
+   * @default none: the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
   /**
    * Plain configuration values. Names of AWS resources do not belong here: use a `bind...` method,
    * which adds the permission together with the variable.
@@ -153,6 +168,9 @@ export class MosaicFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -232,23 +250,69 @@ export class MosaicFunction extends Construct {
   }
 
   /**
-   * Lets the function use a DynamoDB table: the item actions of `access` ({@link TABLE_ACTIONS}) on
-   * that table only, and — when the table is encrypted with a customer managed key — the KMS actions
-   * DynamoDB needs on the caller's behalf, only through DynamoDB. Sets `envName` to the table's name.
+   * Lets the function use a DynamoDB table: the item actions of `access` ({@link TABLE_ACTIONS}, or
+   * exactly the actions listed) on that table only, and — when the table is encrypted with a customer
+   * managed key — the KMS actions DynamoDB needs on the caller's behalf (decrypt; encrypt too when an
+   * action writes), only through DynamoDB. Sets `envName` to the table's name.
    */
-  bindTable(table: dynamodb.ITable, access: TableAccess, envName: string): void {
+  bindTable(table: dynamodb.ITable, access: TableAccess | readonly string[], envName: string): void {
+    const actions = typeof access === 'string' ? [...TABLE_ACTIONS[access]] : [...access];
+    if (actions.length === 0 || actions.some((action) => !action.startsWith('dynamodb:'))) {
+      throw new Error(`${this.node.path}: bindTable needs DynamoDB actions, got ${actions.join(', ')}`);
+    }
     this.bindEnvironment(envName, table.tableName);
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: [...TABLE_ACTIONS[access]], resources: [table.tableArn] }),
-    );
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [table.tableArn] }));
     if (table.encryptionKey) {
+      const writes = actions.some((action) => TABLE_WRITE_ACTIONS.has(action));
       this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
-          actions: [...TABLE_KEY_ACTIONS[access]],
+          actions: [...TABLE_KEY_ACTIONS[writes ? 'readWrite' : 'read']],
           resources: [table.encryptionKey.keyArn],
           conditions: {
             StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` },
           },
+        }),
+      );
+    }
+  }
+
+  /**
+   * Lets the function send messages to an SQS queue (`sqs:SendMessage` on that queue only) and,
+   * when the queue is encrypted with a customer managed key, use that key as an SQS producer must
+   * (`kms:GenerateDataKey` and `kms:Decrypt`), only through SQS. Sets `envName` to the queue's URL.
+   */
+  bindQueueSender(queue: sqs.IQueue, envName: string): void {
+    this.bindEnvironment(envName, queue.queueUrl);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+    );
+    if (queue.encryptionMasterKey) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [queue.encryptionMasterKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
+    }
+  }
+
+  /**
+   * Lets the function write objects into a bucket — `s3:PutObject` (no read, no delete) on its
+   * objects and, when the bucket is encrypted with a customer managed key, `kms:GenerateDataKey` on
+   * that key through S3 — and sets `envName` to the bucket's name.
+   */
+  bindBucketWriter(bucket: s3.IBucket, envName: string): void {
+    this.bindEnvironment(envName, bucket.bucketName);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }),
+    );
+    if (bucket.encryptionKey) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey'],
+          resources: [bucket.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
         }),
       );
     }

@@ -67,6 +67,8 @@ describe('config schema', () => {
       firehose: { intervalSeconds: 300, sizeMiB: 128 },
       lake: { databaseName: 'mosaic', partitionStartDate: '2025-01-01' },
       segments: { workGroupName: 'mosaic', bytesScannedCutoffGb: 100, resultDays: 7, exportDays: 90 },
+      destinations: { destinations: [], defaultPhoneCountry: 'US' },
+      activation: { maxReceiveCount: 5, oldestMessageAlarmMinutes: 60, payloadDays: 3 },
       removalPolicy: 'retain',
     } satisfies MosaicConfig);
   });
@@ -222,6 +224,54 @@ describe('config schema', () => {
     ['an unknown removal policy', { ...REQUIRED, removalPolicy: 'snapshot' }, /mosaic\.removalPolicy: /],
     ['a misspelt field', { ...REQUIRED, throtle: {} }, /mosaic: .*throtle/],
     ['a misspelt limit', { ...REQUIRED, limits: { maxBatch: 1 } }, /mosaic\.limits: .*maxBatch/],
+    [
+      'a destination webhook over plain http',
+      {
+        ...REQUIRED,
+        destinations: {
+          destinations: [
+            {
+              kind: 'webhook',
+              name: 'crm',
+              segments: ['vip'],
+              consent: { category: 'marketing' },
+              url: 'http://crm.example.com/hook',
+              auth: { type: 'none' },
+            },
+          ],
+        },
+      },
+      /mosaic\.destinations\.destinations\.0\.url: must be https/,
+    ],
+    [
+      'a destination receiving an identifier type identity does not configure',
+      {
+        ...REQUIRED,
+        destinations: {
+          destinations: [
+            {
+              kind: 'sqs',
+              name: 'warehouse',
+              segments: ['vip'],
+              consent: { category: null },
+              queue: 'arn:aws:sqs:eu-west-1:123456789012:audiences',
+              fields: { identifiers: [{ type: 'fax', pii: 'raw' }] },
+            },
+          ],
+        },
+      },
+      /mosaic\.destinations\.destinations\.0\.fields\.identifiers\.0\.type: "fax" is not a configured identifier type/,
+    ],
+    [
+      'a misspelt destinations field',
+      { ...REQUIRED, destinations: { destinations: [], defaultCountry: 'DE' } },
+      /mosaic\.destinations\.defaultCountry: Unrecognized key/,
+    ],
+    [
+      'a dead-letter queue after the first receive',
+      { ...REQUIRED, activation: { maxReceiveCount: 1 } },
+      /mosaic\.activation\.maxReceiveCount: /,
+    ],
     [
       'a bad partition start date',
       { ...REQUIRED, lake: { partitionStartDate: '2025-13-01' } },
