@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleLocalRuntime } from '../scripts/start.mjs';
+import { peakRssMb as peakRssOf, printedUrl, stopChild } from './child';
 import { BENCH_WRITE_KEY, batchBodies } from './fixtures';
 
 export interface LoadResult {
@@ -85,33 +86,17 @@ async function measure(
   seconds: number,
 ) {
   try {
-    const url = await waitFor(server, ready);
+    const url = await printedUrl(server, ready);
     // A short warm-up (JIT, connection pools), then the measured run.
     await runLoad(`${url}/v1/batch`, connections, 2, bodyFile);
     const result = await runLoad(`${url}/v1/batch`, connections, seconds, bodyFile);
-    const peakRssMb = await peakRss(server.pid as number);
+    const peakRssMb = await peakRssOf(server.pid as number);
     // Only answered-200 batches count as ingested events; refusals (503 under back-pressure) are reported.
     const eventsPerSecond = (result.ok / Math.max(result.totalRequests, 1)) * result.requestsPerSecond * 20;
     return { ...result, eventsPerSecond, peakRssMb };
   } finally {
-    await stop(server);
+    await stopChild(server);
   }
-}
-
-function waitFor(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${seen}`)), 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = pattern.exec(seen);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${seen}`)));
-  });
 }
 
 function runLoad(url: string, connections: number, seconds: number, bodyFile: string): Promise<LoadResult> {
@@ -141,24 +126,5 @@ function runLoad(url: string, connections: number, seconds: number, bodyFile: st
         ? resolve(JSON.parse(out) as LoadResult)
         : reject(new Error(`load generator exited ${code}`)),
     );
-  });
-}
-
-/** Peak resident set size (VmHWM) of a live process, in MB. */
-async function peakRss(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
-  return kb / 1024;
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
   });
 }

@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { printedUrl, stopChild } from './child';
 import type { RuntimeLoad, StoreCalls, UnifyServerStats } from './unify-server';
 import { seededRandom, unifyWorkload, type Workload } from './unify-workload';
 
@@ -425,42 +426,14 @@ async function startServer(): Promise<Server> {
       pending.set(id, resolve as (value: unknown) => void);
       child.send({ id, ...request });
     });
-  const url = await listening(child);
+  const url = await printedUrl(child, /running at (http:\/\/\S+)/);
   return {
     url,
     stats: () => ask<UnifyServerStats>({ type: 'stats' }),
     baseline: (ms) => ask<number>({ type: 'baseline', ms }),
     load: () => ask<RuntimeLoad>({ type: 'load' }),
-    stop: () => stop(child),
+    stop: () => stopChild(child),
   };
-}
-
-function listening(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`runtime did not start: ${seen}`)), 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = /running at (http:\/\/\S+)/.exec(seen);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`runtime exited with ${code}: ${seen}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 // ---- HTTP ----------------------------------------------------------------------------------------
