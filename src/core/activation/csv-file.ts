@@ -40,3 +40,13 @@ function neutralise(text: string): string {
 function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
+
+/**
+ * The object key (S3) or relative path (locally) of one batch's file of an S3 file drop:
+ * `<prefix><exportId>/batch-<index>.csv` — fixed by (export, batch), so a retry replaces the same file.
+ */
+export function fileDropKey(prefix: string, exportId: string, batchIndex: number): string {
+  if (!Number.isInteger(batchIndex) || batchIndex < 0)
+    throw new RangeError('a batch index is a whole number');
+  return `${prefix}${exportId}/batch-${batchIndex}.csv`;
+}
