@@ -1,3 +1,5 @@
+import type { BusEnvelope } from '../core/events/bus-event';
+
 /** A batch a destination accepted. Carries no PII: ids, counts and times only. */
 export interface DeliveredBatch {
   readonly destination: string;
@@ -46,6 +48,11 @@ export interface DeadLetter {
   readonly attempts: number;
   /** ISO-8601. */
   readonly failedAt: string;
+  /**
+   * The `Audience Export Completed` envelope the batch came from (ids and locations, no PII), so a
+   * redrive of the letter to the destination's queue rebuilds and delivers this batch alone.
+   */
+  readonly event?: BusEnvelope;
 }
 
 /** Where batches that failed for good go (SQS DLQ with redrive in AWS; `dlq.ndjson` locally). */

@@ -94,12 +94,46 @@ export interface DeliverAudienceDeps {
   readonly hashOptions?: HashOptions;
   /** The destination's pacer; default one per call, at the destination's `rateLimitPerSecond`. */
   readonly pacer?: Pacer;
+  /**
+   * When to stop and hand the rest to a continuation instead of waiting here (the AWS delivery
+   * function, which must never sleep past its remaining time). Default: never (wait in process).
+   */
+  readonly budget?: DeliveryBudget;
+}
+
+/**
+ * Whether a delivery should pause and be continued later (by a message re-queued with a delay) rather
+ * than wait in this process. Consulted before each batch and before each back-off wait.
+ */
+export interface DeliveryBudget {
+  /** Whether to stop before the next batch (too little time left to send one). */
+  exhausted(): boolean;
+  /** Whether a wait of `ms` before the next attempt should be spent re-queued instead of asleep. */
+  defers(ms: number): boolean;
+}
+
+/** Where a paused delivery goes on: the batch to start at and the attempts already spent on it. */
+export interface DeliveryResume {
+  readonly batchIndex: number;
+  /** Attempts of `batchIndex` already made (0 when it was not tried yet). */
+  readonly attempts: number;
+  /** How long to wait before the continuation runs (the back-off or `Retry-After` it stopped for). */
+  readonly delayMs: number;
 }
 
 export interface DeliverAudienceInput {
   /** The bus envelope as EventBridge (or the local bus) delivered it. */
   readonly event: BusEnvelope;
   readonly destination: Destination;
+  /** Start at this batch (a continuation): earlier batches are not looked at. Default 0. */
+  readonly fromBatch?: number;
+  /** Deliver this batch only (a dead letter redriven to the queue). */
+  readonly onlyBatch?: number;
+  /**
+   * Attempts already made on the first batch this call tries (a continuation that paused for a
+   * back-off), so its attempts in all stay within the destination's retry policy. Default 0.
+   */
+  readonly attemptsSoFar?: number;
 }
 
 export type DeliverAudienceResult =
@@ -112,6 +146,13 @@ export type DeliverAudienceResult =
       readonly summary: DeliverySummary;
       /** Batches skipped because the ledger had them (a retry or a replay). */
       readonly alreadyDelivered: number;
+    }
+  /** The budget ran out: what was done so far, and where a continuation goes on. */
+  | {
+      readonly outcome: 'paused';
+      readonly summary: DeliverySummary;
+      readonly alreadyDelivered: number;
+      readonly resume: DeliveryResume;
     };
 
 export async function deliverAudience(
@@ -158,20 +199,40 @@ export async function deliverAudience(
       : undefined);
   const count = await deps.reader.count(source);
   const total = Math.ceil(count / destination.batchSize);
+  const first = input.onlyBatch ?? input.fromBatch ?? 0;
+  if (!Number.isInteger(first) || first < 0) throw new RangeError('a batch index is a whole number');
+  let attemptsSoFar = input.attemptsSoFar ?? 0;
   let summary = emptySummary(ids);
   let alreadyDelivered = 0;
   let index = 0;
+  let finished = false;
 
-  for await (const members of cut(deps.reader.pages(source, destination.batchSize), destination.batchSize)) {
+  read: for await (const members of cut(
+    deps.reader.pages(source, destination.batchSize),
+    destination.batchSize,
+  )) {
     // Each cut is one batch: the same cut as `planBatches` over the whole (ordered) audience.
     for (const slice of planBatches(members, destination.batchSize)) {
       if (index >= total) throw new Error('the audience reader returned more members than it counted');
       const batch = { index, total, members: slice.members };
       index++;
+      if (batch.index < first) continue;
+      if (input.onlyBatch !== undefined && batch.index > input.onlyBatch) {
+        finished = true;
+        break read;
+      }
       const key = idempotencyKey(detail.exportId, destination.name, batch.index);
       if (await deps.ledger.isDelivered(destination.name, key)) {
         alreadyDelivered++;
+        attemptsSoFar = 0;
         continue;
+      }
+      if (deps.budget?.exhausted() === true) {
+        return paused(deps, log, summary, alreadyDelivered, {
+          batchIndex: batch.index,
+          attempts: attemptsSoFar,
+          delayMs: 0,
+        });
       }
       const withConsent = await attachConsent(deps.profiles, batch);
       const prepared = prepareBatch({
@@ -197,7 +258,15 @@ export async function deliverAudience(
         members: prepared.members,
         payload: prepared.payload,
       };
-      const result = await sendWithRetries(deps, destination, outbound, pacer, log);
+      const result = await sendWithRetries(deps, destination, outbound, pacer, log, attemptsSoFar);
+      attemptsSoFar = 0;
+      if ('deferred' in result) {
+        return paused(deps, log, summary, alreadyDelivered, {
+          batchIndex: batch.index,
+          attempts: result.attempts,
+          delayMs: result.delayMs,
+        });
+      }
       if (result.ok) {
         await deps.ledger.recordDelivered({
           destination: destination.name,
@@ -221,6 +290,7 @@ export async function deliverAudience(
           ...(result.errorCode === undefined ? {} : { errorCode: result.errorCode }),
           attempts: result.attempts,
           failedAt: new Date(deps.clock.now()).toISOString(),
+          event,
         });
         deps.logger.error('a batch failed for good and went to the dead-letter queue', {
           ...log,
@@ -234,7 +304,12 @@ export async function deliverAudience(
       }
     }
   }
-  if (index !== total) throw new Error('the audience reader returned fewer members than it counted');
+  if (!finished && index !== total) {
+    throw new Error('the audience reader returned fewer members than it counted');
+  }
+  if (input.onlyBatch !== undefined && input.onlyBatch >= total) {
+    deps.logger.warn('the batch to deliver is not in the export', { ...log, batch: input.onlyBatch, total });
+  }
   deps.logger.info('delivery finished', {
     ...log,
     sent: summary.sent,
@@ -247,7 +322,30 @@ export async function deliverAudience(
   return { outcome: 'delivered', summary, alreadyDelivered };
 }
 
+function paused(
+  deps: DeliverAudienceDeps,
+  log: Record<string, unknown>,
+  summary: DeliverySummary,
+  alreadyDelivered: number,
+  resume: DeliveryResume,
+): DeliverAudienceResult {
+  deps.logger.info('delivery paused; a continuation goes on', {
+    ...log,
+    sent: summary.sent,
+    suppressedByConsent: summary.suppressedByConsent,
+    failed: summary.failed,
+    batches: summary.batches,
+    alreadyDelivered,
+    resumeAt: resume.batchIndex,
+    attempts: resume.attempts,
+    delayMs: resume.delayMs,
+  });
+  return { outcome: 'paused', summary, alreadyDelivered, resume };
+}
+
 type SendResult =
+  /** The wait before the next attempt is to be spent in a continuation (see `DeliveryBudget`). */
+  | { readonly deferred: true; readonly attempts: number; readonly delayMs: number }
   | { readonly ok: true; readonly attempts: number }
   | {
       readonly ok: false;
@@ -264,10 +362,11 @@ async function sendWithRetries(
   batch: OutboundBatch,
   pacer: Pacer | undefined,
   log: Record<string, unknown>,
+  attemptsSoFar: number,
 ): Promise<SendResult> {
   const policy = retryPolicyOf(destination);
   const random = deps.random ?? Math.random;
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = attemptsSoFar + 1; ; attempt++) {
     await pacer?.wait();
     let outcome: HttpOutcome;
     try {
@@ -297,6 +396,9 @@ async function sendWithRetries(
         ...(errorCode === undefined ? {} : { errorCode }),
         attempts: attempt,
       };
+    }
+    if (deps.budget?.defers(decision.delayMs) === true) {
+      return { deferred: true, attempts: attempt, delayMs: decision.delayMs };
     }
     deps.logger.warn('a batch will be retried', {
       ...log,
