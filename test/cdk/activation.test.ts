@@ -1,0 +1,558 @@
+import { App, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DestinationDeliveryEnv } from '../../functions/destination-delivery/env';
+import { Activation } from '../../lib/constructs/activation';
+import { AlarmTopic } from '../../lib/constructs/alarm-topic';
+import { AthenaWorkgroup } from '../../lib/constructs/athena-workgroup';
+import { bucketDefaults } from '../../lib/constructs/bucket-defaults';
+import { secretArnOf, targetQueueArn } from '../../lib/constructs/destination-access';
+import type { DestinationDelivery } from '../../lib/constructs/destination-delivery';
+import { DESTINATIONS_ROUTES, DestinationsApi } from '../../lib/constructs/destinations-api';
+import { EventBus } from '../../lib/constructs/event-bus';
+import { IdentityTable } from '../../lib/constructs/identity-table';
+import { MosaicFunction } from '../../lib/constructs/mosaic-function';
+import { SegmentsTable } from '../../lib/constructs/segments-table';
+import { DELIVERY_LEDGER_TABLE_SHAPE } from '../../src/adapters/aws/delivery-ledger-table';
+import {
+  type Destination,
+  type DestinationsConfig,
+  parseDestinationsConfig,
+} from '../../src/core/activation/destination-config';
+import { destinationRulePattern } from '../../src/core/activation/routing';
+import { DEFAULT_IDENTITY_CONFIG } from '../../src/core/identity/identity-config';
+import {
+  PERSONALIZE_ARN,
+  SAMPLE_DESTINATIONS,
+  SIGNING_SECRET_ARN,
+  WAREHOUSE_QUEUE_URL,
+} from './sample-destinations';
+import {
+  actionsOf,
+  arnOf,
+  logicalIdOf,
+  type PolicyStatementJson,
+  refOf,
+  resourcesOf,
+  statementsOfRole,
+  testAppProps,
+} from './support';
+
+const FIXTURE = 'test/cdk/fixtures/handler.ts';
+const HOUSE_ENV = ['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
+type Resource = { Type: string; Properties: Record<string, unknown> };
+
+let app: App;
+let stack: Stack;
+let template: Template;
+let resources: Record<string, Resource>;
+let config: DestinationsConfig;
+let activation: Activation;
+let api: DestinationsApi;
+let eventBus: EventBus;
+let identityTable: IdentityTable;
+let segmentsTable: SegmentsTable;
+let workGroup: AthenaWorkgroup;
+let exportsBucket: s3.Bucket;
+let alarms: AlarmTopic;
+let authorizer: HttpLambdaAuthorizer;
+
+beforeAll(() => {
+  config = parseDestinationsConfig(SAMPLE_DESTINATIONS);
+  app = new App(testAppProps());
+  stack = new Stack(app, 'Test');
+  const removalPolicy = RemovalPolicy.DESTROY;
+  const accessLogs = new s3.Bucket(stack, 'AccessLogs', bucketDefaults({ removalPolicy }));
+  eventBus = new EventBus(stack, 'EventBus', { busName: 'mosaic', archiveRetention: Duration.days(7) });
+  identityTable = new IdentityTable(stack, 'IdentityTable', { removalPolicy });
+  segmentsTable = new SegmentsTable(stack, 'SegmentsTable', { removalPolicy });
+  workGroup = new AthenaWorkgroup(stack, 'Athena', {
+    workGroupName: 'mosaic',
+    bytesScannedCutoffPerQuery: 10_000_000_000,
+    resultExpiration: Duration.days(7),
+    accessLogsBucket: accessLogs,
+    removalPolicy,
+  });
+  exportsBucket = new s3.Bucket(stack, 'Exports', {
+    ...bucketDefaults({ removalPolicy, encryptionKey: workGroup.encryptionKey }),
+    serverAccessLogsBucket: accessLogs,
+  });
+  alarms = new AlarmTopic(stack, 'Alarms', { removalPolicy });
+  activation = new Activation(stack, 'Activation', {
+    destinations: config,
+    identity: DEFAULT_IDENTITY_CONFIG,
+    eventBus: eventBus.bus,
+    identityTable: identityTable.table,
+    segmentsTable: segmentsTable.table,
+    workGroup,
+    databaseName: 'mosaic',
+    exportsBucket,
+    alarmTopic: alarms.topic,
+    accessLogsBucket: accessLogs,
+    maxReceiveCount: 5,
+    oldestMessageAlarmThreshold: Duration.minutes(60),
+    payloadExpiration: Duration.days(3),
+    logRetention: RetentionDays.ONE_WEEK,
+    removalPolicy,
+    deliveryEntry: FIXTURE,
+  });
+  const httpApi = new apigw.HttpApi(stack, 'Api');
+  const authorizerFunction = new MosaicFunction(stack, 'Authorizer', {
+    entry: FIXTURE,
+    description: 'test authorizer',
+    serviceName: 'authorizer',
+    logRetention: RetentionDays.ONE_WEEK,
+    logRemovalPolicy: removalPolicy,
+  });
+  authorizer = new HttpLambdaAuthorizer('AdminKey', authorizerFunction.function, {
+    responseTypes: [HttpLambdaResponseType.SIMPLE],
+  });
+  api = new DestinationsApi(stack, 'DestinationsApi', {
+    api: httpApi,
+    authorizer,
+    destinations: config,
+    identity: DEFAULT_IDENTITY_CONFIG,
+    payloadBucket: activation.payloads.bucket,
+    logRetention: RetentionDays.ONE_WEEK,
+    removalPolicy,
+    entry: FIXTURE,
+  });
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources as Record<string, Resource>;
+});
+
+type Construct = Parameters<typeof logicalIdOf>[0];
+const propsOf = (construct: Construct) => (resources[logicalIdOf(construct)] as Resource).Properties;
+const json = (value: unknown) => JSON.stringify(value);
+const resolved = (value: unknown) => stack.resolve(value);
+/** A list as a comparable set: its members' JSON, sorted. */
+const asSet = (values: readonly unknown[]) => values.map(json).sort();
+const delivery = (name: string) => {
+  const found = activation.deliveries.find((d) => d.destination.name === name);
+  if (found === undefined) throw new Error(`no delivery for ${name}`);
+  return found;
+};
+const destination = (name: string) => config.destinations.find((d) => d.name === name) as Destination;
+const statementsOf = (fn: MosaicFunction) => statementsOfRole(template, logicalIdOf(fn.role));
+/** The resources of the statements that allow `action`. */
+const resourcesFor = (statements: PolicyStatementJson[], action: string) =>
+  statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf);
+const functionOf = (d: DestinationDelivery) => propsOf(d.function.function);
+const envOf = (fn: MosaicFunction) =>
+  (propsOf(fn.function) as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+const ENABLED = ['crm', 'direct-mail', 'warehouse', 'personalize'];
+
+describe('Activation: one isolated delivery per enabled destination', () => {
+  it('builds a delivery for each enabled destination, in configuration order, and none for a disabled one', () => {
+    expect(activation.deliveries.map((d) => d.destination.name)).toEqual(ENABLED);
+    const queueNames = Object.values(template.findResources('AWS::SQS::Queue')).map(
+      (q) => (q as Resource).Properties.QueueName,
+    );
+    expect(queueNames.sort()).toEqual(ENABLED.flatMap((name) => [`Test-${name}`, `Test-${name}-dlq`]).sort());
+    // Only the Destinations API knows the disabled destination (to test it before it is enabled).
+    const withLegacy = Object.entries(resources)
+      .filter(([, resource]) => json(resource).includes('legacy-esp'))
+      .map(([id]) => id);
+    expect(withLegacy.sort()).toEqual(
+      [
+        logicalIdOf(api.function.function),
+        logicalIdOf(api.function.role.node.findChild('DefaultPolicy')),
+      ].sort(),
+    );
+    expect(template.findResources('AWS::Events::Rule')).toSatisfy(
+      (rules: object) => Object.keys(rules).length === ENABLED.length,
+    );
+  });
+
+  it('two destinations share no queue, dead-letter queue, key, function or role', () => {
+    const parts = (d: DestinationDelivery) => [
+      logicalIdOf(d.queue),
+      logicalIdOf(d.deadLetterQueue),
+      logicalIdOf(d.encryptionKey),
+      logicalIdOf(d.function.function),
+      logicalIdOf(d.function.role),
+      logicalIdOf(d.rule),
+    ];
+    const all = activation.deliveries.flatMap(parts);
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('a delivery function may touch no other destination’s queues', () => {
+    const crm = delivery('crm');
+    const others = activation.deliveries.filter((d) => d !== crm);
+    const text = json(statementsOf(crm.function));
+    for (const other of others) {
+      expect(text).not.toContain(logicalIdOf(other.queue));
+      expect(text).not.toContain(logicalIdOf(other.deadLetterQueue));
+      expect(text).not.toContain(logicalIdOf(other.encryptionKey));
+    }
+  });
+
+  it('each rule listens on the Mosaic bus with the destination’s routing pattern, into its queue', () => {
+    for (const name of ENABLED) {
+      const d = delivery(name);
+      const rule = propsOf(d.rule);
+      expect(rule.EventBusName).toEqual(refOf(eventBus.bus));
+      expect(rule.State).toBe('ENABLED');
+      expect(rule.EventPattern).toEqual(destinationRulePattern(destination(name)));
+      expect(rule.Targets).toEqual([
+        {
+          Id: 'DeliveryQueue',
+          Arn: arnOf(d.queue),
+          DeadLetterConfig: { Arn: arnOf(d.deadLetterQueue) },
+          RetryPolicy: { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 },
+        },
+      ]);
+    }
+  });
+
+  it('the queue: own key, 30-minute visibility, redrive to its own dead-letter queue after N receives', () => {
+    const d = delivery('crm');
+    const queue = propsOf(d.queue);
+    expect(queue.KmsMasterKeyId).toEqual(arnOf(d.encryptionKey));
+    expect(queue.VisibilityTimeout).toBe(1800);
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: arnOf(d.deadLetterQueue),
+      maxReceiveCount: 5,
+    });
+  });
+
+  it('the dead-letter queue: own key, kept 14 days, takes and redrives messages of its source queue only', () => {
+    const d = delivery('crm');
+    const dlq = propsOf(d.deadLetterQueue);
+    expect(dlq.KmsMasterKeyId).toEqual(arnOf(d.encryptionKey));
+    expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(dlq.RedrivePolicy).toBeUndefined();
+    expect(dlq.RedriveAllowPolicy).toEqual({
+      redrivePermission: 'byQueue',
+      sourceQueueArns: [
+        resolved(`arn:${Aws.PARTITION}:sqs:${Aws.REGION}:${Aws.ACCOUNT_ID}:${propsOf(d.queue).QueueName}`),
+      ],
+    });
+  });
+
+  it('only this destination’s rule may send to its queues, over TLS only', () => {
+    for (const name of ENABLED) {
+      const d = delivery(name);
+      for (const queue of [d.queue, d.deadLetterQueue]) {
+        const policy = Object.values(template.findResources('AWS::SQS::QueuePolicy')).find((p) =>
+          json((p as Resource).Properties.Queues).includes(logicalIdOf(queue)),
+        ) as Resource;
+        const statements = (policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] })
+          .Statement;
+        const allows = statements.filter((s) => s.Effect === 'Allow');
+        expect(allows).toEqual([
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: arnOf(queue),
+            Condition: { ArnEquals: { 'aws:SourceArn': arnOf(d.rule) } },
+          },
+        ]);
+        expect(statements).toContainEqual(
+          expect.objectContaining({
+            Effect: 'Deny',
+            Action: 'sqs:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        );
+      }
+    }
+  });
+
+  it('the queue key lets EventBridge of this account encrypt, and is rotated', () => {
+    const key = propsOf(delivery('crm').encryptionKey);
+    expect(key.EnableKeyRotation).toBe(true);
+    expect((key.KeyPolicy as { Statement: unknown[] }).Statement).toContainEqual({
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+  });
+
+  it('the function: reserved concurrency of the destination, 5-minute timeout, the delivery entry', () => {
+    for (const name of ENABLED) {
+      const fn = functionOf(delivery(name));
+      expect(fn.ReservedConcurrentExecutions).toBe(destination(name).reservedConcurrency);
+      expect(fn.Timeout).toBe(300);
+    }
+    expect(functionOf(delivery('crm')).ReservedConcurrentExecutions).toBe(3);
+    expect(functionOf(delivery('direct-mail')).ReservedConcurrentExecutions).toBe(2);
+  });
+
+  it('the queue feeds the function one message at a time, with partial batch failures, never more pollers than its concurrency', () => {
+    const mappings = template.findResources('AWS::Lambda::EventSourceMapping');
+    for (const name of ENABLED) {
+      const d = delivery(name);
+      const mapping = Object.values(mappings).find(
+        (m) => json((m as Resource).Properties.EventSourceArn) === json(arnOf(d.queue)),
+      ) as Resource;
+      expect(mapping.Properties).toMatchObject({
+        FunctionName: refOf(d.function.function),
+        BatchSize: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: Math.max(2, destination(name).reservedConcurrency) },
+      });
+    }
+  });
+
+  it('the function’s environment has exactly the delivery variables, which the runtime’s schema reads', () => {
+    const d = delivery('crm');
+    const env = envOf(d.function);
+    const expected = Object.keys(DestinationDeliveryEnv.shape);
+    expect(Object.keys(env).sort()).toEqual([...expected, ...HOUSE_ENV].sort());
+    expect(expected.sort()).toEqual(
+      [
+        'DESTINATION',
+        'DEFAULT_PHONE_COUNTRY',
+        'MOSAIC_IDENTITY',
+        'IDENTITY_TABLE_NAME',
+        'SEGMENTS_TABLE_NAME',
+        'LEDGER_TABLE_NAME',
+        'DELIVERY_QUEUE_URL',
+        'DEAD_LETTER_QUEUE_URL',
+        'ATHENA_WORKGROUP',
+        'GLUE_DATABASE',
+        'EXPORT_MEMBERS_TABLE',
+        'PAYLOAD_BUCKET',
+      ].sort(),
+    );
+    expect(JSON.parse(env.DESTINATION as string)).toEqual(destination('crm'));
+    expect(JSON.parse(env.MOSAIC_IDENTITY as string)).toEqual(DEFAULT_IDENTITY_CONFIG);
+    expect(env.DEFAULT_PHONE_COUNTRY).toBe('GB');
+    expect(env.IDENTITY_TABLE_NAME).toEqual(refOf(identityTable.table));
+    expect(env.SEGMENTS_TABLE_NAME).toEqual(refOf(segmentsTable.table));
+    expect(env.LEDGER_TABLE_NAME).toEqual(refOf(activation.ledgerTable.table));
+    expect(env.DELIVERY_QUEUE_URL).toEqual(refOf(d.queue));
+    expect(env.DEAD_LETTER_QUEUE_URL).toEqual(refOf(d.deadLetterQueue));
+    expect(env.ATHENA_WORKGROUP).toEqual(refOf(workGroup.workGroup));
+    expect(env.GLUE_DATABASE).toBe('mosaic');
+    expect(env.EXPORT_MEMBERS_TABLE).toBe('export_members');
+    expect(env.PAYLOAD_BUCKET).toEqual(refOf(activation.payloads.bucket));
+  });
+
+  it('tables: identity GetItem/BatchGetItem, segments GetItem, ledger GetItem/PutItem — nothing more', () => {
+    const statements = statementsOf(delivery('crm').function).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('dynamodb:')),
+    );
+    const byTable = (table: Construct) =>
+      statements
+        .filter((s) => json(resourcesOf(s)) === json([arnOf(table)]))
+        .flatMap(actionsOf)
+        .sort();
+    expect(byTable(identityTable.table)).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
+    expect(byTable(segmentsTable.table)).toEqual(['dynamodb:GetItem']);
+    expect(byTable(activation.ledgerTable.table)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(statements.flatMap(resourcesOf)).toHaveLength(3);
+  });
+
+  it('queues: sends to its own queue and dead-letter queue (with their key through SQS), consumes its queue', () => {
+    const d = delivery('crm');
+    const statements = statementsOf(d.function);
+    expect(asSet(resourcesFor(statements, 'sqs:SendMessage'))).toEqual(
+      asSet([arnOf(d.queue), arnOf(d.deadLetterQueue)]),
+    );
+    expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([arnOf(d.queue)]);
+    expect(resourcesFor(statements, 'sqs:DeleteMessage')).toEqual([arnOf(d.queue)]);
+    const producerKey = statements.find(
+      (s) => actionsOf(s).includes('kms:GenerateDataKey') && json(s.Condition).includes('sqs.'),
+    );
+    expect(producerKey?.Resource).toEqual(arnOf(d.encryptionKey));
+  });
+
+  it('Athena in the workgroup over export_members, reading only the exports of its segments', () => {
+    const statements = statementsOf(delivery('crm').function);
+    expect(resourcesFor(statements, 'athena:StartQueryExecution')).toEqual([
+      resolved(workGroup.workGroupArn),
+    ]);
+    const glue = resourcesFor(statements, 'glue:GetTable').map(json).join(' ');
+    expect(glue).toContain('table/mosaic/export_members');
+    expect(glue).not.toContain('table/mosaic/events');
+    const reads = resourcesFor(statements, 's3:GetObject').map(json);
+    expect(reads).toContain(json({ 'Fn::Join': ['', [arnOf(exportsBucket), '/exports/segment_id=vip/*']] }));
+    expect(reads).toContain(
+      json({ 'Fn::Join': ['', [arnOf(exportsBucket), '/exports/segment_id=churn-risk/*']] }),
+    );
+    expect(reads.join(' ')).not.toContain('segment_id=returning');
+    expect(resourcesFor(statements, 'kms:Decrypt').map(json)).toContain(json(arnOf(workGroup.encryptionKey)));
+  });
+
+  it('payloads: writes (only) to the payload bucket', () => {
+    const statements = statementsOf(delivery('warehouse').function);
+    expect(resourcesFor(statements, 's3:PutObject')).toContainEqual({
+      'Fn::Join': ['', [arnOf(activation.payloads.bucket), '/*']],
+    });
+    expect(resourcesFor(statements, 's3:DeleteObject')).toEqual([]);
+  });
+
+  it('per kind: SQS send to the target queue (ARN from its URL), Lambda invoke, S3 put under the prefix, secrets', () => {
+    const warehouse = statementsOf(delivery('warehouse').function);
+    expect(resourcesFor(warehouse, 'sqs:SendMessage')).toContainEqual(
+      resolved(`arn:${Aws.PARTITION}:sqs:eu-west-1:123456789012:audiences`),
+    );
+    expect(resourcesFor(warehouse, 'lambda:InvokeFunction')).toEqual([]);
+    expect(resourcesFor(warehouse, 'secretsmanager:GetSecretValue')).toEqual([]);
+
+    const personalize = statementsOf(delivery('personalize').function);
+    expect(resourcesFor(personalize, 'lambda:InvokeFunction')).toEqual([PERSONALIZE_ARN]);
+
+    const directMail = statementsOf(delivery('direct-mail').function);
+    expect(resourcesFor(directMail, 's3:PutObject')).toContainEqual(
+      resolved(`arn:${Aws.PARTITION}:s3:::print-vendor-drop/mosaic/audiences/*`),
+    );
+
+    const crm = statementsOf(delivery('crm').function);
+    expect(asSet(resourcesFor(crm, 'secretsmanager:GetSecretValue'))).toEqual(
+      asSet([resolved(secretArnOf(stack, 'mosaic/crm-api-key')), SIGNING_SECRET_ARN]),
+    );
+    expect(json(resolved(secretArnOf(stack, 'mosaic/crm-api-key')))).toContain(
+      ':secret:mosaic/crm-api-key-??????',
+    );
+    expect(resourcesFor(crm, 'lambda:InvokeFunction')).toEqual([]);
+    // The payload bucket and the workgroup's results, no target bucket.
+    expect(asSet(resourcesFor(crm, 's3:PutObject'))).toEqual(
+      asSet([
+        { 'Fn::Join': ['', [arnOf(activation.payloads.bucket), '/*']] },
+        { 'Fn::Join': ['', [arnOf(workGroup.resultsBucket), '/results/*']] },
+      ]),
+    );
+  });
+
+  it('no statement allows "*" but X-Ray’s', () => {
+    for (const d of [...activation.deliveries.map((x) => x.function), api.function]) {
+      for (const statement of statementsOf(d)) {
+        if (resourcesOf(statement).includes('*')) {
+          expect(actionsOf(statement).every((a) => a.startsWith('xray:'))).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('alarms on dead-letter depth and on the age of the oldest message, to the alarm topic', () => {
+    const d = delivery('crm');
+    const alarmsOf = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as Resource).Properties,
+    );
+    const dlqAlarm = alarmsOf.find(
+      (a) =>
+        a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+        json(a.Dimensions) ===
+          json([
+            { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(d.deadLetterQueue), 'QueueName'] } },
+          ]),
+    );
+    expect(dlqAlarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      AlarmActions: [refOf(alarms.topic)],
+      OKActions: [refOf(alarms.topic)],
+    });
+    const ageAlarm = alarmsOf.find(
+      (a) =>
+        a.MetricName === 'ApproximateAgeOfOldestMessage' &&
+        json(a.Dimensions) ===
+          json([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(d.queue), 'QueueName'] } }]),
+    );
+    expect(ageAlarm).toMatchObject({ Threshold: 3600, AlarmActions: [refOf(alarms.topic)] });
+    expect(alarmsOf).toHaveLength(2 * ENABLED.length);
+  });
+
+  it('the ledger table and the payload bucket are kept as house resources', () => {
+    const ledger = propsOf(activation.ledgerTable.table);
+    expect(ledger.KeySchema).toEqual([
+      { AttributeName: DELIVERY_LEDGER_TABLE_SHAPE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: DELIVERY_LEDGER_TABLE_SHAPE.sortKey, KeyType: 'RANGE' },
+    ]);
+    expect(ledger.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    const bucket = propsOf(activation.payloads.bucket);
+    expect(bucket.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        {
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: {
+            SSEAlgorithm: 'aws:kms',
+            KMSMasterKeyID: arnOf(activation.payloads.encryptionKey),
+          },
+        },
+      ],
+    });
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.LoggingConfiguration).toMatchObject({ LogFilePrefix: 'delivery-payloads/' });
+    expect(bucket.LifecycleConfiguration).toEqual({
+      Rules: [expect.objectContaining({ Id: 'expire-payloads', ExpirationInDays: 3, Status: 'Enabled' })],
+    });
+  });
+});
+
+describe('Destinations API', () => {
+  it('serves its routes behind the admin authorizer', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => (r as Resource).Properties,
+    );
+    const keys = DESTINATIONS_ROUTES.flatMap((r) => r.methods.map((m) => `${m} ${r.path}`));
+    expect(keys).toEqual([
+      'GET /v1/destinations',
+      'GET /v1/destinations/{name}',
+      'POST /v1/destinations/{name}/test',
+    ]);
+    for (const key of keys) {
+      const route = routes.find((r) => r.RouteKey === key);
+      expect(route, key).toMatchObject({ AuthorizationType: 'CUSTOM' });
+      expect(json(route?.AuthorizerId)).toContain('AdminKey');
+    }
+  });
+
+  it('gets the whole destinations configuration, the identity configuration and the payload bucket', () => {
+    const env = envOf(api.function);
+    expect(Object.keys(env).sort()).toEqual(
+      ['MOSAIC_DESTINATIONS', 'MOSAIC_IDENTITY', 'PAYLOAD_BUCKET', ...HOUSE_ENV].sort(),
+    );
+    expect(parseDestinationsConfig(JSON.parse(env.MOSAIC_DESTINATIONS as string))).toEqual(config);
+    expect(env.PAYLOAD_BUCKET).toEqual(refOf(activation.payloads.bucket));
+  });
+
+  it('may send to every configured destination as its delivery does (a disabled one too, to test it first)', () => {
+    const statements = statementsOf(api.function);
+    expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([
+      resolved(targetQueueArn(WAREHOUSE_QUEUE_URL)),
+    ]);
+    expect(resourcesFor(statements, 'lambda:InvokeFunction')).toEqual([PERSONALIZE_ARN]);
+    expect(asSet(resourcesFor(statements, 'secretsmanager:GetSecretValue'))).toEqual(
+      asSet([
+        resolved(secretArnOf(stack, 'mosaic/crm-api-key')),
+        SIGNING_SECRET_ARN,
+        resolved(secretArnOf(stack, 'mosaic/legacy-esp')),
+      ]),
+    );
+    expect(json(statements)).not.toContain('dynamodb:');
+  });
+});
+
+describe('cdk-nag on activation', () => {
+  it('reports no unacknowledged finding on the deliveries, the ledger, the payload bucket or the API', () => {
+    const findings = [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap(
+      (pack) => pack.validateScope(stack).violations,
+    );
+    const ours = findings.flatMap((f) =>
+      f.violatingResources
+        .filter((r) => /\/(Activation|DestinationsApi)\//.test(`${r.constructPath}/`))
+        .map((r) => `${f.ruleName} ${r.constructPath}`),
+    );
+    expect(ours).toEqual([]);
+  });
+});
