@@ -11,6 +11,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { SegmentsApiEnv } from '../../functions/segments-api/env';
+import type { DestinationsConfig } from '../../src/core/activation/destination-config';
 import type { IdentityConfig } from '../../src/core/identity/identity-config';
 import { LAKE_PREFIXES } from '../../src/core/lake/tables';
 import type { AthenaWorkgroup, QueryAccess } from './athena-workgroup';
@@ -30,6 +31,12 @@ export const SEGMENTS_API_ENV = {
   previewWait: 'PREVIEW_WAIT_MS',
   identity: 'MOSAIC_IDENTITY',
 } as const satisfies Record<string, keyof z.input<typeof SegmentsApiEnv>>;
+
+/**
+ * The destinations configuration (JSON) the Segments API reads to give an export naming a destination
+ * the columns that destination receives, and to refuse an unknown destination.
+ */
+export const SEGMENTS_API_DESTINATIONS_ENV = 'MOSAIC_DESTINATIONS';
 
 /** The Segments API's routes (DESIGN.md "Segments and exports"), all behind the admin authorizer. */
 export const SEGMENTS_ROUTES: ReadonlyArray<{
@@ -72,6 +79,11 @@ export interface SegmentsApiProps {
   readonly exportStateMachine: sfn.StateMachine;
   /** Identity resolution rules: the identifier types an export may name (`MOSAIC_IDENTITY`). */
   readonly identity: IdentityConfig;
+  /**
+   * The configured destinations (`MOSAIC_DESTINATIONS`): an export naming one carries the columns
+   * it receives.
+   */
+  readonly destinations: DestinationsConfig;
   /** Retention of the function's log group. */
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
@@ -106,8 +118,9 @@ export class SegmentsApi extends Construct {
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
       environment: {
-        ...configEnvironment('identity configuration', {
+        ...configEnvironment('identity and destinations configuration', {
           [SEGMENTS_API_ENV.identity]: JSON.stringify(props.identity),
+          [SEGMENTS_API_DESTINATIONS_ENV]: JSON.stringify(props.destinations),
         }),
         [SEGMENTS_API_ENV.previewWait]: String(PREVIEW_WAIT.toMilliseconds()),
         [SEGMENTS_API_ENV.workGroup]: props.workGroup.workGroupName,

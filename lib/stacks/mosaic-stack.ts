@@ -159,6 +159,7 @@ export class MosaicStack extends Stack {
       exportsRoot: this.audienceExports.exportsRoot,
       exportStateMachine: this.exportWorkflow.stateMachine,
       identity: config.identity,
+      destinations: config.destinations,
       logRetention,
       removalPolicy,
     });

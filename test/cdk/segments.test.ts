@@ -395,8 +395,14 @@ describe('Segments API', () => {
     expect(env().PREVIEW_WAIT_MS).toBe('20000');
   });
 
-  it('gets exactly the environment functions/segments-api/env.ts defines, plus the house variables', () => {
-    expect(Object.keys(env()).sort()).toEqual([...Object.keys(SegmentsApiEnv.shape), ...HOUSE_ENV].sort());
+  it('gets exactly the environment functions/segments-api/env.ts defines, the destinations, and the house variables', () => {
+    // MOSAIC_DESTINATIONS: an export naming a destination carries that destination's columns.
+    const expected = new Set([...Object.keys(SegmentsApiEnv.shape), 'MOSAIC_DESTINATIONS', ...HOUSE_ENV]);
+    expect(Object.keys(env()).sort()).toEqual([...expected].sort());
+    expect(JSON.parse(env().MOSAIC_DESTINATIONS as string)).toEqual({
+      destinations: [],
+      defaultPhoneCountry: 'US',
+    });
     expect(env()).toMatchObject({
       SEGMENTS_TABLE_NAME: refOf(m.stack.segmentsTable.table),
       ATHENA_WORKGROUP: refOf(m.stack.athenaWorkgroup.workGroup),
