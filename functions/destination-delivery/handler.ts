@@ -110,6 +110,9 @@ export function createDestinationDeliveryHandler(deps: DestinationDeliveryHandle
     processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), processor, {
       ...(context === undefined ? {} : { context }),
       processInParallel: false,
+      // With batch size 1 every failure is a full one: answer it as a partial failure like the others
+      // (SQS retries the message either way) rather than as a function error.
+      throwOnFullBatchFailure: false,
     });
 }
 
