@@ -41,7 +41,7 @@ export const DestinationDeliveryEnv = z
     /** The Glue database of `export_members`. */
     GLUE_DATABASE: z.string().min(1),
     EXPORT_MEMBERS_TABLE: z.string().min(1).default('export_members'),
-    /** Where payloads over 256 KB go (`payloads/{destination}/...`) for SQS and Lambda destinations. */
+    /** Where payloads over 256 KB go (`payloads/{exportId}/{destination}/...`) for SQS and Lambda destinations. */
     PAYLOAD_BUCKET: z.string().regex(S3_BUCKET, 'an S3 bucket name'),
   })
   .superRefine((env, ctx) => {

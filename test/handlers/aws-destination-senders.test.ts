@@ -200,7 +200,7 @@ describe('SqsDestinationSender', () => {
     expect(await sender().send(b)).toEqual({ kind: 'response', status: 200 });
     const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
     expect(put?.Bucket).toBe('mosaic-payloads');
-    expect(put?.Key).toBe(`payloads/crm/${EXPORT}/000002.json`);
+    expect(put?.Key).toBe(`payloads/${EXPORT}/crm/000002.json`);
     expect(Buffer.from(put?.Body as Buffer).toString('utf8')).toBe(body);
     const message = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody ?? '';
     expect(Buffer.byteLength(message)).toBeLessThan(2048);
@@ -208,7 +208,7 @@ describe('SqsDestinationSender', () => {
     expect(isS3PayloadPointer(pointer)).toBe(true);
     expect(pointer.mosaicPayloadPointer).toMatchObject({
       bucket: 'mosaic-payloads',
-      key: `payloads/crm/${EXPORT}/000002.json`,
+      key: `payloads/${EXPORT}/crm/000002.json`,
       bytes: Buffer.byteLength(body),
       sha256: createHash('sha256').update(body).digest('hex'),
     });
@@ -269,7 +269,7 @@ describe('LambdaDestinationSender', () => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 200 });
     await sender().send(large('personalise'));
     expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Key).toBe(
-      `payloads/personalise/${EXPORT}/000002.json`,
+      `payloads/${EXPORT}/personalise/000002.json`,
     );
     const event = JSON.parse(
       Buffer.from(lambda.commandCalls(InvokeCommand)[0]?.args[0].input.Payload as Uint8Array).toString(),

@@ -293,7 +293,7 @@ describe('S3 pointers for payloads over 256 KiB', () => {
     if (plan.transport !== 's3_pointer') throw new Error('a pointer');
     expect(plan.object).toEqual({
       bucket: 'mosaic-payloads',
-      key: 'activation/payloads/queue-dest/x1/000007.json',
+      key: 'activation/payloads/x1/queue-dest/000007.json',
       body,
     });
     const pointer = JSON.parse(plan.body);
@@ -302,7 +302,7 @@ describe('S3 pointers for payloads over 256 KiB', () => {
       mosaicPayloadPointer: {
         version: 1,
         bucket: 'mosaic-payloads',
-        key: 'activation/payloads/queue-dest/x1/000007.json',
+        key: 'activation/payloads/x1/queue-dest/000007.json',
         bytes: new TextEncoder().encode(body).byteLength,
         sha256: sha256Hex(body),
         contentType: 'application/json',

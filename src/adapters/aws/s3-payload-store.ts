@@ -3,7 +3,7 @@ import type { PayloadTransport } from '../../core/activation/delivery-plan';
 
 /**
  * Writes the S3 object of a payload that travels as a pointer (`planPayloadTransport`): the full
- * payload as JSON at `payloads/<destination>/<exportId>/<batch>.json` in the payload bucket, with its
+ * payload as JSON at `payloads/<exportId>/<destination>/<batch>.json` in the payload bucket (`payloadPointerKey`), with its
  * SHA-256 checked by S3 on arrival. Throws the SDK's error (the sender maps it to an outcome).
  */
 export async function putPayloadObject(

@@ -173,16 +173,15 @@ export function isS3PayloadPointer(message: unknown): message is S3PayloadPointe
 }
 
 /**
- * Where a large payload is stored: `<prefix>payloads/<destination>/<exportId>/<batch index, 6 digits>.json`
- * — fixed by (destination, export, batch), so a retry overwrites the same object; the destination
- * first, so each delivery function's write permission is scoped to its own `payloads/<destination>/`.
+ * Where a large payload is stored: `<prefix>payloads/<exportId>/<destination>/<batch index, 6 digits>.json`
+ * — fixed by (export, destination, batch), so a retry overwrites the same object.
  */
 export function payloadPointerKey(
   prefix: string,
   context: Pick<BatchContext, 'exportId' | 'destination' | 'batch'>,
 ): string {
   const index = String(context.batch.index).padStart(6, '0');
-  return `${prefix}payloads/${context.destination}/${context.exportId}/${index}.json`;
+  return `${prefix}payloads/${context.exportId}/${context.destination}/${index}.json`;
 }
 
 /** The payload of a batch ready to send: inline, or written to S3 with a pointer sent instead. */
