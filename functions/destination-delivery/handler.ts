@@ -71,8 +71,10 @@ export function createDestinationDeliveryHandler(deps: DestinationDeliveryHandle
       throw error;
     }
     const remaining = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
+    // The first batch is always tried, so each invocation makes progress whatever its timeout.
+    let asked = 0;
     const budget: DeliveryBudget = {
-      exhausted: () => remaining() < reserveMs,
+      exhausted: () => asked++ > 0 && remaining() < reserveMs,
       defers: (ms) => ms > deferAboveMs || remaining() - ms < reserveMs,
     };
     const { kind, ...input } = request;

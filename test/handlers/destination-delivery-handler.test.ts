@@ -219,6 +219,16 @@ describe('destination delivery handler', () => {
     ]);
   });
 
+  it('an invocation that starts short of time still sends one batch before it re-queues the rest', async () => {
+    const { handler, sender } = setup();
+    await handler(
+      sqsEvent(record(JSON.stringify(event))),
+      context(() => 20_000),
+    );
+    expect(sender.acceptedBatches()).toEqual([0]);
+    expect(continuations().map((c) => c.body.fromBatch)).toEqual([1]);
+  });
+
   it('a message that cannot be read fails alone; the others are delivered', async () => {
     const { handler, sender, bad, logger } = setup();
     const answer = await handler(
