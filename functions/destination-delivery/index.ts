@@ -69,9 +69,16 @@ const deps = {
   logger,
   identifierTypes: env.MOSAIC_IDENTITY.types,
   hashOptions: { defaultPhoneCountry: env.DEFAULT_PHONE_COUNTRY },
-  // One pacer per function instance: its deliveries one after another keep the rate.
+  // One pacer per function instance, at its share of the rate: up to `reservedConcurrency` instances
+  // run at once, and together they keep the destination's `rateLimitPerSecond`.
   ...(destination.kind === 'webhook'
-    ? { pacer: createPacer(destination.rateLimitPerSecond, clock, realSleep) }
+    ? {
+        pacer: createPacer(
+          destination.rateLimitPerSecond / destination.reservedConcurrency,
+          clock,
+          realSleep,
+        ),
+      }
     : {}),
 };
 

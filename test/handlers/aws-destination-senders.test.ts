@@ -14,6 +14,7 @@ import { LambdaDestinationSender } from '../../src/adapters/aws/lambda-destinati
 import { S3FileDropSender } from '../../src/adapters/aws/s3-file-drop-sender';
 import { SecretsManagerSecretResolver } from '../../src/adapters/aws/secrets-manager-secret-resolver';
 import { SqsDeadLetterSink } from '../../src/adapters/aws/sqs-dead-letter-sink';
+import { SqsDeliveryContinuations } from '../../src/adapters/aws/sqs-delivery-continuations';
 import { SqsDestinationSender } from '../../src/adapters/aws/sqs-destination-sender';
 import { sqsQueueUrl } from '../../src/adapters/aws/sqs-queue-url';
 import { renderCsv } from '../../src/core/activation/csv-file';
@@ -368,5 +369,49 @@ describe('SqsDeadLetterSink', () => {
     const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
     expect(input?.QueueUrl).toBe(dlq);
     expect(JSON.parse(input?.MessageBody ?? '')).toEqual(letter);
+  });
+});
+
+describe('SqsDeliveryContinuations', () => {
+  const continuation = {
+    mosaicContinuation: 1 as const,
+    event: {
+      version: '0' as const,
+      id: 'evt-1',
+      'detail-type': 'Audience Export Completed',
+      source: 'mosaic',
+      account: '123456789012',
+      time: '2026-11-22T10:05:00Z',
+      region: 'eu-west-1',
+      resources: [],
+      detail: { exportId: EXPORT },
+    },
+    fromBatch: 3,
+    attemptsSoFar: 2,
+  };
+
+  it('re-queues the continuation to its own queue with the delay, at most 15 minutes', async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'c1' });
+    const own = 'https://sqs.eu-west-1.amazonaws.com/123456789012/mosaic-crm';
+    const queue = new SqsDeliveryContinuations({ client: new SQSClient({}), queueUrl: own });
+    await queue.enqueue(continuation, 120);
+    await queue.enqueue(continuation, 3600);
+    const inputs = sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+    expect(inputs.map((i) => i.DelaySeconds)).toEqual([120, 900]);
+    expect(inputs.every((i) => i.QueueUrl === own)).toBe(true);
+    expect(JSON.parse(inputs[0]?.MessageBody ?? '')).toEqual(continuation);
+  });
+
+  it('on a FIFO queue (no per-message delay): grouped by export, deduplicated by where it resumes', async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'c1' });
+    const own = 'https://sqs.eu-west-1.amazonaws.com/123456789012/mosaic-crm.fifo';
+    await new SqsDeliveryContinuations({ client: new SQSClient({}), queueUrl: own }).enqueue(
+      continuation,
+      60,
+    );
+    const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(input?.DelaySeconds).toBeUndefined();
+    expect(input?.MessageGroupId).toBe(EXPORT);
+    expect(input?.MessageDeduplicationId).toBe('evt-1--3-2');
   });
 });
