@@ -85,7 +85,7 @@ beforeEach(() => {
   const columns = ['profile_id', 'c0', 'member_count'];
   athena.on(GetQueryResultsCommand).resolves({
     ResultSet: {
-      ResultSetMetadata: { ColumnInfo: columns.map((Name) => ({ Name })) },
+      ResultSetMetadata: { ColumnInfo: columns.map((Name) => ({ Name, Type: 'varchar' })) },
       Rows: [columns, ...PEOPLE.map((id) => [id, `${id}@example.com`, '3'])].map((row) => ({
         Data: row.map((VarCharValue) => ({ VarCharValue })),
       })),
