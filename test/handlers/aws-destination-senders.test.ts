@@ -216,6 +216,19 @@ describe('SqsDestinationSender', () => {
     expect(pointer.idempotencyKey).toBe(b.context.idempotencyKey);
   });
 
+  it('a body just under 256 KB still goes as a pointer when the attributes would not fit beside it', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm1' });
+    const b = batch('crm', [member(1)]);
+    const filler = 'y'.repeat(256 * 1024 - 100 - JSON.stringify(b.payload).length);
+    const near = { ...b, payload: { ...(b.payload as object), filler } };
+    expect(Buffer.byteLength(JSON.stringify(near.payload))).toBeLessThanOrEqual(256 * 1024);
+    await sender().send(near);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+    const body = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody ?? '';
+    expect(isS3PayloadPointer(JSON.parse(body))).toBe(true);
+  });
+
   it('a payload that could not be written to S3 sends nothing, and is retried when S3 throttles', async () => {
     s3.on(PutObjectCommand).rejects(awsError(S3ServiceException, 'SlowDown', 503));
     const outcome = await sender().send(large('crm'));

@@ -1,12 +1,22 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type PayloadBucket, planPayloadTransport } from '../../core/activation/delivery-plan';
+import {
+  MAX_INLINE_PAYLOAD_BYTES,
+  type PayloadBucket,
+  planPayloadTransport,
+} from '../../core/activation/delivery-plan';
 import type { SqsDestination } from '../../core/activation/destination-config';
 import type { HttpOutcome } from '../../core/activation/http-retry';
 import type { DestinationSender, OutboundBatch } from '../../ports/destination-sender';
 import { awsErrorOutcome } from './aws-send-outcome';
 import { putPayloadObject } from './s3-payload-store';
 import { isFifoQueue, sqsQueueUrl } from './sqs-queue-url';
+
+/**
+ * SQS counts message attributes (names, types and values) against the same 256 KB as the body: the
+ * body goes inline only if it leaves this much room for them (ours take about 200 bytes).
+ */
+export const ATTRIBUTES_HEADROOM_BYTES = 1024;
 
 export interface SqsDestinationSenderOptions {
   readonly destination: SqsDestination;
@@ -40,6 +50,7 @@ export class SqsDestinationSender implements DestinationSender {
       JSON.stringify(batch.payload),
       context,
       this.options.payloadBucket,
+      MAX_INLINE_PAYLOAD_BYTES - ATTRIBUTES_HEADROOM_BYTES,
     );
     try {
       if (plan.transport === 's3_pointer') await putPayloadObject(this.options.s3, plan);
