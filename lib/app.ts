@@ -18,7 +18,7 @@ export function createMosaicApp(props: AppProps = {}): MosaicApp {
   const app = new App(props);
   const config = readConfig(app);
   const stack = new MosaicStack(app, 'Mosaic', {
-    description: 'Mosaic: serverless Customer Data Platform (ingest, unify, segment)',
+    description: 'Mosaic: serverless Customer Data Platform (ingest, unify, segment, activate)',
     config,
   });
   Aspects.of(app).add(new HouseFunctionAspect());

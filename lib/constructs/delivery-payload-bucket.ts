@@ -4,6 +4,15 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { bucketDefaults } from './bucket-defaults';
 
+/**
+ * Where large payloads are written: `payloads/{exportId}/{destination}/{batch}.json`
+ * (`payloadPointerKey` of `src/core/activation/delivery-plan.ts`, with the bucket's root as prefix).
+ */
+export const PAYLOADS_PREFIX = 'payloads/';
+
+/** The IAM key pattern of one destination's payloads: each delivery writes its own folder only. */
+export const destinationPayloadKeys = (destination: string) => `${PAYLOADS_PREFIX}*/${destination}/*`;
+
 export interface DeliveryPayloadBucketProps {
   /** Receives the bucket's S3 server access logs. */
   readonly accessLogsBucket: s3.IBucket;

@@ -18,6 +18,7 @@ import { destinationRulePattern } from '../../src/core/activation/routing';
 import type { IdentityConfig } from '../../src/core/identity/identity-config';
 import type { AthenaWorkgroup, QueryAccess } from './athena-workgroup';
 import { EXPORT_MEMBERS_TABLE, EXPORTS_PREFIX } from './audience-exports';
+import { destinationPayloadKeys } from './delivery-payload-bucket';
 import { grantDestinationSend } from './destination-access';
 import { configEnvironment, MosaicFunction } from './mosaic-function';
 
@@ -257,11 +258,12 @@ export class DestinationDelivery extends Construct {
     fn.bindTable(props.ledgerTable, ['dynamodb:GetItem', 'dynamodb:PutItem'], env.ledgerTable);
     fn.bindQueueSender(this.queue, env.queue);
     fn.bindQueueSender(this.deadLetterQueue, env.deadLetterQueue);
-    fn.bindBucketWriter(props.payloadBucket, env.payloadBucket);
+    const payloadKeys = destinationPayloadKeys(destination.name);
+    fn.bindBucketWriter(props.payloadBucket, env.payloadBucket, payloadKeys);
     Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(props.payloadBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(props.payloadBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${payloadKeys}]`,
       reason:
-        'Large payloads are written under generated keys (export, destination, batch) to the bucket dedicated to them; s3:PutObject only (no read, no delete) on its objects is the narrowest grant that works.',
+        "Large payloads are written under generated keys (export id, batch) in this destination's own folder of the payload bucket; s3:PutObject only (no read, no delete) on that folder is the narrowest grant that works.",
     });
 
     // The members of an export: Athena over export_members, reading the export files of this

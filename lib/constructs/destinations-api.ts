@@ -5,17 +5,20 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { DestinationsApiEnv } from '../../functions/destinations-api/env';
 import type { DestinationsConfig } from '../../src/core/activation/destination-config';
 import type { IdentityConfig } from '../../src/core/identity/identity-config';
+import { PAYLOADS_PREFIX } from './delivery-payload-bucket';
 import { grantDestinationSend } from './destination-access';
 import { configEnvironment, MosaicFunction } from './mosaic-function';
 
-/** The Destinations API's environment variable names (read by `functions/destinations-api/`). */
+/** The Destinations API's environment variable names (defined by `functions/destinations-api/env.ts`). */
 export const DESTINATIONS_API_ENV = {
   destinations: 'MOSAIC_DESTINATIONS',
   identity: 'MOSAIC_IDENTITY',
   payloadBucket: 'PAYLOAD_BUCKET',
-} as const;
+} as const satisfies Record<string, keyof z.input<typeof DestinationsApiEnv>>;
 
 /** The Destinations API's entry. */
 export const DESTINATIONS_API_ENTRY = 'functions/destinations-api/index.ts';
@@ -88,11 +91,11 @@ export class DestinationsApi extends Construct {
       reason:
         'Invoked synchronously by API Gateway only; a dead-letter queue applies to asynchronous invocations. A failed request returns an error status to the caller, who retries.',
     });
-    this.function.bindBucketWriter(props.payloadBucket, env.payloadBucket);
+    this.function.bindBucketWriter(props.payloadBucket, env.payloadBucket, `${PAYLOADS_PREFIX}*`);
     Validations.of(this.function.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.payloadBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.payloadBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${PAYLOADS_PREFIX}*]`,
       reason:
-        'A test payload too large for its transport is written under a generated key (export, destination, batch) to the bucket dedicated to payloads; s3:PutObject only (no read, no delete) on its objects is the narrowest grant that works.',
+        'A test payload too large for its transport is written under a generated key (export, destination, batch) under payloads/ of the bucket dedicated to payloads; s3:PutObject only (no read, no delete) there is the narrowest grant that works for every destination it tests.',
     });
     for (const destination of props.destinations.destinations) {
       grantDestinationSend(this.function.role, destination);

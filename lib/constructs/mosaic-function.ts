@@ -298,14 +298,15 @@ export class MosaicFunction extends Construct {
   }
 
   /**
-   * Lets the function write objects into a bucket — `s3:PutObject` (no read, no delete) on its
-   * objects and, when the bucket is encrypted with a customer managed key, `kms:GenerateDataKey` on
-   * that key through S3 — and sets `envName` to the bucket's name.
+   * Lets the function write objects into a bucket — `s3:PutObject` (no read, no delete) on the objects
+   * whose keys match `keyPattern` (an IAM pattern; all of them by default) and, when the bucket is
+   * encrypted with a customer managed key, `kms:GenerateDataKey` on that key through S3 — and sets
+   * `envName` to the bucket's name.
    */
-  bindBucketWriter(bucket: s3.IBucket, envName: string): void {
+  bindBucketWriter(bucket: s3.IBucket, envName: string, keyPattern = '*'): void {
     this.bindEnvironment(envName, bucket.bucketName);
     this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }),
+      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(keyPattern)] }),
     );
     if (bucket.encryptionKey) {
       this.role.addToPrincipalPolicy(

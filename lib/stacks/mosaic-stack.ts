@@ -1,11 +1,13 @@
 import { CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type MosaicConfig, removalPolicyOf } from '../config';
+import { Activation } from '../constructs/activation';
 import { AlarmTopic } from '../constructs/alarm-topic';
 import { AthenaWorkgroup } from '../constructs/athena-workgroup';
 import { AudienceExportWorkflow } from '../constructs/audience-export-workflow';
 import { AudienceExports } from '../constructs/audience-exports';
 import { CollectorApi } from '../constructs/collector-api';
+import { DestinationsApi } from '../constructs/destinations-api';
 import { EventBus } from '../constructs/event-bus';
 import { EventStream } from '../constructs/event-stream';
 import { IdentityTable } from '../constructs/identity-table';
@@ -25,7 +27,9 @@ export interface MosaicStackProps extends StackProps {
  * lake and publishes to the Mosaic bus; the Profile API reads profiles behind admin keys. The Segments
  * API (behind the same admin keys) keeps segment definitions, previews them with Athena over the lake
  * and starts the export workflow, which writes audience files to the exports bucket and announces them
- * on the bus. Composition only; each concern lives in its construct.
+ * on the bus. Activation delivers them: each enabled destination has its own rule on the bus, queue,
+ * delivery function and dead-letter queue, and the Destinations API (same admin keys) lists and tests
+ * destinations. Composition only; each concern lives in its construct.
  */
 export class MosaicStack extends Stack {
   public readonly eventStream: EventStream;
@@ -41,6 +45,8 @@ export class MosaicStack extends Stack {
   public readonly audienceExports: AudienceExports;
   public readonly exportWorkflow: AudienceExportWorkflow;
   public readonly segmentsApi: SegmentsApi;
+  public readonly activation: Activation;
+  public readonly destinationsApi: DestinationsApi;
 
   constructor(scope: Construct, id: string, props: MosaicStackProps) {
     super(scope, id, props);
@@ -164,6 +170,34 @@ export class MosaicStack extends Stack {
       removalPolicy,
     });
 
+    this.activation = new Activation(this, 'Activation', {
+      destinations: config.destinations,
+      identity: config.identity,
+      eventBus: this.eventBus.bus,
+      identityTable: this.identityTable.table,
+      segmentsTable: this.segmentsTable.table,
+      workGroup: this.athenaWorkgroup,
+      databaseName: this.lake.databaseName,
+      exportsBucket: this.audienceExports.bucket,
+      alarmTopic: this.alarmTopic.topic,
+      accessLogsBucket: this.lake.accessLogsBucket,
+      maxReceiveCount: config.activation.maxReceiveCount,
+      oldestMessageAlarmThreshold: Duration.minutes(config.activation.oldestMessageAlarmMinutes),
+      payloadExpiration: Duration.days(config.activation.payloadDays),
+      logRetention,
+      removalPolicy,
+    });
+
+    this.destinationsApi = new DestinationsApi(this, 'DestinationsApi', {
+      api: this.collector.api,
+      authorizer: this.profileApi.authorizer,
+      destinations: config.destinations,
+      identity: config.identity,
+      payloadBucket: this.activation.payloads.bucket,
+      logRetention,
+      removalPolicy,
+    });
+
     new CfnOutput(this, 'CollectorUrl', {
       description: 'Point Segment/RudderStack SDKs here (their host or dataPlaneUrl setting)',
       value: this.collector.url,
@@ -196,8 +230,31 @@ export class MosaicStack extends Stack {
       value: this.exportWorkflow.stateMachine.stateMachineArn,
     });
     new CfnOutput(this, 'AlarmTopicArn', {
-      description: 'Subscribe here for the resolver alarms',
+      description: 'Subscribe here for the operational alarms (resolver, destination queues)',
       value: this.alarmTopic.topic.topicArn,
     });
+    new CfnOutput(this, 'DeliveryLedgerTableName', {
+      description: 'Batches each destination has accepted (idempotency of retries, redrives and replays)',
+      value: this.activation.ledgerTable.table.tableName,
+    });
+    new CfnOutput(this, 'DeliveryPayloadBucketName', {
+      description:
+        'Payloads over 256 KB for SQS and Lambda destinations (S3 pointers); their readers need s3:GetObject here and kms:Decrypt on its key',
+      value: this.activation.payloads.bucket.bucketName,
+    });
+    const outputIds = new Set<string>();
+    for (const delivery of this.activation.deliveries) {
+      const name = delivery.destination.name;
+      let outputId = `Destination${name.replace(/(?:^|[-_])([A-Za-z0-9])/g, (_, c: string) => c.toUpperCase())}Queues`;
+      if (outputIds.has(outputId)) outputId = `${outputId}${outputIds.size}`;
+      outputIds.add(outputId);
+      new CfnOutput(this, outputId, {
+        description: `Destination ${name}: its delivery queue and its dead-letter queue (redrive to the delivery queue)`,
+        value: this.toJsonString({
+          queue: delivery.queue.queueName,
+          deadLetterQueue: delivery.deadLetterQueue.queueName,
+        }),
+      });
+    }
   }
 }

@@ -11,14 +11,20 @@ import { Activation } from '../../lib/constructs/activation';
 import { AlarmTopic } from '../../lib/constructs/alarm-topic';
 import { AthenaWorkgroup } from '../../lib/constructs/athena-workgroup';
 import { bucketDefaults } from '../../lib/constructs/bucket-defaults';
+import { destinationPayloadKeys } from '../../lib/constructs/delivery-payload-bucket';
 import { secretArnOf, targetQueueArn } from '../../lib/constructs/destination-access';
 import type { DestinationDelivery } from '../../lib/constructs/destination-delivery';
-import { DESTINATIONS_ROUTES, DestinationsApi } from '../../lib/constructs/destinations-api';
+import {
+  DESTINATIONS_API_ENV,
+  DESTINATIONS_ROUTES,
+  DestinationsApi,
+} from '../../lib/constructs/destinations-api';
 import { EventBus } from '../../lib/constructs/event-bus';
 import { IdentityTable } from '../../lib/constructs/identity-table';
 import { MosaicFunction } from '../../lib/constructs/mosaic-function';
 import { SegmentsTable } from '../../lib/constructs/segments-table';
 import { DELIVERY_LEDGER_TABLE_SHAPE } from '../../src/adapters/aws/delivery-ledger-table';
+import { payloadPointerKey } from '../../src/core/activation/delivery-plan';
 import {
   type Destination,
   type DestinationsConfig,
@@ -35,11 +41,14 @@ import {
 import {
   actionsOf,
   arnOf,
+  exampleConfig,
   logicalIdOf,
   type PolicyStatementJson,
   refOf,
   resourcesOf,
+  type SynthesizedMosaic,
   statementsOfRole,
+  synthMosaic,
   testAppProps,
 } from './support';
 
@@ -385,12 +394,27 @@ describe('Activation: one isolated delivery per enabled destination', () => {
     expect(resourcesFor(statements, 'kms:Decrypt').map(json)).toContain(json(arnOf(workGroup.encryptionKey)));
   });
 
-  it('payloads: writes (only) to the payload bucket', () => {
+  it('payloads: writes (only) its own destination’s folder of the payload bucket, where the sender puts them', () => {
     const statements = statementsOf(delivery('warehouse').function);
+    const pattern = destinationPayloadKeys('warehouse');
     expect(resourcesFor(statements, 's3:PutObject')).toContainEqual({
-      'Fn::Join': ['', [arnOf(activation.payloads.bucket), '/*']],
+      'Fn::Join': ['', [arnOf(activation.payloads.bucket), `/${pattern}`]],
     });
     expect(resourcesFor(statements, 's3:DeleteObject')).toEqual([]);
+    const key = payloadPointerKey('', {
+      exportId: 'x01JD4',
+      destination: 'warehouse',
+      batch: { index: 12, total: 40, size: 1000 },
+    });
+    const glob = new RegExp(`^${pattern.replaceAll('*', '[^/]+')}$`);
+    expect(key).toMatch(glob);
+    expect(
+      payloadPointerKey('', {
+        exportId: 'x01JD4',
+        destination: 'crm',
+        batch: { index: 0, total: 1, size: 1 },
+      }),
+    ).not.toMatch(glob);
   });
 
   it('per kind: SQS send to the target queue (ARN from its URL), Lambda invoke, S3 put under the prefix, secrets', () => {
@@ -420,7 +444,7 @@ describe('Activation: one isolated delivery per enabled destination', () => {
     // The payload bucket and the workgroup's results, no target bucket.
     expect(asSet(resourcesFor(crm, 's3:PutObject'))).toEqual(
       asSet([
-        { 'Fn::Join': ['', [arnOf(activation.payloads.bucket), '/*']] },
+        { 'Fn::Join': ['', [arnOf(activation.payloads.bucket), `/${destinationPayloadKeys('crm')}`]] },
         { 'Fn::Join': ['', [arnOf(workGroup.resultsBucket), '/results/*']] },
       ]),
     );
@@ -519,8 +543,9 @@ describe('Destinations API', () => {
 
   it('gets the whole destinations configuration, the identity configuration and the payload bucket', () => {
     const env = envOf(api.function);
-    expect(Object.keys(env).sort()).toEqual(
-      ['MOSAIC_DESTINATIONS', 'MOSAIC_IDENTITY', 'PAYLOAD_BUCKET', ...HOUSE_ENV].sort(),
+    expect(Object.keys(env).sort()).toEqual([...Object.values(DESTINATIONS_API_ENV), ...HOUSE_ENV].sort());
+    expect(Object.values(DESTINATIONS_API_ENV).sort()).toEqual(
+      ['MOSAIC_DESTINATIONS', 'MOSAIC_IDENTITY', 'PAYLOAD_BUCKET'].sort(),
     );
     expect(parseDestinationsConfig(JSON.parse(env.MOSAIC_DESTINATIONS as string))).toEqual(config);
     expect(env.PAYLOAD_BUCKET).toEqual(refOf(activation.payloads.bucket));
@@ -540,6 +565,9 @@ describe('Destinations API', () => {
       ]),
     );
     expect(json(statements)).not.toContain('dynamodb:');
+    expect(resourcesFor(statements, 's3:PutObject')).toContainEqual({
+      'Fn::Join': ['', [arnOf(activation.payloads.bucket), '/payloads/*']],
+    });
   });
 });
 
@@ -554,5 +582,53 @@ describe('cdk-nag on activation', () => {
         .map((r) => `${f.ruleName} ${r.constructPath}`),
     );
     expect(ours).toEqual([]);
+  });
+});
+
+describe('the Mosaic stack with destinations', () => {
+  let mosaic: SynthesizedMosaic;
+
+  beforeAll(() => {
+    mosaic = synthMosaic({ ...exampleConfig(), destinations: SAMPLE_DESTINATIONS });
+  });
+
+  it('delivers every enabled destination from the Mosaic bus, with the real delivery entry', () => {
+    const { stack: s } = mosaic;
+    expect(s.activation.deliveries.map((d) => d.destination.name)).toEqual(ENABLED);
+    for (const d of s.activation.deliveries) {
+      expect(Stack.of(d).resolve(d.rule.eventBusName)).toEqual(refOf(s.eventBus.bus));
+    }
+    const handlers = Object.values(mosaic.template.findResources('AWS::Lambda::Function')).map(
+      (f) => (f as Resource).Properties.Description,
+    );
+    expect(handlers).toEqual(
+      expect.arrayContaining(ENABLED.map((name) => expect.stringContaining(`destination ${name} (`))),
+    );
+  });
+
+  it('the Segments API and the Destinations API get the configured destinations', () => {
+    const { stack: s, template: t } = mosaic;
+    const variables = (fn: MosaicFunction) =>
+      (
+        t.toJSON().Resources[logicalIdOf(fn.function)].Properties as {
+          Environment: { Variables: Record<string, string> };
+        }
+      ).Environment.Variables;
+    const configured = parseDestinationsConfig(SAMPLE_DESTINATIONS);
+    expect(JSON.parse(variables(s.segmentsApi.function).MOSAIC_DESTINATIONS as string)).toEqual(configured);
+    expect(JSON.parse(variables(s.destinationsApi.function).MOSAIC_DESTINATIONS as string)).toEqual(
+      configured,
+    );
+  });
+
+  it('outputs each destination’s queue and dead-letter queue, the ledger and the payload bucket', () => {
+    const outputs = mosaic.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    for (const id of ['DestinationCrmQueues', 'DestinationDirectMailQueues', 'DestinationWarehouseQueues']) {
+      expect(outputs[id], id).toBeDefined();
+    }
+    const crm = mosaic.stack.activation.deliveries[0] as DestinationDelivery;
+    expect(json(outputs.DestinationCrmQueues?.Value)).toContain(logicalIdOf(crm.deadLetterQueue));
+    expect(outputs.DeliveryLedgerTableName?.Value).toEqual(refOf(mosaic.stack.activation.ledgerTable.table));
+    expect(outputs.DeliveryPayloadBucketName?.Value).toEqual(refOf(mosaic.stack.activation.payloads.bucket));
   });
 });

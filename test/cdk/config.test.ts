@@ -265,7 +265,7 @@ describe('config schema', () => {
     [
       'a misspelt destinations field',
       { ...REQUIRED, destinations: { destinations: [], defaultCountry: 'DE' } },
-      /mosaic\.destinations\.defaultCountry: Unrecognized key/,
+      /mosaic\.destinations: Unrecognized key: "defaultCountry"/,
     ],
     [
       'a dead-letter queue after the first receive',

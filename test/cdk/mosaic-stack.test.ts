@@ -2,6 +2,7 @@ import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CollectorEnv } from '../../functions/collector/env';
 import { COLLECTOR_PATHS } from '../../lib/constructs/collector-api';
+import { DESTINATIONS_ROUTES } from '../../lib/constructs/destinations-api';
 import { SEGMENTS_ROUTES } from '../../lib/constructs/segments-api';
 import { CollectorLimits, DEFAULT_LIMITS } from '../../src/core/config/limits';
 import { SourcesConfig } from '../../src/core/config/sources';
@@ -391,9 +392,11 @@ describe('Firehose roles (least privilege)', () => {
 describe('collector HTTP API', () => {
   const collectorRoutes = () => m.stack.collector.routes.map((route) => propsOf(route));
 
-  it('has exactly the 14 POST routes of the Segment HTTP API, long and short forms (plus the Profile API’s GETs and the Segments API’s routes)', () => {
+  it('has exactly the 14 POST routes of the Segment HTTP API, long and short forms (plus the Profile API’s GETs and the Segments and Destinations APIs’ routes)', () => {
     const segmentsRoutes = new Set(
-      SEGMENTS_ROUTES.flatMap((route) => route.methods.map((method) => `${method} ${route.path}`)),
+      [...SEGMENTS_ROUTES, ...DESTINATIONS_ROUTES].flatMap((route) =>
+        route.methods.map((method) => `${method} ${route.path}`),
+      ),
     );
     const routes = Object.values(m.template.findResources('AWS::ApiGatewayV2::Route'))
       .map((r) => (r.Properties as { RouteKey: string }).RouteKey)
@@ -564,14 +567,16 @@ describe('collector function', () => {
 });
 
 describe('the whole template', () => {
-  it('has no Lambda function other than the five house functions (deploy-time helpers are off by default)', () => {
+  it('has no Lambda function other than the six house functions (no destination configured: no delivery function; deploy-time helpers are off by default)', () => {
     const functions = [
       m.stack.collector.function,
       m.stack.resolver.function,
       m.stack.profileApi.function,
       m.stack.profileApi.authorizerFunction,
       m.stack.segmentsApi.function,
+      m.stack.destinationsApi.function,
     ];
+    expect(m.stack.activation.deliveries).toEqual([]);
     expect(Object.keys(m.template.findResources('AWS::Lambda::Function')).sort()).toEqual(
       functions.map((fn) => logicalIdOf(fn.function)).sort(),
     );

@@ -3,8 +3,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, type NagPack, ServerlessChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMosaicApp } from '../../lib/app';
+import { SAMPLE_DESTINATIONS } from './sample-destinations';
 import {
   acknowledgements,
+  exampleConfig,
   type SynthesizedMosaic,
   synthMosaic,
   testAppProps,
@@ -16,7 +18,9 @@ const NAG_PLUGINS = ['AwsSolutions', 'Serverless'];
 let m: SynthesizedMosaic;
 
 beforeAll(() => {
-  m = synthMosaic(); // throws if any plugin reports an error
+  // The example configuration with destinations of every kind, so every activation resource (rules,
+  // queues, delivery functions, alarms) is checked too. Throws if any plugin reports an error.
+  m = synthMosaic({ ...exampleConfig(), destinations: SAMPLE_DESTINATIONS });
 });
 
 /**
