@@ -3,7 +3,11 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { Destination } from '../../src/core/activation/destination-config';
 import { BadRequestError } from '../../src/core/errors';
 import type { BusEnvelope } from '../../src/core/events/bus-event';
-import type { DeliveryContinuation, DeliveryContinuations } from '../../src/ports/delivery-continuations';
+import {
+  type DeliveryContinuation,
+  type DeliveryContinuations,
+  MAX_CONTINUATION_DELAY_SECONDS,
+} from '../../src/ports/delivery-continuations';
 import type { DeliveryMetrics } from '../../src/ports/delivery-metrics';
 import type { Logger } from '../../src/ports/logger';
 import type {
@@ -16,8 +20,6 @@ import type {
 export const DEFER_ABOVE_MS = 30_000;
 /** Time kept in hand: with less left, no batch is started and no wait begun. */
 export const RESERVE_MS = 60_000;
-/** The longest delay SQS takes on a message. */
-export const MAX_DELAY_SECONDS = 900;
 
 export interface DestinationDeliveryHandlerDeps {
   /** This function's destination. */
@@ -95,7 +97,7 @@ export function createDestinationDeliveryHandler(deps: DestinationDeliveryHandle
         attemptsSoFar: resume.attempts,
         ...(input.onlyBatch === undefined ? {} : { onlyBatch: input.onlyBatch }),
       };
-      const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.ceil(resume.delayMs / 1000));
+      const delaySeconds = Math.min(MAX_CONTINUATION_DELAY_SECONDS, Math.ceil(resume.delayMs / 1000));
       await deps.continuations.enqueue(continuation, delaySeconds);
       logger.info('delivery continues in a re-queued message', {
         ...ids,

@@ -16,6 +16,9 @@ export interface DeliveryContinuation {
   readonly onlyBatch?: number;
 }
 
+/** The longest delay SQS takes on a message (15 minutes). */
+export const MAX_CONTINUATION_DELAY_SECONDS = 900;
+
 /**
  * Re-queues a continuation to the destination's own delivery queue after a delay (SQS `DelaySeconds`,
  * at most 15 minutes), so a delivery function never sleeps past its remaining time.

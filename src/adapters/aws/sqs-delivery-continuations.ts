@@ -1,9 +1,10 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { DeliveryContinuation, DeliveryContinuations } from '../../ports/delivery-continuations';
+import {
+  type DeliveryContinuation,
+  type DeliveryContinuations,
+  MAX_CONTINUATION_DELAY_SECONDS,
+} from '../../ports/delivery-continuations';
 import { isFifoQueue } from './sqs-queue-url';
-
-/** The longest delay SQS takes on a message. */
-export const MAX_DELAY_SECONDS = 900;
 
 export interface SqsDeliveryContinuationsOptions {
   readonly client: SQSClient;
@@ -21,7 +22,7 @@ export class SqsDeliveryContinuations implements DeliveryContinuations {
   constructor(private readonly options: SqsDeliveryContinuationsOptions) {}
 
   async enqueue(continuation: DeliveryContinuation, delaySeconds: number): Promise<void> {
-    const delay = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds)));
+    const delay = Math.min(MAX_CONTINUATION_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds)));
     const fifo = isFifoQueue(this.options.queueUrl);
     const exportId = String(continuation.event.detail.exportId ?? continuation.event.id);
     await this.options.client.send(
