@@ -442,6 +442,19 @@ export function describeIdentityStoreContract(
           profileId: 'p_retired',
         });
       });
+
+      it('getProfiles reads hundreds of profiles (several batch reads at once), each once, unknown ids left out', async () => {
+        const ids = Array.from({ length: 450 }, (_, i) => `p_many_${String(i).padStart(3, '0')}`);
+        await Promise.all(ids.map((id) => store.createProfile(profileOf(id, 1))));
+        // Duplicates and unknown ids among them, in no particular order.
+        const asked = [...ids].reverse().concat(ids.slice(0, 30), ['p_many_none_1', 'p_many_none_2']);
+        const records = await store.getProfiles(asked);
+        expect([...records.keys()].sort()).toEqual(ids);
+        for (const id of ids) {
+          const record = records.get(id);
+          expect(record?.state === 'live' && record.profile.profileId).toBe(id);
+        }
+      });
     });
 
     describe('identifiers', () => {
