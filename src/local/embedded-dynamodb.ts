@@ -28,6 +28,11 @@ export interface EmbeddedDynamoDb {
   readonly endpoint: string;
   /** A client that can only reach the embedded engine (dummy credentials, localhost endpoint). */
   readonly client: DynamoDBClient;
+  /**
+   * Another client of the same engine, e.g. with fewer sockets: a writer that may have at most
+   * `maxSockets` requests in flight. Destroyed by `close`.
+   */
+  newClient(options?: { readonly maxSockets?: number }): DynamoDBClient;
   close(): Promise<void>;
 }
 
@@ -126,15 +131,26 @@ export async function startEmbeddedDynamoDb(
   options: { readonly path?: string } = {},
 ): Promise<EmbeddedDynamoDb> {
   const server = await startDynaliteThread(options);
-  const client = new DynamoDBClient({
-    ...sdkClientConfig({ region: 'local', endpoint: server.endpoint, requestTimeoutMs: 10_000 }),
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const clients: DynamoDBClient[] = [];
+  const newClient = (clientOptions: { readonly maxSockets?: number } = {}) => {
+    const client = new DynamoDBClient({
+      ...sdkClientConfig({
+        region: 'local',
+        endpoint: server.endpoint,
+        requestTimeoutMs: 10_000,
+        ...clientOptions,
+      }),
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    clients.push(client);
+    return client;
+  };
   return {
     endpoint: server.endpoint,
-    client,
+    client: newClient(),
+    newClient,
     async close() {
-      client.destroy();
+      for (const client of clients) client.destroy();
       await server.close();
     },
   };
