@@ -4,6 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { type ActivationBenchResult, benchActivation } from './activation.bench';
 import { benchCollectorHandler } from './collector-handler.bench';
 import { benchCollectorHttp } from './collector-http.bench';
 import { benchUnify, type PhaseCost, type SteadyPhase } from './resolver.bench';
@@ -16,21 +17,28 @@ const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
 process.stdout.write(`Machine: ${machine}\n\n`);
 
-// `npm run bench -- segments` runs only the sections named (so far: segments) and replaces their part
-// of RESULTS.md; with no name, every section runs and RESULTS.md is written anew.
+// `npm run bench -- segments activation` runs only the sections named and replaces their part of
+// RESULTS.md; with no name, every section runs and RESULTS.md is written anew.
 const resultsPath = join(import.meta.dirname, 'RESULTS.md');
-const ALONE = ['segments'];
 const SEGMENTS_HEADING = '## Segments (issue #4)';
+const ACTIVATION_HEADING = '## Activate (issue #5)';
+const ALONE: Readonly<Record<string, { heading: string; section: () => Promise<string> }>> = {
+  segments: { heading: SEGMENTS_HEADING, section: async () => segmentsReport(await runSegments()) },
+  activation: { heading: ACTIVATION_HEADING, section: async () => activationReport(await runActivation()) },
+};
 const only = process.argv.slice(2);
 for (const name of only) {
-  if (!ALONE.includes(name))
-    throw new Error(`unknown section "${name}"; sections that run alone: ${ALONE.join(', ')}`);
+  if (!(name in ALONE))
+    throw new Error(`unknown section "${name}"; sections that run alone: ${Object.keys(ALONE).join(', ')}`);
 }
-if (only.includes('segments')) {
-  const section = segmentsReport(await runSegments());
-  const results = await readFile(resultsPath, 'utf8').catch(() => '# Benchmark results\n');
-  await writeFile(resultsPath, replaceSection(results, SEGMENTS_HEADING, section));
-  process.stdout.write('\nWritten to bench/RESULTS.md (the segments section)\n');
+if (only.length > 0) {
+  for (const name of only) {
+    const { heading, section } = ALONE[name] as (typeof ALONE)[string];
+    const text = await section();
+    const results = await readFile(resultsPath, 'utf8').catch(() => '# Benchmark results\n');
+    await writeFile(resultsPath, replaceSection(results, heading, text));
+    process.stdout.write(`\nWritten to bench/RESULTS.md (the ${name} section)\n`);
+  }
   process.exit(0);
 }
 
@@ -104,6 +112,7 @@ function writeRows(phases: readonly PhaseCost[]): string {
 }
 
 const segments = await runSegments();
+const activation = await runActivation();
 
 const report = `# Benchmark results
 
@@ -193,7 +202,9 @@ API's: two a profile request, one a probe poll):
 | --- | --- | ${unify.steady.map(() => '---').join(' | ')} |
 ${writeRows([t, ...unify.steady])}
 
-${segmentsReport(segments)}`;
+${segmentsReport(segments)}
+
+${activationReport(activation)}`;
 await writeFile(resultsPath, report);
 process.stdout.write('\nWritten to bench/RESULTS.md\n');
 
@@ -210,6 +221,51 @@ async function runSegments(): Promise<SegmentsBenchResult> {
     );
   }
   return result;
+}
+
+/** Runs the activation benchmark, printing its progress. */
+async function runActivation(): Promise<ActivationBenchResult> {
+  process.stdout.write(
+    '\nActivate: a 100,000-member export delivered to a local webhook, alone and beside a failing destination...\n',
+  );
+  return benchActivation(undefined, (line) => process.stdout.write(`${line}\n`));
+}
+
+function activationReport(r: ActivationBenchResult): string {
+  const secs = (s: number) => `${fmt(s, 2)} s`;
+  const rows = r.runs.map(
+    (run, i) =>
+      `| ${Math.floor(i / 2) + 1} | ${run.scenario} | ${fmt(run.members)} | ${fmt(run.requests)} | ${secs(run.exportSeconds)} | ${secs(run.deliverySeconds)} | **${fmt(run.membersPerSecond)}** | ${secs(run.endToEndSeconds)} | ${fmt(run.failingRequests)} | ${fmt(run.peakRssMb)} MB |`,
+  );
+  const rssMax = Math.max(...r.runs.map((run) => run.peakRssMb));
+  return `${ACTIVATION_HEADING}
+
+Measured on ${new Date().toISOString().slice(0, 10)} by \`bench/activation.bench.ts\`. ${fmt(r.exportMembers)} people were sent once through the
+local runtime as an SDK sends them (identify with email, phone, first name, plan; ${fmt(r.expectedMembers)} of them granted the
+\`email_marketing\` consent, the others denied it or never said) — collector, stream, resolver into profiles on dynalite, lake —
+and the runtime's data directory is cached${r.datasetCached ? ` (made in ${fmt(r.datasetSeconds)} s by an earlier run)` : ` (made by this run in ${fmt(r.datasetSeconds)} s)`}. Each round copies it and
+starts the runtime as \`npm start\` does (the bundle, in its own process) with the destinations in \`MOSAIC_DESTINATIONS\`, then
+\`POST /v1/segments/everyone/exports\` (identifiers email and phone, traits first_name and plan): the export runs on DuckDB, its
+\`Audience Export Completed\` crosses the in-process bus, and each destination's worker reads the members a page at a time, reads
+their profiles for consent (batch reads), hashes email and phone (sha256 of the normalised value), signs and posts batches of
+${fmt(r.options.batchSize)}, and records each in its ledger. The receiver (in the benchmark's process) verifies every signature, dedupes by
+\`Idempotency-Key\` and counts members; a round fails unless it got exactly the consenting members, each once, all verified.
+**With a failing destination**: a second webhook destination subscribed to the same segment, whose receiver answers every request
+503; it keeps its default retry policy (back-off from 1 s, doubling, 8 attempts, then the batch goes to its dead-letter file).
+The scenarios alternate, ${r.options.rounds} rounds each. **members/s**: members over the healthy receiver's first request → last.
+**End to end**: the export request → the last member received. **Peak RSS**: the runtime process's VmHWM.
+
+| round | scenario | members | requests | export | delivery | members/s | end to end | failing receiver's 503s | peak RSS |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+| measure | value | target | |
+| --- | --- | --- | --- |
+| members/s alone (mean) | ${fmt(r.solo)} | | |
+| members/s beside the failing destination (mean) | ${fmt(r.withFailing)} | | |
+| ratio | ${fmt(r.ratio, 3)} | ≥ 0.8 | ${verdict(r.ratio >= 0.8)} |
+| peak RSS (most of any round) | ${fmt(rssMax)} MB | | |
+`;
 }
 
 function mib(bytes: number): string {
