@@ -207,9 +207,14 @@ describe('export plan SQL', () => {
       expect(bound(plan.audience)).toEqual(['pro-buyers', 'x0000000003']);
       expect(bound(plan.changes)).toEqual(['pro-buyers', 'x0000000003', 'pro-buyers', 'x0000000002']);
       expect(bound(plan.counts)).toEqual(['pro-buyers', 'x0000000003', 'pro-buyers', 'x0000000002']);
-      // In text order: the segment's own parameters (the event's name and window in its CTE, then the
-      // trait value and the count in the members' WHERE), then the identifier types of the column CTEs.
+      // In text order: the segment's own parameters (the event's name and window in the shared scan
+      // of events, again in its CTE, then the trait value and the count in the members' WHERE), then the
+      // identifier types of the column CTEs.
       expect(bound(plan.members)).toEqual([
+        'Order Completed',
+        '2026-10-23',
+        '2026-10-23 12:00:00.000',
+        '2026-11-22 12:00:00.000',
         'Order Completed',
         '2026-10-23',
         '2026-10-23 12:00:00.000',

@@ -241,6 +241,55 @@ describe('segment SQL', () => {
     expect(unbounded.sql).not.toMatch(/"dt"/);
   });
 
+  it('conditions that read events row by row share one scan of events, joined to profiles once', async () => {
+    const ast = await compileSegment({
+      any: [
+        trait('eq', 'pro'),
+        { consent: { category: 'Ads' } },
+        aggregate('sum', { within: { last: { days: 14 } } }),
+        orders({ within: { last: { days: 30 } }, where: [{ property: 'currency', op: 'eq', value: 'EUR' }] }),
+        { last_seen: { op: 'after', value: { ago: { days: 3 } } } },
+      ],
+    });
+    for (const dialect of ['athena', 'duckdb'] as const) {
+      const { sql } = printMembersQuery(ast, dialect);
+      // The scan, and first / last seen (which reads every event, reduced per pair of identifiers).
+      expect(sql.match(/FROM "events" e/g)).toHaveLength(2);
+      expect(sql.match(/LEFT JOIN links lu/g)).toHaveLength(2);
+      expect(sql.match(/FROM scan e/g)).toHaveLength(4);
+      // Traits and consent without a window: the scan reads every partition; each window keeps its own.
+      expect(sql).toMatch(/\n {2}WHERE \(\(\(strpos/);
+    }
+    // One condition reads events directly, as before.
+    const single = printMembersQuery(await compileSegment(trait('eq', 'pro')), 'duckdb').sql;
+    expect(single).not.toContain('scan');
+  });
+
+  it('a shared scan of windowed conditions reads the partitions of the widest window only', async () => {
+    const ast = await compileSegment({
+      all: [
+        { event: { name: 'Added to Cart', within: { last: { days: 14 } } } },
+        orders({ performed: false, within: { last: { days: 7 } } }),
+      ],
+    });
+    const query = printMembersQuery(ast, 'duckdb');
+    expect(query.sql).toMatch(/\n {2}WHERE e\."dt" >= \$1\n {4}AND \(\(e\."type" = 'track'/);
+    expect(bindParams(query.params, { now: NOW }).slice(0, 2)).toEqual(['2026-11-08', 'Added to Cart']);
+    // Relative and absolute starts compare only once bound: both bound the scan.
+    const mixed = await compileSegment({
+      any: [
+        orders({ within: { last: { days: 7 } } }),
+        orders({ within: { from: '2026-11-01', to: '2026-11-30T23:59:59Z' } }),
+      ],
+    });
+    const athena = printMembersQuery(mixed, 'athena');
+    expect(athena.sql).toMatch(/\n {2}WHERE \(e\."dt" >= \? OR e\."dt" >= \?\)\n/);
+    expect(athenaExecutionParameters(athena.params, { now: NOW }).slice(0, 2)).toEqual([
+      "'2026-11-15'",
+      "'2026-10-31'",
+    ]);
+  });
+
   it('the SQL of a definition does not depend on now; only the parameters do', async () => {
     const ast = await astOf('issue example');
     const query = printMembersQuery(ast, 'athena');

@@ -1,5 +1,13 @@
 import { EVENT_COLUMNS, IDENTITY_LINK_COLUMNS } from '../lake/tables';
-import type { NumberTest, PropertyFilter, SegmentAst, SegmentNode, ValueTest, Window } from './ast';
+import type {
+  NumberTest,
+  PropertyFilter,
+  SegmentAst,
+  SegmentNode,
+  TimePoint,
+  ValueTest,
+  Window,
+} from './ast';
 import { DIALECTS, type Dialect, type DialectName } from './dialects';
 import { CONSENT_CATEGORY, MAX_PATH_SEGMENTS, PATH_SEGMENT } from './names';
 import type { QueryParam } from './params';
@@ -42,8 +50,8 @@ export function printMembersQuery(
   options: PrintOptions = {},
 ): CompiledQuery {
   const printer = new Printer(DIALECTS[dialect], options.tables ?? DEFAULT_TABLES);
-  const { ctes, select } = printer.members(ast.root);
-  return printer.finish(`WITH ${ctes}\n${select}\nORDER BY u.profile_id`);
+  const select = printer.members(ast.root);
+  return printer.finish(`WITH ${printer.withClause()}\n${select}\nORDER BY u.profile_id`);
 }
 
 /**
@@ -56,9 +64,9 @@ export function printPreviewQuery(
   options: PrintOptions = {},
 ): CompiledQuery {
   const printer = new Printer(DIALECTS[dialect], options.tables ?? DEFAULT_TABLES);
-  const { ctes, select } = printer.members(ast.root);
+  const select = printer.members(ast.root);
   return printer.finish(
-    `WITH ${ctes},\nmembers AS (\n${select}\n)\n` +
+    `WITH ${printer.withClause()},\nmembers AS (\n${select}\n)\n` +
       'SELECT c.member_count, s.profile_id\n' +
       'FROM (SELECT count(*) AS member_count FROM members) c\n' +
       `LEFT JOIN (SELECT profile_id FROM members ORDER BY profile_id LIMIT ${PREVIEW_SAMPLE_SIZE}) s ON TRUE\n` +
@@ -153,65 +161,99 @@ const NUMBER_START = "('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')";
 /** Where a parameter goes, until `finish` numbers them (private-use characters, never in printed SQL). */
 const PLACEHOLDER = /\uE000(\d+)\uE001/g;
 
+/**
+ * A condition that reads `events` row by row (event, aggregate, trait, consent): what it needs from
+ * the shared scan (see {@link Printer.scanCte}).
+ */
+type ScanReader =
+  | { readonly kind: 'events'; readonly name: string; readonly window: Window | undefined }
+  | { readonly kind: 'trait'; readonly top: string; readonly column: string }
+  | { readonly kind: 'consent'; readonly column: string };
+
+/** A CTE, printed when the query is finished (once every condition has said what it reads). */
+interface Cte {
+  readonly name: string;
+  readonly body: () => string;
+}
+
 class Printer {
   private readonly params: QueryParam[] = [];
-  private readonly ctes: string[] = [];
+  private readonly ctes: Cte[] = [];
   /** CTE name by the condition it computes, so a condition used twice is computed once. */
   private readonly cteByKey = new Map<string, string>();
   private readonly joins: string[] = [];
+  /** The conditions that read events row by row, each once; with two or more they share one scan. */
+  private readonly readers: ScanReader[] = [];
+  private readonly traitColumns = new Map<string, string>();
 
   constructor(
     private readonly dialect: Dialect,
     private readonly tables: LakeTables,
   ) {}
 
-  /** The CTEs and the SELECT of the members (`SELECT u.profile_id FROM profiles u ... WHERE ...`). */
-  members(root: SegmentNode): { ctes: string; select: string } {
+  /** The SELECT of the members (`SELECT u.profile_id FROM profiles u ... WHERE ...`); CTEs in {@link withClause}. */
+  members(root: SegmentNode): string {
     const linksTable = this.table(this.tables.identityLinks);
-    this.ctes.push(
-      'links AS (\n' +
+    this.pushCte(
+      'links',
+      () =>
         `  SELECT ${link('id_type')} AS id_type, ${link('id_value')} AS id_value, ${link('profile_id')} AS profile_id, ${link('linked_at')} AS linked_at\n` +
         '  FROM (\n' +
         `    SELECT ${link('id_type')}, ${link('id_value')}, ${link('profile_id')}, ${link('linked_at')},\n` +
         `      row_number() OVER (PARTITION BY ${link('id_type')}, ${link('id_value')} ORDER BY ${link('linked_at')} DESC, ${link('profile_id')} DESC) AS rn\n` +
         `    FROM ${linksTable}\n` +
         '  ) l\n' +
-        '  WHERE rn = 1\n' +
-        ')',
-      'profiles AS (\n  SELECT DISTINCT profile_id FROM links\n)',
+        '  WHERE rn = 1',
     );
+    this.pushCte('profiles', () => '  SELECT DISTINCT profile_id FROM links');
     const where = this.node(root);
-    return {
-      ctes: this.ctes.join(',\n'),
-      select: `SELECT u.profile_id\nFROM profiles u\n${this.joins.map((join) => `${join}\n`).join('')}WHERE ${where}`,
-    };
+    return `SELECT u.profile_id\nFROM profiles u\n${this.joins.map((join) => `${join}\n`).join('')}WHERE ${where}`;
+  }
+
+  /**
+   * The CTEs (without `WITH`): `links`, `profiles`, the shared `scan` of events when two or more
+   * conditions read events row by row, then one CTE per condition.
+   */
+  withClause(): string {
+    const ctes = [...this.ctes];
+    if (this.sharesScan()) ctes.splice(2, 0, { name: 'scan', body: () => this.scanCte() });
+    return ctes.map((cte) => `${cte.name} AS (\n${cte.body()}\n)`).join(',\n');
+  }
+
+  private pushCte(name: string, body: () => string): void {
+    this.ctes.push({ name, body });
+  }
+
+  private sharesScan(): boolean {
+    return this.readers.length >= 2;
   }
 
   /** The members and their audience columns (see {@link printAudienceQuery}). */
   audience(root: SegmentNode, columns: readonly AudienceColumn[]): string {
-    const { select } = this.members(root);
-    this.ctes.push(`members AS (\n${select}\n)`);
+    const select = this.members(root);
+    this.pushCte('members', () => select);
     const values: string[] = ['m.profile_id'];
     const joins: string[] = [];
     columns.forEach((column, i) => {
       const name = `col_${i}`;
       if (column.kind === 'identifier') {
-        this.ctes.push(
-          `${name} AS (\n` +
+        this.pushCte(
+          name,
+          () =>
             '  SELECT profile_id, v\n' +
             '  FROM (\n' +
             '    SELECT profile_id, id_value AS v,\n' +
             '      row_number() OVER (PARTITION BY profile_id ORDER BY linked_at DESC, id_value DESC) AS rn\n' +
             `    FROM links\n    WHERE id_type = ${this.varchar(column.name)}\n` +
             '  ) i\n' +
-            '  WHERE rn = 1\n' +
-            ')',
+            '  WHERE rn = 1',
         );
         values.push(`${name}.v AS ${quote(`c${i}`)}`);
       } else {
         if (!PATH_SEGMENT.test(column.name))
           throw new RangeError(`not an allowed trait name: ${column.name}`);
-        this.ctes.push(`${name} AS (\n${this.traitCte(column.name)}\n)`);
+        const trait = this.traitCte(column.name);
+        this.pushCte(name, trait);
         const text = this.dialect.jsonText(`${name}.v`);
         values.push(
           `CASE WHEN substr(${text}, 1, 1) IN ('{', '[') THEN ${text} ELSE ${this.dialect.scalarText(`${name}.v`)} END AS ${quote(`c${i}`)}`,
@@ -220,7 +262,7 @@ class Printer {
       joins.push(`LEFT JOIN ${name} ON ${name}.profile_id = m.profile_id`);
     });
     return (
-      `WITH ${this.ctes.join(',\n')}\n` +
+      `WITH ${this.withClause()}\n` +
       `SELECT ${values.join(',\n  ')}\n` +
       `FROM members m\n${joins.map((join) => `${join}\n`).join('')}ORDER BY m.profile_id`
     );
@@ -266,13 +308,17 @@ class Printer {
     return this.param({ type: 'double', value });
   }
 
-  /** A CTE for a condition, once per distinct key; joined to `profiles` by profile id. */
-  private cte(key: string, prefix: string, body: () => string): string {
+  /**
+   * A CTE for a condition, once per distinct key; joined to `profiles` by profile id. `body` runs once
+   * (it says what the condition reads) and gives the printer of the CTE's text, run when the query is
+   * finished — when it is known whether the conditions share a scan.
+   */
+  private cte(key: string, prefix: string, body: () => () => string): string {
     const existing = this.cteByKey.get(key);
     if (existing !== undefined) return existing;
     const name = `${prefix}_${this.cteByKey.size}`;
     this.cteByKey.set(key, name);
-    this.ctes.push(`${name} AS (\n${body()}\n)`);
+    this.pushCte(name, body());
     this.joins.push(`LEFT JOIN ${name} ON ${name}.profile_id = u.profile_id`);
     return name;
   }
@@ -311,7 +357,7 @@ class Printer {
         return `coalesce(${this.dialect.jsonText(value)} = 'true', FALSE)`;
       }
       case 'seen': {
-        const name = this.cte('seen', 'seen', () => this.seenCte());
+        const name = this.cte('seen', 'seen', () => () => this.seenCte());
         const column = node.which === 'first' ? 'first_seen' : 'last_seen';
         const at = this.param({ type: 'timestamp', at: node.at });
         return `coalesce(${name}.${column} ${node.op === 'before' ? '<' : '>='} ${at}, FALSE)`;
@@ -340,6 +386,77 @@ class Printer {
   }
 
   /**
+   * The shared scan: `events` read once for every condition that reads events row by row (two or
+   * more), each row with its current profile (NULL when it has none; each condition drops those where
+   * it did before). A row is kept when some condition may use it — a track event of a named event in
+   * its window, or text that can hold a trait's name or `categoryPreferences` — and carries what the
+   * conditions read: the event's columns under their own names, the candidate value of each trait
+   * (`trait_value_n`) and the consent preferences (`consent_value`), computed only where the cheap
+   * text test passes. Each condition then selects its rows from the scan with its own full test, so
+   * what it computes is what it computed over `events`. When every condition has a window, the scan
+   * reads only the partitions of the widest. DuckDB materialises a CTE used more than once, so the
+   * lake is read once; Trino may inline it, reading no more than one scan per condition.
+   */
+  private scanCte(): string {
+    const columns = [
+      `${Printer.PROFILE} AS profile_id`,
+      ...['type', 'event', 'dt', 'timestamp', 'received_at', 'source', 'message_id', 'properties'].map(ev),
+    ];
+    const keep: string[] = [];
+    for (const reader of this.readers) {
+      switch (reader.kind) {
+        case 'events': {
+          const conditions = [`${ev('type')} = 'track'`, `${ev('event')} = ${this.varchar(reader.name)}`];
+          if (reader.window !== undefined) conditions.push(...this.windowConditions(reader.window));
+          keep.push(`(${conditions.join(' AND ')})`);
+          break;
+        }
+        case 'trait': {
+          const may = this.mayHoldTrait(reader.top);
+          columns.push(`CASE WHEN ${may} THEN ${this.traitValue(reader.top)} END AS ${quote(reader.column)}`);
+          keep.push(may);
+          break;
+        }
+        case 'consent': {
+          const may = mayHoldKey(ev('context'), 'categoryPreferences');
+          columns.push(`CASE WHEN ${may} THEN ${this.consentValue()} END AS ${quote(reader.column)}`);
+          keep.push(may);
+          break;
+        }
+      }
+    }
+    const where = [`(${keep.join('\n    OR ')})`];
+    const partitions = this.widestPartitions();
+    if (partitions !== undefined) where.unshift(partitions);
+    return (
+      `  SELECT ${columns.join(',\n    ')}\n` +
+      `${this.eventsWithProfile()}\n` +
+      `  WHERE ${where.join('\n    AND ')}`
+    );
+  }
+
+  /**
+   * When every condition reading the scan is an event or aggregate with a window, the partitions that
+   * can hold any of them: `dt >=` the earliest start (one per kind of time point — relative starts and
+   * absolute starts compare only once bound).
+   */
+  private widestPartitions(): string | undefined {
+    let ago: TimePoint | undefined;
+    let absolute: TimePoint | undefined;
+    for (const reader of this.readers) {
+      if (reader.kind !== 'events' || reader.window === undefined) return undefined;
+      const from = reader.window.from;
+      if (from.kind === 'ago') {
+        if (ago === undefined || from.ms > ago.ms) ago = from;
+      } else if (absolute === undefined || from.ms < absolute.ms) absolute = from;
+    }
+    const starts = [ago, absolute].filter((at) => at !== undefined);
+    if (starts.length === 0) return undefined;
+    const tests = starts.map((at) => `${ev('dt')} >= ${this.param({ type: 'dt', at })}`);
+    return tests.length === 1 ? (tests[0] as string) : `(${tests.join(' OR ')})`;
+  }
+
+  /**
    * Per profile, the number (or aggregate) of its track events of one name in the window that pass
    * the filters, each message counted once however often the lake holds it.
    */
@@ -349,26 +466,32 @@ class Printer {
     where: readonly PropertyFilter[],
     aggregate: string,
     value: string | undefined,
-  ): string {
-    const conditions = [`${ev('type')} = 'track'`, `${ev('event')} = ${this.varchar(name)}`];
-    if (window !== undefined) conditions.push(...this.windowConditions(window));
-    for (const filter of where) {
-      conditions.push(
-        this.valueTest(`json_extract(${ev('properties')}, ${jsonPath(filter.path)})`, filter.test),
+  ): () => string {
+    this.readers.push({ kind: 'events', name, window });
+    return () => {
+      const conditions = [`${ev('type')} = 'track'`, `${ev('event')} = ${this.varchar(name)}`];
+      if (window !== undefined) conditions.push(...this.windowConditions(window));
+      for (const filter of where) {
+        conditions.push(
+          this.valueTest(`json_extract(${ev('properties')}, ${jsonPath(filter.path)})`, filter.test),
+        );
+      }
+      const from = this.sharesScan()
+        ? '    FROM scan e'
+        : this.eventsWithProfile().replaceAll('\n  ', '\n    ').replace(/^ {2}/, '    ');
+      const profile = this.sharesScan() ? 'e.profile_id' : Printer.PROFILE;
+      return (
+        `  SELECT profile_id, ${aggregate} AS n\n` +
+        '  FROM (\n' +
+        `    SELECT ${profile} AS profile_id,${value === undefined ? '' : ` ${value} AS v,`}\n` +
+        `      row_number() OVER (PARTITION BY ${ev('source')}, ${ev('message_id')} ORDER BY ${ev('received_at')}) AS copy\n` +
+        `${from}\n` +
+        `    WHERE ${conditions.join('\n      AND ')}\n` +
+        '  ) x\n' +
+        '  WHERE copy = 1 AND profile_id IS NOT NULL\n' +
+        '  GROUP BY profile_id'
       );
-    }
-    return (
-      `  SELECT profile_id, ${aggregate} AS n\n` +
-      '  FROM (\n' +
-      `    SELECT ${Printer.PROFILE} AS profile_id,${value === undefined ? '' : ` ${value} AS v,`}\n` +
-      `      row_number() OVER (PARTITION BY ${ev('source')}, ${ev('message_id')} ORDER BY ${ev('received_at')}) AS copy\n` +
-      this.eventsWithProfile().replaceAll('\n  ', '\n    ').replace(/^ {2}/, '    ') +
-      '\n' +
-      `    WHERE ${conditions.join('\n      AND ')}\n` +
-      '  ) x\n' +
-      '  WHERE copy = 1 AND profile_id IS NOT NULL\n' +
-      '  GROUP BY profile_id'
-    );
+    };
   }
 
   /** The window on event time, and the partitions that can hold it (`dt` is by `received_at`). */
@@ -381,42 +504,78 @@ class Printer {
     return conditions;
   }
 
+  /** An identify call's `traits` wins over `context.traits` of the same event. */
+  private traitValue(top: string): string {
+    const own = `CASE WHEN ${ev('type')} = 'identify' THEN json_extract(${ev('traits')}, ${jsonPath([top])}) END`;
+    return `coalesce(${own}, json_extract(${ev('context')}, ${jsonPath(['traits', top])}))`;
+  }
+  private mayHoldTrait(top: string): string {
+    return `(${mayHoldKey(ev('traits'), top)} OR ${mayHoldKey(ev('context'), top)})`;
+  }
+  private consentValue(): string {
+    return `json_extract(${ev('context')}, ${jsonPath(['consent', 'categoryPreferences'])})`;
+  }
+
   /**
    * Per profile, the latest write of one top-level trait (JSON, JSON null included): an identify
    * call's `traits` wins over `context.traits` of the same event; the latest event wins.
    */
-  private traitCte(top: string): string {
-    const path = jsonPath([top]);
-    const own = `CASE WHEN ${ev('type')} = 'identify' THEN json_extract(${ev('traits')}, ${path}) END`;
-    const context = `json_extract(${ev('context')}, ${jsonPath(['traits', top])})`;
-    return this.latestPerProfile(
-      `coalesce(${own}, ${context})`,
-      'w.v IS NOT NULL',
-      `(${mayHoldKey(ev('traits'), top)} OR ${mayHoldKey(ev('context'), top)})`,
-    );
+  private traitCte(top: string): () => string {
+    let column = this.traitColumns.get(top);
+    if (column === undefined) {
+      column = `trait_value_${this.traitColumns.size}`;
+      this.traitColumns.set(top, column);
+      this.readers.push({ kind: 'trait', top, column });
+    }
+    const scanColumn = column;
+    return () =>
+      this.latestPerProfile(this.traitValue(top), scanColumn, 'IS NOT NULL', this.mayHoldTrait(top));
   }
 
   /** Per profile, the latest `context.consent.categoryPreferences` object. */
-  private consentCte(): string {
-    const prefs = `json_extract(${ev('context')}, ${jsonPath(['consent', 'categoryPreferences'])})`;
-    return this.latestPerProfile(
-      prefs,
-      `substr(${this.dialect.jsonText('w.v')}, 1, 1) = '{'`,
-      mayHoldKey(ev('context'), 'categoryPreferences'),
-    );
+  private consentCte(): () => string {
+    this.readers.push({ kind: 'consent', column: 'consent_value' });
+    return () =>
+      this.latestPerProfile(
+        this.consentValue(),
+        'consent_value',
+        (v) => `substr(${this.dialect.jsonText(v)}, 1, 1) = '{'`,
+        mayHoldKey(ev('context'), 'categoryPreferences'),
+      );
   }
 
   /**
    * The value `value` of each profile's latest event where `keep` holds: by event time, then by the
    * resolver's message key (as `compareVersions` orders writes). `mayKeep` — a cheap condition on the
    * event that `keep` implies — narrows the events first, before `value` is computed; the message key
-   * is computed only for each profile's events at its latest time.
+   * is computed only for each profile's events at its latest time. With a shared scan, the scan has
+   * narrowed the events and computed the value (its column `scanColumn`).
    */
-  private latestPerProfile(value: string, keep: string, mayKeep: string): string {
+  private latestPerProfile(
+    value: string,
+    scanColumn: string,
+    keep: 'IS NOT NULL' | ((v: string) => string),
+    mayKeep: string,
+  ): string {
+    const keeps = (v: string) => (keep === 'IS NOT NULL' ? `${v} IS NOT NULL` : keep(v));
     // Ordering every kept event by its message key (a SHA-256 each) can cost more than the scan; here
     // each profile's latest time is found first, and only the events at that time (usually one) are
     // ordered by message key.
     const key = this.dialect.messageKey('c.source', 'c.message_id');
+    const candidates = this.sharesScan()
+      ? `        SELECT e.profile_id, e.${quote(scanColumn)} AS v, ${ev('timestamp')} AS ts, ${ev('source')} AS source, ${ev('message_id')} AS message_id\n` +
+        '        FROM scan e\n' +
+        `        WHERE ${keeps(`e.${quote(scanColumn)}`)} AND e.profile_id IS NOT NULL\n`
+      : `        SELECT ${Printer.PROFILE} AS profile_id, w.v, w.ts, w.source, w.message_id\n` +
+        '        FROM (\n' +
+        `          SELECT ${ev('user_id')} AS user_id, ${ev('anonymous_id')} AS anonymous_id, ${ev('timestamp')} AS ts,\n` +
+        `            ${ev('source')} AS source, ${ev('message_id')} AS message_id, ${value} AS v\n` +
+        `          FROM ${this.table(this.tables.events)} e\n` +
+        `          WHERE ${mayKeep}\n` +
+        '        ) w\n' +
+        "        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)\n" +
+        "        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)\n" +
+        `        WHERE ${keeps('w.v')} AND ${Printer.PROFILE} IS NOT NULL\n`;
     return (
       '  SELECT profile_id, v\n' +
       '  FROM (\n' +
@@ -424,16 +583,7 @@ class Printer {
       '    FROM (\n' +
       '      SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest\n' +
       '      FROM (\n' +
-      `        SELECT ${Printer.PROFILE} AS profile_id, w.v, w.ts, w.source, w.message_id\n` +
-      '        FROM (\n' +
-      `          SELECT ${ev('user_id')} AS user_id, ${ev('anonymous_id')} AS anonymous_id, ${ev('timestamp')} AS ts,\n` +
-      `            ${ev('source')} AS source, ${ev('message_id')} AS message_id, ${value} AS v\n` +
-      `          FROM ${this.table(this.tables.events)} e\n` +
-      `          WHERE ${mayKeep}\n` +
-      '        ) w\n' +
-      "        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)\n" +
-      "        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)\n" +
-      `        WHERE ${keep} AND ${Printer.PROFILE} IS NOT NULL\n` +
+      candidates +
       '      ) p\n' +
       '    ) c\n' +
       // NULL only when none of the profile's events has a time: then all are candidates (NULLs sort
