@@ -13,7 +13,7 @@ import { AthenaWorkgroup } from '../../lib/constructs/athena-workgroup';
 import { bucketDefaults } from '../../lib/constructs/bucket-defaults';
 import { destinationPayloadKeys } from '../../lib/constructs/delivery-payload-bucket';
 import { secretArnOf, targetQueueArn } from '../../lib/constructs/destination-access';
-import type { DestinationDelivery } from '../../lib/constructs/destination-delivery';
+import { DestinationDelivery } from '../../lib/constructs/destination-delivery';
 import {
   DESTINATIONS_API_ENV,
   DESTINATIONS_ROUTES,
@@ -520,6 +520,83 @@ describe('Activation: one isolated delivery per enabled destination', () => {
     expect(bucket.LifecycleConfiguration).toEqual({
       Rules: [expect.objectContaining({ Id: 'expire-payloads', ExpirationInDays: 3, Status: 'Enabled' })],
     });
+  });
+});
+
+describe('DestinationDelivery refuses what it cannot deploy', () => {
+  /** A delivery's props in a fresh stack named `stackName`. */
+  const propsIn = (stackName: string) => {
+    const s = new Stack(new App(testAppProps()), stackName);
+    const removalPolicy = RemovalPolicy.DESTROY;
+    const accessLogs = new s3.Bucket(s, 'AccessLogs', bucketDefaults({ removalPolicy }));
+    const table = new SegmentsTable(s, 'Table', { removalPolicy }).table;
+    return {
+      scope: s,
+      props: {
+        defaultPhoneCountry: 'US',
+        identity: DEFAULT_IDENTITY_CONFIG,
+        eventBus: new EventBus(s, 'Bus', { busName: 'mosaic', archiveRetention: Duration.days(1) }).bus,
+        identityTable: table,
+        segmentsTable: table,
+        ledgerTable: table,
+        workGroup: new AthenaWorkgroup(s, 'Athena', {
+          workGroupName: 'mosaic',
+          bytesScannedCutoffPerQuery: 10_000_000,
+          resultExpiration: Duration.days(1),
+          accessLogsBucket: accessLogs,
+          removalPolicy,
+        }),
+        databaseName: 'mosaic',
+        exportsBucket: accessLogs,
+        payloadBucket: accessLogs,
+        alarmTopic: new AlarmTopic(s, 'Alarms', { removalPolicy }).topic,
+        maxReceiveCount: 5,
+        oldestMessageAlarmThreshold: Duration.hours(1),
+        logRetention: RetentionDays.ONE_WEEK,
+        removalPolicy,
+        entry: FIXTURE,
+      },
+    };
+  };
+  const webhook = (overrides: Record<string, unknown>) =>
+    parseDestinationsConfig({
+      destinations: [
+        {
+          kind: 'webhook',
+          name: 'esp',
+          segments: ['vip'],
+          consent: { category: 'marketing' },
+          url: 'https://esp.example.com/hook',
+          auth: { type: 'none' },
+          ...overrides,
+        },
+      ],
+    }).destinations[0] as Destination;
+
+  it('a disabled destination', () => {
+    const { scope, props } = propsIn('Test');
+    expect(
+      () => new DestinationDelivery(scope, 'Esp', { ...props, destination: webhook({ enabled: false }) }),
+    ).toThrow(/destination "esp" is disabled/);
+  });
+
+  it('queue names longer than SQS allows, naming them', () => {
+    const { scope, props } = propsIn('Mosaic-production-customer-data-platform');
+    const destination = webhook({ name: 'email-service-provider-for-the-newsletter' });
+    expect(() => new DestinationDelivery(scope, 'Esp', { ...props, destination })).toThrow(
+      /queue name "Mosaic-production-customer-data-platform-email-service-provider-for-the-newsletter-dlq" is longer than SQS allows/,
+    );
+  });
+
+  it('a destination whose configuration does not fit in the function’s environment, naming it', () => {
+    const { scope, props } = propsIn('Test');
+    const member = Object.fromEntries(
+      Array.from({ length: 60 }, (_, i) => [`field_${i}_with_a_long_name`, '{{profileId}}']),
+    );
+    const destination = webhook({ payload: { body: { members: '{{members}}' }, member } });
+    expect(() => new DestinationDelivery(scope, 'Esp', { ...props, destination })).toThrow(
+      /configuration of destination "esp" .* is too large for the function's environment/,
+    );
   });
 });
 

@@ -6,8 +6,11 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../../lib/constructs/event-bus';
 import { EventStream } from '../../lib/constructs/event-stream';
@@ -216,6 +219,124 @@ describe('MosaicFunction binds', () => {
     fn.bindTable(table, 'readWrite', 'TABLE_NAME');
     const statements = statementsOfRole(Template.fromStack(s), logicalIdOf(fn.role));
     expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('kms:'))).toEqual([]);
+  });
+
+  it('bindTable with exact actions grants those only, and the key’s encrypt actions only when one writes', () => {
+    const s = stack();
+    const { table, encryptionKey } = new IdentityTable(s, 'Identity', {
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const reader = houseFunction(s, 'Reader');
+    const ledger = houseFunction(s, 'Ledger');
+    reader.bindTable(table, ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], 'TABLE_NAME');
+    ledger.bindTable(table, ['dynamodb:GetItem', 'dynamodb:PutItem'], 'TABLE_NAME');
+    expect(() => houseFunction(s, 'Bad').bindTable(table, ['s3:GetObject'], 'TABLE_NAME')).toThrow(
+      /bindTable needs DynamoDB actions/,
+    );
+    const template = Template.fromStack(s);
+    const grants = (fn: MosaicFunction) =>
+      statementsOfRole(template, logicalIdOf(fn.role))
+        .filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:') || a.startsWith('kms:')))
+        .map((st) => ({ actions: actionsOf(st), resources: resourcesOf(st) }));
+    expect(grants(reader)).toEqual([
+      { actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], resources: [arnOf(table)] },
+      { actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [arnOf(encryptionKey)] },
+    ]);
+    expect(grants(ledger)).toEqual([
+      { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [arnOf(table)] },
+      {
+        actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: [arnOf(encryptionKey)],
+      },
+    ]);
+  });
+
+  it('bindQueueSender grants SendMessage on that queue and its key as a producer needs, only through SQS', () => {
+    const s = stack();
+    const key = new kms.Key(s, 'Key', { enableKeyRotation: true });
+    const queue = new sqs.Queue(s, 'Queue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+    });
+    const plain = new sqs.Queue(s, 'Plain', { encryption: sqs.QueueEncryption.SQS_MANAGED });
+    const fn = houseFunction(s, 'Fn');
+    fn.bindQueueSender(queue, 'QUEUE_URL');
+    fn.bindQueueSender(plain, 'PLAIN_QUEUE_URL');
+    const template = Template.fromStack(s);
+    const statements = statementsOfRole(template, logicalIdOf(fn.role));
+    const sends = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('sqs:')));
+    expect(sends.flatMap(actionsOf)).toEqual(['sqs:SendMessage']);
+    expect(
+      sends
+        .flatMap(resourcesOf)
+        .map((r) => JSON.stringify(r))
+        .sort(),
+    ).toEqual([arnOf(queue), arnOf(plain)].map((r) => JSON.stringify(r)).sort());
+    expect(statements.filter((st) => actionsOf(st).some((a) => a.startsWith('kms:')))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: arnOf(key),
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': { 'Fn::Join': ['', ['sqs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+          },
+        },
+      },
+    ]);
+    const env = template.toJSON().Resources[logicalIdOf(fn.function)].Properties.Environment.Variables;
+    expect(env.QUEUE_URL).toEqual(refOf(queue));
+    expect(env.PLAIN_QUEUE_URL).toEqual(refOf(plain));
+  });
+
+  it('bindBucketWriter grants PutObject (no read, no delete) on the given keys, and its key only through S3', () => {
+    const s = stack();
+    const key = new kms.Key(s, 'Key', { enableKeyRotation: true });
+    const bucket = new s3.Bucket(s, 'Bucket', { encryption: s3.BucketEncryption.KMS, encryptionKey: key });
+    const fn = houseFunction(s, 'Fn');
+    fn.bindBucketWriter(bucket, 'BUCKET', 'payloads/*/crm/*');
+    const template = Template.fromStack(s);
+    const statements = statementsOfRole(template, logicalIdOf(fn.role));
+    expect(statements.filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: { 'Fn::Join': ['', [arnOf(bucket), '/payloads/*/crm/*']] },
+      },
+    ]);
+    expect(statements.filter((st) => actionsOf(st).some((a) => a.startsWith('kms:')))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:GenerateDataKey',
+        Resource: arnOf(key),
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+          },
+        },
+      },
+    ]);
+    expect(
+      template.toJSON().Resources[logicalIdOf(fn.function)].Properties.Environment.Variables.BUCKET,
+    ).toEqual(refOf(bucket));
+  });
+
+  it('reserves concurrency only when asked', () => {
+    const s = stack();
+    const reserved = new MosaicFunction(s, 'Reserved', {
+      entry: FIXTURE,
+      description: 'test function',
+      serviceName: 'tester',
+      logRetention: RetentionDays.ONE_WEEK,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+      reservedConcurrentExecutions: 3,
+    });
+    const unreserved = houseFunction(s, 'Unreserved');
+    const resources = Template.fromStack(s).toJSON().Resources;
+    expect(resources[logicalIdOf(reserved.function)].Properties.ReservedConcurrentExecutions).toBe(3);
+    expect(
+      resources[logicalIdOf(unreserved.function)].Properties.ReservedConcurrentExecutions,
+    ).toBeUndefined();
   });
 
   it('bindEventBus grants PutEvents on that bus only and sets its name', () => {
