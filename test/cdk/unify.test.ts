@@ -609,7 +609,10 @@ describe('Profile API', () => {
     const collector = new Set(m.stack.collector.routes.map((route) => logicalIdOf(route)));
     const all = m.template.findResources('AWS::ApiGatewayV2::Route');
     expect(Object.keys(all)).toHaveLength(
-      collector.size + PROFILE_PATHS.length + m.stack.segmentsApi.routes.length,
+      collector.size +
+        PROFILE_PATHS.length +
+        m.stack.segmentsApi.routes.length +
+        m.stack.destinationsApi.routes.length,
     );
     for (const [id, route] of Object.entries(all)) {
       if (collector.has(id)) {
