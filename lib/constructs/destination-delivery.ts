@@ -117,7 +117,8 @@ export interface DestinationDeliveryProps {
  * Grants are exactly what one delivery needs: the identity table (GetItem, BatchGetItem), the segments
  * table (GetItem), the ledger (GetItem, PutItem), sending to its own queue and dead-letter queue,
  * Athena in the workgroup over `export_members` and the export files of this destination's segments,
- * writing large payloads, and sending to its own target (queue, function, bucket prefix, secrets).
+ * writing large payloads in its own folder of the payload bucket, and sending to its own target
+ * (queue, function, bucket prefix, secrets).
  */
 export class DestinationDelivery extends Construct {
   public readonly destination: Destination;
