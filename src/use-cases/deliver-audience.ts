@@ -204,107 +204,99 @@ export async function deliverAudience(
   let attemptsSoFar = input.attemptsSoFar ?? 0;
   let summary = emptySummary(ids);
   let alreadyDelivered = 0;
-  let index = 0;
-  let finished = false;
+  const progress: BatchProgress = { index: 0, finished: false };
 
-  read: for await (const members of cut(
-    deps.reader.pages(source, destination.batchSize),
-    destination.batchSize,
-  )) {
-    // Each cut is one batch: the same cut as `planBatches` over the whole (ordered) audience.
-    for (const slice of planBatches(members, destination.batchSize)) {
-      if (index >= total) throw new Error('the audience reader returned more members than it counted');
-      const batch = { index, total, members: slice.members };
-      index++;
-      if (batch.index < first) continue;
-      if (input.onlyBatch !== undefined && batch.index > input.onlyBatch) {
-        finished = true;
-        break read;
-      }
-      const key = idempotencyKey(detail.exportId, destination.name, batch.index);
-      if (await deps.ledger.isDelivered(destination.name, key)) {
-        alreadyDelivered++;
-        attemptsSoFar = 0;
-        continue;
-      }
-      if (deps.budget?.exhausted() === true) {
-        return paused(deps, log, summary, alreadyDelivered, {
-          batchIndex: batch.index,
-          attempts: attemptsSoFar,
-          delayMs: 0,
-        });
-      }
-      const withConsent = await attachConsent(deps.profiles, batch);
-      const prepared = prepareBatch({
+  // Each batch's ledger check and consent read run while the batch before it is being sent.
+  const range = {
+    exportId: detail.exportId,
+    first,
+    total,
+    ...(input.onlyBatch === undefined ? {} : { only: input.onlyBatch }),
+  };
+  for await (const candidate of readAhead(batchesToSend(deps, source, destination, range, progress))) {
+    const { batch, key } = candidate;
+    if (candidate.delivered) {
+      alreadyDelivered++;
+      attemptsSoFar = 0;
+      continue;
+    }
+    if (deps.budget?.exhausted() === true) {
+      return paused(deps, log, summary, alreadyDelivered, {
+        batchIndex: batch.index,
+        attempts: attemptsSoFar,
+        delayMs: 0,
+      });
+    }
+    const withConsent = candidate.consent;
+    const prepared = prepareBatch({
+      exportId: detail.exportId,
+      segmentId: detail.segmentId,
+      destination,
+      batch: withConsent.batch,
+      fields,
+      ...(deps.hashOptions === undefined ? {} : { hashOptions: deps.hashOptions }),
+    });
+    const counted = {
+      ...prepared,
+      suppressedByConsent: prepared.suppressedByConsent + withConsent.gone,
+    };
+    if (prepared.payload === undefined) {
+      // Nobody in this batch may go: nothing is sent (and nothing recorded, so a member who
+      // grants consent before a replay is still delivered then).
+      summary = recordBatch(summary, counted, 'sent');
+      continue;
+    }
+    const outbound: OutboundBatch = {
+      context: prepared.context,
+      members: prepared.members,
+      payload: prepared.payload,
+    };
+    const result = await sendWithRetries(deps, destination, outbound, pacer, log, attemptsSoFar);
+    attemptsSoFar = 0;
+    if ('deferred' in result) {
+      return paused(deps, log, summary, alreadyDelivered, {
+        batchIndex: batch.index,
+        attempts: result.attempts,
+        delayMs: result.delayMs,
+      });
+    }
+    if (result.ok) {
+      await deps.ledger.recordDelivered({
+        destination: destination.name,
+        idempotencyKey: key,
+        exportId: detail.exportId,
+        batchIndex: batch.index,
+        members: prepared.members.length,
+        deliveredAt: new Date(deps.clock.now()).toISOString(),
+      });
+      summary = recordBatch(summary, counted, 'sent');
+    } else {
+      await deps.deadLetters.put({
+        destination: destination.name,
         exportId: detail.exportId,
         segmentId: detail.segmentId,
-        destination,
-        batch: withConsent.batch,
-        fields,
-        ...(deps.hashOptions === undefined ? {} : { hashOptions: deps.hashOptions }),
+        batchIndex: batch.index,
+        idempotencyKey: key,
+        members: prepared.members.length,
+        reason: result.reason,
+        ...(result.status === undefined ? {} : { status: result.status }),
+        ...(result.errorCode === undefined ? {} : { errorCode: result.errorCode }),
+        attempts: result.attempts,
+        failedAt: new Date(deps.clock.now()).toISOString(),
+        event,
       });
-      const counted = {
-        ...prepared,
-        suppressedByConsent: prepared.suppressedByConsent + withConsent.gone,
-      };
-      if (prepared.payload === undefined) {
-        // Nobody in this batch may go: nothing is sent (and nothing recorded, so a member who
-        // grants consent before a replay is still delivered then).
-        summary = recordBatch(summary, counted, 'sent');
-        continue;
-      }
-      const outbound: OutboundBatch = {
-        context: prepared.context,
-        members: prepared.members,
-        payload: prepared.payload,
-      };
-      const result = await sendWithRetries(deps, destination, outbound, pacer, log, attemptsSoFar);
-      attemptsSoFar = 0;
-      if ('deferred' in result) {
-        return paused(deps, log, summary, alreadyDelivered, {
-          batchIndex: batch.index,
-          attempts: result.attempts,
-          delayMs: result.delayMs,
-        });
-      }
-      if (result.ok) {
-        await deps.ledger.recordDelivered({
-          destination: destination.name,
-          idempotencyKey: key,
-          exportId: detail.exportId,
-          batchIndex: batch.index,
-          members: prepared.members.length,
-          deliveredAt: new Date(deps.clock.now()).toISOString(),
-        });
-        summary = recordBatch(summary, counted, 'sent');
-      } else {
-        await deps.deadLetters.put({
-          destination: destination.name,
-          exportId: detail.exportId,
-          segmentId: detail.segmentId,
-          batchIndex: batch.index,
-          idempotencyKey: key,
-          members: prepared.members.length,
-          reason: result.reason,
-          ...(result.status === undefined ? {} : { status: result.status }),
-          ...(result.errorCode === undefined ? {} : { errorCode: result.errorCode }),
-          attempts: result.attempts,
-          failedAt: new Date(deps.clock.now()).toISOString(),
-          event,
-        });
-        deps.logger.error('a batch failed for good and went to the dead-letter queue', {
-          ...log,
-          batch: batch.index,
-          reason: result.reason,
-          status: result.status,
-          errorCode: result.errorCode,
-          attempts: result.attempts,
-        });
-        summary = recordBatch(summary, counted, 'failed');
-      }
+      deps.logger.error('a batch failed for good and went to the dead-letter queue', {
+        ...log,
+        batch: batch.index,
+        reason: result.reason,
+        status: result.status,
+        errorCode: result.errorCode,
+        attempts: result.attempts,
+      });
+      summary = recordBatch(summary, counted, 'failed');
     }
   }
-  if (!finished && index !== total) {
+  if (!progress.finished && progress.index !== total) {
     throw new Error('the audience reader returned fewer members than it counted');
   }
   if (input.onlyBatch !== undefined && input.onlyBatch >= total) {
@@ -411,6 +403,87 @@ async function sendWithRetries(
       fromRetryAfter: decision.fromRetryAfter,
     });
     await deps.sleep(decision.delayMs);
+  }
+}
+
+/** How far {@link batchesToSend} has read: batches cut so far, and whether it stopped on purpose. */
+interface BatchProgress {
+  index: number;
+  finished: boolean;
+}
+
+/** A batch to deliver, or one the ledger already has. */
+type Candidate =
+  | { readonly batch: DeliveryBatch<MemberRecord>; readonly key: string; readonly delivered: true }
+  | {
+      readonly batch: DeliveryBatch<MemberRecord>;
+      readonly key: string;
+      readonly delivered: false;
+      readonly consent: { batch: DeliveryBatch<AudienceMember>; gone: number };
+    };
+
+/**
+ * The export's batches from the first one this call delivers (`fromBatch`, or `onlyBatch` alone), in
+ * order: each with whether the ledger has its key and, if not, its members' consent.
+ */
+async function* batchesToSend(
+  deps: DeliverAudienceDeps,
+  source: AudienceSource,
+  destination: Destination,
+  range: {
+    readonly exportId: string;
+    readonly first: number;
+    readonly only?: number;
+    readonly total: number;
+  },
+  progress: BatchProgress,
+): AsyncGenerator<Candidate> {
+  const { exportId, first, only, total } = range;
+  for await (const members of cut(deps.reader.pages(source, destination.batchSize), destination.batchSize)) {
+    // Each cut is one batch: the same cut as `planBatches` over the whole (ordered) audience.
+    for (const slice of planBatches(members, destination.batchSize)) {
+      if (progress.index >= total)
+        throw new Error('the audience reader returned more members than it counted');
+      const batch = { index: progress.index, total, members: slice.members };
+      progress.index++;
+      if (batch.index < first) continue;
+      if (only !== undefined && batch.index > only) {
+        progress.finished = true;
+        return;
+      }
+      const key = idempotencyKey(exportId, destination.name, batch.index);
+      if (await deps.ledger.isDelivered(destination.name, key)) yield { batch, key, delivered: true };
+      else yield { batch, key, delivered: false, consent: await attachConsent(deps.profiles, batch) };
+    }
+  }
+}
+
+/**
+ * The items of `source`, each next one asked for as soon as the current one is handed out: the
+ * source's work for item i + 1 overlaps the caller's work on item i. Stopping early waits for the item
+ * read ahead, then closes the source.
+ */
+async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let next = iterator.next();
+  let done = false;
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done) {
+        done = true;
+        return;
+      }
+      next = iterator.next();
+      // A failure of the read ahead is thrown when it is awaited above, not reported as unhandled.
+      next.catch(() => undefined);
+      yield current.value;
+    }
+  } finally {
+    if (!done) {
+      await next.catch(() => undefined);
+      await iterator.return?.();
+    }
   }
 }
 

@@ -323,6 +323,77 @@ describe('deliverAudience', { timeout: 30_000 }, () => {
     });
   });
 
+  it('reads the next batch’s consent while the current batch is being sent, and still sends in order', async () => {
+    const log: string[] = [];
+    /** Resolved when the profiles of the batch starting with that member have been read. */
+    const read = new Map<string, () => void>();
+    const readOf = (first: string) =>
+      new Promise<void>((resolve) => {
+        read.set(first, resolve);
+      });
+    const nextRead = [readOf('p-011'), readOf('p-021')];
+    const sender: DestinationSender = {
+      async send(batch) {
+        const index = batch.context.batch.index;
+        log.push(`send ${index} start`);
+        // Each request is held until the next batch's profiles have been read (the last has none).
+        await nextRead[index];
+        log.push(`send ${index} done`);
+        return ok;
+      },
+    };
+    const watched = {
+      getProfiles: async (ids: readonly string[]) => {
+        log.push(`profiles ${ids[0]}`);
+        read.get(ids[0] as string)?.();
+        return profiles.getProfiles(ids);
+      },
+    };
+    const { deps } = await setup(sender, { profiles: watched });
+    const result = await deliverAudience(deps, {
+      event: exported.event,
+      destination: destination({ name: 'esp' }),
+    });
+    expect(result.outcome).toBe('delivered');
+    // Without the read ahead, the held requests would never finish: the test would time out.
+    expect(log).toEqual([
+      'profiles p-001',
+      'send 0 start',
+      'profiles p-011',
+      'send 0 done',
+      'send 1 start',
+      'profiles p-021',
+      'send 1 done',
+      'send 2 start',
+      'send 2 done',
+    ]);
+  });
+
+  it('a consent read ahead that fails is reported after the batch before it was sent and recorded', async () => {
+    const sender = new ScriptedSender();
+    const failing = {
+      getProfiles: async (ids: readonly string[]) => {
+        if (ids[0] === 'p-011') throw new Error('the identity store cannot be reached');
+        return profiles.getProfiles(ids);
+      },
+    };
+    const { deps } = await setup(sender, { profiles: failing });
+    const target = destination({ name: 'esp' });
+    await expect(deliverAudience(deps, { event: exported.event, destination: target })).rejects.toThrow(
+      'the identity store cannot be reached',
+    );
+    expect(sender.sent.map((b) => b.context.batch.index)).toEqual([0]);
+    const key = idempotencyKey(exported.detail.exportId, 'esp', 0);
+    expect(await deps.ledger.isDelivered('esp', key)).toBe(true);
+    // The retry of the whole event skips batch 0 and goes on.
+    const again = await deliverAudience(
+      { ...deps, profiles },
+      { event: exported.event, destination: target },
+    );
+    expect(again).toMatchObject({ outcome: 'delivered', alreadyDelivered: 1 });
+    expect(sender.sent.map((b) => b.context.batch.index)).toEqual([0, 1, 2]);
+  });
+
   it('an event for another segment or another destination is not routed and sends nothing', async () => {
     const sender = new ScriptedSender();
     const { deps } = await setup(sender);
