@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdminAuthorizerEnv } from '../../functions/admin-authorizer/env';
 import { CollectorEnv } from '../../functions/collector/env';
@@ -5,6 +7,7 @@ import { ProfileApiEnv } from '../../functions/profile-api/env';
 import { ResolverEnv } from '../../functions/resolver/env';
 import { createMosaicApp } from '../../lib/app';
 import { type MosaicConfig, parseConfig } from '../../lib/config';
+import { PROJECT_ROOT } from '../../lib/constructs/mosaic-function';
 import { DEFAULT_LIMITS } from '../../src/core/config/limits';
 import { ConfigError } from '../../src/core/errors';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/core/identity/identity-config';
@@ -287,6 +290,32 @@ describe('config schema', () => {
     expect(() => createMosaicApp(testAppProps(context))).toThrow(
       /Invalid CDK context "mosaic":\s+mosaic\.retention\.streamHours: /,
     );
+  });
+});
+
+describe('documented destination examples', () => {
+  it('every JSON example there is a valid destinations configuration', () => {
+    const text = readFileSync(join(PROJECT_ROOT, 'docs/destinations.md'), 'utf8');
+    const examples = [...text.matchAll(/```json\n([\s\S]*?)```/g)].map((match) =>
+      JSON.parse(match[1] as string),
+    );
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    for (const destinations of examples) {
+      const config = parseConfig({ ...REQUIRED, destinations });
+      expect(config.destinations.destinations.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('the destinations and activation of README’s deployment example are valid', () => {
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const block = /```json\n\s*("mosaic": \{[\s\S]*?)```/.exec(readme)?.[1];
+    const { mosaic } = JSON.parse(`{${block}}`) as { mosaic: Record<string, unknown> };
+    const config = parseConfig({
+      ...REQUIRED,
+      destinations: mosaic.destinations,
+      activation: mosaic.activation,
+    });
+    expect(config.destinations.destinations.map((d) => d.kind)).toEqual(['webhook', 's3']);
   });
 });
 
