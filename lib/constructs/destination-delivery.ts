@@ -108,7 +108,9 @@ export interface DestinationDeliveryProps {
  *   queue. The dead-letter queue accepts messages from this queue only and can be redriven to it
  *   (SQS "start DLQ redrive"); the ledger makes a redrive or an archive replay send nothing twice.
  * - Both queues are encrypted with the destination's own customer managed key and accept TLS only.
- * - Alarms: a message in the dead-letter queue; the oldest queued message older than the threshold.
+ * - Alarms: a message in the dead-letter queue; the oldest queued message older than the threshold;
+ *   the function failing (crash, timeout), which would otherwise show only hours later in the
+ *   dead-letter queue.
  *
  * Webhooks are called by the delivery function itself, not through EventBridge API destinations:
  * an API destination can neither sign a request (HMAC over timestamp and body), nor split an export
@@ -132,6 +134,8 @@ export class DestinationDelivery extends Construct {
   public readonly deadLetterAlarm: cloudwatch.Alarm;
   /** The oldest queued message is older than the threshold: the destination is not keeping up. */
   public readonly oldestMessageAlarm: cloudwatch.Alarm;
+  /** The function crashed, timed out or ran out of memory (a failing target is not an error). */
+  public readonly errorsAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: DestinationDeliveryProps) {
     super(scope, id);
@@ -332,7 +336,15 @@ export class DestinationDelivery extends Construct {
       datapointsToAlarm: 5,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [this.deadLetterAlarm, this.oldestMessageAlarm]) {
+    this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+      alarmDescription: `Destination ${destination.name}: its delivery function failed (threw, timed out or ran out of memory), not a target's refusal. The message returns to ${queueName} after 30 minutes and moves to ${deadLetterQueueName} after ${props.maxReceiveCount} receives.`,
+      metric: fn.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    for (const alarm of [this.deadLetterAlarm, this.oldestMessageAlarm, this.errorsAlarm]) {
       alarm.addAlarmAction(alarmAction);
       alarm.addOkAction(alarmAction);
     }

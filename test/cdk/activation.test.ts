@@ -460,7 +460,7 @@ describe('Activation: one isolated delivery per enabled destination', () => {
     }
   });
 
-  it('alarms on dead-letter depth and on the age of the oldest message, to the alarm topic', () => {
+  it('alarms on dead-letter depth, on the age of the oldest message and on function errors, to the alarm topic', () => {
     const d = delivery('crm');
     const alarmsOf = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => (a as Resource).Properties,
@@ -488,7 +488,18 @@ describe('Activation: one isolated delivery per enabled destination', () => {
           json([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(d.queue), 'QueueName'] } }]),
     );
     expect(ageAlarm).toMatchObject({ Threshold: 3600, AlarmActions: [refOf(alarms.topic)] });
-    expect(alarmsOf).toHaveLength(2 * ENABLED.length);
+    const errorsAlarm = alarmsOf.find(
+      (a) =>
+        a.MetricName === 'Errors' &&
+        json(a.Dimensions) === json([{ Name: 'FunctionName', Value: refOf(d.function.function) }]),
+    );
+    expect(errorsAlarm).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [refOf(alarms.topic)],
+    });
+    expect(alarmsOf).toHaveLength(3 * ENABLED.length);
   });
 
   it('the ledger table and the payload bucket are kept as house resources', () => {
