@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DestinationsConfig } from '../../src/core/activation/destination-config';
 import { jsonOf, parseEnv } from '../../src/core/config/env';
 import { IdentityConfig } from '../../src/core/identity/identity-config';
 
@@ -27,6 +28,14 @@ export const SegmentsApiEnv = z.object({
     .string()
     .default('{}')
     .transform((text, ctx) => jsonOf(text, IdentityConfig, ctx)),
+  /**
+   * JSON destinations configuration (`DestinationsConfig`): an export naming a destination carries the
+   * columns it receives; one naming a destination not configured is refused. `{}`: none.
+   */
+  MOSAIC_DESTINATIONS: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => jsonOf(text, DestinationsConfig, ctx)),
 });
 export type SegmentsApiEnv = z.infer<typeof SegmentsApiEnv>;
 

@@ -9,13 +9,14 @@ import { AthenaAudienceEngine } from '../../src/adapters/aws/athena-audience-eng
 import { DynamoDbSegmentStore } from '../../src/adapters/aws/dynamodb-segment-store';
 import { sdkClientConfig } from '../../src/adapters/aws/sdk-config';
 import { StepFunctionsExportRunner } from '../../src/adapters/aws/step-functions-export-runner';
+import { destinationColumnsByName } from '../../src/core/activation/destination-config';
 import { systemClock } from '../../src/ports/clock';
 import { createSegments } from '../../src/use-cases/segments';
 import { readSegmentsApiEnv } from './env';
 import { createSegmentsApiHandler } from './handler';
 
-// Composition root of the Segments API Lambda: environment → segments table, Athena (previews) and
-// the export state machine → use cases → handler.
+// Composition root of the Segments API Lambda: environment → segments table, Athena (previews), the
+// export state machine and the destinations' columns → use cases → handler.
 const env = readSegmentsApiEnv();
 const logger = new Logger({ serviceName: 'segments-api' });
 const database = env.GLUE_DATABASE;
@@ -43,6 +44,7 @@ const segments = createSegments({
     identityLinks: { database, table: env.IDENTITY_LINKS_TABLE },
   },
   exportMembers: { database, table: env.EXPORT_MEMBERS_TABLE },
+  destinationColumns: destinationColumnsByName(env.MOSAIC_DESTINATIONS.destinations),
   previewWaitMs: env.PREVIEW_WAIT_MS,
   logger,
 });

@@ -22,7 +22,7 @@ import { LakeIdentityLinkSink } from '../adapters/local/lake-identity-link-sink'
 import { LakeWriter } from '../adapters/local/lake-writer';
 import { MemoryEventBus } from '../adapters/local/memory-event-bus';
 import { MemoryEventStream } from '../adapters/local/memory-event-stream';
-import { exportColumnsOf, parseDestinationsConfig } from '../core/activation/destination-config';
+import { destinationColumnsByName, parseDestinationsConfig } from '../core/activation/destination-config';
 import { AdminKeyRegistry, AdminKeysConfig, type AdminKeysConfigInput } from '../core/auth/admin-keys';
 import { WriteKeyRegistry } from '../core/collector/write-keys';
 import { type CollectorLimits, DEFAULT_LIMITS } from '../core/config/limits';
@@ -215,10 +215,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       clock: systemClock,
       random: () => randomBytes(8).toString('hex'),
       identity,
-      destinationColumns: (name) => {
-        const destination = destinationsConfig.destinations.find((d) => d.name === name);
-        return destination === undefined ? undefined : exportColumnsOf(destination);
-      },
+      destinationColumns: destinationColumnsByName(destinationsConfig.destinations),
       previewWaitMs: 0,
       logger,
     }),

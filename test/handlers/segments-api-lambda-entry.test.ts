@@ -140,6 +140,61 @@ describe('Segments API Lambda entry (functions/segments-api/index.ts)', () => {
     });
   });
 
+  it('an export naming a configured destination carries its columns; an unknown destination is refused', async () => {
+    vi.stubEnv(
+      'MOSAIC_DESTINATIONS',
+      JSON.stringify({
+        destinations: [
+          {
+            kind: 'webhook',
+            name: 'esp',
+            segments: ['pro'],
+            url: 'https://esp.example.com/audiences',
+            auth: { type: 'none' },
+            consent: { category: 'email_marketing' },
+            fields: {
+              identifiers: [{ type: 'email', pii: 'sha256' }],
+              traits: [{ name: 'first_name', pii: 'raw' }],
+            },
+          },
+        ],
+      }),
+    );
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE}:x`, startDate: new Date() });
+    const handler = await coldStart();
+    const started = await handler(
+      request('POST', '/v1/segments/pro/exports', { destination: 'esp' }),
+      lambdaContext(),
+    );
+    expect(started.statusCode).toBe(202);
+    expect(JSON.parse(started.body ?? '')).toMatchObject({
+      destination: 'esp',
+      identifiers: ['email'],
+      traits: ['first_name'],
+    });
+    const input = JSON.parse(
+      sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input?.input ?? '{}',
+    ) as ExportWorkflowInput;
+    // The members query writes the destination's two columns (c0: email, c1: first_name).
+    expect(input.queries.members.sql).toMatch(/AS "?c1"?/);
+    expect(input.queries.members.sql).not.toMatch(/AS "?c2"?/);
+
+    const unknown = await handler(
+      request('POST', '/v1/segments/pro/exports', { destination: 'nowhere' }),
+      lambdaContext(),
+    );
+    expect(unknown.statusCode).toBe(400);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it('fails the cold start when MOSAIC_DESTINATIONS is not a destinations configuration', async () => {
+    vi.stubEnv('MOSAIC_DESTINATIONS', JSON.stringify({ destinations: [{ kind: 'fax', name: 'x' }] }));
+    await expect(coldStart()).rejects.toMatchObject({
+      name: ConfigError.name,
+      message: expect.stringContaining('MOSAIC_DESTINATIONS'),
+    });
+  });
+
   it('fails the cold start naming a missing variable', async () => {
     vi.stubEnv('EXPORT_STATE_MACHINE_ARN', undefined);
     await expect(coldStart()).rejects.toMatchObject({

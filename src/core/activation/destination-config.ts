@@ -365,6 +365,19 @@ export function exportColumnsOf(destination: Pick<Destination, 'fields'>): {
 }
 
 /**
+ * The columns each configured destination receives, by name (the Segments API's `destinationColumns`:
+ * an export naming a destination carries them); `undefined` for a name that is not configured.
+ */
+export function destinationColumnsByName(
+  destinations: readonly Pick<Destination, 'name' | 'fields'>[],
+): (name: string) => { identifiers: string[]; traits: string[] } | undefined {
+  return (name) => {
+    const destination = destinations.find((d) => d.name === name);
+    return destination === undefined ? undefined : exportColumnsOf(destination);
+  };
+}
+
+/**
  * The placeholders of a member template, or of a CSV column's `value`: `profileId` and each field the
  * destination receives (not omitted), as `identifiers.<type>` and `traits.<name>`.
  */
