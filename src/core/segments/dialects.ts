@@ -26,6 +26,12 @@ export interface Dialect {
   messageKey(source: string, messageId: string): string;
   /** Whether text matches a regular expression (given as a SQL string literal). */
   regexMatches(text: string, pattern: string): string;
+  /**
+   * Whether the engine computes a CTE used more than once only once (DuckDB materialises it). Only
+   * then do the conditions of a segment share one scan of events: Trino inlines a CTE into each use,
+   * so a shared scan would read the lake as often as one per condition does, with a wider filter.
+   */
+  readonly materialisesCtes: boolean;
   /** Every function the dialect's queries may call (lower case). */
   readonly functions: ReadonlySet<string>;
 }
@@ -80,6 +86,7 @@ export const ATHENA: Dialect = {
   messageKey: (source, messageId) =>
     `substr(lower(to_hex(sha256(to_utf8(concat('message', chr(0), ${source}, chr(0), ${messageId}))))), 1, 16)`,
   regexMatches: (text, pattern) => `regexp_like(${text}, ${pattern})`,
+  materialisesCtes: false,
   functions: new Set([...COMMON_FUNCTIONS, ...ATHENA_ONLY_FUNCTIONS, ...SAME_NAME_FUNCTIONS]),
 };
 
@@ -95,6 +102,7 @@ export const DUCKDB: Dialect = {
   messageKey: (source, messageId) =>
     `substr(sha256(concat('message', chr(0), ${source}, chr(0), ${messageId})), 1, 16)`,
   regexMatches: (text, pattern) => `regexp_matches(${text}, ${pattern})`,
+  materialisesCtes: true,
   functions: new Set([...COMMON_FUNCTIONS, ...DUCKDB_ONLY_FUNCTIONS, ...SAME_NAME_FUNCTIONS]),
 };
 

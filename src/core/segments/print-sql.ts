@@ -224,8 +224,9 @@ class Printer {
     this.ctes.push({ name, body });
   }
 
+  /** Whether the conditions share one scan of events: two or more read it, and the engine computes it once. */
   private sharesScan(): boolean {
-    return this.readers.length >= 2;
+    return this.dialect.materialisesCtes && this.readers.length >= 2;
   }
 
   /** The members and their audience columns (see {@link printAudienceQuery}). */
@@ -394,8 +395,9 @@ class Printer {
    * (`trait_value_n`) and the consent preferences (`consent_value`), computed only where the cheap
    * text test passes. Each condition then selects its rows from the scan with its own full test, so
    * what it computes is what it computed over `events`. When every condition has a window, the scan
-   * reads only the partitions of the widest. DuckDB materialises a CTE used more than once, so the
-   * lake is read once; Trino may inline it, reading no more than one scan per condition.
+   * reads only the partitions of the widest. Printed only for an engine that computes a CTE used more
+   * than once only once (DuckDB): Trino inlines it into each use, so there each condition reads
+   * `events` itself, as a scan of its own would.
    */
   private scanCte(): string {
     const columns = [

@@ -3,7 +3,7 @@
 -- columns: [{"kind":"identifier","name":"email"},{"kind":"identifier","name":"phone"},{"kind":"trait","name":"plan"},{"kind":"trait","name":"address"}]
 
 -- members
--- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-10-23","2026-10-23 12:00:00.000","2026-11-22 12:00:00.000","Order Completed","2026-10-23","2026-10-23 12:00:00.000","2026-11-22 12:00:00.000","pro",1,"email","phone"]
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-10-23","2026-10-23 12:00:00.000","2026-11-22 12:00:00.000","pro",1,"email","phone"]
 WITH links AS (
   SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
@@ -16,25 +16,6 @@ WITH links AS (
 profiles AS (
   SELECT DISTINCT profile_id FROM links
 ),
-scan AS (
-  SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-    e."type",
-    e."event",
-    e."dt",
-    e."timestamp",
-    e."received_at",
-    e."source",
-    e."message_id",
-    e."properties",
-    CASE WHEN ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0)) THEN coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) END AS "trait_value_0",
-    CASE WHEN ((strpos(e."traits", 'address') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'address') > 0 OR strpos(e."context", '\u') > 0)) THEN coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.address') END, json_extract(e."context", '$.traits.address')) END AS "trait_value_1"
-  FROM "events" e
-  LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-  LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
-  WHERE (((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
-    OR (e."type" = 'track' AND e."event" = ? AND e."dt" >= ? AND e."timestamp" >= CAST(? AS TIMESTAMP) AND e."timestamp" <= CAST(? AS TIMESTAMP))
-    OR ((strpos(e."traits", 'address') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'address') > 0 OR strpos(e."context", '\u') > 0)))
-),
 trait_0 AS (
   SELECT profile_id, v
   FROM (
@@ -42,9 +23,16 @@ trait_0 AS (
     FROM (
       SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
       FROM (
-        SELECT e.profile_id, e."trait_value_0" AS v, e."timestamp" AS ts, e."source" AS source, e."message_id" AS message_id
-        FROM scan e
-        WHERE e."trait_value_0" IS NOT NULL AND e.profile_id IS NOT NULL
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
       ) p
     ) c
     WHERE c.ts = c.latest OR c.latest IS NULL
@@ -54,9 +42,11 @@ trait_0 AS (
 event_1 AS (
   SELECT profile_id, count(*) AS n
   FROM (
-    SELECT e.profile_id AS profile_id,
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
       row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
-    FROM scan e
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     WHERE e."type" = 'track'
       AND e."event" = ?
       AND e."dt" >= ?
@@ -101,9 +91,16 @@ col_2 AS (
     FROM (
       SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
       FROM (
-        SELECT e.profile_id, e."trait_value_0" AS v, e."timestamp" AS ts, e."source" AS source, e."message_id" AS message_id
-        FROM scan e
-        WHERE e."trait_value_0" IS NOT NULL AND e.profile_id IS NOT NULL
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
       ) p
     ) c
     WHERE c.ts = c.latest OR c.latest IS NULL
@@ -117,9 +114,16 @@ col_3 AS (
     FROM (
       SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
       FROM (
-        SELECT e.profile_id, e."trait_value_1" AS v, e."timestamp" AS ts, e."source" AS source, e."message_id" AS message_id
-        FROM scan e
-        WHERE e."trait_value_1" IS NOT NULL AND e.profile_id IS NOT NULL
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.address') END, json_extract(e."context", '$.traits.address')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'address') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'address') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
       ) p
     ) c
     WHERE c.ts = c.latest OR c.latest IS NULL
@@ -180,25 +184,6 @@ WITH links AS (
 profiles AS (
   SELECT DISTINCT profile_id FROM links
 ),
-scan AS (
-  SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-    e."type",
-    e."event",
-    e."dt",
-    e."timestamp",
-    e."received_at",
-    e."source",
-    e."message_id",
-    e."properties",
-    CASE WHEN ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0)) THEN coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) END AS "trait_value_0",
-    CASE WHEN ((strpos(e."traits", 'address') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'address') > 0 OR strpos(e."context", '\u') > 0)) THEN coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.address') END, json_extract(e."context", '$.traits.address')) END AS "trait_value_1"
-  FROM "events" e
-  LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-  LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
-  WHERE (((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
-    OR (e."type" = 'track' AND e."event" = ? AND e."dt" >= ? AND e."timestamp" >= CAST(? AS TIMESTAMP) AND e."timestamp" <= CAST(? AS TIMESTAMP))
-    OR ((strpos(e."traits", 'address') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'address') > 0 OR strpos(e."context", '\u') > 0)))
-),
 trait_0 AS (
   SELECT profile_id, v
   FROM (
@@ -206,9 +191,16 @@ trait_0 AS (
     FROM (
       SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
       FROM (
-        SELECT e.profile_id, e."trait_value_0" AS v, e."timestamp" AS ts, e."source" AS source, e."message_id" AS message_id
-        FROM scan e
-        WHERE e."trait_value_0" IS NOT NULL AND e.profile_id IS NOT NULL
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
       ) p
     ) c
     WHERE c.ts = c.latest OR c.latest IS NULL
@@ -218,9 +210,11 @@ trait_0 AS (
 event_1 AS (
   SELECT profile_id, count(*) AS n
   FROM (
-    SELECT e.profile_id AS profile_id,
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
       row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
-    FROM scan e
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     WHERE e."type" = 'track'
       AND e."event" = ?
       AND e."dt" >= ?
@@ -265,9 +259,16 @@ col_2 AS (
     FROM (
       SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
       FROM (
-        SELECT e.profile_id, e."trait_value_0" AS v, e."timestamp" AS ts, e."source" AS source, e."message_id" AS message_id
-        FROM scan e
-        WHERE e."trait_value_0" IS NOT NULL AND e.profile_id IS NOT NULL
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
       ) p
     ) c
     WHERE c.ts = c.latest OR c.latest IS NULL
@@ -281,9 +282,16 @@ col_3 AS (
     FROM (
       SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
       FROM (
-        SELECT e.profile_id, e."trait_value_1" AS v, e."timestamp" AS ts, e."source" AS source, e."message_id" AS message_id
-        FROM scan e
-        WHERE e."trait_value_1" IS NOT NULL AND e.profile_id IS NOT NULL
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.address') END, json_extract(e."context", '$.traits.address')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'address') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'address') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
       ) p
     ) c
     WHERE c.ts = c.latest OR c.latest IS NULL

@@ -1,5 +1,5 @@
 -- issue example: {"all":[{"trait":{"name":"plan","op":"eq","value":"pro"}},{"event":{"name":"Order Completed","count":{"op":"gte","value":2},"within":{"last":{"days":30}}}},{"not":{"event":{"name":"Support Ticket Opened","within":{"last":{"days":7}}}}}]}
--- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-10-23","2026-10-23 12:00:00.000","2026-11-22 12:00:00.000","Support Ticket Opened","2026-11-15","2026-11-15 12:00:00.000","2026-11-22 12:00:00.000","Order Completed","2026-10-23","2026-10-23 12:00:00.000","2026-11-22 12:00:00.000","Support Ticket Opened","2026-11-15","2026-11-15 12:00:00.000","2026-11-22 12:00:00.000","pro",2,1]
+-- params at 2026-11-22T12:00:00.000Z: ["Order Completed","2026-10-23","2026-10-23 12:00:00.000","2026-11-22 12:00:00.000","Support Ticket Opened","2026-11-15","2026-11-15 12:00:00.000","2026-11-22 12:00:00.000","pro",2,1]
 WITH links AS (
   SELECT "id_type" AS id_type, "id_value" AS id_value, "profile_id" AS profile_id, "linked_at" AS linked_at
   FROM (
@@ -12,24 +12,6 @@ WITH links AS (
 profiles AS (
   SELECT DISTINCT profile_id FROM links
 ),
-scan AS (
-  SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-    e."type",
-    e."event",
-    e."dt",
-    e."timestamp",
-    e."received_at",
-    e."source",
-    e."message_id",
-    e."properties",
-    CASE WHEN ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0)) THEN coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) END AS "trait_value_0"
-  FROM "events" e
-  LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-  LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
-  WHERE (((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
-    OR (e."type" = 'track' AND e."event" = ? AND e."dt" >= ? AND e."timestamp" >= CAST(? AS TIMESTAMP) AND e."timestamp" <= CAST(? AS TIMESTAMP))
-    OR (e."type" = 'track' AND e."event" = ? AND e."dt" >= ? AND e."timestamp" >= CAST(? AS TIMESTAMP) AND e."timestamp" <= CAST(? AS TIMESTAMP)))
-),
 trait_0 AS (
   SELECT profile_id, v
   FROM (
@@ -37,9 +19,16 @@ trait_0 AS (
     FROM (
       SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
       FROM (
-        SELECT e.profile_id, e."trait_value_0" AS v, e."timestamp" AS ts, e."source" AS source, e."message_id" AS message_id
-        FROM scan e
-        WHERE e."trait_value_0" IS NOT NULL AND e.profile_id IS NOT NULL
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
       ) p
     ) c
     WHERE c.ts = c.latest OR c.latest IS NULL
@@ -49,9 +38,11 @@ trait_0 AS (
 event_1 AS (
   SELECT profile_id, count(*) AS n
   FROM (
-    SELECT e.profile_id AS profile_id,
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
       row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
-    FROM scan e
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     WHERE e."type" = 'track'
       AND e."event" = ?
       AND e."dt" >= ?
@@ -64,9 +55,11 @@ event_1 AS (
 event_2 AS (
   SELECT profile_id, count(*) AS n
   FROM (
-    SELECT e.profile_id AS profile_id,
+    SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
       row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
-    FROM scan e
+    FROM "events" e
+    LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
+    LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
     WHERE e."type" = 'track'
       AND e."event" = ?
       AND e."dt" >= ?
@@ -2005,24 +1998,6 @@ WITH links AS (
 profiles AS (
   SELECT DISTINCT profile_id FROM links
 ),
-scan AS (
-  SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-    e."type",
-    e."event",
-    e."dt",
-    e."timestamp",
-    e."received_at",
-    e."source",
-    e."message_id",
-    e."properties",
-    CASE WHEN ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0)) THEN coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) END AS "trait_value_0",
-    CASE WHEN (strpos(e."context", 'categoryPreferences') > 0 OR strpos(e."context", '\u') > 0) THEN json_extract(e."context", '$.consent.categoryPreferences') END AS "consent_value"
-  FROM "events" e
-  LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
-  LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
-  WHERE (((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
-    OR (strpos(e."context", 'categoryPreferences') > 0 OR strpos(e."context", '\u') > 0))
-),
 trait_0 AS (
   SELECT profile_id, v
   FROM (
@@ -2030,9 +2005,16 @@ trait_0 AS (
     FROM (
       SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
       FROM (
-        SELECT e.profile_id, e."trait_value_0" AS v, e."timestamp" AS ts, e."source" AS source, e."message_id" AS message_id
-        FROM scan e
-        WHERE e."trait_value_0" IS NOT NULL AND e.profile_id IS NOT NULL
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, coalesce(CASE WHEN e."type" = 'identify' THEN json_extract(e."traits", '$.plan') END, json_extract(e."context", '$.traits.plan')) AS v
+          FROM "events" e
+          WHERE ((strpos(e."traits", 'plan') > 0 OR strpos(e."traits", '\u') > 0) OR (strpos(e."context", 'plan') > 0 OR strpos(e."context", '\u') > 0))
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE w.v IS NOT NULL AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
       ) p
     ) c
     WHERE c.ts = c.latest OR c.latest IS NULL
@@ -2046,9 +2028,16 @@ consent_1 AS (
     FROM (
       SELECT p.*, max(p.ts) OVER (PARTITION BY p.profile_id) AS latest
       FROM (
-        SELECT e.profile_id, e."consent_value" AS v, e."timestamp" AS ts, e."source" AS source, e."message_id" AS message_id
-        FROM scan e
-        WHERE substr(json_format(e."consent_value"), 1, 1) = '{' AND e.profile_id IS NOT NULL
+        SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, w.v, w.ts, w.source, w.message_id
+        FROM (
+          SELECT e."user_id" AS user_id, e."anonymous_id" AS anonymous_id, e."timestamp" AS ts,
+            e."source" AS source, e."message_id" AS message_id, json_extract(e."context", '$.consent.categoryPreferences') AS v
+          FROM "events" e
+          WHERE (strpos(e."context", 'categoryPreferences') > 0 OR strpos(e."context", '\u') > 0)
+        ) w
+        LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(w.user_id)
+        LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(w.anonymous_id)
+        WHERE substr(json_format(w.v), 1, 1) = '{' AND coalesce(lu.profile_id, la.profile_id) IS NOT NULL
       ) p
     ) c
     WHERE c.ts = c.latest OR c.latest IS NULL
