@@ -231,11 +231,7 @@ export async function benchUnify(options: UnifyBenchOptions = UNIFY_DEFAULTS): P
     }
     const last = await server.stats();
     client.close();
-    const overrides = [
-      'MOSAIC_BENCH_RESOLVER_BATCH_SIZE',
-      'MOSAIC_BENCH_RESOLVER_WINDOW_MS',
-      'MOSAIC_BENCH_RESOLVER_SOCKETS',
-    ]
+    const overrides = ['MOSAIC_BENCH_RESOLVER_BATCH_SIZE', 'MOSAIC_BENCH_RESOLVER_WINDOW_MS']
       .filter((name) => process.env[name])
       .map((name) => `${name}=${process.env[name]}`)
       .join(', ');

@@ -5,8 +5,7 @@
 // The breakdown is bench-only instrumentation: the store's methods and the stream's `subscribe` are
 // wrapped on their prototypes before the runtime starts, so the runtime itself is unchanged. For
 // experiments, MOSAIC_BENCH_RESOLVER_BATCH_SIZE and MOSAIC_BENCH_RESOLVER_WINDOW_MS override the
-// resolver subscription's `batchSize` and `maxBatchingWindowMs`, MOSAIC_BENCH_RESOLVER_SOCKETS the
-// runtime's `resolverSockets` (the report says when they are set).
+// resolver subscription's `batchSize` and `maxBatchingWindowMs` (the report says when they are set).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -214,9 +213,6 @@ const runtime = await startLocalRuntime({
   },
   sources: [{ name: 'bench', keys: [{ sha256: hashWriteKey(writeKey), revoked: false }] }],
   adminKeys: [{ name: 'bench-admin', keyHashes: [hashKey(adminKey)] }],
-  ...(process.env.MOSAIC_BENCH_RESOLVER_SOCKETS
-    ? { resolverSockets: Number(process.env.MOSAIC_BENCH_RESOLVER_SOCKETS) }
-    : {}),
 });
 
 /** Milliseconds: median, 99th percentile, most. */

@@ -28,11 +28,6 @@ export interface EmbeddedDynamoDb {
   readonly endpoint: string;
   /** A client that can only reach the embedded engine (dummy credentials, localhost endpoint). */
   readonly client: DynamoDBClient;
-  /**
-   * Another client of the same engine, e.g. with fewer sockets: a writer that may have at most
-   * `maxSockets` requests in flight. Destroyed by `close`.
-   */
-  newClient(options?: { readonly maxSockets?: number }): DynamoDBClient;
   close(): Promise<void>;
 }
 
@@ -131,26 +126,15 @@ export async function startEmbeddedDynamoDb(
   options: { readonly path?: string } = {},
 ): Promise<EmbeddedDynamoDb> {
   const server = await startDynaliteThread(options);
-  const clients: DynamoDBClient[] = [];
-  const newClient = (clientOptions: { readonly maxSockets?: number } = {}) => {
-    const client = new DynamoDBClient({
-      ...sdkClientConfig({
-        region: 'local',
-        endpoint: server.endpoint,
-        requestTimeoutMs: 10_000,
-        ...clientOptions,
-      }),
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    clients.push(client);
-    return client;
-  };
+  const client = new DynamoDBClient({
+    ...sdkClientConfig({ region: 'local', endpoint: server.endpoint, requestTimeoutMs: 10_000 }),
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   return {
     endpoint: server.endpoint,
-    client: newClient(),
-    newClient,
+    client,
     async close() {
-      for (const client of clients) client.destroy();
+      client.destroy();
       await server.close();
     },
   };

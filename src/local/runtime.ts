@@ -66,12 +66,6 @@ export interface LocalRuntimeOptions {
   readonly destinations?: unknown;
   /** Destination secrets by name; default `MOSAIC_DESTINATION_SECRETS` (JSON) from the environment. */
   readonly destinationSecrets?: Readonly<Record<string, string>>;
-  /**
-   * Requests the resolver may have in flight to the embedded DynamoDB (its client's sockets). Enough
-   * to keep the engine's one thread busy; few enough that a Profile API read waits behind at most this
-   * many. Default 4.
-   */
-  readonly resolverSockets?: number;
   /** Keep the embedded DynamoDB in memory instead of under `dataDir/dynamodb` (tests). */
   readonly inMemoryDynamoDb?: boolean;
   readonly logger?: Logger;
@@ -131,14 +125,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     options.inMemoryDynamoDb ? {} : { path: resolve(dataDir, 'dynamodb') },
   );
   await ensureIdentityTable(dynamo.client, IDENTITY_TABLE_NAME);
-  // Two clients of the same engine: the resolver's writes go through a few sockets, so no more than
-  // `resolverSockets` of them wait in the engine's queue at once and the Profile API's reads (through
-  // the other client) are served between them instead of behind a whole batch's writes.
   const store = new DynamoDbIdentityStore({ client: dynamo.client, tableName: IDENTITY_TABLE_NAME });
-  const resolverStore = new DynamoDbIdentityStore({
-    client: dynamo.newClient({ maxSockets: options.resolverSockets ?? 4 }),
-    tableName: IDENTITY_TABLE_NAME,
-  });
   const links = await LakeIdentityLinkSink.open({
     dataDir,
     flushIntervalMs: options.lakeFlushIntervalMs ?? 2000,
@@ -151,7 +138,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const bus = new MemoryEventBus({ dataDir });
   const resolverMetrics = new CountingResolverMetrics();
   const resolveBatch = createResolver({
-    store: resolverStore,
+    store,
     identity: options.identity ?? DEFAULT_IDENTITY_CONFIG,
     clock: systemClock,
     metrics: resolverMetrics,
@@ -286,11 +273,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       profilesCreated: resolverMetrics.get('profile_created'),
       profilesMerged: resolverMetrics.get('profile_merged'),
       resolverLag: stream.stats().subscriptions.resolver?.lag ?? 0,
-      identityStore: {
-        reads: store.requests.reads + resolverStore.requests.reads,
-        writes: store.requests.writes + resolverStore.requests.writes,
-        conditionFailures: store.requests.conditionFailures + resolverStore.requests.conditionFailures,
-      },
+      identityStore: { ...store.requests },
     };
   };
 

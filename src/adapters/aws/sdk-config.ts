@@ -12,12 +12,6 @@ export interface SdkClientOptions {
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
   readonly maxAttempts?: number;
-  /**
-   * Most concurrent connections (requests in flight) to one host; the SDK's default is 50. The local
-   * runtime caps the resolver's client so its writes cannot queue deep in front of the embedded
-   * engine and hold the Profile API's reads behind them.
-   */
-  readonly maxSockets?: number;
 }
 
 export function sdkClientConfig(options: SdkClientOptions = {}) {
@@ -29,9 +23,6 @@ export function sdkClientConfig(options: SdkClientOptions = {}) {
     requestHandler: new NodeHttpHandler({
       connectionTimeout: options.connectionTimeoutMs ?? 1000,
       requestTimeout: options.requestTimeoutMs ?? 3000,
-      ...(options.maxSockets === undefined
-        ? {}
-        : { httpAgent: { keepAlive: true, maxSockets: options.maxSockets } }),
     }),
   };
 }
