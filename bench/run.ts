@@ -324,11 +324,39 @@ ${segmentsHistory()}
 }
 
 /**
- * Figures of the printer before this issue's changes, measured with this benchmark (same lake, machine
- * and protocol, 2026-11-22) in a separate run.
+ * Figures of the printers before, measured with this benchmark (same lake, machine and protocol,
+ * 2026-11-22 and 23) in separate runs: the shared scan's before/after, and the printer before this
+ * issue's first changes.
  */
 function segmentsHistory(): string {
   return `
+**Before and after the shared scan**, measured in one run with the two printers interleaved (the printer of 000c9d4
+and this one; each round: the baseline, then every segment with both printers, alternately; 3 recorded rounds after
+an unrecorded one, a new DuckDB instance per query, as above; load average 0.2 → 1.7; members identical):
+
+| segment | before: p50 | after: p50 | CPU p50 before → after | read before → after (benchmark) |
+| --- | --- | --- | --- | --- |
+| \`pro-buyers\` | 3.36 s | 2.49 s (−26 %) | 6.54 → 4.85 s | 333 → 197 MiB |
+| \`cart-abandoners\` | 1.75 s | 1.60 s | 3.33 → 3.06 s | 140 → 101 MiB (190 MiB without pruning) |
+| \`high-spenders\` | 1.37 s | 1.31 s | 2.59 → 2.50 s | 120 → 120 MiB (same SQL) |
+| \`reachable-actives\` | 3.87 s | 4.01 s | 7.50 → 7.80 s | 241 → 241 MiB (same SQL) |
+| \`win-back\` | 5.88 s | 3.82 s (−35 %) | 11.36 → 7.41 s | 645 → 250 MiB |
+| baseline | 0.99 s | | 1.93 s | |
+
+The same interleaving at load average 7.8 → 6.6 gave win-back 18.61 → 13.03 s (CPU 11.40 → 7.98 s) and
+pro-buyers 10.52 → 9.46 s. The last benchmark run of the previous printer, on a quiet machine (load 1.4 → 2.0,
+baseline 1.11 s): p50 3.83 / 1.75 / 1.39 / 4.47 / 6.76 s, CPU 7.42 / 3.31 / 2.68 / 8.72 / 13.02 s.
+
+What changed (\`src/core/segments/print-sql.ts\`): profiling win-back in DuckDB (\`EXPLAIN ANALYZE\`, at load) put about 30 of
+its 44 CPU-seconds in its five reads of \`events\` (\`READ_PARQUET\`), not in the identity-link join or the trait reduction.
+Now, when two or more distinct conditions read events row by row (traits, events, aggregates, consent), \`events\` is
+read once, in a \`scan\` CTE joined to \`links\` once: it keeps the rows some condition may use and carries what they read,
+and each condition applies its own full test to it (members unchanged; DuckDB materialises the CTE, so the lake is read
+once; the Athena query is unchanged, as Trino would inline the CTE into each use). When every such condition has a window, the scan reads only the widest window's partitions, which is why
+cart-abandoners now reads less with pruning than without. Segments with a single such condition (high-spenders;
+reachable-actives, whose first/last seen keeps its own scan) print the same SQL as before. What remains in win-back is
+one full read of the text columns (traits and consent read every partition) and each condition's deduplication.
+
 The printer before this issue's changes (\`print-sql.ts\` as of 4bc947b), same lake and protocol, 5 runs in a
 separate run (load average 2.1 → 2.1, baseline p50 0.97 s; compare the ratio to each run's own baseline rather
 than seconds — conditions whose SQL did not change show the noise, ±20 %). Members and the 1 % sample check
@@ -342,13 +370,10 @@ were identical.
 | \`reachable-actives\` | 6.45 s / 7.15 s | 12.77 s | 6.64 |
 | \`win-back\` | 8.91 s / 9.85 s | 17.38 s | 9.16 |
 
-What changed (\`src/core/segments/print-sql.ts\`): trait and consent conditions parse JSON only in events whose
-text can hold the trait's name or \`categoryPreferences\` (a substring test that never drops one that does: the
-name appears as it is unless the text escapes a character as \`\\u…\`), and order by message key (a SHA-256) only
-each profile's events at its latest time rather than all of them; first/last seen reduce the events per
-(\`user_id\`, \`anonymous_id\`) pair before joining them to profiles. What remains is scans: every trait, consent
-or event condition reads \`events\` once (traits, consent and first/last seen all of it), so \`win-back\` (two
-traits, three event conditions) reads the lake five times; one scan shared by the conditions of a segment is the
-next step.
+What changed then: trait and consent conditions parse JSON only in events whose text can hold the trait's name or
+\`categoryPreferences\` (a substring test that never drops one that does: the name appears as it is unless the text
+escapes a character as \`\\u…\`), and order by message key (a SHA-256) only each profile's events at its latest time
+rather than all of them; first/last seen reduce the events per (\`user_id\`, \`anonymous_id\`) pair before joining them
+to profiles.
 `;
 }
