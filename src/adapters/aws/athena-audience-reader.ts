@@ -5,13 +5,12 @@ import {
   type GetQueryResultsOutput,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import { memberColumnNames, memberOf, memberPages } from '../../core/activation/export-members';
 import type { MemberRecord } from '../../core/activation/pii';
 import { ServiceUnavailableError } from '../../core/errors';
-import { compareStrings } from '../../core/identity/identifier';
 import { EXPORT_ID } from '../../core/segments/export-plan';
 import { SEGMENT_ID } from '../../core/segments/names';
 import { sqlStringLiteral } from '../../core/segments/params';
-import { MAX_AUDIENCE_COLUMNS } from '../../core/segments/print-sql';
 import type { AudienceReader, AudienceSource } from '../../ports/audience-reader';
 import { type Clock, realSleep, type Sleep, systemClock } from '../../ports/clock';
 import {
@@ -89,7 +88,7 @@ export class AthenaAudienceReader implements AudienceReader {
   /** The members query of an export with `columns` member columns, and its parameters. */
   membersQuery(source: AudienceSource): { sql: string; parameters: string[] } {
     const { segmentId, exportId } = exportOf(source);
-    const columns = columnNames(source).map((_, i) => `c${i}`);
+    const columns = memberColumnNames(source).map((_, i) => `c${i}`);
     const sql =
       `SELECT profile_id${columns.map((c) => `, arbitrary(${c}) AS ${c}`).join('')}, count(*) OVER () AS member_count\n` +
       `FROM ${this.table}\n` +
@@ -111,38 +110,27 @@ export class AthenaAudienceReader implements AudienceReader {
   }
 
   async *pages(source: AudienceSource, pageSize: number): AsyncIterable<readonly MemberRecord[]> {
-    if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize is a positive integer');
     const id = await this.execution(source);
-    let page: MemberRecord[] = [];
-    let last: string | undefined;
-    let token: string | undefined;
-    let first = true;
-    do {
-      const results = await this.results(id, token, RESULT_PAGE_ROWS);
-      for (const row of dataRows(results, first)) {
-        const profileId = row[0];
-        if (profileId === undefined) continue;
-        // Trino orders VARCHAR by UTF-8 bytes; delivery keys need code-unit order. They agree for every
-        // id Mosaic makes; should one ever not, stop rather than send batches under unstable keys.
-        if (last !== undefined && compareStrings(last, profileId) >= 0) {
-          throw new Error('export members are not in profile-id order (code units)');
+    const results = (token: string | undefined) => this.results(id, token, RESULT_PAGE_ROWS);
+    async function* members() {
+      let token: string | undefined;
+      let first = true;
+      do {
+        const page = await results(token);
+        for (const row of dataRows(page, first)) {
+          const profileId = row[0];
+          if (profileId !== undefined) yield memberOf(profileId, row.slice(1), source);
         }
-        last = profileId;
-        page.push(toMember(profileId, row, source));
-        if (page.length === pageSize) {
-          yield page;
-          page = [];
-        }
-      }
-      first = false;
-      token = results.NextToken;
-    } while (token !== undefined);
-    if (page.length > 0) yield page;
+        first = false;
+        token = page.NextToken;
+      } while (token !== undefined);
+    }
+    yield* memberPages(members(), pageSize);
   }
 
   /** The finished execution of an export's members query: reused while fresh, else started and polled. */
   private execution(source: AudienceSource): Promise<string> {
-    const key = JSON.stringify([exportOf(source), columnNames(source).length]);
+    const key = JSON.stringify([exportOf(source), memberColumnNames(source).length]);
     const now = this.clock.now();
     const cached = this.executions.get(key);
     if (cached !== undefined && now - cached.at < this.reuseMs) return cached.id;
@@ -235,12 +223,6 @@ function exportOf(source: AudienceSource): { segmentId: string; exportId: string
   return { segmentId, exportId };
 }
 
-function columnNames(source: AudienceSource): string[] {
-  const names = [...source.identifiers, ...source.traits];
-  if (names.length > MAX_AUDIENCE_COLUMNS) throw new RangeError('too many audience columns');
-  return names;
-}
-
 function columnIndex(results: GetQueryResultsOutput, name: string): number {
   const names = (results.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => c.Name);
   const at = names.indexOf(name);
@@ -259,22 +241,4 @@ function dataRows(results: GetQueryResultsOutput, firstPage: boolean): (string |
     return rows.slice(1);
   }
   return rows;
-}
-
-function toMember(
-  profileId: string,
-  row: readonly (string | undefined)[],
-  source: AudienceSource,
-): MemberRecord {
-  const identifiers: Record<string, string> = {};
-  const traits: Record<string, string> = {};
-  source.identifiers.forEach((name, i) => {
-    const value = row[1 + i];
-    if (value !== undefined) identifiers[name] = value;
-  });
-  source.traits.forEach((name, i) => {
-    const value = row[1 + source.identifiers.length + i];
-    if (value !== undefined) traits[name] = value;
-  });
-  return { profileId, identifiers, traits };
 }

@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { memberColumnNames, memberOf, memberPages } from '../../core/activation/export-members';
 import type { MemberRecord } from '../../core/activation/pii';
-import { compareStrings } from '../../core/identity/identifier';
-import { MAX_AUDIENCE_COLUMNS } from '../../core/segments/print-sql';
 import type { AudienceReader, AudienceSource } from '../../ports/audience-reader';
 import { escapeGlob } from './duckdb-lake';
 import { sqlStringLiteral } from './lake-sql';
@@ -44,9 +43,7 @@ export class DuckDbAudienceReader implements AudienceReader {
   }
 
   async *pages(source: AudienceSource, pageSize: number): AsyncIterable<readonly MemberRecord[]> {
-    if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize is a positive integer');
-    const names = columnNames(source);
-    const columns = names.map((_, i) => `c${i}`);
+    const columns = memberColumnNames(source).map((_, i) => `c${i}`);
     // One row per profile (the export writes one; a stray duplicate must not be sent twice).
     const sql =
       `SELECT profile_id${columns.map((c) => `, any_value(${c}) AS ${c}`).join('')} ` +
@@ -54,25 +51,12 @@ export class DuckDbAudienceReader implements AudienceReader {
     const connection = await this.instance.connect();
     try {
       const result = await connection.stream(sql);
-      let page: MemberRecord[] = [];
-      let last: string | undefined;
-      for await (const rows of result.yieldRowsJs()) {
-        for (const row of rows) {
-          const profileId = String(row[0]);
-          // DuckDB orders VARCHAR by bytes; delivery keys need code-unit order. They agree for every
-          // id Mosaic makes; should one ever not, stop rather than send batches under unstable keys.
-          if (last !== undefined && compareStrings(last, profileId) >= 0) {
-            throw new Error('export members are not in profile-id order (code units)');
-          }
-          last = profileId;
-          page.push(toMember(profileId, row, source));
-          if (page.length === pageSize) {
-            yield page;
-            page = [];
-          }
+      async function* members() {
+        for await (const rows of result.yieldRowsJs()) {
+          for (const row of rows) yield memberOf(String(row[0]), row.slice(1), source);
         }
       }
-      if (page.length > 0) yield page;
+      yield* memberPages(members(), pageSize);
     } finally {
       connection.closeSync();
     }
@@ -83,12 +67,6 @@ export class DuckDbAudienceReader implements AudienceReader {
   }
 }
 
-function columnNames(source: AudienceSource): string[] {
-  const names = [...source.identifiers, ...source.traits];
-  if (names.length > MAX_AUDIENCE_COLUMNS) throw new RangeError('too many audience columns');
-  return names;
-}
-
 function membersTable(source: AudienceSource): string {
   const location = source.membersLocation;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
@@ -96,18 +74,4 @@ function membersTable(source: AudienceSource): string {
   }
   const folder = location.replace(/\/+$/, '');
   return `read_parquet(${sqlStringLiteral(`${escapeGlob(folder)}/*.parquet`)}, hive_partitioning = false, union_by_name = true)`;
-}
-
-function toMember(profileId: string, row: readonly unknown[], source: AudienceSource): MemberRecord {
-  const identifiers: Record<string, string> = {};
-  const traits: Record<string, string> = {};
-  source.identifiers.forEach((name, i) => {
-    const value = row[1 + i];
-    if (value !== null && value !== undefined) identifiers[name] = String(value);
-  });
-  source.traits.forEach((name, i) => {
-    const value = row[1 + source.identifiers.length + i];
-    if (value !== null && value !== undefined) traits[name] = String(value);
-  });
-  return { profileId, identifiers, traits };
 }
