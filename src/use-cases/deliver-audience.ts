@@ -10,7 +10,12 @@ import {
   recordBatch,
 } from '../core/activation/delivery-plan';
 import { type Destination, retryPolicyOf } from '../core/activation/destination-config';
-import { classifyHttpOutcome, type HttpOutcome } from '../core/activation/http-retry';
+import {
+  classifyHttpOutcome,
+  coolDownMs,
+  DOWN_AFTER_EXHAUSTED_BATCHES,
+  type HttpOutcome,
+} from '../core/activation/http-retry';
 import { type HashOptions, type MemberRecord, resolveFieldPolicy } from '../core/activation/pii';
 import { type PaceState, pace } from '../core/activation/rate-limit';
 import { createDestinationRouter } from '../core/activation/routing';
@@ -205,6 +210,8 @@ export async function deliverAudience(
   let summary = emptySummary(ids);
   let alreadyDelivered = 0;
   const progress: BatchProgress = { index: 0, finished: false };
+  /** Batches in a row that spent all their retries: at {@link DOWN_AFTER_EXHAUSTED_BATCHES}, the destination looks down. */
+  let exhaustedInARow = 0;
 
   // Each batch's ledger check and consent read run while the batch before it is being sent.
   const range = {
@@ -251,6 +258,24 @@ export async function deliverAudience(
       members: prepared.members,
       payload: prepared.payload,
     };
+    if (exhaustedInARow >= DOWN_AFTER_EXHAUSTED_BATCHES) {
+      // The destination looks down: give it time, then send this batch as a probe.
+      const delayMs = coolDownMs(retryPolicyOf(destination));
+      if (deps.budget?.defers(delayMs) === true) {
+        return paused(deps, log, summary, alreadyDelivered, {
+          batchIndex: batch.index,
+          attempts: attemptsSoFar,
+          delayMs,
+        });
+      }
+      deps.logger.warn('the destination looks down: waiting before the next batch', {
+        ...log,
+        batch: batch.index,
+        exhaustedInARow,
+        delayMs,
+      });
+      await deps.sleep(delayMs);
+    }
     const result = await sendWithRetries(deps, destination, outbound, pacer, log, attemptsSoFar);
     attemptsSoFar = 0;
     if ('deferred' in result) {
@@ -260,6 +285,7 @@ export async function deliverAudience(
         delayMs: result.delayMs,
       });
     }
+    exhaustedInARow = result.ok ? 0 : result.reason === 'exhausted' ? exhaustedInARow + 1 : exhaustedInARow;
     if (result.ok) {
       await deps.ledger.recordDelivered({
         destination: destination.name,

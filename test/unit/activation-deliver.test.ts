@@ -239,6 +239,70 @@ describe('deliverAudience', { timeout: 30_000 }, () => {
     ]);
   });
 
+  describe('a destination that looks down', () => {
+    // Batches of 3: the consenting pro members make several batches (consent is applied per batch).
+    const target = () =>
+      destination({ name: 'esp', batchSize: 3, retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 100 } });
+    const down: HttpOutcome = { kind: 'response', status: 503 };
+
+    it('after three batches in a row spent their retries, waits a cool-down before each next batch, sent as a probe', async () => {
+      const sender = new ScriptedSender(() => down);
+      const { deps, sleeps, logger } = await setup(sender);
+      const result = await deliverAudience(deps, { event: exported.event, destination: target() });
+      if (result.outcome !== 'delivered') throw new Error(result.outcome);
+      const batches = result.summary.batches.total;
+      expect(batches).toBeGreaterThan(4);
+      // Every batch is still tried (and dead-lettered), each after the third only after a minute's wait.
+      expect(result.summary.batches.failed).toBe(batches - result.summary.batches.empty);
+      expect(sleeps.filter((ms) => ms === 60_000)).toHaveLength(result.summary.batches.failed - 3);
+      const warnings = logger.lines.filter(
+        (l) => l.message === 'the destination looks down: waiting before the next batch',
+      );
+      expect(warnings).toHaveLength(result.summary.batches.failed - 3);
+    });
+
+    it('a probe that gets through ends the cool-downs', async () => {
+      let accepting = false;
+      const sender = new ScriptedSender(() => (accepting ? ok : down));
+      const { deps, sleeps } = await setup(sender, {
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          // The destination comes back during the first cool-down.
+          if (ms === 60_000) accepting = true;
+        },
+      });
+      const result = await deliverAudience(deps, { event: exported.event, destination: target() });
+      if (result.outcome !== 'delivered') throw new Error(result.outcome);
+      expect(result.summary.batches.failed).toBe(3);
+      expect(result.summary.batches.sent).toBe(
+        result.summary.batches.total - 3 - result.summary.batches.empty,
+      );
+      expect(sleeps.filter((ms) => ms === 60_000)).toHaveLength(1);
+    });
+
+    it('batches refused for good (4xx) do not make the destination look down', async () => {
+      const sender = new ScriptedSender(() => ({ kind: 'response', status: 422 }));
+      const { deps, sleeps } = await setup(sender);
+      const result = await deliverAudience(deps, { event: exported.event, destination: target() });
+      if (result.outcome !== 'delivered') throw new Error(result.outcome);
+      expect(result.summary.batches.failed).toBeGreaterThan(4);
+      expect(sleeps.filter((ms) => ms >= 60_000)).toEqual([]);
+    });
+
+    it('with a budget, the cool-down is spent re-queued: the delivery pauses at the next batch', async () => {
+      const sender = new ScriptedSender(() => down);
+      const { deps } = await setup(sender, {
+        budget: { exhausted: () => false, defers: (ms) => ms > 30_000 },
+      });
+      const result = await deliverAudience(deps, { event: exported.event, destination: target() });
+      expect(result).toMatchObject({
+        outcome: 'paused',
+        summary: { batches: { failed: 3 } },
+        resume: { attempts: 0, delayMs: 60_000 },
+      });
+    });
+  });
+
   it('consent: an ad-type destination fails closed on unknown consent; an opt-out one sends everyone who did not deny', async () => {
     const ads = new ScriptedSender();
     const { deps } = await setup(ads);

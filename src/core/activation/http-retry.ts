@@ -116,3 +116,19 @@ export function parseRetryAfter(value: string, now: Date): number | undefined {
  */
 const HTTP_DATE =
   /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})$/;
+
+/**
+ * Batches in a row that must spend all their retries (429, 5xx, network errors) before a delivery
+ * takes its destination for down: it then waits {@link coolDownMs} before each next batch, which goes
+ * as a probe, instead of running every remaining batch through its retries into the dead-letter queue.
+ * A batch refused for good (other 4xx) does not count: that is the batch, not the destination.
+ */
+export const DOWN_AFTER_EXHAUSTED_BATCHES = 3;
+
+/** How long a delivery waits before probing a destination taken for down: at least a minute. */
+export function coolDownMs(policy: Pick<DeliveryRetryPolicy, 'maxDelayMs'>): number {
+  return Math.min(MAX_COOL_DOWN_MS, Math.max(MIN_COOL_DOWN_MS, policy.maxDelayMs));
+}
+
+const MIN_COOL_DOWN_MS = 60_000;
+const MAX_COOL_DOWN_MS = 15 * 60 * 1000;
