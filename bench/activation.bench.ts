@@ -205,7 +205,8 @@ async function deliveryRound(options: RoundOptions): Promise<DeliveryRun> {
     ],
     {
       cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
+      // Its error log (the dead letters of the failing destination) is kept, and shown if the round fails.
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         MALLOC_ARENA_MAX: '2',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -223,6 +224,10 @@ async function deliveryRound(options: RoundOptions): Promise<DeliveryRun> {
       },
     },
   );
+  let errors = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    errors = (errors + chunk.toString()).slice(-4000);
+  });
   try {
     const url = await printedUrl(child, /running at (http:\/\/\S+)/);
     const start = performance.now();
@@ -263,6 +268,10 @@ async function deliveryRound(options: RoundOptions): Promise<DeliveryRun> {
       failingRequests: failing.requests,
       peakRssMb: await peakRssMb(child.pid as number),
     };
+  } catch (error) {
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}\nthe runtime's last errors:\n${errors}`,
+    );
   } finally {
     await stopChild(child);
     await rm(work, { recursive: true, force: true });
