@@ -231,13 +231,12 @@ async function runActivation(): Promise<ActivationBenchResult> {
   return benchActivation(undefined, (line) => process.stdout.write(`${line}\n`));
 }
 
-const SCENARIO_NAMES: Readonly<Record<Scenario, string>> = {
-  solo: 'nothing (alone)',
-  failing: 'a failing destination',
-  churning: 'a churning destination',
-};
-
 function activationReport(r: ActivationBenchResult): string {
+  const SCENARIO_NAMES: Readonly<Record<Scenario, string>> = {
+    solo: 'nothing (alone)',
+    failing: 'a failing destination',
+    churning: 'a churning destination',
+  };
   const secs = (s: number) => `${fmt(s, 2)} s`;
   const rows = r.runs.map(
     (run, i) =>
