@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleLocalRuntime } from '../scripts/start.mjs';
 import { verifySignature } from '../src/core/activation/signing';
@@ -52,9 +52,9 @@ const consentOf = (i: number): boolean | undefined =>
  * - `failing`: beside a destination whose receiver answers 503 to everything, on the default retry
  *   policy (back-off from 1 s, doubling, 8 attempts; then the batch goes to its dead-letter file);
  * - `churning`: beside the same failing receiver with a retry policy that gives up fast (3 attempts,
- *   50–200 ms apart), so the failing destination works through every batch of the export — reads,
- *   consent, hashing, three requests, a dead letter — as fast as the healthy one: the most it can
- *   take from the process the two share.
+ *   50–200 ms apart): it runs batches through their retries into its dead letters as fast as it can
+ *   until it is taken for down (three in a row) and cools down — the most a down destination takes
+ *   from a healthy one in the process the two share.
  */
 export const SCENARIOS = ['solo', 'failing', 'churning'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -85,6 +85,8 @@ export interface ActivationBenchResult {
   readonly expectedMembers: number;
   readonly datasetCached: boolean;
   readonly datasetSeconds: number;
+  /** The machine's 1-minute load average before the rounds and after them. */
+  readonly loadAverage: readonly [number, number];
   readonly runs: readonly DeliveryRun[];
   /** Mean members/s of each scenario. */
   readonly membersPerSecond: Readonly<Record<Scenario, number>>;
@@ -103,6 +105,7 @@ export async function benchActivation(
   const healthy = await Receiver.start(() => 200, HEALTHY_SECRET);
   const failing = await Receiver.start(() => 503, FAILING_SECRET);
   const runs: DeliveryRun[] = [];
+  const loadBefore = loadavg()[0] ?? 0;
   try {
     for (let round = 0; round < options.rounds; round++) {
       for (const scenario of SCENARIOS) {
@@ -138,6 +141,7 @@ export async function benchActivation(
     expectedMembers: dataset.expectedMembers,
     datasetCached: dataset.cached,
     datasetSeconds: dataset.seconds,
+    loadAverage: [loadBefore, loadavg()[0] ?? 0],
     runs,
     membersPerSecond,
     ratio: membersPerSecond.failing / membersPerSecond.solo,

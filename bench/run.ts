@@ -245,7 +245,7 @@ function activationReport(r: ActivationBenchResult): string {
   const rssMax = Math.max(...r.runs.map((run) => run.peakRssMb));
   return `${ACTIVATION_HEADING}
 
-Measured on ${new Date().toISOString().slice(0, 10)} by \`bench/activation.bench.ts\`. ${fmt(r.exportMembers)} people were sent once through the
+Measured on ${new Date().toISOString().slice(0, 10)} by \`bench/activation.bench.ts\`; 1-minute load average ${fmt(r.loadAverage[0], 1)} before and ${fmt(r.loadAverage[1], 1)} after (the machine is shared). ${fmt(r.exportMembers)} people were sent once through the
 local runtime as an SDK sends them (identify with email, phone, first name, plan; ${fmt(r.expectedMembers)} of them granted the
 \`email_marketing\` consent, the others denied it or never said) — collector, stream, resolver into profiles on dynalite, lake —
 and the runtime's data directory is cached${r.datasetCached ? ` (made in ${fmt(r.datasetSeconds)} s by an earlier run)` : ` (made by this run in ${fmt(r.datasetSeconds)} s)`}. Each round copies it and
@@ -258,9 +258,10 @@ ${fmt(r.options.batchSize)}, and records each in its ledger. The receiver (in th
 **Beside a failing destination**: a second webhook destination subscribed to the same segment, whose receiver answers every
 request 503, on its default retry policy (back-off from 1 s, doubling, 8 attempts, then the batch goes to its dead-letter
 file) — the issue's scenario. **Beside a churning destination**: the same failing receiver, with a retry policy that gives up
-fast (3 attempts, 50–200 ms apart), so the failing destination works through every batch of the export as fast as the
-healthy one (reads, consent, hashing, three requests and a dead letter per batch): the most one destination can take from the
-other locally, where both share one process (in AWS each has its own function, queue and concurrency).
+fast (3 attempts, 50–200 ms apart): it runs its first batches through their retries into its dead-letter file as fast as it can,
+until three in a row have failed and it is taken for down (then it waits a minute before each next batch, a probe) — the most a
+down destination takes from a healthy one locally, where both share one process (in AWS each has its own function, queue and
+concurrency).
 The scenarios take turns, ${r.options.rounds} rounds each. **members/s**: members over the healthy receiver's first request → last.
 **End to end**: the export request → the last member received. **Peak RSS**: the runtime process's VmHWM.
 
