@@ -17,104 +17,36 @@ const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
 process.stdout.write(`Machine: ${machine}\n\n`);
 
-// `npm run bench -- segments activation` runs only the sections named and replaces their part of
-// RESULTS.md; with no name, every section runs and RESULTS.md is written anew.
+// `npm run bench -- ingest unify segments activation` runs only the sections named and replaces their
+// part of RESULTS.md; with no name, every section runs and RESULTS.md is written anew.
 const resultsPath = join(import.meta.dirname, 'RESULTS.md');
 const SEGMENTS_HEADING = '## Segments (issue #4)';
 const ACTIVATION_HEADING = '## Activate (issue #5)';
-const ALONE: Readonly<Record<string, { heading: string; section: () => Promise<string> }>> = {
+const SECTIONS: Readonly<Record<string, { heading: string; section: () => Promise<string> }>> = {
+  ingest: { heading: '## Ingest (issue #2)', section: ingestSection },
+  unify: { heading: '## Unify (issue #3)', section: unifySection },
   segments: { heading: SEGMENTS_HEADING, section: async () => segmentsReport(await runSegments()) },
   activation: { heading: ACTIVATION_HEADING, section: async () => activationReport(await runActivation()) },
 };
 const only = process.argv.slice(2);
 for (const name of only) {
-  if (!(name in ALONE))
-    throw new Error(`unknown section "${name}"; sections that run alone: ${Object.keys(ALONE).join(', ')}`);
+  if (!(name in SECTIONS))
+    throw new Error(`unknown section "${name}"; sections: ${Object.keys(SECTIONS).join(', ')}`);
 }
 if (only.length > 0) {
   for (const name of only) {
-    const { heading, section } = ALONE[name] as (typeof ALONE)[string];
+    const { heading, section } = SECTIONS[name] as (typeof SECTIONS)[string];
     const text = await section();
     const results = await readFile(resultsPath, 'utf8').catch(() => '# Benchmark results\n');
     await writeFile(resultsPath, replaceSection(results, heading, text));
     process.stdout.write(`\nWritten to bench/RESULTS.md (the ${name} section)\n`);
   }
-  process.exit(0);
-}
-
-process.stdout.write('Collector handler in-process (20-message batches into the in-memory stream)...\n');
-const handler = await benchCollectorHandler();
-process.stdout.write(
-  `  handler ${fmt(handler.eventsPerSecond)} events/s, JSON.parse ${fmt(handler.parseEventsPerSecond)} events/s, ratio ${fmt(handler.ratio, 3)}\n\n`,
-);
-
-process.stdout.write('Collector over HTTP on the local runtime vs a bare node:http + JSON.parse server...\n');
-const http = await benchCollectorHttp();
-process.stdout.write(
-  `  mosaic ${fmt(http.mosaic.eventsPerSecond)} events/s p99 ${http.mosaic.latencyP99} ms peak RSS ${fmt(http.mosaic.peakRssMb)} MB\n` +
-    `  baseline ${fmt(http.baseline.eventsPerSecond)} events/s p99 ${http.baseline.latencyP99} ms peak RSS ${fmt(http.baseline.peakRssMb)} MB\n` +
-    `  ratio ${fmt(http.ratio, 3)}\n`,
-);
-
-process.stdout.write(
-  '\nUnify: the mixed workload through the local runtime (collector → stream → resolver on dynalite → Profile API)...\n',
-);
-const unify = await benchUnify();
-const t = unify.throughput;
-const ms = (n: number) => `${fmt(n, n < 10 ? 1 : 0)} ms`;
-const pct = (share: number) => `${fmt(share * 100)} %`;
-const freshnessOk = (phase: SteadyPhase) => phase.freshness.p99 <= 1000 && phase.freshness.timeouts === 0;
-process.stdout.write(
-  `  ${fmt(t.events)} events in ${fmt(t.seconds, 1)} s: ${fmt(t.eventsPerSecond)} events/s end to end; dynalite alone ${fmt(unify.dynalitePutsPerSecond)} puts/s, ratio ${fmt(t.eventsPerSecond / unify.dynalitePutsPerSecond, 3)}\n` +
-    `  DynamoDB per event: ${fmt(t.writesPerEvent, 3)} writes, ${fmt(t.readsPerEvent, 3)} reads; ${fmt(t.profilesCreated)} profiles created, ${fmt(t.merges)} merges; mean resolver batch ${fmt(t.meanBatchSize)}\n`,
-);
-for (const phase of unify.steady) {
-  process.stdout.write(
-    `  at ${pct(phase.share)} (${fmt(phase.offeredPerSecond)} events/s, CPU ${fmt(phase.runtime.cpu, 2)}): freshness p50 ${ms(phase.freshness.p50)} p99 ${ms(phase.freshness.p99)} (${phase.freshness.count} probes, ${phase.freshness.timeouts} timed out); Profile API p50/p99 ${ms(phase.profileApi.p50)}/${ms(phase.profileApi.p99)}, /health ${ms(phase.health.p50)}/${ms(phase.health.p99)}\n`,
-  );
-}
-process.stdout.write(
-  `  idle: Profile API p50/p99 ${ms(unify.idle.profileApi.p50)}/${ms(unify.idle.profileApi.p99)}, /health ${ms(unify.idle.health.p50)}/${ms(unify.idle.health.p99)}\n` +
-    `  peak RSS ${fmt(unify.peakRssMb)} MB; ${fmt(unify.totalSeconds)} s in all\n`,
-);
-
-/** The call types' shares, e.g. `70.1 % track, 19.9 % page, ...`. */
-function mix(counts: Readonly<Record<string, number>>): string {
-  const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  return Object.entries(counts)
-    .map(([type, n]) => `${fmt((n / total) * 100, 1)} % ${type}`)
-    .join(', ');
-}
-
-/** Identity store writes per event by where they come from. */
-function writeRows(phases: readonly PhaseCost[]): string {
-  const row = (label: string, value: (c: PhaseCost['callsPerEvent']) => number) =>
-    `| ${label} | ${phases.map((phase) => fmt(value(phase.callsPerEvent), 3)).join(' | ')} |`;
-  return [
-    row('profiles created', (c) => c.createProfile),
-    row('identifiers claimed', (c) => c.claimIdentifier),
-    row(
-      'merge steps and ledger entries',
-      (c) =>
-        c.writeProfileAbsorb +
-        c.writeProfileClear +
-        c.repointIdentifier +
-        c.markMerging +
-        c.retireProfile +
-        c.ledgerEntries,
-    ),
-    row('profile writes (coalesced per batch; identifiers listed)', (c) => c.writeProfile),
-    `| **writes** | ${phases.map((phase) => `**${fmt(phase.writesPerEvent, 3)}**`).join(' | ')} |`,
-    `| reads | ${phases.map((phase) => fmt(phase.readsPerEvent, 3)).join(' | ')} |`,
-    `| conditional writes that did not hold | ${phases.map((phase) => fmt(phase.conditionFailures / Math.max(phase.events, 1), 4)).join(' | ')} |`,
-    `| mean resolver batch (records) | ${phases.map((phase) => fmt(phase.meanBatchSize)).join(' | ')} |`,
-  ].join('\n');
-}
-
-const segments = await runSegments();
-const activation = await runActivation();
-
-const report = `# Benchmark results
+} else {
+  const sections: string[] = [];
+  for (const { section } of Object.values(SECTIONS)) sections.push(await section());
+  await writeFile(
+    resultsPath,
+    `# Benchmark results
 
 Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Every figure is a ratio against a
 baseline measured in the same run on the same machine, so they compare across machines; the absolute
@@ -122,7 +54,30 @@ numbers are for this machine only.
 
 Machine: ${machine}.
 
-## Ingest (issue #2)
+${sections.join('\n\n')}
+`,
+  );
+  process.stdout.write('\nWritten to bench/RESULTS.md\n');
+}
+
+/** Runs the ingest benchmarks (collector in process, then over HTTP) and writes their section. */
+async function ingestSection(): Promise<string> {
+  process.stdout.write('Collector handler in-process (20-message batches into the in-memory stream)...\n');
+  const handler = await benchCollectorHandler();
+  process.stdout.write(
+    `  handler ${fmt(handler.eventsPerSecond)} events/s, JSON.parse ${fmt(handler.parseEventsPerSecond)} events/s, ratio ${fmt(handler.ratio, 3)}\n\n`,
+  );
+
+  process.stdout.write(
+    'Collector over HTTP on the local runtime vs a bare node:http + JSON.parse server...\n',
+  );
+  const http = await benchCollectorHttp();
+  process.stdout.write(
+    `  mosaic ${fmt(http.mosaic.eventsPerSecond)} events/s p99 ${http.mosaic.latencyP99} ms peak RSS ${fmt(http.mosaic.peakRssMb)} MB\n` +
+      `  baseline ${fmt(http.baseline.eventsPerSecond)} events/s p99 ${http.baseline.latencyP99} ms peak RSS ${fmt(http.baseline.peakRssMb)} MB\n` +
+      `  ratio ${fmt(http.ratio, 3)}\n`,
+  );
+  return `## Ingest (issue #2)
 
 ### Collector handler, in-process
 20-message batches of analytics.js-shaped messages (${fmt(handler.bodyBytes)} bytes per batch body), through the
@@ -149,9 +104,33 @@ connections, ${http.durationSeconds} s after a 2 s warm-up, 20-message batches.
 | p50 latency | ${http.mosaic.latencyP50} ms | ${http.baseline.latencyP50} ms | | |
 | p99 latency | ${http.mosaic.latencyP99} ms | ${http.baseline.latencyP99} ms | < 50 ms | ${verdict(http.mosaic.latencyP99 < 50)} |
 | peak RSS | ${fmt(http.mosaic.peakRssMb)} MB | ${fmt(http.baseline.peakRssMb)} MB | ≤ 200 MB | ${verdict(http.mosaic.peakRssMb <= 200)} |
-| non-2xx / errors | ${http.mosaic.non2xx} / ${http.mosaic.errors} | ${http.baseline.non2xx} / ${http.baseline.errors} | 0 | ${verdict(http.mosaic.non2xx === 0 && http.mosaic.errors === 0)} |
+| non-2xx / errors | ${http.mosaic.non2xx} / ${http.mosaic.errors} | ${http.baseline.non2xx} / ${http.baseline.errors} | 0 | ${verdict(http.mosaic.non2xx === 0 && http.mosaic.errors === 0)} |`;
+}
 
-## Unify (issue #3)
+/** Runs the unify benchmark and writes its section. */
+async function unifySection(): Promise<string> {
+  process.stdout.write(
+    '\nUnify: the mixed workload through the local runtime (collector → stream → resolver on dynalite → Profile API)...\n',
+  );
+  const unify = await benchUnify();
+  const t = unify.throughput;
+  const ms = (n: number) => `${fmt(n, n < 10 ? 1 : 0)} ms`;
+  const pct = (share: number) => `${fmt(share * 100)} %`;
+  const freshnessOk = (phase: SteadyPhase) => phase.freshness.p99 <= 1000 && phase.freshness.timeouts === 0;
+  process.stdout.write(
+    `  ${fmt(t.events)} events in ${fmt(t.seconds, 1)} s: ${fmt(t.eventsPerSecond)} events/s end to end; dynalite alone ${fmt(unify.dynalitePutsPerSecond)} puts/s, ratio ${fmt(t.eventsPerSecond / unify.dynalitePutsPerSecond, 3)}\n` +
+      `  DynamoDB per event: ${fmt(t.writesPerEvent, 3)} writes, ${fmt(t.readsPerEvent, 3)} reads; ${fmt(t.profilesCreated)} profiles created, ${fmt(t.merges)} merges; mean resolver batch ${fmt(t.meanBatchSize)}\n`,
+  );
+  for (const phase of unify.steady) {
+    process.stdout.write(
+      `  at ${pct(phase.share)} (${fmt(phase.offeredPerSecond)} events/s, CPU ${fmt(phase.runtime.cpu, 2)}): freshness p50 ${ms(phase.freshness.p50)} p99 ${ms(phase.freshness.p99)} (${phase.freshness.count} probes, ${phase.freshness.timeouts} timed out); Profile API p50/p99 ${ms(phase.profileApi.p50)}/${ms(phase.profileApi.p99)}, /health ${ms(phase.health.p50)}/${ms(phase.health.p99)}\n`,
+    );
+  }
+  process.stdout.write(
+    `  idle: Profile API p50/p99 ${ms(unify.idle.profileApi.p50)}/${ms(unify.idle.profileApi.p99)}, /health ${ms(unify.idle.health.p50)}/${ms(unify.idle.health.p99)}\n` +
+      `  peak RSS ${fmt(unify.peakRssMb)} MB; ${fmt(unify.totalSeconds)} s in all\n`,
+  );
+  return `## Unify (issue #3)
 
 The mixed workload of \`bench/unify-workload.ts\` (seed ${unify.options.seed}): ${fmt(unify.options.people)} people with
 Zipf-distributed activity (s = 1: the most active person sends ${fmt(unify.workload.topPersonShare * 100)} % of the messages), 1–3 devices each,
@@ -200,13 +179,41 @@ API's: two a profile request, one a probe poll):
 
 | per event | throughput | ${unify.steady.map((phase) => `${pct(phase.share)} load`).join(' | ')} |
 | --- | --- | ${unify.steady.map(() => '---').join(' | ')} |
-${writeRows([t, ...unify.steady])}
+${writeRows([t, ...unify.steady])}`;
+}
 
-${segmentsReport(segments)}
+/** The call types' shares, e.g. `70.1 % track, 19.9 % page, ...`. */
+function mix(counts: Readonly<Record<string, number>>): string {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  return Object.entries(counts)
+    .map(([type, n]) => `${fmt((n / total) * 100, 1)} % ${type}`)
+    .join(', ');
+}
 
-${activationReport(activation)}`;
-await writeFile(resultsPath, report);
-process.stdout.write('\nWritten to bench/RESULTS.md\n');
+/** Identity store writes per event by where they come from. */
+function writeRows(phases: readonly PhaseCost[]): string {
+  const row = (label: string, value: (c: PhaseCost['callsPerEvent']) => number) =>
+    `| ${label} | ${phases.map((phase) => fmt(value(phase.callsPerEvent), 3)).join(' | ')} |`;
+  return [
+    row('profiles created', (c) => c.createProfile),
+    row('identifiers claimed', (c) => c.claimIdentifier),
+    row(
+      'merge steps and ledger entries',
+      (c) =>
+        c.writeProfileAbsorb +
+        c.writeProfileClear +
+        c.repointIdentifier +
+        c.markMerging +
+        c.retireProfile +
+        c.ledgerEntries,
+    ),
+    row('profile writes (coalesced per batch; identifiers listed)', (c) => c.writeProfile),
+    `| **writes** | ${phases.map((phase) => `**${fmt(phase.writesPerEvent, 3)}**`).join(' | ')} |`,
+    `| reads | ${phases.map((phase) => fmt(phase.readsPerEvent, 3)).join(' | ')} |`,
+    `| conditional writes that did not hold | ${phases.map((phase) => fmt(phase.conditionFailures / Math.max(phase.events, 1), 4)).join(' | ')} |`,
+    `| mean resolver batch (records) | ${phases.map((phase) => fmt(phase.meanBatchSize)).join(' | ')} |`,
+  ].join('\n');
+}
 
 /** Runs the segments benchmark, printing its progress. */
 async function runSegments(): Promise<SegmentsBenchResult> {
