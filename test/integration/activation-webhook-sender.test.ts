@@ -1,8 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebhookSender } from '../../src/adapters/http/webhook-sender';
 import { MapSecretResolver } from '../../src/adapters/local/destination-secrets';
-import { WebhookSender } from '../../src/adapters/local/webhook-sender';
 import { idempotencyKey } from '../../src/core/activation/delivery-plan';
 import {
   parseDestinationsConfig,

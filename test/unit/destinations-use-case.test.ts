@@ -2,9 +2,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebhookSender } from '../../src/adapters/http/webhook-sender';
 import { MapSecretResolver } from '../../src/adapters/local/destination-secrets';
 import { FileDropSender } from '../../src/adapters/local/file-drop-sender';
-import { WebhookSender } from '../../src/adapters/local/webhook-sender';
 import {
   type Destination,
   type DestinationsConfigInput,

@@ -5,7 +5,7 @@ import type { PayloadBucket } from '../../core/activation/delivery-plan';
 import type { Destination } from '../../core/activation/destination-config';
 import type { Clock } from '../../ports/clock';
 import type { DestinationSender, SecretResolver } from '../../ports/destination-sender';
-import { WebhookSender } from '../local/webhook-sender';
+import { WebhookSender } from '../http/webhook-sender';
 import { LambdaDestinationSender } from './lambda-destination-sender';
 import { S3FileDropSender } from './s3-file-drop-sender';
 import { SqsDestinationSender } from './sqs-destination-sender';

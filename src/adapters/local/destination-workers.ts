@@ -15,12 +15,12 @@ import {
   deliverAudience,
   type Pacer,
 } from '../../use-cases/deliver-audience';
+import { WebhookSender } from '../http/webhook-sender';
 import { MapSecretResolver, secretsFromEnv } from './destination-secrets';
 import { DuckDbAudienceReader } from './duckdb-audience-reader';
 import { FileDeadLetterSink, FileDeliveryLedger } from './file-delivery-ledger';
 import { FileDropSender } from './file-drop-sender';
 import type { BusSubscription, MemoryEventBus } from './memory-event-bus';
-import { WebhookSender } from './webhook-sender';
 
 /** A delivery of one event that threw (a dependency failed) this many times is given up. */
 const EVENT_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 30_000 };
