@@ -508,6 +508,68 @@ describe('MemoryEventStream', () => {
     }
   });
 
+  it('handles at most maxConcurrency batches at once, every shard in its turn', async () => {
+    const stream = newStream({ shardCount: 4 });
+    let running = 0;
+    let most = 0;
+    const shardsInOrder: string[] = [];
+    const seen: string[] = [];
+    stream.subscribe({
+      name: 'limited',
+      maxBatchingWindowMs: 0,
+      batchSize: 5,
+      maxConcurrency: 2,
+      handler: async (event) => {
+        running++;
+        most = Math.max(most, running);
+        shardsInOrder.push((event.Records[0] as KinesisStreamRecord).eventID.split(':')[0] as string);
+        await sleep(2);
+        seen.push(...texts(event));
+        running--;
+      },
+    });
+    const sent = Array.from({ length: 200 }, (_, i) => `${i}`);
+    await stream.put(sent.map((text, i) => entry(`k${i % 16}`, text)));
+    await stream.drain();
+    expect(most).toBe(2);
+    expect(seen.sort()).toEqual([...sent].sort());
+    // First come, first served: while the others wait, no shard runs three batches in a row.
+    const shards = new Set(shardsInOrder);
+    expect(shards.size).toBe(4);
+    const firstTurns = shardsInOrder.slice(0, 8);
+    for (const shard of shards) expect(firstTurns.filter((s) => s === shard).length).toBe(2);
+  });
+
+  it('serves two busy shards in turn with a concurrency of one', async () => {
+    const stream = newStream({ shardCount: 2 });
+    const order: string[] = [];
+    stream.subscribe({
+      name: 'one-at-a-time',
+      maxBatchingWindowMs: 0,
+      batchSize: 1,
+      maxConcurrency: 1,
+      handler: async (event) => {
+        order.push((event.Records[0] as KinesisStreamRecord).eventID.split(':')[0] as string);
+        await sleep(1);
+      },
+    });
+    await stream.put(Array.from({ length: 40 }, (_, i) => entry(`key-${i % 8}`, `${i}`)));
+    await stream.drain();
+    expect(order).toHaveLength(40);
+    const perShard = new Map<string, number>();
+    for (const shard of order) perShard.set(shard, (perShard.get(shard) ?? 0) + 1);
+    // Alternating until the shard with fewer records runs out.
+    const fewer = Math.min(...perShard.values());
+    for (let i = 1; i < 2 * fewer; i++) expect(order[i]).not.toBe(order[i - 1]);
+  });
+
+  it('refuses a maxConcurrency below 1', () => {
+    const stream = newStream();
+    expect(() => stream.subscribe({ name: 'none', maxConcurrency: 0, handler: async () => {} })).toThrow(
+      /maxConcurrency/,
+    );
+  });
+
   it('drain and close wait for batches in flight', async () => {
     const stream = new MemoryEventStream();
     let finished = 0;

@@ -75,6 +75,12 @@ export interface SubscriptionOptions {
   readonly retryBackoffMs?: number;
   /** Longest wait between retries. Default 5,000 ms. */
   readonly maxRetryBackoffMs?: number;
+  /**
+   * Most batches handled at once, over all shards: the twin of the function's reserved concurrency.
+   * A shard whose turn it is waits for a batch to finish (first come, first served), and its batch
+   * grows meanwhile. Default: one per shard, as many as Kinesis would run.
+   */
+  readonly maxConcurrency?: number;
   /** Where to start in each shard: the oldest record held (default) or only records put from now on. */
   readonly startingPosition?: 'TRIM_HORIZON' | 'LATEST';
   /**
@@ -200,6 +206,11 @@ interface SubscriptionState {
   readonly functionArn: string;
   readonly stats: MutableSubscriptionStats;
   readonly cursors: Cursor[];
+  readonly maxConcurrency: number;
+  /** Batches being handled now. */
+  running: number;
+  /** Cursors ready to deliver, waiting for a batch to finish, in the order they became ready. */
+  readonly waiting: Cursor[];
   stopped: boolean;
 }
 
@@ -367,6 +378,9 @@ export class MemoryEventStream implements EventStream {
         failureDestinationErrors: 0,
       },
       cursors: [],
+      maxConcurrency: integerIn('maxConcurrency', options.maxConcurrency ?? this.shards.length, 1, 10_000),
+      running: 0,
+      waiting: [],
       stopped: false,
     };
     for (const shard of this.shards) {
@@ -493,9 +507,29 @@ export class MemoryEventStream implements EventStream {
     setImmediate(() => {
       cursor.queued = false;
       if (cursor.busy || cursor.sub.stopped) return;
-      cursor.inflight = this.deliver(cursor).finally(() => {
-        cursor.inflight = undefined;
-      });
+      this.start(cursor);
+    });
+  }
+
+  /**
+   * Delivers now if the subscription has a batch to spare, else waits in line: a cursor only starts
+   * ahead of the ones waiting before it when there is a slot for each of them too.
+   */
+  private start(cursor: Cursor): void {
+    const { sub } = cursor;
+    const place = sub.waiting.indexOf(cursor);
+    const ahead = place === -1 ? sub.waiting.length : place;
+    if (sub.running + ahead >= sub.maxConcurrency) {
+      if (place === -1) sub.waiting.push(cursor);
+      return;
+    }
+    if (place !== -1) sub.waiting.splice(place, 1);
+    sub.running++;
+    cursor.inflight = this.deliver(cursor).finally(() => {
+      cursor.inflight = undefined;
+      sub.running--;
+      const next = sub.waiting[0];
+      if (next !== undefined) this.schedule(next);
     });
   }
 
