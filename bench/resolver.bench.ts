@@ -47,6 +47,8 @@ export interface PhaseCost {
   readonly eventsPerSecond: number;
   readonly readsPerEvent: number;
   readonly writesPerEvent: number;
+  /** DynamoDB write units the writes would be billed in AWS (estimated by the adapter from item sizes). */
+  readonly writeUnitsPerEvent: number;
   readonly conditionFailures: number;
   readonly profilesCreated: number;
   readonly merges: number;
@@ -346,6 +348,7 @@ function cost(before: UnifyServerStats, after: UnifyServerStats, seconds: number
     eventsPerSecond: events / seconds,
     readsPerEvent: per(after.runtime.identityStore.reads - before.runtime.identityStore.reads),
     writesPerEvent: per(after.runtime.identityStore.writes - before.runtime.identityStore.writes),
+    writeUnitsPerEvent: per(after.runtime.identityStore.writeUnits - before.runtime.identityStore.writeUnits),
     conditionFailures:
       after.runtime.identityStore.conditionFailures - before.runtime.identityStore.conditionFailures,
     profilesCreated: after.runtime.profilesCreated - before.runtime.profilesCreated,

@@ -132,7 +132,7 @@ async function unifySection(): Promise<string> {
   const freshnessOk = (phase: SteadyPhase) => phase.freshness.p99 <= 1000 && phase.freshness.timeouts === 0;
   process.stdout.write(
     `  ${fmt(t.events)} events in ${fmt(t.seconds, 1)} s: ${fmt(t.eventsPerSecond)} events/s end to end; dynalite alone ${fmt(unify.dynalitePutsPerSecond)} puts/s, ratio ${fmt(t.eventsPerSecond / unify.dynalitePutsPerSecond, 3)}\n` +
-      `  DynamoDB per event: ${fmt(t.writesPerEvent, 3)} writes, ${fmt(t.readsPerEvent, 3)} reads; ${fmt(t.profilesCreated)} profiles created, ${fmt(t.merges)} merges; mean resolver batch ${fmt(t.meanBatchSize)}\n`,
+      `  DynamoDB per event: ${fmt(t.writesPerEvent, 3)} writes (${fmt(t.writeUnitsPerEvent, 2)} write units), ${fmt(t.readsPerEvent, 3)} reads; ${fmt(t.profilesCreated)} profiles created, ${fmt(t.merges)} merges; mean resolver batch ${fmt(t.meanBatchSize)}\n`,
   );
   for (const phase of unify.steady) {
     process.stdout.write(
@@ -186,6 +186,7 @@ disk, Profile API behind the admin-key authorizer). DynamoDB requests are counte
 | runtime's CPU (1 = a core) | ${unify.steady.map((phase) => fmt(phase.runtime.cpu, 2)).join(' | ')} | | |
 | event loop delay p50 / p99 | ${unify.steady.map((phase) => `${ms(phase.runtime.loopDelay.p50)} / ${ms(phase.runtime.loopDelay.p99)}`).join(' | ')} | | |
 | resolver batch p50 / p99 | ${unify.steady.map((phase) => `${fmt(phase.runtime.batchRecords.p50)} / ${fmt(phase.runtime.batchRecords.p99)} records, ${ms(phase.runtime.batchMs.p50)} / ${ms(phase.runtime.batchMs.p99)}`).join(' | ')} | | |
+| identity store read p50 / p99 | ${unify.steady.map((phase) => `${ms(phase.runtime.storeReadMs.p50)} / ${ms(phase.runtime.storeReadMs.p99)}`).join(' | ')} | | |
 
 Where the writes and reads came from, per event (the reads of the steady phases include the Profile
 API's: two a profile request, one a probe poll):
@@ -222,6 +223,7 @@ function writeRows(phases: readonly PhaseCost[]): string {
     ),
     row('profile writes (coalesced per batch; identifiers listed)', (c) => c.writeProfile),
     `| **writes** | ${phases.map((phase) => `**${fmt(phase.writesPerEvent, 3)}**`).join(' | ')} |`,
+    `| write units in AWS (estimated from item sizes; profiles over 1 KB are stored gzipped) | ${phases.map((phase) => fmt(phase.writeUnitsPerEvent, 2)).join(' | ')} |`,
     `| reads | ${phases.map((phase) => fmt(phase.readsPerEvent, 3)).join(' | ')} |`,
     `| conditional writes that did not hold | ${phases.map((phase) => fmt(phase.conditionFailures / Math.max(phase.events, 1), 4)).join(' | ')} |`,
     `| mean resolver batch (records) | ${phases.map((phase) => fmt(phase.meanBatchSize)).join(' | ')} |`,

@@ -82,6 +82,8 @@ const replans: Record<string, number> = {};
 const batches = { invocations: 0, records: 0, sizeHistogram: [0, 0, 0, 0], busyMs: 0 };
 /** Records and milliseconds of each resolver batch since the last `load` request. */
 const batchLog: [number, number][] = [];
+/** Milliseconds of each identity store read (`getOwners`, `getProfiles`) since the last `load` request. */
+const readLog: number[] = [];
 
 function instrument(): void {
   const proto = DynamoDbIdentityStore.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
@@ -93,8 +95,14 @@ function instrument(): void {
   ) => {
     const original = proto[name] as (...args: unknown[]) => unknown;
     proto[name] = function (this: DynamoDbIdentityStore, ...args: unknown[]) {
-      calls[kind(...args)] += weight(...args);
-      return original.apply(this, args);
+      const counted = kind(...args);
+      calls[counted] += weight(...args);
+      if (counted !== 'getOwners' && counted !== 'getProfiles') return original.apply(this, args);
+      // Reads are timed: how long one takes as the runtime's SDK client sees it.
+      const start = performance.now();
+      return (original.apply(this, args) as Promise<unknown>).finally(() =>
+        readLog.push(performance.now() - start),
+      );
     };
   };
   count('createProfile', () => 'createProfile');
@@ -231,6 +239,8 @@ export interface RuntimeLoad {
   /** Resolver batches: records each, and how long each took. */
   readonly batchRecords: Spread;
   readonly batchMs: Spread;
+  /** Identity store reads (the resolver's and the Profile API's), each from call to answer. */
+  readonly storeReadMs: Spread;
 }
 
 const LOOP_RESOLUTION_MS = 5;
@@ -263,6 +273,7 @@ process.on('message', (message: { id: number; type: 'stats' | 'baseline' | 'load
       },
       batchRecords: spread(batchLog.map(([records]) => records)),
       batchMs: spread(batchLog.map(([, ms]) => ms)),
+      storeReadMs: spread(readLog.splice(0)),
     };
     loop.reset();
     batchLog.length = 0;

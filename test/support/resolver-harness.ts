@@ -1,5 +1,6 @@
 import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbIdentityStore } from '../../src/adapters/aws/dynamodb-identity-store';
+import { decodeProfileDoc } from '../../src/adapters/aws/profile-doc';
 import type { CallType, JsonObject, StreamRecord } from '../../src/core/events/stream-record';
 import { compareStrings, type Identifier, identifierKey } from '../../src/core/identity/identifier';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../../src/core/identity/identity-config';
@@ -97,7 +98,7 @@ export async function scanTable(engine: LocalDynamoDb, tableName: string): Promi
     else if (sk === 'P') {
       const id = pk.slice(2);
       if (item.state === 'live') {
-        live.set(id, JSON.parse(item.doc as string) as Profile);
+        live.set(id, decodeProfileDoc(item.doc as string | Uint8Array));
         const notes = pendingNotes(item.pending);
         if (notes.length > 0) pending.set(id, notes);
       } else if (item.state === 'merging') merging.set(id, item.into as string);

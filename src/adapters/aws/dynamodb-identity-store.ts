@@ -11,6 +11,7 @@ import { type Identifier, identifierKey } from '../../core/identity/identifier';
 import type { LedgerEntry } from '../../core/identity/merge-plan';
 import type { Profile } from '../../core/profile/profile';
 import type { IdentifierOwner, IdentityStore, ProfileRecord } from '../../ports/identity-store';
+import { decodeProfileDoc, encodeProfileDoc, profileDocBytes } from './profile-doc';
 
 export interface DynamoDbIdentityStoreOptions {
   readonly client: DynamoDBClient;
@@ -27,6 +28,12 @@ export interface StoreRequestCounts {
   writes: number;
   /** Writes whose condition did not hold. */
   conditionFailures: number;
+  /**
+   * DynamoDB write units the writes would be billed in AWS, estimated from the items written: a unit
+   * per started kilobyte (UpdateItem is billed on the larger of the item before and after; the item
+   * after is counted).
+   */
+  writeUnits: number;
 }
 
 const IDENTIFIER_SK = 'I';
@@ -35,6 +42,10 @@ const LEDGER_PREFIX = 'L#';
 const BATCH_GET_LIMIT = 100;
 /** BatchGetItem calls of one read in flight at once. */
 const BATCH_GET_CONCURRENCY = 4;
+/** A profile item's bytes besides `doc`: keys, state, version, times, pending merges (estimated). */
+const PROFILE_ITEM_OVERHEAD_BYTES = 160;
+const profileWriteUnits = (doc: string | Uint8Array) =>
+  Math.ceil((profileDocBytes(doc) + PROFILE_ITEM_OVERHEAD_BYTES) / 1024);
 
 const identifierPk = (id: Identifier) => `I#${identifierKey(id)}`;
 const profilePk = (profileId: string) => `P#${profileId}`;
@@ -45,7 +56,8 @@ interface ProfileItem {
   state: 'live' | 'merging' | 'retired';
   ver: number;
   createdAt: string;
-  doc?: string;
+  /** The profile: JSON, or gzipped JSON when large (`profile-doc.ts`). */
+  doc?: string | Uint8Array;
   into?: string;
   /** The merge's ledger entry (JSON), written with the mark. */
   mergeEntry?: string;
@@ -62,7 +74,7 @@ export class DynamoDbIdentityStore implements IdentityStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly maxBatchGetAttempts: number;
-  readonly requests: StoreRequestCounts = { reads: 0, writes: 0, conditionFailures: 0 };
+  readonly requests: StoreRequestCounts = { reads: 0, writes: 0, conditionFailures: 0, writeUnits: 0 };
 
   constructor(options: DynamoDbIdentityStoreOptions) {
     this.doc = DynamoDBDocumentClient.from(options.client, {
@@ -98,6 +110,7 @@ export class DynamoDbIdentityStore implements IdentityStore {
   }
 
   async createProfile(profile: Profile): Promise<boolean> {
+    const doc = encodeProfileDoc(profile);
     return this.conditional(
       new PutCommand({
         TableName: this.table,
@@ -107,11 +120,12 @@ export class DynamoDbIdentityStore implements IdentityStore {
           state: 'live',
           ver: 1,
           createdAt: profile.createdAt,
-          doc: JSON.stringify(profile),
+          doc,
           pending: {},
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
+      profileWriteUnits(doc),
     );
   }
 
@@ -120,8 +134,9 @@ export class DynamoDbIdentityStore implements IdentityStore {
     expectedVersion: number,
     options: { readonly addPending?: string; readonly removePending?: string } = {},
   ): Promise<number | undefined> {
+    const doc = encodeProfileDoc(profile);
     const values: Record<string, unknown> = {
-      ':doc': JSON.stringify(profile),
+      ':doc': doc,
       ':expected': expectedVersion,
       ':one': 1,
       ':live': 'live',
@@ -148,6 +163,7 @@ export class DynamoDbIdentityStore implements IdentityStore {
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),
+      profileWriteUnits(doc),
     );
     return held ? expectedVersion + 1 : undefined;
   }
@@ -293,8 +309,9 @@ export class DynamoDbIdentityStore implements IdentityStore {
   }
 
   /** Sends a conditional write; false when its condition did not hold. */
-  private async conditional(command: PutCommand | UpdateCommand): Promise<boolean> {
+  private async conditional(command: PutCommand | UpdateCommand, units = 1): Promise<boolean> {
     this.requests.writes++;
+    this.requests.writeUnits += units;
     try {
       await this.doc.send(command as PutCommand);
       return true;
@@ -307,7 +324,6 @@ export class DynamoDbIdentityStore implements IdentityStore {
     }
   }
 
-  /** BatchGetItem in chunks of 100 keys, retrying unprocessed keys with back-off. Unique keys only. */
   /**
    * Items by key, in BatchGetItem calls of 100 keys, up to {@link BATCH_GET_CONCURRENCY} calls at a
    * time: a 1,000-profile read (a delivery batch's consent) costs about three round trips, not ten.
@@ -368,7 +384,7 @@ function toRecord(item: ProfileItem): ProfileRecord {
       into: item.into as string,
     };
   }
-  const profile = JSON.parse(item.doc as string) as Profile;
+  const profile = decodeProfileDoc(item.doc as string | Uint8Array);
   if (item.state === 'merging') {
     return {
       state: 'merging',

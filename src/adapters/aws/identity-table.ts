@@ -6,8 +6,8 @@ import { type TableShape, tableDefinition } from './table-shape';
  *
  * One table, string keys `pk` / `sk`:
  * - identifier: `pk = I#{type}:{value}`, `sk = I` — `profileId`, `linkedAt`;
- * - profile: `pk = P#{profileId}`, `sk = P` — `state`, `ver`, `doc` (the profile as JSON), `into`,
- *   `pending` (map: profile id → true), `createdAt`;
+ * - profile: `pk = P#{profileId}`, `sk = P` — `state`, `ver`, `doc` (the profile as JSON, gzipped
+ *   from 1 KB: `profile-doc.ts`), `into`, `pending` (map: profile id → true), `createdAt`;
  * - ledger entry: `pk = P#{to}`, `sk = L#{entryId}` — `entry` (JSON; listed in `at` order by the reader).
  * Everything of one person is findable by profile id: its item, its ledger, and its identifiers
  * (listed in the profile).
