@@ -10,11 +10,8 @@ import {
 } from '../../src/ports/delivery-continuations';
 import type { DeliveryMetrics } from '../../src/ports/delivery-metrics';
 import type { Logger } from '../../src/ports/logger';
-import type {
-  DeliverAudienceInput,
-  DeliverAudienceResult,
-  DeliveryBudget,
-} from '../../src/use-cases/deliver-audience';
+import type { DeliverAudienceInput, DeliverAudienceResult } from '../../src/use-cases/deliver-audience';
+import type { DeliveryBudget } from '../../src/use-cases/send-batch';
 
 /** A wait longer than this is spent re-queued, not asleep. */
 export const DEFER_ABOVE_MS = 30_000;

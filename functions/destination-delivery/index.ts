@@ -20,7 +20,8 @@ import { SecretsManagerSecretResolver } from '../../src/adapters/aws/secrets-man
 import { SqsDeadLetterSink } from '../../src/adapters/aws/sqs-dead-letter-sink';
 import { SqsDeliveryContinuations } from '../../src/adapters/aws/sqs-delivery-continuations';
 import { realSleep, systemClock } from '../../src/ports/clock';
-import { createPacer, deliverAudience } from '../../src/use-cases/deliver-audience';
+import { deliverAudience } from '../../src/use-cases/deliver-audience';
+import { createPacer } from '../../src/use-cases/send-batch';
 import { readDestinationDeliveryEnv } from './env';
 import { createDestinationDeliveryHandler } from './handler';
 

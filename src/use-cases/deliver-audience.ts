@@ -1,28 +1,16 @@
-import type { ConsentPreferences } from '../core/activation/consent';
 import {
-  type AudienceMember,
-  type DeliveryBatch,
   type DeliverySummary,
   emptySummary,
-  idempotencyKey,
-  planBatches,
   prepareBatch,
   recordBatch,
 } from '../core/activation/delivery-plan';
 import { type Destination, retryPolicyOf } from '../core/activation/destination-config';
-import {
-  classifyHttpOutcome,
-  coolDownMs,
-  DOWN_AFTER_EXHAUSTED_BATCHES,
-  type HttpOutcome,
-} from '../core/activation/http-retry';
-import { type HashOptions, type MemberRecord, resolveFieldPolicy } from '../core/activation/pii';
-import { type PaceState, pace } from '../core/activation/rate-limit';
+import { coolDownMs, DOWN_AFTER_EXHAUSTED_BATCHES } from '../core/activation/http-retry';
+import { type HashOptions, resolveFieldPolicy } from '../core/activation/pii';
 import { createDestinationRouter } from '../core/activation/routing';
-import { BadRequestError, MosaicError, NotFoundError } from '../core/errors';
+import { BadRequestError, NotFoundError } from '../core/errors';
 import type { BusEnvelope } from '../core/events/bus-event';
 import { AUDIENCE_EXPORT_COMPLETED, AudienceExportCompletedDetail } from '../core/events/bus-events';
-import { compareStrings } from '../core/identity/identifier';
 import type { IdentifierTypeConfig } from '../core/identity/identity-config';
 import type { AudienceReader, AudienceSource } from '../ports/audience-reader';
 import type { Clock, Sleep } from '../ports/clock';
@@ -31,6 +19,8 @@ import type { DestinationSender, OutboundBatch } from '../ports/destination-send
 import type { IdentityStore } from '../ports/identity-store';
 import type { Logger } from '../ports/logger';
 import type { SegmentStore } from '../ports/segment-store';
+import { type BatchProgress, batchesToSend, readAhead } from './audience-batches';
+import { createPacer, type DeliveryBudget, type Pacer, sendWithRetries } from './send-batch';
 
 /**
  * Delivering one `Audience Export Completed` to ONE destination (issue #5) — the body of a
@@ -48,34 +38,13 @@ import type { SegmentStore } from '../ports/segment-store';
  *    queue once it failed for good;
  * 4. return the delivery summary (sent, suppressed by consent, failed).
  *
+ * Step 2 and the consent of step 3 are `audience-batches.ts`; sending, pacing and retries are
+ * `send-batch.ts`; this module runs them in order and keeps the summary, the ledger and the pauses.
+ *
  * Logs hold ids, counts, statuses and field names — never identifier or trait values, payloads or
  * secrets. Throws only when a dependency fails (reader, profiles, ledger, dead-letter sink) or the
  * event or export is unusable; the whole event may then be retried: the ledger keeps it idempotent.
  */
-
-/** A member whose profile is merged into another is judged by the survivor's consent (this many hops). */
-const MAX_REDIRECTS = 4;
-
-/** Waits for the destination's next request slot (`rateLimitPerSecond`). */
-export interface Pacer {
-  wait(): Promise<void>;
-}
-
-/**
- * A pacer over {@link pace}: requests at most `ratePerSecond` on average. Share one per destination
- * between concurrent deliveries so their requests together keep the rate.
- */
-export function createPacer(ratePerSecond: number, clock: Clock, sleep: Sleep): Pacer {
-  let state: PaceState | undefined;
-  return {
-    async wait() {
-      const decision = pace(state, clock.now(), ratePerSecond);
-      // The slot is taken before waiting, so concurrent callers line up behind it.
-      state = decision.state;
-      if (decision.delayMs > 0) await sleep(decision.delayMs);
-    },
-  };
-}
 
 export interface DeliverAudienceDeps {
   /** The export's record: its identifier and trait columns. */
@@ -104,17 +73,6 @@ export interface DeliverAudienceDeps {
    * function, which must never sleep past its remaining time). Default: never (wait in process).
    */
   readonly budget?: DeliveryBudget;
-}
-
-/**
- * Whether a delivery should pause and be continued later (by a message re-queued with a delay) rather
- * than wait in this process. Consulted before each batch and before each back-off wait.
- */
-export interface DeliveryBudget {
-  /** Whether to stop before the next batch (too little time left to send one). */
-  exhausted(): boolean;
-  /** Whether a wait of `ms` before the next attempt should be spent re-queued instead of asleep. */
-  defers(ms: number): boolean;
 }
 
 /** Where a paused delivery goes on: the batch to start at and the attempts already spent on it. */
@@ -359,220 +317,6 @@ function paused(
     delayMs: resume.delayMs,
   });
   return { outcome: 'paused', summary, alreadyDelivered, resume };
-}
-
-type SendResult =
-  /** The wait before the next attempt is to be spent in a continuation (see `DeliveryBudget`). */
-  | { readonly deferred: true; readonly attempts: number; readonly delayMs: number }
-  | { readonly ok: true; readonly attempts: number }
-  | {
-      readonly ok: false;
-      readonly reason: 'permanent' | 'exhausted';
-      readonly status?: number;
-      readonly errorCode?: string;
-      readonly attempts: number;
-    };
-
-/** One batch, attempted until it is accepted, fails for good, or the attempts are spent. */
-async function sendWithRetries(
-  deps: DeliverAudienceDeps,
-  destination: Destination,
-  batch: OutboundBatch,
-  pacer: Pacer | undefined,
-  log: Record<string, unknown>,
-  attemptsSoFar: number,
-): Promise<SendResult> {
-  const policy = retryPolicyOf(destination);
-  const random = deps.random ?? Math.random;
-  for (let attempt = attemptsSoFar + 1; ; attempt++) {
-    await pacer?.wait();
-    let outcome: HttpOutcome;
-    try {
-      outcome = await deps.sender.send(batch);
-    } catch (error) {
-      // A sender that throws could not even try (a missing secret, a bug): retrying cannot help,
-      // unless the error says it can.
-      if (error instanceof MosaicError && !error.retryable) {
-        return { ok: false, reason: 'permanent', errorCode: error.code, attempts: attempt };
-      }
-      outcome = { kind: 'network_error', code: error instanceof Error ? error.name : 'unknown' };
-    }
-    const decision = classifyHttpOutcome(outcome, {
-      attempt,
-      policy,
-      now: new Date(deps.clock.now()),
-      random,
-    });
-    if (decision.action === 'done') return { ok: true, attempts: attempt };
-    const status = outcome.kind === 'response' ? outcome.status : undefined;
-    const errorCode = outcome.kind === 'network_error' ? outcome.code : undefined;
-    if (decision.action === 'fail') {
-      return {
-        ok: false,
-        reason: decision.reason,
-        ...(status === undefined ? {} : { status }),
-        ...(errorCode === undefined ? {} : { errorCode }),
-        attempts: attempt,
-      };
-    }
-    if (deps.budget?.defers(decision.delayMs) === true) {
-      return { deferred: true, attempts: attempt, delayMs: decision.delayMs };
-    }
-    deps.logger.warn('a batch will be retried', {
-      ...log,
-      batch: batch.context.batch.index,
-      attempt,
-      reason: decision.reason,
-      status,
-      errorCode,
-      delayMs: decision.delayMs,
-      fromRetryAfter: decision.fromRetryAfter,
-    });
-    await deps.sleep(decision.delayMs);
-  }
-}
-
-/** How far {@link batchesToSend} has read: batches cut so far, and whether it stopped on purpose. */
-interface BatchProgress {
-  index: number;
-  finished: boolean;
-}
-
-/** A batch to deliver, or one the ledger already has. */
-type Candidate =
-  | { readonly batch: DeliveryBatch<MemberRecord>; readonly key: string; readonly delivered: true }
-  | {
-      readonly batch: DeliveryBatch<MemberRecord>;
-      readonly key: string;
-      readonly delivered: false;
-      readonly consent: { batch: DeliveryBatch<AudienceMember>; gone: number };
-    };
-
-/**
- * The export's batches from the first one this call delivers (`fromBatch`, or `onlyBatch` alone), in
- * order: each with whether the ledger has its key and, if not, its members' consent.
- */
-async function* batchesToSend(
-  deps: DeliverAudienceDeps,
-  source: AudienceSource,
-  destination: Destination,
-  range: {
-    readonly exportId: string;
-    readonly first: number;
-    readonly only?: number;
-    readonly total: number;
-  },
-  progress: BatchProgress,
-): AsyncGenerator<Candidate> {
-  const { exportId, first, only, total } = range;
-  for await (const members of cut(deps.reader.pages(source, destination.batchSize), destination.batchSize)) {
-    // Each cut is one batch: the same cut as `planBatches` over the whole (ordered) audience.
-    for (const slice of planBatches(members, destination.batchSize)) {
-      if (progress.index >= total)
-        throw new Error('the audience reader returned more members than it counted');
-      const batch = { index: progress.index, total, members: slice.members };
-      progress.index++;
-      if (batch.index < first) continue;
-      if (only !== undefined && batch.index > only) {
-        progress.finished = true;
-        return;
-      }
-      const key = idempotencyKey(exportId, destination.name, batch.index);
-      if (await deps.ledger.isDelivered(destination.name, key)) yield { batch, key, delivered: true };
-      else yield { batch, key, delivered: false, consent: await attachConsent(deps.profiles, batch) };
-    }
-  }
-}
-
-/**
- * The items of `source`, each next one asked for as soon as the current one is handed out: the
- * source's work for item i + 1 overlaps the caller's work on item i. Stopping early waits for the item
- * read ahead, then closes the source.
- */
-async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
-  const iterator = source[Symbol.asyncIterator]();
-  let next = iterator.next();
-  let done = false;
-  try {
-    for (;;) {
-      const current = await next;
-      if (current.done) {
-        done = true;
-        return;
-      }
-      next = iterator.next();
-      // A failure of the read ahead is thrown when it is awaited above, not reported as unhandled.
-      next.catch(() => undefined);
-      yield current.value;
-    }
-  } finally {
-    if (!done) {
-      await next.catch(() => undefined);
-      await iterator.return?.();
-    }
-  }
-}
-
-/**
- * The batch's members with their consent, read in one batch read (and one more per hop for members
- * whose profile was merged into another since the export: the survivor's consent counts). Members
- * whose profile is gone are left out and counted in `gone`: with no profile there is no consent.
- */
-async function attachConsent(
-  profiles: Pick<IdentityStore, 'getProfiles'>,
-  batch: DeliveryBatch<MemberRecord>,
-): Promise<{ batch: DeliveryBatch<AudienceMember>; gone: number }> {
-  const consent = new Map<string, ConsentPreferences | undefined>();
-  /** Member profile id → the profile id to read next. */
-  let pending = new Map<string, string>(batch.members.map((m) => [m.profileId, m.profileId]));
-  for (let hop = 0; hop <= MAX_REDIRECTS && pending.size > 0; hop++) {
-    const records = await profiles.getProfiles([...new Set(pending.values())]);
-    const next = new Map<string, string>();
-    for (const [member, id] of pending) {
-      const record = records.get(id);
-      if (record === undefined) continue;
-      if (record.state === 'retired') next.set(member, record.into);
-      else consent.set(member, record.profile.consent?.categoryPreferences);
-    }
-    pending = next;
-  }
-  const members: AudienceMember[] = [];
-  for (const member of batch.members) {
-    if (!consent.has(member.profileId)) continue;
-    const preferences = consent.get(member.profileId);
-    members.push(preferences === undefined ? member : { ...member, consent: preferences });
-  }
-  return {
-    batch: { index: batch.index, total: batch.total, members },
-    gone: batch.members.length - members.length,
-  };
-}
-
-/**
- * Re-cuts the reader's pages into runs of exactly `size` members (the last may be shorter), whatever
- * the page sizes, checking that profile ids strictly increase throughout — so batch `i` always holds
- * the same people and its key stays valid across retries and replays.
- */
-async function* cut(
-  pages: AsyncIterable<readonly MemberRecord[]>,
-  size: number,
-): AsyncIterable<MemberRecord[]> {
-  let run: MemberRecord[] = [];
-  let last: string | undefined;
-  for await (const page of pages) {
-    for (const member of page) {
-      if (last !== undefined && compareStrings(last, member.profileId) >= 0) {
-        throw new Error('the audience reader returned members out of profile-id order');
-      }
-      last = member.profileId;
-      run.push(member);
-      if (run.length === size) {
-        yield run;
-        run = [];
-      }
-    }
-  }
-  if (run.length > 0) yield run;
 }
 
 /** Fields the destination receives (not omitted) that the export does not hold. */

@@ -2,11 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { idempotencyKey } from '../../src/core/activation/delivery-plan';
 import { type Destination, parseDestinationsConfig } from '../../src/core/activation/destination-config';
 import { ManualClock } from '../../src/ports/clock';
-import {
-  type DeliverAudienceDeps,
-  type DeliveryBudget,
-  deliverAudience,
-} from '../../src/use-cases/deliver-audience';
+import { type DeliverAudienceDeps, deliverAudience } from '../../src/use-cases/deliver-audience';
+import type { DeliveryBudget } from '../../src/use-cases/send-batch';
 import {
   ArrayAudienceReader,
   audienceMembers,

@@ -9,12 +9,8 @@ import type { DestinationSender, SecretResolver } from '../../ports/destination-
 import type { IdentityStore } from '../../ports/identity-store';
 import { type Logger, silentLogger } from '../../ports/logger';
 import type { SegmentStore } from '../../ports/segment-store';
-import {
-  createPacer,
-  type DeliverAudienceResult,
-  deliverAudience,
-  type Pacer,
-} from '../../use-cases/deliver-audience';
+import { type DeliverAudienceResult, deliverAudience } from '../../use-cases/deliver-audience';
+import { createPacer, type Pacer } from '../../use-cases/send-batch';
 import { WebhookSender } from '../http/webhook-sender';
 import { MapSecretResolver, secretsFromEnv } from './destination-secrets';
 import { DuckDbAudienceReader } from './duckdb-audience-reader';
