@@ -1,8 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type DeliveryMessage, readDeliveryMessage } from '../../src/core/activation/delivery-message';
 import type { Destination } from '../../src/core/activation/destination-config';
 import { BadRequestError } from '../../src/core/errors';
-import type { BusEnvelope } from '../../src/core/events/bus-event';
 import {
   type DeliveryContinuation,
   type DeliveryContinuations,
@@ -30,11 +30,6 @@ export interface DestinationDeliveryHandlerDeps {
   readonly reserveMs?: number;
 }
 
-/** What a queue message asks for. */
-type DeliveryRequest = Omit<DeliverAudienceInput, 'destination'> & {
-  readonly kind: 'event' | 'continuation' | 'redrive';
-};
-
 /**
  * A destination's delivery function on its own SQS queue (batch size 1, `ReportBatchItemFailures`,
  * Powertools' `BatchProcessor`). A message is one of:
@@ -57,9 +52,9 @@ export function createDestinationDeliveryHandler(deps: DestinationDeliveryHandle
   const { destination, logger } = deps;
 
   const processRecord = async (record: SQSRecord, context: Context | undefined) => {
-    let request: DeliveryRequest;
+    let request: DeliveryMessage;
     try {
-      request = readMessage(record.body, destination.name);
+      request = readDeliveryMessage(record.body, destination.name);
     } catch (error) {
       deps.metrics.badMessage();
       logger.error('not a delivery message: failing it', {
@@ -115,75 +110,4 @@ export function createDestinationDeliveryHandler(deps: DestinationDeliveryHandle
       // (SQS retries the message either way) rather than as a function error.
       throwOnFullBatchFailure: false,
     });
-}
-
-/** What a queue message asks for; a `BadRequestError` when it is none of the three shapes. */
-export function readMessage(body: string, destination: string): DeliveryRequest {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    throw new BadRequestError('the message is not JSON');
-  }
-  if (!isObject(value)) throw new BadRequestError('the message is not a JSON object');
-  if (value.mosaicContinuation === 1) {
-    const event = envelopeOf(value.event);
-    const fromBatch = batchIndexOf(value.fromBatch, 'fromBatch');
-    const attemptsSoFar = batchIndexOf(value.attemptsSoFar, 'attemptsSoFar');
-    const onlyBatch = value.onlyBatch === undefined ? undefined : batchIndexOf(value.onlyBatch, 'onlyBatch');
-    return {
-      kind: 'continuation',
-      event,
-      fromBatch,
-      attemptsSoFar,
-      ...(onlyBatch === undefined ? {} : { onlyBatch }),
-    };
-  }
-  if (typeof value.idempotencyKey === 'string' && 'batchIndex' in value) {
-    if (value.destination !== destination) {
-      throw new BadRequestError("the dead letter is another destination's");
-    }
-    if (value.event === undefined)
-      throw new BadRequestError('the dead letter names no event to rebuild from');
-    return {
-      kind: 'redrive',
-      event: envelopeOf(value.event),
-      onlyBatch: batchIndexOf(value.batchIndex, 'batchIndex'),
-    };
-  }
-  return { kind: 'event', event: envelopeOf(value) };
-}
-
-function envelopeOf(value: unknown): BusEnvelope {
-  if (
-    !isObject(value) ||
-    typeof value.id !== 'string' ||
-    typeof value['detail-type'] !== 'string' ||
-    typeof value.source !== 'string' ||
-    !isObject(value.detail)
-  ) {
-    throw new BadRequestError('the message is not an EventBridge event');
-  }
-  return {
-    version: '0',
-    id: value.id,
-    'detail-type': value['detail-type'],
-    source: value.source,
-    account: typeof value.account === 'string' ? value.account : '',
-    time: typeof value.time === 'string' ? value.time : '',
-    region: typeof value.region === 'string' ? value.region : '',
-    resources: Array.isArray(value.resources) ? value.resources.filter((r) => typeof r === 'string') : [],
-    detail: value.detail,
-  };
-}
-
-function batchIndexOf(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new BadRequestError(`${name} is not a whole number`);
-  }
-  return value;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
