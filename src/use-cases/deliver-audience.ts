@@ -12,15 +12,12 @@ import { BadRequestError, NotFoundError } from '../core/errors';
 import type { BusEnvelope } from '../core/events/bus-event';
 import { AUDIENCE_EXPORT_COMPLETED, AudienceExportCompletedDetail } from '../core/events/bus-events';
 import type { IdentifierTypeConfig } from '../core/identity/identity-config';
-import type { AudienceReader, AudienceSource } from '../ports/audience-reader';
-import type { Clock, Sleep } from '../ports/clock';
+import type { AudienceSource } from '../ports/audience-reader';
 import type { DeadLetterSink, DeliveryLedger } from '../ports/delivery-ledger';
-import type { DestinationSender, OutboundBatch } from '../ports/destination-sender';
-import type { IdentityStore } from '../ports/identity-store';
-import type { Logger } from '../ports/logger';
+import type { OutboundBatch } from '../ports/destination-sender';
 import type { SegmentStore } from '../ports/segment-store';
-import { type BatchProgress, batchesToSend, readAhead } from './audience-batches';
-import { createPacer, type DeliveryBudget, type Pacer, sendWithRetries } from './send-batch';
+import { type AudienceBatchDeps, type BatchProgress, batchesToSend, readAhead } from './audience-batches';
+import { createPacer, type Pacer, type SendDeps, sendWithRetries } from './send-batch';
 
 /**
  * Delivering one `Audience Export Completed` to ONE destination (issue #5) — the body of a
@@ -46,33 +43,22 @@ import { createPacer, type DeliveryBudget, type Pacer, sendWithRetries } from '.
  * event or export is unusable; the whole event may then be retried: the ledger keeps it idempotent.
  */
 
-export interface DeliverAudienceDeps {
+/**
+ * The delivery's dependencies: what reading the batches needs ({@link AudienceBatchDeps}), what
+ * sending them needs ({@link SendDeps}), and the rest.
+ */
+export interface DeliverAudienceDeps extends AudienceBatchDeps, SendDeps {
   /** The export's record: its identifier and trait columns. */
   readonly exports: Pick<SegmentStore, 'getExport'>;
-  readonly reader: AudienceReader;
-  /** Members' profiles, for their consent (batch reads). */
-  readonly profiles: Pick<IdentityStore, 'getProfiles'>;
+  /** Checked before each batch, and written once a batch is accepted. */
   readonly ledger: DeliveryLedger;
   readonly deadLetters: DeadLetterSink;
-  /** This destination's sender. */
-  readonly sender: DestinationSender;
-  readonly clock: Clock;
-  /** Waits between attempts and for the rate limit; injected so tests run at once. */
-  readonly sleep: Sleep;
-  /** A number in [0, 1) for the back-off jitter. Default `Math.random`. */
-  readonly random?: () => number;
-  readonly logger: Logger;
   /** The configured identifier types: the normaliser each hashed identifier uses. */
   readonly identifierTypes?: readonly Pick<IdentifierTypeConfig, 'name' | 'normalize'>[];
   /** Country of phone numbers without a country code, for hashing. */
   readonly hashOptions?: HashOptions;
   /** The destination's pacer; default one per call, at the destination's `rateLimitPerSecond`. */
   readonly pacer?: Pacer;
-  /**
-   * When to stop and hand the rest to a continuation instead of waiting here (the AWS delivery
-   * function, which must never sleep past its remaining time). Default: never (wait in process).
-   */
-  readonly budget?: DeliveryBudget;
 }
 
 /** Where a paused delivery goes on: the batch to start at and the attempts already spent on it. */

@@ -45,12 +45,18 @@ export interface DeliveryBudget {
 
 /** What {@link sendWithRetries} uses of the delivery's dependencies. */
 export interface SendDeps {
+  /** This destination's sender. */
   readonly sender: DestinationSender;
   readonly clock: Clock;
+  /** Waits between attempts and for the rate limit; injected so tests run at once. */
   readonly sleep: Sleep;
   /** A number in [0, 1) for the back-off jitter. Default `Math.random`. */
   readonly random?: () => number;
   readonly logger: Logger;
+  /**
+   * When to stop and hand the rest to a continuation instead of waiting here (the AWS delivery
+   * function, which must never sleep past its remaining time). Default: never (wait in process).
+   */
   readonly budget?: DeliveryBudget;
 }
 
