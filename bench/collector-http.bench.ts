@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { bundleLocalRuntime } from '../scripts/start.mjs';
 import { peakRssMb as peakRssOf, printedUrl, stopChild } from './child';
 import { BENCH_WRITE_KEY, batchBodies } from './fixtures';
@@ -17,10 +18,15 @@ export interface LoadResult {
   readonly latencyP99: number;
 }
 
+export type Measured = LoadResult & { eventsPerSecond: number; peakRssMb: number };
+
 export interface HttpBenchResult {
-  readonly mosaic: LoadResult & { eventsPerSecond: number; peakRssMb: number };
-  readonly baseline: LoadResult & { eventsPerSecond: number; peakRssMb: number };
+  readonly mosaic: Measured;
+  readonly baseline: Measured;
+  /** The collector with nothing behind the stream (`collector-server.ts`): the runtime's ceiling. */
+  readonly collectorAlone: Measured;
   readonly ratio: number;
+  readonly collectorAloneRatio: number;
   readonly connections: number;
   readonly durationSeconds: number;
 }
@@ -28,8 +34,9 @@ export interface HttpBenchResult {
 const root = join(import.meta.dirname, '..');
 
 /**
- * Over HTTP: the local runtime (collector, in-process stream, lake writer) in its own process, and a
- * bare node:http server that only parses, in its own; the load generator in a third process.
+ * Over HTTP: the local runtime in its own process, and a bare node:http server that only parses, in
+ * its own; the load generator in a third process. Also the collector alone (nothing behind the stream)
+ * in a process of its own: how far the runtime could go if its consumers cost nothing.
  */
 export async function benchCollectorHttp(connections = 50, durationSeconds = 10): Promise<HttpBenchResult> {
   const work = await mkdtemp(join(tmpdir(), 'mosaic-bench-'));
@@ -66,10 +73,23 @@ export async function benchCollectorHttp(connections = 50, durationSeconds = 10)
       connections,
       durationSeconds,
     );
+    const collectorAlone = await measure(
+      spawn(process.execPath, [await bundleCollectorServer(), BENCH_WRITE_KEY], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { MALLOC_ARENA_MAX: '2', ...process.env },
+      }),
+      /running at (http:\/\/\S+)/,
+      bodyFile,
+      connections,
+      durationSeconds,
+    );
     return {
       mosaic,
       baseline,
+      collectorAlone,
       ratio: mosaic.eventsPerSecond / baseline.eventsPerSecond,
+      collectorAloneRatio: collectorAlone.eventsPerSecond / baseline.eventsPerSecond,
       connections,
       durationSeconds,
     };
@@ -78,13 +98,29 @@ export async function benchCollectorHttp(connections = 50, durationSeconds = 10)
   }
 }
 
+async function bundleCollectorServer(): Promise<string> {
+  const bundle = join(root, 'node_modules', '.cache', 'mosaic', 'collector-server.mjs');
+  await build({
+    entryPoints: [join(root, 'bench', 'collector-server.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+  return bundle;
+}
+
 async function measure(
   server: ChildProcess,
   ready: RegExp,
   bodyFile: string,
   connections: number,
   seconds: number,
-) {
+): Promise<Measured> {
   try {
     const url = await printedUrl(server, ready);
     // A short warm-up (JIT, connection pools), then the measured run.
