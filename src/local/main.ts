@@ -50,10 +50,15 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: string) => {
+    // One Ctrl+C reaches this process twice (from the terminal and from `npm start`'s launcher).
     if (stopping) return;
     stopping = true;
     clearInterval(ticker);
-    process.stdout.write(`\n${signal}: landing everything accepted, then exiting...\n`);
+    const before = runtime.stats();
+    const backlog = Math.max(before.resolverLag, before.inFlight);
+    process.stdout.write(
+      `\n${signal}: landing everything accepted, then exiting${backlog > 0 ? ` (${backlog} records still to process)` : ''}...\n`,
+    );
     await runtime.close();
     const s = runtime.stats();
     process.stdout.write(

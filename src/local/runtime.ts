@@ -66,6 +66,11 @@ export interface LocalRuntimeOptions {
   readonly destinations?: unknown;
   /** Destination secrets by name; default `MOSAIC_DESTINATION_SECRETS` (JSON) from the environment. */
   readonly destinationSecrets?: Readonly<Record<string, string>>;
+  /**
+   * Records the in-process stream holds in memory before a shard's further records go to files under
+   * `dataDir/stream` until its consumers catch up. Default 20,000.
+   */
+  readonly streamMemoryRecords?: number;
   /** Keep the embedded DynamoDB in memory instead of under `dataDir/dynamodb` (tests). */
   readonly inMemoryDynamoDb?: boolean;
   readonly logger?: Logger;
@@ -84,6 +89,8 @@ export interface LocalRuntimeStats {
   readonly profilesMerged: number;
   /** Records the resolver has not processed yet. */
   readonly resolverLag: number;
+  /** Accepted records some consumer has not processed yet that wait on disk, past the stream's memory budget. */
+  readonly spilled: number;
   /** DynamoDB requests of the identity store so far (reads: Get/BatchGet/Query; writes: Put/Update). */
   readonly identityStore: Readonly<StoreRequestCounts>;
 }
@@ -112,7 +119,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const limits: CollectorLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const metrics = new CountingIngestMetrics();
 
-  const stream = new MemoryEventStream({ streamName: 'mosaic-events' });
+  // Kinesis keeps records while a consumer lags; so does its twin: past its memory budget a shard's
+  // records go to files under dataDir/stream until the consumers have caught up.
+  const stream = new MemoryEventStream({
+    streamName: 'mosaic-events',
+    spillDir: resolve(dataDir, 'stream'),
+    ...(options.streamMemoryRecords === undefined ? {} : { maxBufferedRecords: options.streamMemoryRecords }),
+  });
   const lake = await LakeWriter.open({
     dataDir,
     flushIntervalMs: options.lakeFlushIntervalMs ?? 2000,
@@ -268,15 +281,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const stats = (): LocalRuntimeStats => {
     const lakeStats = lake.stats();
+    const streamStats = stream.stats();
     return {
       accepted: metrics.acceptedTotal,
       rejected: metrics.rejectedTotal,
       landed: lakeStats.rowsLanded,
-      inFlight: (stream.stats().subscriptions.lake?.lag ?? 0) + lakeStats.rowsBuffered,
+      inFlight: (streamStats.subscriptions.lake?.lag ?? 0) + lakeStats.rowsBuffered,
       resolved: resolverMetrics.get('event.applied'),
       profilesCreated: resolverMetrics.get('profile_created'),
       profilesMerged: resolverMetrics.get('profile_merged'),
-      resolverLag: stream.stats().subscriptions.resolver?.lag ?? 0,
+      resolverLag: streamStats.subscriptions.resolver?.lag ?? 0,
+      spilled: streamStats.spilledRecords,
       identityStore: { ...store.requests },
     };
   };

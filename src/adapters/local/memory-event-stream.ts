@@ -1,3 +1,4 @@
+import { mkdirSync, rmSync } from 'node:fs';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { ServiceUnavailableError } from '../../core/errors';
 import { type Clock, systemClock } from '../../ports/clock';
@@ -12,6 +13,7 @@ import {
   shardIndexOf,
   streamArnOf,
 } from './kinesis-shape';
+import { frameBytes, ShardSpill } from './stream-spill';
 
 /** The reason a put entry fails with when the stream holds as much as it may (Kinesis's throttling code). */
 export const THROTTLED = 'ProvisionedThroughputExceededException';
@@ -44,12 +46,25 @@ export interface MemoryEventStreamOptions {
   /** Default `000000000000`. */
   readonly accountId?: string;
   /**
-   * Most records held at once: put but not yet processed by every subscription (released as soon as
-   * they are). Entries beyond it fail with {@link THROTTLED}. Default 20,000.
+   * Most records held in memory at once: put but not yet processed by every subscription (released as
+   * soon as they are). Entries beyond it go to {@link spillDir}, or without one fail with
+   * {@link THROTTLED}. Default 20,000.
    */
   readonly maxBufferedRecords?: number;
-  /** Most bytes of record data held at once, as {@link maxBufferedRecords}. Default 16 MiB. */
+  /** Most bytes of record data held in memory at once, as {@link maxBufferedRecords}. Default 16 MiB. */
   readonly maxBufferedBytes?: number;
+  /**
+   * A folder of the stream's own for records past the memory budget. With it the stream keeps taking
+   * records while a consumer lags, as Kinesis retains them: a shard whose records would exceed the
+   * budget appends to files there (`stream-spill.ts`) until its consumers have caught up, and they
+   * read those records back in order. Without it, entries past the budget are throttled. Emptied when
+   * the stream is created: what it holds is a backlog, not a log to recover from.
+   */
+  readonly spillDir?: string;
+  /** With {@link spillDir}: most bytes on disk at once; entries beyond fail with {@link THROTTLED}. Default 1 GiB. */
+  readonly maxSpilledBytes?: number;
+  /** With {@link spillDir}: size at which a spill file is closed to appends (tests). Default 64 MiB. */
+  readonly spillSegmentBytes?: number;
   /** Stamps `approximateArrivalTimestamp`. Default the system clock. */
   readonly clock?: Clock;
   readonly faults?: StreamFaults;
@@ -118,8 +133,12 @@ export interface MemoryEventStreamStats {
   readonly entriesThrottled: number;
   /** Entries failed or calls rejected by injected faults. */
   readonly faultsInjected: number;
+  /** Records and bytes held in memory. */
   readonly bufferedRecords: number;
   readonly bufferedBytes: number;
+  /** Records not yet processed by every subscription that are in spill files, and the files' bytes. */
+  readonly spilledRecords: number;
+  readonly spilledBytes: number;
   readonly subscriptions: Readonly<Record<string, SubscriptionStats>>;
 }
 
@@ -138,10 +157,13 @@ export interface Subscription {
  * data, sequence number, ARNs) is built when a batch is delivered, as Lambda's poller does — holding
  * only bytes keeps the stream's memory and garbage small while records wait.
  */
-interface HeldRecord {
+interface HeldRecordData {
   readonly partitionKey: string;
   readonly data: Uint8Array;
   readonly arrivalSeconds: number;
+}
+
+interface HeldRecord extends HeldRecordData {
   readonly bytes: number;
   /** Length of the data in base64, for Lambda's payload limit. */
   readonly chars: number;
@@ -158,6 +180,11 @@ interface Shard {
   offset: number;
   /** Position of the oldest record still held. */
   trim: number;
+  /**
+   * Records past the memory budget: positions from `spill.start` on are on disk, the ones before in
+   * `records`. Appends go to the spill until every subscription has passed its end.
+   */
+  spill: ShardSpill | undefined;
   readonly cursors: Cursor[];
 }
 
@@ -247,6 +274,10 @@ export class MemoryEventStream implements EventStream {
   private readonly accountId: string;
   private readonly maxRecords: number;
   private readonly maxBytes: number;
+  private readonly spillDir: string | undefined;
+  private readonly maxSpilledBytes: number;
+  private readonly spillSegmentBytes: number | undefined;
+  private spilledBytes = 0;
   private readonly clock: Clock;
   private faults: StreamFaults | undefined;
   private heldRecords = 0;
@@ -272,6 +303,13 @@ export class MemoryEventStream implements EventStream {
     this.streamArn = streamArnOf(this.region, this.accountId, options.streamName ?? 'mosaic-events');
     this.maxRecords = positive('maxBufferedRecords', options.maxBufferedRecords ?? 20_000);
     this.maxBytes = positive('maxBufferedBytes', options.maxBufferedBytes ?? 16 * 1024 * 1024);
+    this.spillDir = options.spillDir;
+    this.maxSpilledBytes = positive('maxSpilledBytes', options.maxSpilledBytes ?? 1024 * 1024 * 1024);
+    this.spillSegmentBytes = options.spillSegmentBytes;
+    if (this.spillDir !== undefined) {
+      rmSync(this.spillDir, { recursive: true, force: true });
+      mkdirSync(this.spillDir, { recursive: true });
+    }
     this.clock = options.clock ?? systemClock;
     this.faults = options.faults;
     this.touched = new Array<boolean>(shardCount).fill(false);
@@ -281,6 +319,7 @@ export class MemoryEventStream implements EventStream {
       records: [],
       offset: 0,
       trim: 0,
+      spill: undefined,
       cursors: [],
     }));
   }
@@ -299,7 +338,7 @@ export class MemoryEventStream implements EventStream {
    * Writes the entries once (one PutRecords call). Entries are checked first like Kinesis does (a
    * partition key of 1-256 characters, at most 1 MiB of data): an invalid one rejects the whole call.
    * Once one entry is throttled the rest of the call is too, so a caller retrying the failed entries
-   * keeps each key's order.
+   * keeps each key's order. Records spilled to disk are written before the call resolves.
    */
   async put(entries: readonly StreamEntry[]): Promise<PutOutcome> {
     if (this.closed) throw new ServiceUnavailableError('The event stream is closed.');
@@ -324,23 +363,27 @@ export class MemoryEventStream implements EventStream {
         failed.push({ index, reason: injected });
         continue;
       }
-      if (
-        throttling ||
-        this.heldRecords >= this.maxRecords ||
-        (this.heldRecords > 0 && this.heldBytes + bytes > this.maxBytes)
-      ) {
-        throttling = true;
+      const shard = this.shards[this.shardIndexOf(entry.partitionKey)] as Shard;
+      if (!throttling && shard.spill === undefined && this.overMemoryBudget(bytes)) {
+        if (this.spillDir === undefined) throttling = true;
+        else shard.spill = new ShardSpill(this.spillDir, shard.id, endOf(shard), this.spillSegmentBytes);
+      }
+      if (!throttling && shard.spill !== undefined) {
+        throttling = this.spilledBytes + frameBytes(entry.partitionKey, bytes) > this.maxSpilledBytes;
+      }
+      if (throttling) {
         this.entriesThrottled++;
         failed.push({ index, reason: THROTTLED });
         continue;
       }
-      const shard = this.shards[this.shardIndexOf(entry.partitionKey)] as Shard;
-      this.append(shard, entry, bytes, arrivalSeconds, arrivedAt);
+      if (shard.spill === undefined) this.append(shard, entry, bytes, arrivalSeconds, arrivedAt);
+      else this.appendToSpill(shard.spill, entry, bytes, arrivalSeconds, arrivedAt);
       this.touched[shard.index] = true;
     }
     for (const shard of this.shards) {
       if (!this.touched[shard.index]) continue;
       this.touched[shard.index] = false;
+      shard.spill?.flush();
       for (const cursor of shard.cursors) this.schedule(cursor);
     }
     return { failed };
@@ -423,16 +466,25 @@ export class MemoryEventStream implements EventStream {
     });
   }
 
-  /** Refuses further puts, drains, then stops every subscription and its timers. */
+  /** Refuses further puts, drains, then stops every subscription and its timers, and deletes spill files. */
   async close(): Promise<void> {
     this.closed = true;
     await this.drain();
     await Promise.all([...this.subscriptions.values()].map((sub) => this.unsubscribe(sub)));
+    for (const shard of this.shards) {
+      shard.spill?.close();
+      shard.spill = undefined;
+    }
+    this.spilledBytes = 0;
   }
 
   stats(): MemoryEventStreamStats {
     const subscriptions: Record<string, SubscriptionStats> = {};
     for (const sub of this.subscriptions.values()) subscriptions[sub.name] = this.subscriptionStats(sub);
+    let spilledRecords = 0;
+    for (const shard of this.shards) {
+      if (shard.spill) spilledRecords += shard.spill.end - Math.max(shard.trim, shard.spill.start);
+    }
     return {
       shards: this.shards.length,
       recordsPut: this.recordsPut,
@@ -441,6 +493,8 @@ export class MemoryEventStream implements EventStream {
       faultsInjected: this.faultsInjected,
       bufferedRecords: this.heldRecords,
       bufferedBytes: this.heldBytes,
+      spilledRecords,
+      spilledBytes: this.spilledBytes,
       subscriptions,
     };
   }
@@ -473,6 +527,25 @@ export class MemoryEventStream implements EventStream {
     this.bytesPut += bytes;
   }
 
+  /** Whether one more record of `bytes` would take the records held in memory past the budget. */
+  private overMemoryBudget(bytes: number): boolean {
+    return (
+      this.heldRecords >= this.maxRecords || (this.heldRecords > 0 && this.heldBytes + bytes > this.maxBytes)
+    );
+  }
+
+  private appendToSpill(
+    spill: ShardSpill,
+    entry: StreamEntry,
+    bytes: number,
+    arrivalSeconds: number,
+    arrivedAt: number,
+  ): void {
+    this.spilledBytes += spill.append(entry.partitionKey, entry.data, arrivalSeconds, arrivedAt);
+    this.recordsPut++;
+    this.bytesPut += bytes;
+  }
+
   /** Decides whether a cursor delivers now, after its batching window, or not yet. */
   private schedule(cursor: Cursor): void {
     if (cursor.busy || cursor.queued || cursor.sub.stopped) return;
@@ -489,8 +562,7 @@ export class MemoryEventStream implements EventStream {
       return;
     }
     if (cursor.timer !== undefined) return;
-    const oldest = heldAt(cursor.shard, cursor.position);
-    const wait = oldest.arrivedAt + sub.windowMs - performance.now();
+    const wait = arrivedAtOf(cursor.shard, cursor.position) + sub.windowMs - performance.now();
     if (wait <= 0) {
       this.queue(cursor);
       return;
@@ -538,10 +610,7 @@ export class MemoryEventStream implements EventStream {
     const start = cursor.position;
     const end = cursor.retry ? cursor.retry.end : this.batchEnd(cursor);
     if (end <= start) return;
-    const records = new Array<KinesisStreamRecord>(end - start);
-    for (let position = start; position < end; position++) {
-      records[position - start] = this.toKinesisRecord(shard, position);
-    }
+    const records = this.kinesisRecords(shard, start, end);
     cursor.busy = true;
     sub.stats.invocations++;
     sub.stats.recordsDelivered += records.length;
@@ -589,9 +658,27 @@ export class MemoryEventStream implements EventStream {
     this.schedule(cursor);
   }
 
-  /** The record at `position` as Lambda hands it to a Kinesis event source mapping's handler. */
-  private toKinesisRecord(shard: Shard, position: number): KinesisStreamRecord {
-    const held = heldAt(shard, position);
+  /** The records `[start, end)` as Lambda hands them to a Kinesis event source mapping's handler. */
+  private kinesisRecords(shard: Shard, start: number, end: number): KinesisStreamRecord[] {
+    const records = new Array<KinesisStreamRecord>(end - start);
+    const spillStart = shard.spill ? Math.max(start, Math.min(end, shard.spill.start)) : end;
+    for (let position = start; position < spillStart; position++) {
+      records[position - start] = this.toKinesisRecord(shard, position, heldAt(shard, position));
+    }
+    if (spillStart < end) {
+      const spilled = (shard.spill as ShardSpill).read(spillStart, end);
+      for (let position = spillStart; position < end; position++) {
+        records[position - start] = this.toKinesisRecord(
+          shard,
+          position,
+          spilled[position - spillStart] as HeldRecordData,
+        );
+      }
+    }
+    return records;
+  }
+
+  private toKinesisRecord(shard: Shard, position: number, held: HeldRecordData): KinesisStreamRecord {
     const sequenceNumber = sequenceNumberOf(shard.index, position);
     return {
       kinesis: {
@@ -616,7 +703,7 @@ export class MemoryEventStream implements EventStream {
     let chars = 0;
     let end = cursor.position;
     while (end < limit) {
-      chars += heldAt(cursor.shard, end).chars;
+      chars += charsOf(cursor.shard, end);
       if (chars > MAX_BATCH_PAYLOAD_CHARS && end > cursor.position) break;
       end++;
     }
@@ -632,9 +719,7 @@ export class MemoryEventStream implements EventStream {
     functionError: string | undefined,
   ): Promise<void> {
     const { sub, shard } = cursor;
-    const records: KinesisStreamRecord[] = [];
-    for (let position = cursor.position; position < end; position++)
-      records.push(this.toKinesisRecord(shard, position));
+    const records = this.kinesisRecords(shard, cursor.position, end);
     const first = records[0] as KinesisStreamRecord;
     const last = records[records.length - 1] as KinesisStreamRecord;
     const failure: FailedBatch = {
@@ -697,7 +782,8 @@ export class MemoryEventStream implements EventStream {
     let min = endOf(shard);
     for (const cursor of shard.cursors) if (cursor.position < min) min = cursor.position;
     if (min <= shard.trim) return;
-    for (let position = shard.trim; position < min; position++) {
+    const memoryEnd = shard.spill ? Math.min(min, shard.spill.start) : min;
+    for (let position = shard.trim; position < memoryEnd; position++) {
       const index = position - shard.offset;
       const held = shard.records[index];
       if (held) {
@@ -707,6 +793,19 @@ export class MemoryEventStream implements EventStream {
       }
     }
     shard.trim = min;
+    if (shard.spill) {
+      const before = shard.spill.bytes;
+      shard.spill.releaseBefore(min);
+      this.spilledBytes -= before - shard.spill.bytes;
+      if (min >= shard.spill.end) {
+        // Every subscription has passed the spill's end: the shard is back in memory.
+        shard.spill.close();
+        shard.spill = undefined;
+        shard.records = [];
+        shard.offset = min;
+        return;
+      }
+    }
     const released = shard.trim - shard.offset;
     if (released >= COMPACT_AFTER && released * 2 >= shard.records.length) {
       shard.records = shard.records.slice(released);
@@ -761,7 +860,21 @@ export class MemoryEventStream implements EventStream {
 }
 
 function endOf(shard: Shard): number {
-  return shard.offset + shard.records.length;
+  return shard.spill ? shard.spill.end : shard.offset + shard.records.length;
+}
+
+/** Monotonic time the record at `position` arrived (held in memory or spilled). */
+function arrivedAtOf(shard: Shard, position: number): number {
+  return shard.spill && position >= shard.spill.start
+    ? shard.spill.arrivedAt(position)
+    : heldAt(shard, position).arrivedAt;
+}
+
+/** Length in base64 of the record at `position`'s data, for Lambda's payload limit. */
+function charsOf(shard: Shard, position: number): number {
+  return shard.spill && position >= shard.spill.start
+    ? 4 * Math.ceil(shard.spill.dataBytesAt(position) / 3)
+    : heldAt(shard, position).chars;
 }
 
 function heldAt(shard: Shard, position: number): HeldRecord {

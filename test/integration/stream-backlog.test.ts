@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../src/local/runtime';
+import { ADMIN_KEY, basicAuth, eventsGlob, queryLake, startTestRuntime, WRITE_KEY } from './local-runtime';
+
+let runtime: LocalRuntime;
+let stop: () => Promise<void>;
+
+beforeAll(async () => {
+  // A stream that keeps 10 records in memory: everything past them waits on disk for the consumers.
+  ({ runtime, stop } = await startTestRuntime({ streamMemoryRecords: 10 }));
+});
+afterAll(async () => {
+  await stop();
+});
+
+describe('a backlog past the stream memory budget', () => {
+  it('is accepted, waits on disk, and is resolved and landed in full, the files then removed', async () => {
+    const people = Array.from({ length: 30 }, (_, i) => `backlog-user-${i}`);
+    const sent: string[] = [];
+    let mostSpilled = 0;
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, async (_, request) => {
+        const batch = people.map((userId, i) => {
+          const messageId = randomUUID();
+          sent.push(messageId);
+          return { type: 'track', event: 'Backlog Tested', userId, messageId, properties: { request, i } };
+        });
+        const response = await fetch(`${runtime.url}/v1/batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: basicAuth(WRITE_KEY) },
+          body: JSON.stringify({ batch }),
+        });
+        mostSpilled = Math.max(mostSpilled, runtime.stats().spilled);
+        return response.status;
+      }),
+    );
+    expect(responses).toEqual(responses.map(() => 200));
+    expect(mostSpilled).toBeGreaterThan(0);
+
+    await runtime.flush();
+    expect(runtime.stats()).toMatchObject({
+      accepted: 900,
+      landed: 900,
+      resolved: 900,
+      spilled: 0,
+      inFlight: 0,
+    });
+    const rows = await queryLake(`SELECT message_id FROM read_parquet('${eventsGlob(runtime)}')`);
+    expect(rows.map((row) => row.message_id).sort()).toEqual([...sent].sort());
+    expect(await readdir(join(runtime.dataDir, 'stream'))).toEqual([]);
+
+    const profile = await fetch(`${runtime.url}/v1/profiles/user_id:${people[7]}`, {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    expect(((await profile.json()) as { computed: { eventCount: number } }).computed.eventCount).toBe(30);
+  });
+});
