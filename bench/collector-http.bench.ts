@@ -61,6 +61,7 @@ export async function benchCollectorHttp(connections = 50, durationSeconds = 10)
         stdio: ['ignore', 'pipe', 'inherit'],
         env: {
           MALLOC_ARENA_MAX: '2',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           ...process.env,
           PORT: '0',
           MOSAIC_DATA_DIR: join(work, 'data'),

@@ -75,7 +75,8 @@ async function ingestSection(): Promise<string> {
   process.stdout.write(
     `  mosaic ${fmt(http.mosaic.eventsPerSecond)} events/s p99 ${http.mosaic.latencyP99} ms peak RSS ${fmt(http.mosaic.peakRssMb)} MB\n` +
       `  baseline ${fmt(http.baseline.eventsPerSecond)} events/s p99 ${http.baseline.latencyP99} ms peak RSS ${fmt(http.baseline.peakRssMb)} MB\n` +
-      `  ratio ${fmt(http.ratio, 3)}\n`,
+      `  collector alone ${fmt(http.collectorAlone.eventsPerSecond)} events/s p99 ${http.collectorAlone.latencyP99} ms peak RSS ${fmt(http.collectorAlone.peakRssMb)} MB\n` +
+      `  ratio ${fmt(http.ratio, 3)} (collector alone ${fmt(http.collectorAloneRatio, 3)})\n`,
   );
   return `## Ingest (issue #2)
 
@@ -107,30 +108,43 @@ members in the body costs 0.9–1.0 parses on this machine, about what the re-se
 costs.
 
 ### Collector over HTTP, local runtime
-The local runtime (collector, in-process stream, Parquet lake writer, and since issue #3 the resolver on
-dynalite, which reads the same stream: a stream that holds more than its consumers have taken refuses
-with 503, so this figure is now bounded by the resolver's pace, not the collector's) and a bare \`node:http\` server that
-only reads and \`JSON.parse\`s the body each in their own process; autocannon in a third, ${http.connections}
+The local runtime as \`npm start\` runs it (collector, in-process stream, Parquet lake writer, and since
+issue #3 the resolver on dynalite, which reads the same stream) and a bare \`node:http\` server that
+only reads and \`JSON.parse\`s the body, each in their own process; autocannon in a third, ${http.connections}
 connections, ${http.durationSeconds} s after a 2 s warm-up, 20-message batches.
 
-| measure | Mosaic | bare node:http + JSON.parse | target | |
-| --- | --- | --- | --- | --- |
-| events/s | ${fmt(http.mosaic.eventsPerSecond)} | ${fmt(http.baseline.eventsPerSecond)} | | |
-| ratio | ${fmt(http.ratio, 3)} | 1 | ≥ 0.5 | ${verdict(http.ratio >= 0.5)} |
-| p50 latency | ${http.mosaic.latencyP50} ms | ${http.baseline.latencyP50} ms | | |
-| p99 latency | ${http.mosaic.latencyP99} ms | ${http.baseline.latencyP99} ms | < 50 ms | ${verdict(http.mosaic.latencyP99 < 50)} |
-| peak RSS | ${fmt(http.mosaic.peakRssMb)} MB | ${fmt(http.baseline.peakRssMb)} MB | ≤ 200 MB | ${verdict(http.mosaic.peakRssMb <= 200)} |
-| non-2xx / errors | ${http.mosaic.non2xx} / ${http.mosaic.errors} | ${http.baseline.non2xx} / ${http.baseline.errors} | 0 | ${verdict(http.mosaic.non2xx === 0 && http.mosaic.errors === 0)} |
+| measure | Mosaic | bare node:http + JSON.parse | target | | collector alone |
+| --- | --- | --- | --- | --- | --- |
+| events/s | ${fmt(http.mosaic.eventsPerSecond)} | ${fmt(http.baseline.eventsPerSecond)} | | | ${fmt(http.collectorAlone.eventsPerSecond)} |
+| ratio | ${fmt(http.ratio, 3)} | 1 | ≥ 0.5 | ${verdict(http.ratio >= 0.5)} | ${fmt(http.collectorAloneRatio, 3)} |
+| p50 latency | ${http.mosaic.latencyP50} ms | ${http.baseline.latencyP50} ms | | | ${http.collectorAlone.latencyP50} ms |
+| p99 latency | ${http.mosaic.latencyP99} ms | ${http.baseline.latencyP99} ms | < 50 ms | ${verdict(http.mosaic.latencyP99 < 50)} | ${http.collectorAlone.latencyP99} ms |
+| peak RSS | ${fmt(http.mosaic.peakRssMb)} MB | ${fmt(http.baseline.peakRssMb)} MB | ≤ 200 MB | ${verdict(http.mosaic.peakRssMb <= 200)} | ${fmt(http.collectorAlone.peakRssMb)} MB |
+| non-2xx / errors | ${http.mosaic.non2xx} / ${http.mosaic.errors} | ${http.baseline.non2xx} / ${http.baseline.errors} | 0 | ${verdict(http.mosaic.non2xx === 0 && http.mosaic.errors === 0)} | ${http.collectorAlone.non2xx} / ${http.collectorAlone.errors} |
 
-Where the runtime's main thread goes during this run (CPU profile, 2026-11-23): the resolver 46 %, the
-collector 21 %, the HTTP server 6 %, the stream 5 %, garbage collection 10 %, the lake writer 3 %. The
-load sends the same 20 messages every time, so the resolver only meets duplicates (~10,000 a second),
-and still the stream fills to its 20,000 records and refuses. With the stream's buffer made unbounded
-(an experiment, same run conditions: nothing refused) Mosaic took 25,602 events/s against 183,572 for
-the bare server, ratio 0.139, p99 105 ms, peak RSS 641 MB. What would lift this figure: a stream that
-keeps records on disk, durably, as Kinesis retains them (so consumer lag neither refuses writes nor
-holds memory, and a restart resumes where each consumer was), and the resolver off the collector's
-event loop.`;
+**Collector alone** is the same collector, API Gateway twin and in-process stream, with the runtime's
+consumers replaced by ones that take each batch and do nothing with it (\`bench/collector-server.ts\`,
+bundled and in its own process like the runtime): the most the runtime could take if resolving and
+landing cost nothing. Even so it stays far below 0.5 of the bare server. The load generator takes most
+of one of the machine's two cores, so each server has about one core, and per request the collector
+does several times the bare server's work (the in-process ratio above: validating, stamping and
+re-serialising every message). Its p99 and peak RSS are within the targets: the full runtime's are
+not, because its consumers share the collector's thread and memory.
+
+The stream no longer refuses while the resolver lags (2026-11-23): past its memory budget a shard's
+records wait in spill files until its consumers catch up, as Kinesis keeps them. Before, the stream
+filled to its 20,000 records and refused with 503: 9,418 events/s against 135,944 (ratio 0.069), p99
+659 ms, 139–188 requests refused a run. The load sends the same 20 messages every time, so the resolver
+meets only duplicates (about 10,000 a second) and its backlog grows through the run, on disk. What is
+left between Mosaic and the collector alone is CPU: the resolver (46 % of the runtime's main thread in a
+CPU profile of this run before the change), the lake writer and garbage collection run on the
+collector's thread. The resolver on a worker thread of its own, with its own SDK client (an experiment,
+2026-11-23, not kept): 26,568 and 34,050 events/s against 18,840 and 22,128 in turns, p99 70 and 60 ms
+against 92 and 89 ms, but peak RSS 493 and 556 MB against 394 and 400 MB, and an earlier session found
+it did not move the Profile API's tail (issue #3); none of the three targets comes within reach. Peak RSS: the runtime idles at about 120 MB and reaches ~200 MB within a second of
+load, before anything queues (DuckDB for the lake writer's Parquet, dynalite's thread, the consumers'
+working sets). V8's heap limits trade it for throughput (\`--max-old-space-size=160\`: 320 MB, about
+20 % fewer events/s; \`--max-semi-space-size=4\`: 365 MB, about 10 % fewer), not down to 200 MB.`;
 }
 
 /** Runs the unify benchmark and writes its section. */
@@ -353,7 +367,8 @@ function replaceSection(markdown: string, heading: string, section: string): str
   const start = markdown.indexOf(`\n${heading}\n`);
   if (start < 0) return `${markdown.trimEnd()}\n\n${section}`;
   const next = markdown.indexOf('\n## ', start + heading.length + 1);
-  return `${markdown.slice(0, start + 1)}${section}${next < 0 ? '' : `\n${markdown.slice(next + 1)}`}`;
+  // A blank line between sections, and the file ends with a newline.
+  return `${markdown.slice(0, start + 1)}${section.trimEnd()}\n${next < 0 ? '' : `\n${markdown.slice(next + 1)}`}`;
 }
 
 function segmentsReport(r: SegmentsBenchResult): string {

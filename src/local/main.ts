@@ -53,16 +53,17 @@ async function main(): Promise<void> {
     // One Ctrl+C reaches this process twice (from the terminal and from `npm start`'s launcher).
     if (stopping) return;
     stopping = true;
-    clearInterval(ticker);
+    // The counters keep ticking while a backlog is processed, so the wait shows its progress.
     const before = runtime.stats();
     const backlog = Math.max(before.resolverLag, before.inFlight);
     process.stdout.write(
       `\n${signal}: landing everything accepted, then exiting${backlog > 0 ? ` (${backlog} records still to process)` : ''}...\n`,
     );
     await runtime.close();
+    clearInterval(ticker);
     const s = runtime.stats();
     process.stdout.write(
-      `Stopped cleanly: ${s.accepted} accepted, ${s.rejected} rejected, ${s.landed} landed, ${s.resolved} resolved.\n`,
+      `${process.stdout.isTTY ? '\n' : ''}Stopped cleanly: ${s.accepted} accepted, ${s.rejected} rejected, ${s.landed} landed, ${s.resolved} resolved.\n`,
     );
     process.exit(0);
   };
