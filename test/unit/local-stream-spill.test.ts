@@ -6,11 +6,12 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecor
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  INTERNAL_FAILURE,
   MemoryEventStream,
   type MemoryEventStreamOptions,
   THROTTLED,
 } from '../../src/adapters/local/memory-event-stream';
-import { ShardSpill } from '../../src/adapters/local/stream-spill';
+import { NODE_SPILL_FILES, ShardSpill, type SpillFiles } from '../../src/adapters/local/stream-spill';
 import type { StreamEntry } from '../../src/ports/event-stream';
 
 const encoder = new TextEncoder();
@@ -90,6 +91,38 @@ describe('ShardSpill', () => {
     spill.releaseBefore(130);
     expect(await readdir(dir)).toEqual([]);
     expect(spill.bytes).toBe(0);
+    spill.close();
+  });
+
+  it('takes back what a failed write left unwritten, and writes the next records where they belong', () => {
+    let failNext = false;
+    const files: SpillFiles = {
+      read: NODE_SPILL_FILES.read,
+      // A full disk: part of the bytes are written, then the write fails.
+      write: (fd, buffer, offset, length, position) => {
+        if (!failNext) return NODE_SPILL_FILES.write(fd, buffer, offset, length, position);
+        failNext = false;
+        NODE_SPILL_FILES.write(fd, buffer, offset, Math.min(5, length), position);
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      },
+    };
+    const spill = new ShardSpill(dir, 'shard', 10, 1024, files);
+    spill.append('k', encoder.encode('kept'), 1, 1);
+    spill.flush();
+    const bytes = spill.bytes;
+    spill.append('k', encoder.encode('lost-1'), 1, 1);
+    spill.append('k', encoder.encode('lost-2'), 1, 1);
+    failNext = true;
+    expect(() => spill.flush()).toThrow(/ENOSPC/);
+    expect(spill.end).toBe(11);
+    expect(spill.bytes).toBe(bytes);
+    expect(spill.pendingRecords).toBe(0);
+    spill.append('k', encoder.encode('again'), 1, 1);
+    spill.flush();
+    expect(spill.read(10, 12).map((record) => Buffer.from(record.data).toString())).toEqual([
+      'kept',
+      'again',
+    ]);
     spill.close();
   });
 
@@ -330,6 +363,88 @@ describe('MemoryEventStream with a spill folder', () => {
     await third.close();
     expect(done.flatMap((event) => event.Records.map(textOf))).toEqual(['1', '2', '3']);
     expect(await readdir(join(dir, 'third'))).toEqual([]);
+  });
+
+  it('reports the entries a failed spill write did not store as InternalFailure, and takes them when put again', async () => {
+    let full = false;
+    const stream = newStream({ maxBufferedRecords: 2, shardCount: 1 });
+    stream.injectFaults({
+      spillFiles: {
+        read: NODE_SPILL_FILES.read,
+        write: (...args) => {
+          if (full) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+          return NODE_SPILL_FILES.write(...args);
+        },
+      },
+    });
+    const stalled = gate();
+    const delivered: string[] = [];
+    stream.subscribe({
+      name: 'stalled',
+      batchSize: 100,
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        await stalled.wait;
+        delivered.push(...event.Records.map(textOf));
+      },
+    });
+    full = true;
+    const entries = ['m0', 'm1', 'm2', 'm3', 'm4'].map((text) => entry('k', text));
+    const outcome = await stream.put(entries);
+    // m0 and m1 fit in memory; the rest were to be spilled.
+    expect(outcome.failed).toEqual([2, 3, 4].map((index) => ({ index, reason: INTERNAL_FAILURE })));
+    expect(stream.stats()).toMatchObject({
+      recordsPut: 2,
+      spilledRecords: 0,
+      spilledBytes: 0,
+      spillErrors: 1,
+    });
+    full = false;
+    expect(await stream.put(outcome.failed.map(({ index }) => entries[index] as StreamEntry))).toEqual({
+      failed: [],
+    });
+    stalled.open();
+    await stream.drain();
+    expect(delivered).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+  });
+
+  it('tries a batch again later when its spilled records cannot be read, and loses none', async () => {
+    let readFailures = 2;
+    const stream = newStream({ maxBufferedRecords: 1, shardCount: 1 });
+    stream.injectFaults({
+      spillFiles: {
+        write: NODE_SPILL_FILES.write,
+        read: (...args) => {
+          if (readFailures > 0) {
+            readFailures--;
+            throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+          }
+          return NODE_SPILL_FILES.read(...args);
+        },
+      },
+    });
+    const stalled = gate();
+    const delivered: string[] = [];
+    stream.subscribe({
+      name: 'reader',
+      batchSize: 100,
+      maxBatchingWindowMs: 0,
+      maxRetryBackoffMs: 20,
+      handler: async (event) => {
+        await stalled.wait;
+        delivered.push(...event.Records.map(textOf));
+      },
+    });
+    await stream.put([entry('k', 'held')]);
+    await stream.put(['s1', 's2', 's3'].map((text) => entry('k', text)));
+    const opened = performance.now();
+    stalled.open();
+    await stream.drain();
+    expect(delivered).toEqual(['held', 's1', 's2', 's3']);
+    expect(stream.stats().spillErrors).toBe(2);
+    // Each failed read waited out maxRetryBackoffMs (20 ms) before the next try.
+    expect(performance.now() - opened).toBeGreaterThanOrEqual(35);
+    expect(stream.stats().subscriptions.reader).toMatchObject({ failedInvocations: 0, recordsProcessed: 4 });
   });
 
   it('delivers every record once, in per-key order, to each consumer, whatever the budget, puts and failures (property)', async () => {

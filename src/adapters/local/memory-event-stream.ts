@@ -13,10 +13,12 @@ import {
   shardIndexOf,
   streamArnOf,
 } from './kinesis-shape';
-import { frameBytes, ShardSpill } from './stream-spill';
+import { frameBytes, NODE_SPILL_FILES, ShardSpill, type SpillFiles } from './stream-spill';
 
 /** The reason a put entry fails with when the stream holds as much as it may (Kinesis's throttling code). */
 export const THROTTLED = 'ProvisionedThroughputExceededException';
+/** The reason a put entry fails with when it could not be stored (Kinesis's code for its own failures). */
+export const INTERNAL_FAILURE = 'InternalFailure';
 
 /**
  * A Lambda handler for Kinesis batches. Resolving with `batchItemFailures` reports partial failure
@@ -34,6 +36,8 @@ export interface StreamFaults {
   readonly failEntry?: (entry: StreamEntry, index: number) => string | undefined;
   /** Return an error to make the whole put call reject; nothing of that call is written. */
   readonly failCall?: (entries: readonly StreamEntry[]) => Error | undefined;
+  /** File I/O of the spill files in place of `node:fs` (a write failing as on a full disk, a failing read). */
+  readonly spillFiles?: SpillFiles;
 }
 
 export interface MemoryEventStreamOptions {
@@ -139,6 +143,11 @@ export interface MemoryEventStreamStats {
   /** Records not yet processed by every subscription that are in spill files, and the files' bytes. */
   readonly spilledRecords: number;
   readonly spilledBytes: number;
+  /**
+   * Spill file writes that failed (their entries were reported {@link INTERNAL_FAILURE}) and reads that
+   * failed (the batch was tried again after `maxRetryBackoffMs`).
+   */
+  readonly spillErrors: number;
   readonly subscriptions: Readonly<Record<string, SubscriptionStats>>;
 }
 
@@ -207,6 +216,8 @@ interface Cursor {
   timer: NodeJS.Timeout | undefined;
   retry: RetryState | undefined;
   inflight: Promise<void> | undefined;
+  /** After a failed spill read, `performance.now()` before which the cursor does not deliver. */
+  readBlockedUntil: number;
 }
 
 interface MutableSubscriptionStats {
@@ -278,6 +289,12 @@ export class MemoryEventStream implements EventStream {
   private readonly maxSpilledBytes: number;
   private readonly spillSegmentBytes: number | undefined;
   private spilledBytes = 0;
+  private spillErrors = 0;
+  /** The spills' file I/O: `node:fs`, unless a test injects faults. */
+  private readonly spillFiles: SpillFiles = {
+    write: (...args) => (this.faults?.spillFiles ?? NODE_SPILL_FILES).write(...args),
+    read: (...args) => (this.faults?.spillFiles ?? NODE_SPILL_FILES).read(...args),
+  };
   private readonly clock: Clock;
   private faults: StreamFaults | undefined;
   private heldRecords = 0;
@@ -354,6 +371,8 @@ export class MemoryEventStream implements EventStream {
     const arrivedAt = performance.now();
     const failEntry = this.faults?.failEntry;
     let throttling = false;
+    /** Indexes of the entries appended to a spill by this call. */
+    let spilled: number[] | undefined;
     for (let index = 0; index < entries.length; index++) {
       const entry = entries[index] as StreamEntry;
       const bytes = entry.data.byteLength;
@@ -366,7 +385,15 @@ export class MemoryEventStream implements EventStream {
       const shard = this.shards[this.shardIndexOf(entry.partitionKey)] as Shard;
       if (!throttling && shard.spill === undefined && this.overMemoryBudget(bytes)) {
         if (this.spillDir === undefined) throttling = true;
-        else shard.spill = new ShardSpill(this.spillDir, shard.id, endOf(shard), this.spillSegmentBytes);
+        else {
+          shard.spill = new ShardSpill(
+            this.spillDir,
+            shard.id,
+            endOf(shard),
+            this.spillSegmentBytes,
+            this.spillFiles,
+          );
+        }
       }
       if (!throttling && shard.spill !== undefined) {
         throttling = this.spilledBytes + frameBytes(entry.partitionKey, bytes) > this.maxSpilledBytes;
@@ -377,15 +404,23 @@ export class MemoryEventStream implements EventStream {
         continue;
       }
       if (shard.spill === undefined) this.append(shard, entry, bytes, arrivalSeconds, arrivedAt);
-      else this.appendToSpill(shard.spill, entry, bytes, arrivalSeconds, arrivedAt);
+      else {
+        this.appendToSpill(shard.spill, entry, bytes, arrivalSeconds, arrivedAt);
+        spilled ??= [];
+        spilled.push(index);
+      }
       this.touched[shard.index] = true;
     }
+    let unwritten = false;
     for (const shard of this.shards) {
       if (!this.touched[shard.index]) continue;
       this.touched[shard.index] = false;
-      shard.spill?.flush();
+      if (shard.spill && spilled && !this.flushSpill(shard, shard.spill, entries, spilled, failed)) {
+        unwritten = true;
+      }
       for (const cursor of shard.cursors) this.schedule(cursor);
     }
+    if (unwritten) failed.sort((a, b) => a.index - b.index);
     return { failed };
   }
 
@@ -436,6 +471,7 @@ export class MemoryEventStream implements EventStream {
         timer: undefined,
         retry: undefined,
         inflight: undefined,
+        readBlockedUntil: 0,
       };
       shard.cursors.push(cursor);
       sub.cursors.push(cursor);
@@ -495,6 +531,7 @@ export class MemoryEventStream implements EventStream {
       bufferedBytes: this.heldBytes,
       spilledRecords,
       spilledBytes: this.spilledBytes,
+      spillErrors: this.spillErrors,
       subscriptions,
     };
   }
@@ -546,9 +583,47 @@ export class MemoryEventStream implements EventStream {
     this.bytesPut += bytes;
   }
 
+  /**
+   * Writes what this call appended to a shard's spill. If that fails, the spill takes those records back
+   * and their entries are reported failed, so the caller puts them again; true when written.
+   */
+  private flushSpill(
+    shard: Shard,
+    spill: ShardSpill,
+    entries: readonly StreamEntry[],
+    spilled: readonly number[],
+    failed: Array<{ index: number; reason: string }>,
+  ): boolean {
+    const bytesBefore = spill.bytes;
+    const recordsBefore = spill.end;
+    try {
+      spill.flush();
+      return true;
+    } catch {
+      this.spillErrors++;
+      this.spilledBytes -= bytesBefore - spill.bytes;
+      this.recordsPut -= recordsBefore - spill.end;
+      for (const index of spilled) {
+        const entry = entries[index] as StreamEntry;
+        if (this.shardIndexOf(entry.partitionKey) !== shard.index) continue;
+        this.bytesPut -= entry.data.byteLength;
+        failed.push({ index, reason: INTERNAL_FAILURE });
+      }
+      return false;
+    }
+  }
+
   /** Decides whether a cursor delivers now, after its batching window, or not yet. */
   private schedule(cursor: Cursor): void {
     if (cursor.busy || cursor.queued || cursor.sub.stopped) return;
+    const blocked = cursor.readBlockedUntil - performance.now();
+    if (blocked > 0) {
+      cursor.timer ??= setTimeout(() => {
+        cursor.timer = undefined;
+        this.schedule(cursor);
+      }, blocked);
+      return;
+    }
     if (cursor.retry) {
       if (cursor.timer === undefined) this.queue(cursor);
       return;
@@ -610,7 +685,16 @@ export class MemoryEventStream implements EventStream {
     const start = cursor.position;
     const end = cursor.retry ? cursor.retry.end : this.batchEnd(cursor);
     if (end <= start) return;
-    const records = this.kinesisRecords(shard, start, end);
+    let records: KinesisStreamRecord[];
+    try {
+      records = this.kinesisRecords(shard, start, end);
+    } catch {
+      // The spill could not be read: as Lambda's poller does when GetRecords fails, try again later.
+      this.spillErrors++;
+      cursor.readBlockedUntil = performance.now() + sub.maxBackoffMs;
+      this.schedule(cursor);
+      return;
+    }
     cursor.busy = true;
     sub.stats.invocations++;
     sub.stats.recordsDelivered += records.length;
@@ -639,7 +723,13 @@ export class MemoryEventStream implements EventStream {
       const attempts = (cursor.retry?.attempts ?? 0) + 1;
       const invocations = (cursor.retry?.invocations ?? 0) + 1;
       if (attempts > sub.maxRetries) {
-        await this.giveUp(cursor, end, invocations, errorMessage, functionError);
+        await this.giveUp(
+          cursor,
+          records.slice(cursor.position - start),
+          invocations,
+          errorMessage,
+          functionError,
+        );
         cursor.retry = undefined;
       } else {
         cursor.retry = { end, attempts, invocations, errorMessage, functionError };
@@ -710,16 +800,16 @@ export class MemoryEventStream implements EventStream {
     return end;
   }
 
-  /** Hands `[position, end)` to the failure destination (retrying it until it accepts), then skips it. */
+  /** Hands the records from the cursor's position on to the failure destination (retrying it until it accepts), then skips them. */
   private async giveUp(
     cursor: Cursor,
-    end: number,
+    records: KinesisStreamRecord[],
     invocations: number,
     errorMessage: string,
     functionError: string | undefined,
   ): Promise<void> {
     const { sub, shard } = cursor;
-    const records = this.kinesisRecords(shard, cursor.position, end);
+    const end = cursor.position + records.length;
     const first = records[0] as KinesisStreamRecord;
     const last = records[records.length - 1] as KinesisStreamRecord;
     const failure: FailedBatch = {

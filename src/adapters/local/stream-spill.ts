@@ -15,6 +15,19 @@ const HEADER_BYTES = 10;
 /** A segment file is closed to appends past this size, so released records free disk in steps. */
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
+/** How a spill reads and writes its files: `node:fs` positional I/O, or a twin that fails (tests). */
+export interface SpillFiles {
+  /** Writes `length` bytes of `buffer` from `offset` at `position` of the file; returns how many it wrote. */
+  write(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
+  /** Reads up to `length` bytes into `buffer` at `offset` from `position`; returns how many it read. */
+  read(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
+}
+
+export const NODE_SPILL_FILES: SpillFiles = {
+  write: (fd, buffer, offset, length, position) => writeSync(fd, buffer, offset, length, position),
+  read: (fd, buffer, offset, length, position) => readSync(fd, buffer, offset, length, position),
+};
+
 /** Bytes a record takes in a spill file. */
 export function frameBytes(partitionKey: string, dataBytes: number): number {
   return HEADER_BYTES + Buffer.byteLength(partitionKey, 'utf8') + dataBytes;
@@ -28,6 +41,9 @@ interface Segment {
   count: number;
   /** Bytes written and pending. */
   size: number;
+  /** Records and bytes in the file: what precedes the pending frames. */
+  flushedCount: number;
+  flushedSize: number;
   /** Per record: where its frame starts in the file, its data's length, its monotonic arrival. */
   offsets: Uint32Array;
   dataBytes: Uint32Array;
@@ -53,6 +69,7 @@ export class ShardSpill {
     /** Position of the first record spilled. */
     readonly start: number,
     private readonly segmentBytes = DEFAULT_SEGMENT_BYTES,
+    private readonly files: SpillFiles = NODE_SPILL_FILES,
   ) {
     this.next = start;
   }
@@ -91,15 +108,35 @@ export class ShardSpill {
     return frame.length;
   }
 
-  /** Writes what {@link append} queued (one write per segment). */
+  /** Records appended but not yet written ({@link flush}). */
+  get pendingRecords(): number {
+    let pending = 0;
+    for (const segment of this.segments) pending += segment.count - segment.flushedCount;
+    return pending;
+  }
+
+  /**
+   * Writes what {@link append} queued (one write per segment). If a write fails (a full disk), every
+   * record not yet written is taken back — positions from the first of them on are free again, as if
+   * never appended — and the error is thrown: the caller reports those records as not put.
+   */
   flush(): void {
-    for (const segment of this.segments) {
-      if (segment.pending.length === 0) continue;
-      const bytes =
-        segment.pending.length === 1 ? (segment.pending[0] as Buffer) : Buffer.concat(segment.pending);
-      segment.pending = [];
-      let done = 0;
-      while (done < bytes.length) done += writeSync(segment.fd, bytes, done);
+    try {
+      for (const segment of this.segments) {
+        if (segment.pending.length === 0) continue;
+        const bytes =
+          segment.pending.length === 1 ? (segment.pending[0] as Buffer) : Buffer.concat(segment.pending);
+        let done = 0;
+        while (done < bytes.length) {
+          done += this.files.write(segment.fd, bytes, done, bytes.length - done, segment.flushedSize + done);
+        }
+        segment.pending = [];
+        segment.flushedCount = segment.count;
+        segment.flushedSize = segment.size;
+      }
+    } catch (error) {
+      this.takeBackPending();
+      throw error;
     }
   }
 
@@ -128,7 +165,7 @@ export class ShardSpill {
       const bytes = Buffer.allocUnsafe(finish - begin);
       let done = 0;
       while (done < bytes.length) {
-        const n = readSync(segment.fd, bytes, done, bytes.length - done, begin + done);
+        const n = this.files.read(segment.fd, bytes, done, bytes.length - done, begin + done);
         if (n === 0) throw new Error(`The stream's spill file ${segment.path} ended early.`);
         done += n;
       }
@@ -164,6 +201,23 @@ export class ShardSpill {
     this.written = 0;
   }
 
+  private takeBackPending(): void {
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const segment = this.segments[i] as Segment;
+      const records = segment.count - segment.flushedCount;
+      if (records === 0) continue;
+      this.next -= records;
+      this.written -= segment.size - segment.flushedSize;
+      segment.count = segment.flushedCount;
+      segment.size = segment.flushedSize;
+      segment.pending = [];
+      if (segment.count === 0) {
+        this.segments.splice(i, 1);
+        drop(segment);
+      }
+    }
+  }
+
   private open(): Segment {
     const path = join(this.dir, `${this.name}-${String(this.next).padStart(12, '0')}.spill`);
     const segment: Segment = {
@@ -172,6 +226,8 @@ export class ShardSpill {
       fd: openSync(path, 'w+'),
       count: 0,
       size: 0,
+      flushedCount: 0,
+      flushedSize: 0,
       offsets: new Uint32Array(1024),
       dataBytes: new Uint32Array(1024),
       arrived: new Float64Array(1024),
