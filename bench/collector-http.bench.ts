@@ -2,8 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { bundleLocalRuntime } from '../scripts/start.mjs';
+import { bundleForNode, bundleLocalRuntime } from '../scripts/start.mjs';
 import { peakRssMb as peakRssOf, printedUrl, stopChild } from './child';
 import { BENCH_WRITE_KEY, batchBodies } from './fixtures';
 
@@ -75,11 +74,15 @@ export async function benchCollectorHttp(connections = 50, durationSeconds = 10)
       durationSeconds,
     );
     const collectorAlone = await measure(
-      spawn(process.execPath, [await bundleCollectorServer(), BENCH_WRITE_KEY], {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'inherit'],
-        env: { MALLOC_ARENA_MAX: '2', ...process.env },
-      }),
+      spawn(
+        process.execPath,
+        [await bundleForNode('bench/collector-server.ts', 'collector-server'), BENCH_WRITE_KEY],
+        {
+          cwd: root,
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: { MALLOC_ARENA_MAX: '2', ...process.env },
+        },
+      ),
       /running at (http:\/\/\S+)/,
       bodyFile,
       connections,
@@ -97,22 +100,6 @@ export async function benchCollectorHttp(connections = 50, durationSeconds = 10)
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-}
-
-async function bundleCollectorServer(): Promise<string> {
-  const bundle = join(root, 'node_modules', '.cache', 'mosaic', 'collector-server.mjs');
-  await build({
-    entryPoints: [join(root, 'bench', 'collector-server.ts')],
-    outfile: bundle,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: 'inline',
-    logLevel: 'warning',
-  });
-  return bundle;
 }
 
 async function measure(

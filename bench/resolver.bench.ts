@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { bundleForNode } from '../scripts/start.mjs';
 import { printedUrl, stopChild } from './child';
 import type { RuntimeLoad, StoreCalls, UnifyServerStats } from './unify-server';
 import { seededRandom, unifyWorkload, type Workload } from './unify-workload';
@@ -385,18 +385,7 @@ interface Server {
 }
 
 async function startServer(): Promise<Server> {
-  const bundle = join(root, 'node_modules', '.cache', 'mosaic', 'unify-server.mjs');
-  await build({
-    entryPoints: [join(root, 'bench', 'unify-server.ts')],
-    outfile: bundle,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: 'inline',
-    logLevel: 'warning',
-  });
+  const bundle = await bundleForNode('bench/unify-server.ts', 'unify-server');
   const child = spawn(
     process.execPath,
     [

@@ -2,3 +2,8 @@
 export declare const bundlePath: string;
 /** Bundles `src/local/main.ts` (as `npm start` does) and resolves with the bundle's path. */
 export declare function bundleLocalRuntime(): Promise<string>;
+/**
+ * Bundles a TypeScript entry point (its path from the repository's root) for Node, as the local
+ * runtime is bundled, to `node_modules/.cache/mosaic/<name>.mjs`; resolves with that path.
+ */
+export declare function bundleForNode(entry: string, name: string): Promise<string>;

@@ -9,12 +9,15 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const bundlePath = join(root, 'node_modules', '.cache', 'mosaic', 'local-runtime.mjs');
+const cacheDir = join(root, 'node_modules', '.cache', 'mosaic');
+export const bundlePath = join(cacheDir, 'local-runtime.mjs');
 
-export async function bundleLocalRuntime() {
+/** Bundles a TypeScript entry point (path from the repository's root) to `<cache>/<name>.mjs` for Node. */
+export async function bundleForNode(entry, name) {
+  const outfile = join(cacheDir, `${name}.mjs`);
   await build({
-    entryPoints: [join(root, 'src', 'local', 'main.ts')],
-    outfile: bundlePath,
+    entryPoints: [join(root, entry)],
+    outfile,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -24,7 +27,11 @@ export async function bundleLocalRuntime() {
     sourcemap: 'inline',
     logLevel: 'warning',
   });
-  return bundlePath;
+  return outfile;
+}
+
+export function bundleLocalRuntime() {
+  return bundleForNode(join('src', 'local', 'main.ts'), 'local-runtime');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
