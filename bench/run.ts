@@ -247,9 +247,14 @@ Tried and **not kept**, each measured the same way: reads served ahead of queued
 embedded engine (dynalite's own read p99 stayed 10–16 ms), a larger libuv thread pool (no change),
 dynalite in memory instead of on disk (its read p99 fell to 5–8 ms, the API's p99 did not move), and a
 cache of identifier → profile id in the Profile API, one read instead of two for a repeated lookup
-(p99 29 / 25 ms). What is left is CPU contention: the runtime's main thread, dynalite's thread and
-the benchmark's senders share two cores, and one identity store read has a p99 of 14–15 ms at the SDK
-(3–5 ms p50) while \`/health\` on the same server has one of 7–10 ms.`;
+(p99 29 / 25 ms). Also not kept (2026-11-23): the Profile API on a worker thread of its own with its
+own SDK client, so its reads never wait behind the resolver's work on the main event loop (p99 23 / 27
+and 25 / 32 ms against 26 / 28 and 29 / 30 in turns), and V8's young generation made smaller or larger
+(\`--max-semi-space-size\` 4: 32 / 31 ms; 64: 25 / 31 ms) — the runtime's garbage collections take about 3 ms
+each, six a second, too little to explain the tail. What is left is CPU contention: the runtime's main
+thread, dynalite's thread and the benchmark's senders share two cores, and one identity store read has a
+p99 of 14–18 ms at the SDK (3–5 ms p50) while \`/health\` on the same server has one of 7–11 ms. Runs of
+the same code on 2026-11-23 gave a Profile API p99 of 23–34 ms at 25 % load and 27–32 ms at 50 %.`;
 }
 
 /** The call types' shares, e.g. `70.1 % track, 19.9 % page, ...`. */
