@@ -128,8 +128,9 @@ bundled and in its own process like the runtime): the most the runtime could tak
 landing cost nothing. Even so it stays far below 0.5 of the bare server. The load generator takes most
 of one of the machine's two cores, so each server has about one core, and per request the collector
 does several times the bare server's work (the in-process ratio above: validating, stamping and
-re-serialising every message). Its p99 and peak RSS are within the targets: the full runtime's are
-not, because its consumers share the collector's thread and memory.
+re-serialising every message). Its p99 is about the target (37–53 ms in runs on 2026-11-23; this run
+${http.collectorAlone.latencyP99} ms) and its peak RSS within it; the full runtime's are not, because its consumers share the
+collector's thread and memory.
 
 The stream no longer refuses while the resolver lags (2026-11-23): past its memory budget a shard's
 records wait in spill files until its consumers catch up, as Kinesis keeps them. Before, the stream
@@ -141,7 +142,13 @@ CPU profile of this run before the change), the lake writer and garbage collecti
 collector's thread. The resolver on a worker thread of its own, with its own SDK client (an experiment,
 2026-11-23, not kept): 26,568 and 34,050 events/s against 18,840 and 22,128 in turns, p99 70 and 60 ms
 against 92 and 89 ms, but peak RSS 493 and 556 MB against 394 and 400 MB, and an earlier session found
-it did not move the Profile API's tail (issue #3); none of the three targets comes within reach. Peak RSS: the runtime idles at about 120 MB and reaches ~200 MB within a second of
+it did not move the Profile API's tail (issue #3); none of the three targets comes within reach. The
+resolver's batch size trades this figure against coalescing (in turns, 2026-11-23): batches of up to
+200 records instead of 500 gave 26,946–31,284 events/s and a p99 of 56–71 ms (500: 17,888–19,924,
+96–106 ms), but the unify benchmark then resolved 15 % fewer events a second with 0.86 writes (1.19
+write units) an event instead of 0.78 (0.98), as a busy person's events coalesce into fewer writes in
+larger batches. It stays at 500: neither ingest target comes within reach either way. The lake writer's
+batches went from 1,000 records to 250 (peak RSS about 45 MB lower, same throughput). Peak RSS: the runtime idles at about 120 MB and reaches ~200 MB within a second of
 load, before anything queues (DuckDB for the lake writer's Parquet, dynalite's thread, the consumers'
 working sets). V8's heap limits trade it for throughput (\`--max-old-space-size=160\`: 320 MB, about
 20 % fewer events/s; \`--max-semi-space-size=4\`: 365 MB, about 10 % fewer), not down to 200 MB.`;
