@@ -142,14 +142,15 @@ CPU profile of this run before the change), the lake writer and garbage collecti
 collector's thread. The resolver on a worker thread of its own, with its own SDK client (an experiment,
 2026-11-23, not kept): 26,568 and 34,050 events/s against 18,840 and 22,128 in turns, p99 70 and 60 ms
 against 92 and 89 ms, but peak RSS 493 and 556 MB against 394 and 400 MB, and an earlier session found
-it did not move the Profile API's tail (issue #3); none of the three targets comes within reach. The
-resolver's batch size trades this figure against coalescing (in turns, 2026-11-23): batches of up to
-200 records instead of 500 gave 26,946–31,284 events/s and a p99 of 56–71 ms (500: 17,888–19,924,
-96–106 ms), but the unify benchmark then resolved 15 % fewer events a second with 0.86 writes (1.19
-write units) an event instead of 0.78 (0.98), as a busy person's events coalesce into fewer writes in
-larger batches. It stays at 500: neither ingest target comes within reach either way. The lake writer's
-batches went from 1,000 records to 250 (peak RSS about 45 MB lower, same throughput). Peak RSS: the runtime idles at about 120 MB and reaches ~200 MB within a second of
-load, before anything queues (DuckDB for the lake writer's Parquet, dynalite's thread, the consumers'
+it did not move the Profile API's tail (issue #3); none of the three targets comes within reach. A
+resolver batch of duplicates waits on no I/O, so a 500-record batch held the event loop for its whole
+length; the resolver now gives the loop a turn every 50 records (2026-11-23, in turns: 28,610 and
+28,754 events/s against 19,908 and 19,616, p99 72 and 63 ms against 103 and 97 ms) and keeps its
+batches of 500 and what they coalesce. Batches of 200 instead had done about as well here, but the
+unify benchmark then resolved 15 % fewer events a second with 0.86 writes (1.19 write units) an event
+instead of 0.78 (0.98). The lake writer's batches went from 1,000 records to 250 (peak RSS about
+45 MB lower, same throughput). Peak RSS: the runtime idles at about 120 MB and reaches ~200 MB within a
+second of load, before anything queues (DuckDB for the lake writer's Parquet, dynalite's thread, the consumers'
 working sets). V8's heap limits trade it for throughput (\`--max-old-space-size=160\`: 320 MB, about
 20 % fewer events/s; \`--max-semi-space-size=4\`: 365 MB, about 10 % fewer), not down to 200 MB.`;
 }

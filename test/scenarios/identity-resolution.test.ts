@@ -23,6 +23,34 @@ async function deliver(r: Harness, ...batches: StreamRecord[][]) {
 }
 
 describe('identity resolution on the real store', () => {
+  it('a long batch gives the event loop a turn every 50 records and resolves them all', async () => {
+    let turns = 0;
+    const r = await resolverOn(engine, {
+      nextTurn: async () => {
+        turns++;
+      },
+    });
+    const events = Array.from({ length: 120 }, (_, i) =>
+      msg({ userId: `turn-user-${i % 3}`, event: 'Turn Taken', at: i, properties: { i } }),
+    );
+    const outcome = await r.resolve(events);
+    expect(outcome.failed).toEqual([]);
+    // Before records 50 and 100.
+    expect(turns).toBe(2);
+    const counts = await Promise.all(
+      [0, 1, 2].map((k) => r.profileOf({ type: 'user_id', value: `turn-user-${k}` })),
+    );
+    expect(counts.map((profile) => profile?.eventCount)).toEqual([40, 40, 40]);
+
+    // Delivered again: all duplicates, the same turns, nothing changes.
+    expect((await r.resolve(events)).failed).toEqual([]);
+    expect(turns).toBe(4);
+    const again = await Promise.all(
+      [0, 1, 2].map((k) => r.profileOf({ type: 'user_id', value: `turn-user-${k}` })),
+    );
+    expect(again.map((profile) => profile?.eventCount)).toEqual([40, 40, 40]);
+  });
+
   it('anonymous browsing then identify: counts, recent events and traits of the anonymous history are on the identified profile', async () => {
     const r = await resolverOn(engine);
     const browsing = [

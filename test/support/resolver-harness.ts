@@ -175,6 +175,7 @@ export async function resolverOn(
     /** Start from a copy of this table's items instead of an empty table. */
     copyOf?: string;
     logger?: Logger;
+    nextTurn?: () => Promise<void>;
   } = {},
 ) {
   const tableName = `identity-${++tableCounter}`;
@@ -195,6 +196,7 @@ export async function resolverOn(
       clock,
       metrics,
       logger: options.logger ?? silentLogger,
+      ...(options.nextTurn === undefined ? {} : { nextTurn: options.nextTurn }),
       publish: async (effects: ResolverEffects) => {
         links.push(...effects.links);
         merges.push(...effects.merges);
