@@ -140,7 +140,7 @@ meets only duplicates (about 10,000 a second) and its backlog grows through the 
 left between Mosaic and the collector alone is CPU: the resolver (46 % of the runtime's main thread in a
 CPU profile of this run before the change), the lake writer and garbage collection run on the
 collector's thread. The resolver on a worker thread of its own, with its own SDK client (an experiment,
-2026-11-23, not kept): 26,568 and 34,050 events/s against 18,840 and 22,128 in turns, p99 70 and 60 ms
+2026-11-23, before the turns described next; not kept): 26,568 and 34,050 events/s against 18,840 and 22,128 in turns, p99 70 and 60 ms
 against 92 and 89 ms, but peak RSS 493 and 556 MB against 394 and 400 MB, and an earlier session found
 it did not move the Profile API's tail (issue #3); none of the three targets comes within reach. A
 resolver batch of duplicates waits on no I/O, so a 500-record batch held the event loop for its whole
