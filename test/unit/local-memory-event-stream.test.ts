@@ -13,16 +13,7 @@ import {
 } from '../../src/adapters/local/memory-event-stream';
 import { ManualClock } from '../../src/ports/clock';
 import type { StreamEntry } from '../../src/ports/event-stream';
-
-const encoder = new TextEncoder();
-
-function entry(partitionKey: string, text: string): StreamEntry {
-  return { partitionKey, data: encoder.encode(text) };
-}
-
-function textOf(record: KinesisStreamRecord): string {
-  return Buffer.from(record.kinesis.data, 'base64').toString('utf8');
-}
+import { entry, gate, textOf } from '../support/stream-helpers';
 
 function texts(event: KinesisStreamEvent): string[] {
   return event.Records.map(textOf);
@@ -38,15 +29,6 @@ async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void>
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await sleep(2);
   }
-}
-
-/** A gate a handler can wait on, opened by the test. */
-function gate(): { wait: Promise<void>; open: () => void } {
-  let open = () => {};
-  const wait = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { wait, open };
 }
 
 const streams: MemoryEventStream[] = [];

@@ -13,24 +13,9 @@ import {
 } from '../../src/adapters/local/memory-event-stream';
 import { NODE_SPILL_FILES, ShardSpill, type SpillFiles } from '../../src/adapters/local/stream-spill';
 import type { StreamEntry } from '../../src/ports/event-stream';
+import { entry, gate, textOf } from '../support/stream-helpers';
 
 const encoder = new TextEncoder();
-
-function entry(partitionKey: string, text: string): StreamEntry {
-  return { partitionKey, data: encoder.encode(text) };
-}
-
-function textOf(record: KinesisStreamRecord): string {
-  return Buffer.from(record.kinesis.data, 'base64').toString('utf8');
-}
-
-function gate(): { wait: Promise<void>; open: () => void } {
-  let open = () => {};
-  const wait = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { wait, open };
-}
 
 let dir: string;
 const streams: MemoryEventStream[] = [];
