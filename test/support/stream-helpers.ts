@@ -1,5 +1,6 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
-import type { StreamEntry } from '../../src/ports/event-stream';
+import type { KinesisBatchHandler } from '../../src/adapters/local/memory-event-stream';
+import type { EventStream, PutOutcome, StreamEntry } from '../../src/ports/event-stream';
 
 const encoder = new TextEncoder();
 
@@ -20,4 +21,49 @@ export function gate(): { wait: Promise<void>; open: () => void } {
     open = resolve;
   });
   return { wait, open };
+}
+
+/** One step of a {@link scriptedHandler}: succeed, throw, or fail from the record at this index on. */
+export type BatchBehaviour = 'ok' | 'throw' | number;
+
+/**
+ * A handler that follows `script` batch after batch, cycling, with a success closing every cycle so
+ * delivery always progresses; the texts of the records it processed are pushed to `processed`.
+ */
+export function scriptedHandler(script: readonly BatchBehaviour[], processed: string[]): KinesisBatchHandler {
+  const behaviours = [...script, 'ok' as const];
+  let call = 0;
+  return async (event) => {
+    const behaviour = behaviours[call++ % behaviours.length];
+    const records = event.Records;
+    if (behaviour === 'throw') throw new Error('injected');
+    const failAt = typeof behaviour === 'number' ? behaviour % records.length : records.length;
+    processed.push(...records.slice(0, failAt).map(textOf));
+    if (failAt === records.length) return;
+    return { batchItemFailures: [{ itemIdentifier: records[failAt]?.kinesis.sequenceNumber ?? '' }] };
+  };
+}
+
+/**
+ * Puts each list of keys as one call, records numbered `key:n` across all calls, yielding to the event
+ * loop after every third call; resolves with the calls' outcomes, every text by key in put order, and
+ * the number of records.
+ */
+export async function putNumbered(
+  stream: Pick<EventStream, 'put'>,
+  puts: readonly (readonly string[])[],
+): Promise<{ outcomes: PutOutcome[]; expected: Map<string, string[]>; count: number }> {
+  const expected = new Map<string, string[]>();
+  const calls: Promise<PutOutcome>[] = [];
+  let count = 0;
+  for (const [i, keys] of puts.entries()) {
+    const entries = keys.map((key) => {
+      const text = `${key}:${count++}`;
+      expected.set(key, [...(expected.get(key) ?? []), text]);
+      return entry(key, text);
+    });
+    calls.push(stream.put(entries));
+    if (i % 3 === 2) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { outcomes: await Promise.all(calls), expected, count };
 }

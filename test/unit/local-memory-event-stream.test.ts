@@ -6,14 +6,13 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileFailureDestination, type FailedBatch } from '../../src/adapters/local/failure-destination';
 import {
-  type KinesisBatchHandler,
   MemoryEventStream,
   type MemoryEventStreamOptions,
   THROTTLED,
 } from '../../src/adapters/local/memory-event-stream';
 import { ManualClock } from '../../src/ports/clock';
 import type { StreamEntry } from '../../src/ports/event-stream';
-import { entry, gate, textOf } from '../support/stream-helpers';
+import { entry, gate, putNumbered, scriptedHandler, textOf } from '../support/stream-helpers';
 
 function texts(event: KinesisStreamEvent): string[] {
   return event.Records.map(textOf);
@@ -643,40 +642,16 @@ describe('MemoryEventStream', () => {
         fc.integer({ min: 1, max: 4 }),
         async (puts, script, batchSize, shardCount) => {
           const stream = new MemoryEventStream({ shardCount });
-          // Every cycle of the script ends with a success, so delivery always progresses.
-          const behaviours = [...script, 'ok' as const];
-          let call = 0;
           const processed: string[] = [];
-          const handler: KinesisBatchHandler = async (event) => {
-            const behaviour = behaviours[call++ % behaviours.length];
-            const records = event.Records;
-            if (behaviour === 'throw') throw new Error('injected');
-            const failAt = typeof behaviour === 'number' ? behaviour % records.length : records.length;
-            processed.push(...records.slice(0, failAt).map(textOf));
-            if (failAt === records.length) return;
-            return { batchItemFailures: [{ itemIdentifier: records[failAt]?.kinesis.sequenceNumber ?? '' }] };
-          };
           const subscription = stream.subscribe({
             name: 'property',
             batchSize,
             maxBatchingWindowMs: 0,
             maxRetries: 10_000,
             retryBackoffMs: 0,
-            handler,
+            handler: scriptedHandler(script, processed),
           });
-          const expected = new Map<string, string[]>();
-          const calls: Promise<unknown>[] = [];
-          let n = 0;
-          for (const [i, keys] of puts.entries()) {
-            const entries = keys.map((key) => {
-              const text = `${key}:${n++}`;
-              expected.set(key, [...(expected.get(key) ?? []), text]);
-              return entry(key, text);
-            });
-            calls.push(stream.put(entries));
-            if (i % 3 === 2) await sleep(0);
-          }
-          await Promise.all(calls);
+          const { expected, count: n } = await putNumbered(stream, puts);
           await stream.close();
 
           expect(subscription.failedBatches).toEqual([]);

@@ -13,7 +13,7 @@ import {
 } from '../../src/adapters/local/memory-event-stream';
 import { NODE_SPILL_FILES, ShardSpill, type SpillFiles } from '../../src/adapters/local/stream-spill';
 import type { StreamEntry } from '../../src/ports/event-stream';
-import { entry, gate, textOf } from '../support/stream-helpers';
+import { entry, gate, putNumbered, scriptedHandler, textOf } from '../support/stream-helpers';
 
 const encoder = new TextEncoder();
 
@@ -453,8 +453,6 @@ describe('MemoryEventStream with a spill folder', () => {
             maxBufferedRecords,
             spillSegmentBytes,
           });
-          const behaviours = [...script, 'ok' as const];
-          let call = 0;
           const flaky: string[] = [];
           const steady: string[] = [];
           stream.subscribe({
@@ -463,17 +461,7 @@ describe('MemoryEventStream with a spill folder', () => {
             maxBatchingWindowMs: 0,
             maxRetries: 10_000,
             retryBackoffMs: 0,
-            handler: async (event) => {
-              const behaviour = behaviours[call++ % behaviours.length];
-              const records = event.Records;
-              if (behaviour === 'throw') throw new Error('injected');
-              const failAt = typeof behaviour === 'number' ? behaviour % records.length : records.length;
-              flaky.push(...records.slice(0, failAt).map(textOf));
-              if (failAt === records.length) return;
-              return {
-                batchItemFailures: [{ itemIdentifier: records[failAt]?.kinesis.sequenceNumber ?? '' }],
-              };
-            },
+            handler: scriptedHandler(script, flaky),
           });
           stream.subscribe({
             name: 'steady',
@@ -483,19 +471,7 @@ describe('MemoryEventStream with a spill folder', () => {
               steady.push(...event.Records.map(textOf));
             },
           });
-          const expected = new Map<string, string[]>();
-          const calls: Promise<unknown>[] = [];
-          let n = 0;
-          for (const [i, keys] of puts.entries()) {
-            const entries = keys.map((key) => {
-              const text = `${key}:${n++}`;
-              expected.set(key, [...(expected.get(key) ?? []), text]);
-              return entry(key, text);
-            });
-            calls.push(stream.put(entries));
-            if (i % 3 === 2) await new Promise((resolve) => setImmediate(resolve));
-          }
-          const outcomes = (await Promise.all(calls)) as { failed: unknown[] }[];
+          const { outcomes, expected, count: n } = await putNumbered(stream, puts);
           expect(outcomes.every((outcome) => outcome.failed.length === 0)).toBe(true);
           await stream.close();
           for (const processed of [flaky, steady]) {

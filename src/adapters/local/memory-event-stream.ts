@@ -268,9 +268,11 @@ const COMPACT_AFTER = 4096;
  * The local twin of a Kinesis data stream and its Lambda event source mappings, in one process.
  *
  * - `put` writes entries like PutRecords: each to the shard its partition key hashes to (MD5), with a
- *   per-shard increasing sequence number; entries fail individually with {@link THROTTLED} once the
- *   stream holds `maxBufferedRecords` / `maxBufferedBytes`, and records are released once every
- *   subscription has processed them. Records with the same key keep their order.
+ *   per-shard increasing sequence number. Records are held in memory up to `maxBufferedRecords` /
+ *   `maxBufferedBytes`; past that a shard's records go to its spill files (`spillDir`,
+ *   `stream-spill.ts`) until every subscription has passed them — or, without a spill folder or past
+ *   `maxSpilledBytes`, entries fail individually with {@link THROTTLED}. Records are released once
+ *   every subscription has processed them. Records with the same key keep their order.
  * - `subscribe` adds an event source mapping: Lambda-shaped batches per shard, one batch at a time per
  *   shard, shards concurrently, each subscription with its own positions; ReportBatchItemFailures
  *   (retry from the lowest failed record), whole-batch retry on throw, bounded retries with backoff,
