@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     const before = runtime.stats();
     const backlog = Math.max(before.resolverLag, before.inFlight);
     process.stdout.write(
-      `\n${signal}: landing everything accepted, then exiting${backlog > 0 ? ` (${backlog} records still to process)` : ''}...\n`,
+      `\n${signal}: landing everything accepted, then exiting${backlog > 0 ? ` (${backlog} record${backlog === 1 ? '' : 's'} still to process)` : ''}...\n`,
     );
     await runtime.close();
     clearInterval(ticker);
