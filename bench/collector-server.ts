@@ -20,7 +20,8 @@ const writeKey = process.argv[2];
 if (!writeKey) throw new Error('usage: collector-server <write key>');
 const dataDir = await mkdtemp(join(tmpdir(), 'mosaic-collector-'));
 const logger = consoleLogger('collector', 'error');
-const stream = new MemoryEventStream({ streamName: 'mosaic-events' });
+// Logged to disk as the runtime's stream is.
+const stream = new MemoryEventStream({ streamName: 'mosaic-events', logDir: join(dataDir, 'stream') });
 // The runtime's consumers' batch settings (resolver, lake writer), with handlers that cost nothing.
 const discard = async () => ({ batchItemFailures: [] });
 stream.subscribe({
@@ -30,7 +31,7 @@ stream.subscribe({
   maxBatchingWindowMs: 20,
   maxConcurrency: 2,
 });
-stream.subscribe({ name: 'lake', handler: discard, batchSize: 1000, maxBatchingWindowMs: 100 });
+stream.subscribe({ name: 'lake', handler: discard, batchSize: 250, maxBatchingWindowMs: 100 });
 const ingest = createIngest({
   stream,
   quarantine: new FileQuarantineSink({ dataDir }),

@@ -84,6 +84,7 @@ function printBanner(
     `  data:       ${runtime.dataDir}`,
     customSources ? '  write keys: from MOSAIC_SOURCES' : `  write key:  ${writeKey}${dev}`,
     `  admin key:  ${adminKey}${adminKey === DEV_ADMIN_KEY ? ' (development default; set MOSAIC_ADMIN_KEY to change)' : ''}`,
+    ...recoveredLine(runtime.stats().recovered),
     '',
     'Send your first event:',
     `  curl -u ${customSources ? '<write key>' : writeKey}: ${runtime.url}/v1/track \\`,
@@ -106,6 +107,14 @@ function printBanner(
     process.stdout.write(
       `Tip: a production-grade key looks like ${randomBytes(24).toString('base64url')}\n\n`,
     );
+}
+
+/** Tells that records the last run accepted are being processed now (after a crash, or a backlog left). */
+function recoveredLine(recovered: number): string[] {
+  if (recovered === 0) return [];
+  return [
+    `  recovered:  ${recovered} record${recovered === 1 ? '' : 's'} the last run accepted and had not processed; processing now`,
+  ];
 }
 
 function startCounters(runtime: LocalRuntime): NodeJS.Timeout {

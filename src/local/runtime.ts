@@ -91,6 +91,8 @@ export interface LocalRuntimeStats {
   readonly resolverLag: number;
   /** Accepted records some consumer has not processed yet that wait on disk, past the stream's memory budget. */
   readonly spilled: number;
+  /** Records a previous run on the same data directory accepted and had not processed, found at start. */
+  readonly recovered: number;
   /** DynamoDB requests of the identity store so far (reads: Get/BatchGet/Query; writes: Put/Update). */
   readonly identityStore: Readonly<StoreRequestCounts>;
 }
@@ -119,11 +121,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const limits: CollectorLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const metrics = new CountingIngestMetrics();
 
-  // Kinesis keeps records while a consumer lags; so does its twin: past its memory budget a shard's
-  // records go to files under dataDir/stream until the consumers have caught up.
+  // Kinesis keeps what it acknowledged, however far a consumer lags; so does its twin: every record is
+  // logged under dataDir/stream before the collector answers, consumers' positions are checkpointed
+  // there, and a runtime started again on the same data directory — after Ctrl+C or a crash — delivers
+  // what its consumers had not processed. Past the memory budget, consumers read records from the log.
   const stream = new MemoryEventStream({
     streamName: 'mosaic-events',
-    spillDir: resolve(dataDir, 'stream'),
+    logDir: resolve(dataDir, 'stream'),
     ...(options.streamMemoryRecords === undefined ? {} : { maxBufferedRecords: options.streamMemoryRecords }),
   });
   const lake = await LakeWriter.open({
@@ -295,6 +299,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       profilesMerged: resolverMetrics.get('profile_merged'),
       resolverLag: streamStats.subscriptions.resolver?.lag ?? 0,
       spilled: streamStats.spilledRecords,
+      recovered: streamStats.recoveredRecords,
       identityStore: { ...store.requests },
     };
   };

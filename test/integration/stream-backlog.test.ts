@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 describe('a backlog past the stream memory budget', () => {
-  it('is accepted, waits on disk, and is resolved and landed in full, the files then removed', async () => {
+  it('is accepted, waits on disk, and is resolved and landed in full, the files passed then removed', async () => {
     const people = Array.from({ length: 30 }, (_, i) => `backlog-user-${i}`);
     const sent: string[] = [];
     let mostSpilled = 0;
@@ -50,7 +50,10 @@ describe('a backlog past the stream memory budget', () => {
     });
     const rows = await queryLake(`SELECT message_id FROM read_parquet('${eventsGlob(runtime)}')`);
     expect(rows.map((row) => row.message_id).sort()).toEqual([...sent].sort());
-    expect(await readdir(join(runtime.dataDir, 'stream'))).toEqual([]);
+    // Log files every consumer has passed are deleted; each shard keeps the one it appends to.
+    const files = await readdir(join(runtime.dataDir, 'stream'));
+    expect(files.filter((file) => file.endsWith('.log')).length).toBeLessThanOrEqual(4);
+    expect(files.length).toBeLessThan(10);
 
     const profile = await fetch(`${runtime.url}/v1/profiles/user_id:${people[7]}`, {
       headers: { authorization: `Bearer ${ADMIN_KEY}` },

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { ServiceUnavailableError } from '../../core/errors';
 import { type Clock, systemClock } from '../../ports/clock';
@@ -13,11 +13,12 @@ import {
   shardIndexOf,
   streamArnOf,
 } from './kinesis-shape';
-import { frameBytes, NODE_SPILL_FILES, ShardSpill, type SpillFiles } from './stream-spill';
+import { readCheckpoints, type StreamCheckpoints, writeCheckpoints } from './stream-checkpoints';
+import { frameBytes, type LogFiles, NODE_LOG_FILES, ShardLog } from './stream-log';
 
 /** The reason a put entry fails with when the stream holds as much as it may (Kinesis's throttling code). */
 export const THROTTLED = 'ProvisionedThroughputExceededException';
-/** The reason a put entry fails with when it could not be stored (Kinesis's code for its own failures). */
+/** The reason a put entry fails with when it could not be logged (Kinesis's code for its own failures). */
 export const INTERNAL_FAILURE = 'InternalFailure';
 
 /**
@@ -36,8 +37,8 @@ export interface StreamFaults {
   readonly failEntry?: (entry: StreamEntry, index: number) => string | undefined;
   /** Return an error to make the whole put call reject; nothing of that call is written. */
   readonly failCall?: (entries: readonly StreamEntry[]) => Error | undefined;
-  /** File I/O of the spill files in place of `node:fs` (a write failing as on a full disk, a failing read). */
-  readonly spillFiles?: SpillFiles;
+  /** File I/O of the log files in place of `node:fs` (a write failing as on a full disk, a failing read). */
+  readonly logFiles?: LogFiles;
 }
 
 export interface MemoryEventStreamOptions {
@@ -51,24 +52,30 @@ export interface MemoryEventStreamOptions {
   readonly accountId?: string;
   /**
    * Most records held in memory at once: put but not yet processed by every subscription (released as
-   * soon as they are). Entries beyond it go to {@link spillDir}, or without one fail with
-   * {@link THROTTLED}. Default 20,000.
+   * soon as they are). Past it, a shard's records are read back from {@link logDir} until its
+   * subscriptions have caught up; without a log, entries fail with {@link THROTTLED}. Default 20,000.
    */
   readonly maxBufferedRecords?: number;
   /** Most bytes of record data held in memory at once, as {@link maxBufferedRecords}. Default 16 MiB. */
   readonly maxBufferedBytes?: number;
   /**
-   * A folder of the stream's own for records past the memory budget. With it the stream keeps taking
-   * records while a consumer lags, as Kinesis retains them: a shard whose records would exceed the
-   * budget appends to files there (`stream-spill.ts`) until its consumers have caught up, and they
-   * read those records back in order. Without it, entries past the budget are throttled. Emptied when
-   * the stream is created: what it holds is a backlog, not a log to recover from.
+   * A folder of the stream's own, to make it durable as Kinesis is. Every record is appended to its
+   * shard's log there (`stream-log.ts`) before the put resolves, and each subscription's position is
+   * checkpointed beside it (`stream-checkpoints.ts`) as it advances. A stream created on a folder that
+   * holds a log picks up where the last one stopped — after a crash too: records not yet processed by
+   * a subscription are delivered to it (again, at least once), and sequence numbers carry on. With a
+   * log the stream also keeps taking records while a consumer lags: past the memory budget, a shard's
+   * records are read back from the log until its subscriptions have caught up. Without it, records
+   * live in memory only and entries past the budget are throttled.
    */
-  readonly spillDir?: string;
-  /** With {@link spillDir}: most bytes on disk at once; entries beyond fail with {@link THROTTLED}. Default 1 GiB. */
-  readonly maxSpilledBytes?: number;
-  /** With {@link spillDir}: size at which a spill file is closed to appends (tests). Default 64 MiB. */
-  readonly spillSegmentBytes?: number;
+  readonly logDir?: string;
+  /**
+   * With {@link logDir}: most bytes of records the log holds for subscriptions that have not processed
+   * them; entries beyond fail with {@link THROTTLED}. Default 1 GiB.
+   */
+  readonly maxLogBytes?: number;
+  /** With {@link logDir}: size at which a log file is closed to appends (tests). Default 64 MiB. */
+  readonly logSegmentBytes?: number;
   /** Stamps `approximateArrivalTimestamp`. Default the system clock. */
   readonly clock?: Clock;
   readonly faults?: StreamFaults;
@@ -140,14 +147,19 @@ export interface MemoryEventStreamStats {
   /** Records and bytes held in memory. */
   readonly bufferedRecords: number;
   readonly bufferedBytes: number;
-  /** Records not yet processed by every subscription that are in spill files, and the files' bytes. */
+  /** Records not yet processed by every subscription that are only in the log (past the memory budget). */
   readonly spilledRecords: number;
-  readonly spilledBytes: number;
+  /** Bytes of the records in the log that not every subscription has processed (`maxLogBytes` bounds it). */
+  readonly loggedBytes: number;
   /**
-   * Spill file writes that failed (their entries were reported {@link INTERNAL_FAILURE}) and reads that
-   * failed (the batch was tried again after `maxRetryBackoffMs`).
+   * Log writes that failed (their entries were reported {@link INTERNAL_FAILURE}) and reads that failed
+   * (the batch was tried again after `maxRetryBackoffMs`).
    */
-  readonly spillErrors: number;
+  readonly logErrors: number;
+  /** Records a previous run had logged and not every subscription had processed, found when the stream was created. */
+  readonly recoveredRecords: number;
+  /** Bytes of the log found cut short or damaged when the stream was created, and dropped. */
+  readonly discardedBytes: number;
   readonly subscriptions: Readonly<Record<string, SubscriptionStats>>;
 }
 
@@ -189,11 +201,14 @@ interface Shard {
   offset: number;
   /** Position of the oldest record still held. */
   trim: number;
+  /** With a log folder: every record from `log.start` on, on disk. */
+  readonly log: ShardLog | undefined;
   /**
-   * Records past the memory budget: positions from `spill.start` on are on disk, the ones before in
-   * `records`. Appends go to the spill until every subscription has passed its end.
+   * Records past the memory budget: positions from here on are only in the log, the ones before also in
+   * `records`. New records go to the log alone until every subscription has passed its end; then
+   * `Infinity` again.
    */
-  spill: ShardSpill | undefined;
+  diskFrom: number;
   readonly cursors: Cursor[];
 }
 
@@ -216,7 +231,7 @@ interface Cursor {
   timer: NodeJS.Timeout | undefined;
   retry: RetryState | undefined;
   inflight: Promise<void> | undefined;
-  /** After a failed spill read, `performance.now()` before which the cursor does not deliver. */
+  /** After a failed log read, `performance.now()` before which the cursor does not deliver. */
   readBlockedUntil: number;
 }
 
@@ -263,16 +278,20 @@ const MAX_BATCH_PAYLOAD_CHARS = 6 * 1024 * 1024 - 64 * 1024;
 const SHARD_CACHE_SIZE = 10_000;
 /** Released slots are dropped from a shard's array once there are this many (and they are most of it). */
 const COMPACT_AFTER = 4096;
+/** A shard with records only in memory. */
+const IN_MEMORY = Number.POSITIVE_INFINITY;
 
 /**
  * The local twin of a Kinesis data stream and its Lambda event source mappings, in one process.
  *
  * - `put` writes entries like PutRecords: each to the shard its partition key hashes to (MD5), with a
- *   per-shard increasing sequence number. Records are held in memory up to `maxBufferedRecords` /
- *   `maxBufferedBytes`; past that a shard's records go to its spill files (`spillDir`,
- *   `stream-spill.ts`) until every subscription has passed them — or, without a spill folder or past
- *   `maxSpilledBytes`, entries fail individually with {@link THROTTLED}. Records are released once
- *   every subscription has processed them. Records with the same key keep their order.
+ *   per-shard increasing sequence number. With a log folder (`logDir`, `stream-log.ts`) every record
+ *   is on disk before the put resolves and the subscriptions' positions are checkpointed, so a stream
+ *   created on the same folder carries on after a restart or a crash. Records are held in memory up to
+ *   `maxBufferedRecords` / `maxBufferedBytes`; past that a shard's records are read back from its log
+ *   until every subscription has passed them — or, without a log or past `maxLogBytes`, entries fail
+ *   individually with {@link THROTTLED}. Records are released once every subscription has processed
+ *   them. Records with the same key keep their order.
  * - `subscribe` adds an event source mapping: Lambda-shaped batches per shard, one batch at a time per
  *   shard, shards concurrently, each subscription with its own positions; ReportBatchItemFailures
  *   (retry from the lowest failed record), whole-batch retry on throw, bounded retries with backoff,
@@ -287,16 +306,23 @@ export class MemoryEventStream implements EventStream {
   private readonly accountId: string;
   private readonly maxRecords: number;
   private readonly maxBytes: number;
-  private readonly spillDir: string | undefined;
-  private readonly maxSpilledBytes: number;
-  private readonly spillSegmentBytes: number | undefined;
-  private spilledBytes = 0;
-  private spillErrors = 0;
-  /** The spills' file I/O: `node:fs`, unless a test injects faults. */
-  private readonly spillFiles: SpillFiles = {
-    write: (...args) => (this.faults?.spillFiles ?? NODE_SPILL_FILES).write(...args),
-    read: (...args) => (this.faults?.spillFiles ?? NODE_SPILL_FILES).read(...args),
+  private readonly logDir: string | undefined;
+  private readonly maxLogBytes: number;
+  private loggedBytes = 0;
+  private logErrors = 0;
+  private recoveredRecords = 0;
+  private discardedBytes = 0;
+  /** The logs' file I/O: `node:fs`, unless a test injects faults. */
+  private readonly logFiles: LogFiles = {
+    writev: (...args) => (this.faults?.logFiles ?? NODE_LOG_FILES).writev(...args),
+    read: (...args) => (this.faults?.logFiles ?? NODE_LOG_FILES).read(...args),
   };
+  /**
+   * Positions of subscriptions that are not subscribed now: read from the log folder's checkpoints (a
+   * subscription subscribing again starts there), or where one stopped.
+   */
+  private readonly checkpoints = new Map<string, number[]>();
+  private checkpointPending = false;
   private readonly clock: Clock;
   private faults: StreamFaults | undefined;
   private heldRecords = 0;
@@ -322,25 +348,70 @@ export class MemoryEventStream implements EventStream {
     this.streamArn = streamArnOf(this.region, this.accountId, options.streamName ?? 'mosaic-events');
     this.maxRecords = positive('maxBufferedRecords', options.maxBufferedRecords ?? 20_000);
     this.maxBytes = positive('maxBufferedBytes', options.maxBufferedBytes ?? 16 * 1024 * 1024);
-    this.spillDir = options.spillDir;
-    this.maxSpilledBytes = positive('maxSpilledBytes', options.maxSpilledBytes ?? 1024 * 1024 * 1024);
-    this.spillSegmentBytes = options.spillSegmentBytes;
-    if (this.spillDir !== undefined) {
-      rmSync(this.spillDir, { recursive: true, force: true });
-      mkdirSync(this.spillDir, { recursive: true });
-    }
+    this.logDir = options.logDir;
+    this.maxLogBytes = positive('maxLogBytes', options.maxLogBytes ?? 1024 * 1024 * 1024);
     this.clock = options.clock ?? systemClock;
     this.faults = options.faults;
     this.touched = new Array<boolean>(shardCount).fill(false);
-    this.shards = Array.from({ length: shardCount }, (_, index) => ({
+    const stored = this.logDir === undefined ? undefined : this.readLogFolder(this.logDir, shardCount);
+    this.shards = Array.from({ length: shardCount }, (_, index) =>
+      this.openShard(index, stored, options.logSegmentBytes),
+    );
+  }
+
+  /** The checkpoints a previous run left in the log folder (created if missing), if any. */
+  private readLogFolder(dir: string, shardCount: number): StreamCheckpoints | undefined {
+    mkdirSync(dir, { recursive: true });
+    const stored = readCheckpoints(dir);
+    if (stored === undefined) return undefined;
+    if (stored.shards !== shardCount) {
+      throw new Error(
+        `The stream's log in ${dir} was written with ${stored.shards} shards, not ${shardCount}. Start it with ${stored.shards} shards, or remove the folder to start empty (records it holds that were not processed are then lost).`,
+      );
+    }
+    for (const [name, positions] of Object.entries(stored.subscriptions)) {
+      this.checkpoints.set(name, positions);
+    }
+    return stored;
+  }
+
+  /**
+   * A shard, in memory only or with its log read back: records before the lowest checkpoint are
+   * released, the ones after it wait on disk for the subscriptions that have not processed them.
+   */
+  private openShard(
+    index: number,
+    stored: StreamCheckpoints | undefined,
+    segmentBytes: number | undefined,
+  ): Shard {
+    const id = shardIdOf(index);
+    if (this.logDir === undefined) {
+      return { index, id, records: [], offset: 0, trim: 0, log: undefined, diskFrom: IN_MEMORY, cursors: [] };
+    }
+    const { log, recovery } = ShardLog.open(
+      this.logDir,
+      id,
+      stored?.ends[index] ?? 0,
+      segmentBytes,
+      this.logFiles,
+    );
+    let trim = log.start;
+    const positions = [...this.checkpoints.values()].map((shards) => shards[index] ?? 0);
+    if (positions.length > 0) trim = Math.min(Math.max(Math.min(...positions), log.start), log.end);
+    log.releaseBefore(trim);
+    this.loggedBytes += log.heldBytes;
+    this.recoveredRecords += log.end - trim;
+    this.discardedBytes += recovery.discardedBytes;
+    return {
       index,
-      id: shardIdOf(index),
+      id,
       records: [],
-      offset: 0,
-      trim: 0,
-      spill: undefined,
+      offset: trim < log.end ? trim : log.end,
+      trim,
+      log,
+      diskFrom: trim < log.end ? trim : IN_MEMORY,
       cursors: [],
-    }));
+    };
   }
 
   /** Shard ids, `shardId-000000000000` upwards. */
@@ -357,7 +428,7 @@ export class MemoryEventStream implements EventStream {
    * Writes the entries once (one PutRecords call). Entries are checked first like Kinesis does (a
    * partition key of 1-256 characters, at most 1 MiB of data): an invalid one rejects the whole call.
    * Once one entry is throttled the rest of the call is too, so a caller retrying the failed entries
-   * keeps each key's order. Records spilled to disk are written before the call resolves.
+   * keeps each key's order. With a log, every record is written to it before the call resolves.
    */
   async put(entries: readonly StreamEntry[]): Promise<PutOutcome> {
     if (this.closed) throw new ServiceUnavailableError('The event stream is closed.');
@@ -373,8 +444,8 @@ export class MemoryEventStream implements EventStream {
     const arrivedAt = performance.now();
     const failEntry = this.faults?.failEntry;
     let throttling = false;
-    /** Indexes of the entries appended to a spill by this call. */
-    let spilled: number[] | undefined;
+    /** Indexes of the entries appended to a log by this call. */
+    let logged: number[] | undefined;
     for (let index = 0; index < entries.length; index++) {
       const entry = entries[index] as StreamEntry;
       const bytes = entry.data.byteLength;
@@ -385,39 +456,34 @@ export class MemoryEventStream implements EventStream {
         continue;
       }
       const shard = this.shards[this.shardIndexOf(entry.partitionKey)] as Shard;
-      if (!throttling && shard.spill === undefined && this.overMemoryBudget(bytes)) {
-        if (this.spillDir === undefined) throttling = true;
-        else {
-          shard.spill = new ShardSpill(
-            this.spillDir,
-            shard.id,
-            endOf(shard),
-            this.spillSegmentBytes,
-            this.spillFiles,
-          );
-        }
+      const { log } = shard;
+      if (!throttling && shard.diskFrom === IN_MEMORY && this.overMemoryBudget(bytes)) {
+        if (log === undefined) throttling = true;
+        else shard.diskFrom = log.end;
       }
-      if (!throttling && shard.spill !== undefined) {
-        throttling = this.spilledBytes + frameBytes(entry.partitionKey, bytes) > this.maxSpilledBytes;
+      if (!throttling && log !== undefined) {
+        throttling = this.loggedBytes + frameBytes(entry.partitionKey, bytes) > this.maxLogBytes;
       }
       if (throttling) {
         this.entriesThrottled++;
         failed.push({ index, reason: THROTTLED });
         continue;
       }
-      if (shard.spill === undefined) this.append(shard, entry, bytes, arrivalSeconds, arrivedAt);
-      else {
-        this.appendToSpill(shard.spill, entry, bytes, arrivalSeconds, arrivedAt);
-        spilled ??= [];
-        spilled.push(index);
+      if (log !== undefined) {
+        this.loggedBytes += log.append(entry.partitionKey, entry.data, arrivalSeconds, arrivedAt);
+        logged ??= [];
+        logged.push(index);
       }
+      if (shard.diskFrom === IN_MEMORY) this.hold(shard, entry, bytes, arrivalSeconds, arrivedAt);
+      this.recordsPut++;
+      this.bytesPut += bytes;
       this.touched[shard.index] = true;
     }
     let unwritten = false;
     for (const shard of this.shards) {
       if (!this.touched[shard.index]) continue;
       this.touched[shard.index] = false;
-      if (shard.spill && spilled && !this.flushSpill(shard, shard.spill, entries, spilled, failed)) {
+      if (shard.log && logged && !this.flushLog(shard, shard.log, entries, logged, failed)) {
         unwritten = true;
       }
       for (const cursor of shard.cursors) this.schedule(cursor);
@@ -463,11 +529,20 @@ export class MemoryEventStream implements EventStream {
       waiting: [],
       stopped: false,
     };
+    // A subscription the log folder has a checkpoint for carries on from there.
+    const checkpoint = this.checkpoints.get(sub.name);
+    this.checkpoints.delete(sub.name);
     for (const shard of this.shards) {
+      const stored = checkpoint?.[shard.index];
       const cursor: Cursor = {
         sub,
         shard,
-        position: options.startingPosition === 'LATEST' ? endOf(shard) : shard.trim,
+        position:
+          stored !== undefined
+            ? Math.min(Math.max(stored, shard.trim), endOf(shard))
+            : options.startingPosition === 'LATEST'
+              ? endOf(shard)
+              : shard.trim,
         busy: false,
         queued: false,
         timer: undefined,
@@ -504,16 +579,26 @@ export class MemoryEventStream implements EventStream {
     });
   }
 
-  /** Refuses further puts, drains, then stops every subscription and its timers, and deletes spill files. */
+  /**
+   * Refuses further puts, drains, then stops every subscription and its timers. A log's files are
+   * deleted when every subscription checkpointed has processed every record, and kept otherwise; the
+   * checkpoints stay, so a stream created on the folder carries on.
+   */
   async close(): Promise<void> {
     this.closed = true;
     await this.drain();
     await Promise.all([...this.subscriptions.values()].map((sub) => this.unsubscribe(sub)));
+    if (this.logDir === undefined) return;
     for (const shard of this.shards) {
-      shard.spill?.close();
-      shard.spill = undefined;
+      const log = shard.log as ShardLog;
+      const processed = [...this.checkpoints.values()].every(
+        (positions) => (positions[shard.index] ?? 0) >= log.end,
+      );
+      if (processed && this.checkpoints.size > 0) log.clear();
+      log.close();
     }
-    this.spilledBytes = 0;
+    this.loggedBytes = 0;
+    this.writeCheckpoints();
   }
 
   stats(): MemoryEventStreamStats {
@@ -521,7 +606,7 @@ export class MemoryEventStream implements EventStream {
     for (const sub of this.subscriptions.values()) subscriptions[sub.name] = this.subscriptionStats(sub);
     let spilledRecords = 0;
     for (const shard of this.shards) {
-      if (shard.spill) spilledRecords += shard.spill.end - Math.max(shard.trim, shard.spill.start);
+      if (shard.diskFrom !== IN_MEMORY) spilledRecords += endOf(shard) - Math.max(shard.trim, shard.diskFrom);
     }
     return {
       shards: this.shards.length,
@@ -532,8 +617,10 @@ export class MemoryEventStream implements EventStream {
       bufferedRecords: this.heldRecords,
       bufferedBytes: this.heldBytes,
       spilledRecords,
-      spilledBytes: this.spilledBytes,
-      spillErrors: this.spillErrors,
+      loggedBytes: this.loggedBytes,
+      logErrors: this.logErrors,
+      recoveredRecords: this.recoveredRecords,
+      discardedBytes: this.discardedBytes,
       subscriptions,
     };
   }
@@ -548,7 +635,8 @@ export class MemoryEventStream implements EventStream {
     return index;
   }
 
-  private append(
+  /** Keeps a record in memory (its shard's records are all there, up to the newest). */
+  private hold(
     shard: Shard,
     entry: StreamEntry,
     bytes: number,
@@ -562,8 +650,6 @@ export class MemoryEventStream implements EventStream {
     shard.records.push({ partitionKey: entry.partitionKey, data, arrivalSeconds, bytes, chars, arrivedAt });
     this.heldRecords++;
     this.heldBytes += bytes;
-    this.recordsPut++;
-    this.bytesPut += bytes;
   }
 
   /** Whether one more record of `bytes` would take the records held in memory past the budget. */
@@ -573,45 +659,72 @@ export class MemoryEventStream implements EventStream {
     );
   }
 
-  private appendToSpill(
-    spill: ShardSpill,
-    entry: StreamEntry,
-    bytes: number,
-    arrivalSeconds: number,
-    arrivedAt: number,
-  ): void {
-    this.spilledBytes += spill.append(entry.partitionKey, entry.data, arrivalSeconds, arrivedAt);
-    this.recordsPut++;
-    this.bytesPut += bytes;
-  }
-
   /**
-   * Writes what this call appended to a shard's spill. If that fails, the spill takes those records back
-   * and their entries are reported failed, so the caller puts them again; true when written.
+   * Writes what this call appended to a shard's log. If that fails, the log takes those records back,
+   * memory lets go of them, and their entries are reported failed, so the caller puts them again; true
+   * when written.
    */
-  private flushSpill(
+  private flushLog(
     shard: Shard,
-    spill: ShardSpill,
+    log: ShardLog,
     entries: readonly StreamEntry[],
-    spilled: readonly number[],
+    logged: readonly number[],
     failed: Array<{ index: number; reason: string }>,
   ): boolean {
-    const bytesBefore = spill.bytes;
-    const recordsBefore = spill.end;
+    const bytesBefore = log.heldBytes;
+    const recordsBefore = log.end;
     try {
-      spill.flush();
+      log.flush();
       return true;
     } catch {
-      this.spillErrors++;
-      this.spilledBytes -= bytesBefore - spill.bytes;
-      this.recordsPut -= recordsBefore - spill.end;
-      for (const index of spilled) {
+      this.logErrors++;
+      this.loggedBytes -= bytesBefore - log.heldBytes;
+      this.recordsPut -= recordsBefore - log.end;
+      const inMemory = Math.max(0, Math.min(shard.diskFrom, log.end) - shard.offset);
+      while (shard.records.length > inMemory) {
+        const held = shard.records.pop();
+        if (held) {
+          this.heldRecords--;
+          this.heldBytes -= held.bytes;
+        }
+      }
+      if (shard.diskFrom >= log.end) shard.diskFrom = IN_MEMORY;
+      for (const index of logged) {
         const entry = entries[index] as StreamEntry;
         if (this.shardIndexOf(entry.partitionKey) !== shard.index) continue;
         this.bytesPut -= entry.data.byteLength;
         failed.push({ index, reason: INTERNAL_FAILURE });
       }
       return false;
+    }
+  }
+
+  /** Writes the subscriptions' positions beside the log, once per turn of the event loop however often they move. */
+  private checkpointSoon(): void {
+    if (this.logDir === undefined || this.checkpointPending) return;
+    this.checkpointPending = true;
+    setImmediate(() => {
+      this.checkpointPending = false;
+      if (!this.closed || this.subscriptions.size > 0) this.writeCheckpoints();
+    });
+  }
+
+  private writeCheckpoints(): void {
+    if (this.logDir === undefined) return;
+    const subscriptions: Record<string, number[]> = Object.fromEntries(this.checkpoints);
+    for (const sub of this.subscriptions.values()) {
+      subscriptions[sub.name] = sub.cursors.map((cursor) => cursor.position);
+    }
+    try {
+      writeCheckpoints(this.logDir, {
+        version: 1,
+        shards: this.shards.length,
+        ends: this.shards.map(endOf),
+        subscriptions,
+      });
+    } catch {
+      // A restart would redeliver a little more; the next checkpoint tries again.
+      this.logErrors++;
     }
   }
 
@@ -691,8 +804,8 @@ export class MemoryEventStream implements EventStream {
     try {
       records = this.kinesisRecords(shard, start, end);
     } catch {
-      // The spill could not be read: as Lambda's poller does when GetRecords fails, try again later.
-      this.spillErrors++;
+      // The log could not be read: as Lambda's poller does when GetRecords fails, try again later.
+      this.logErrors++;
       cursor.readBlockedUntil = performance.now() + sub.maxBackoffMs;
       this.schedule(cursor);
       return;
@@ -753,17 +866,17 @@ export class MemoryEventStream implements EventStream {
   /** The records `[start, end)` as Lambda hands them to a Kinesis event source mapping's handler. */
   private kinesisRecords(shard: Shard, start: number, end: number): KinesisStreamRecord[] {
     const records = new Array<KinesisStreamRecord>(end - start);
-    const spillStart = shard.spill ? Math.max(start, Math.min(end, shard.spill.start)) : end;
-    for (let position = start; position < spillStart; position++) {
+    const diskStart = Math.max(start, Math.min(end, shard.diskFrom));
+    for (let position = start; position < diskStart; position++) {
       records[position - start] = this.toKinesisRecord(shard, position, heldAt(shard, position));
     }
-    if (spillStart < end) {
-      const spilled = (shard.spill as ShardSpill).read(spillStart, end);
-      for (let position = spillStart; position < end; position++) {
+    if (diskStart < end) {
+      const logged = (shard.log as ShardLog).read(diskStart, end);
+      for (let position = diskStart; position < end; position++) {
         records[position - start] = this.toKinesisRecord(
           shard,
           position,
-          spilled[position - spillStart] as HeldRecordData,
+          logged[position - diskStart] as HeldRecordData,
         );
       }
     }
@@ -865,6 +978,7 @@ export class MemoryEventStream implements EventStream {
     if (processed) cursor.sub.stats.recordsProcessed += to - cursor.position;
     cursor.position = to;
     this.release(cursor.shard);
+    this.checkpointSoon();
     if (this.waiters.length > 0) this.wakeWaiters();
   }
 
@@ -874,7 +988,7 @@ export class MemoryEventStream implements EventStream {
     let min = endOf(shard);
     for (const cursor of shard.cursors) if (cursor.position < min) min = cursor.position;
     if (min <= shard.trim) return;
-    const memoryEnd = shard.spill ? Math.min(min, shard.spill.start) : min;
+    const memoryEnd = Math.min(min, shard.diskFrom);
     for (let position = shard.trim; position < memoryEnd; position++) {
       const index = position - shard.offset;
       const held = shard.records[index];
@@ -885,14 +999,13 @@ export class MemoryEventStream implements EventStream {
       }
     }
     shard.trim = min;
-    if (shard.spill) {
-      const before = shard.spill.bytes;
-      shard.spill.releaseBefore(min);
-      this.spilledBytes -= before - shard.spill.bytes;
-      if (min >= shard.spill.end) {
-        // Every subscription has passed the spill's end: the shard is back in memory.
-        shard.spill.close();
-        shard.spill = undefined;
+    if (shard.log) {
+      const before = shard.log.heldBytes;
+      shard.log.releaseBefore(min);
+      this.loggedBytes -= before - shard.log.heldBytes;
+      if (shard.diskFrom !== IN_MEMORY && min >= shard.log.end) {
+        // Every subscription has passed the log's end: the shard's new records are held in memory again.
+        shard.diskFrom = IN_MEMORY;
         shard.records = [];
         shard.offset = min;
         return;
@@ -941,6 +1054,14 @@ export class MemoryEventStream implements EventStream {
       this.release(cursor.shard);
     }
     this.subscriptions.delete(sub.name);
+    if (this.logDir !== undefined) {
+      // Subscribing again carries on from here, in this run or the next.
+      this.checkpoints.set(
+        sub.name,
+        sub.cursors.map((cursor) => cursor.position),
+      );
+      this.writeCheckpoints();
+    }
     if (this.waiters.length > 0) this.wakeWaiters();
   }
 
@@ -952,20 +1073,20 @@ export class MemoryEventStream implements EventStream {
 }
 
 function endOf(shard: Shard): number {
-  return shard.spill ? shard.spill.end : shard.offset + shard.records.length;
+  return shard.log ? shard.log.end : shard.offset + shard.records.length;
 }
 
-/** Monotonic time the record at `position` arrived (held in memory or spilled). */
+/** Monotonic time the record at `position` arrived (held in memory or only in the log). */
 function arrivedAtOf(shard: Shard, position: number): number {
-  return shard.spill && position >= shard.spill.start
-    ? shard.spill.arrivedAt(position)
+  return position >= shard.diskFrom
+    ? (shard.log as ShardLog).arrivedAt(position)
     : heldAt(shard, position).arrivedAt;
 }
 
 /** Length in base64 of the record at `position`'s data, for Lambda's payload limit. */
 function charsOf(shard: Shard, position: number): number {
-  return shard.spill && position >= shard.spill.start
-    ? 4 * Math.ceil(shard.spill.dataBytesAt(position) / 3)
+  return position >= shard.diskFrom
+    ? 4 * Math.ceil((shard.log as ShardLog).dataBytesAt(position) / 3)
     : heldAt(shard, position).chars;
 }
 

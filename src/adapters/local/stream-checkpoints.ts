@@ -1,0 +1,52 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const FILE = 'checkpoints.json';
+
+const Position = z.number().int().nonnegative();
+
+/** What the in-process stream keeps beside its log so a restart carries on where it stopped. */
+const StreamCheckpoints = z.object({
+  version: z.literal(1),
+  /** The stream's shard count: a log is read back only with the same partitioning. */
+  shards: z.number().int().positive(),
+  /** Per shard, the position after its last record (sequence numbers carry on from there). */
+  ends: z.array(Position),
+  /** Per subscription, per shard, the position of the first record it has not processed. */
+  subscriptions: z.record(z.string(), z.array(Position)),
+});
+
+export type StreamCheckpoints = z.infer<typeof StreamCheckpoints>;
+
+/** The checkpoints in `dir`, or undefined when there are none; throws if the file is not one. */
+export function readCheckpoints(dir: string): StreamCheckpoints | undefined {
+  const path = join(dir, FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const result = StreamCheckpoints.safeParse(parsed);
+  if (!result.success) {
+    throw new Error(
+      `${path} is not a stream checkpoint file this version of Mosaic reads (${result.error.issues[0]?.message ?? 'not JSON'}).`,
+    );
+  }
+  return result.data;
+}
+
+/** Replaces the checkpoints in `dir`: written beside and renamed over, so a reader sees the old or the new. */
+export function writeCheckpoints(dir: string, checkpoints: StreamCheckpoints): void {
+  const path = join(dir, FILE);
+  writeFileSync(`${path}.tmp`, JSON.stringify(checkpoints));
+  renameSync(`${path}.tmp`, path);
+}

@@ -1,0 +1,485 @@
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  writevSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+/** A record as the in-process stream hands it out: its bytes and what a batch needs of it. */
+export interface LoggedRecord {
+  readonly partitionKey: string;
+  readonly data: Uint8Array;
+  readonly arrivalSeconds: number;
+  /** Monotonic time of arrival (batching windows); for a record recovered from a file, when it was read. */
+  readonly arrivedAt: number;
+}
+
+/**
+ * Bytes of a frame's header: the CRC-32 of the rest of the frame (u32), the data's length (u32), the
+ * partition key's length (u16) and the arrival time (f64).
+ */
+const HEADER_BYTES = 18;
+const CRC_AT = 0;
+const DATA_LENGTH_AT = 4;
+const KEY_LENGTH_AT = 8;
+const ARRIVAL_AT = 10;
+/** A segment file is closed to appends past this size, so released records free disk in steps. */
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const SEGMENT_SUFFIX = '.log';
+/** Largest frame recovery accepts: a record of 1 MiB with a 256-character key. */
+const MAX_FRAME_BYTES = HEADER_BYTES + 1024 + 1024 * 1024;
+/** Bytes read at a time when a segment is scanned on recovery. */
+const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** How a log reads and writes its files: `node:fs` positional I/O, or a twin that fails (tests). */
+export interface LogFiles {
+  /** Writes the buffers one after another at `position` of the file; returns how many bytes it wrote. */
+  writev(fd: number, buffers: readonly Buffer[], position: number): number;
+  /** Reads up to `length` bytes into `buffer` at `offset` from `position`; returns how many it read. */
+  read(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
+}
+
+export const NODE_LOG_FILES: LogFiles = {
+  writev: (fd, buffers, position) => writevSync(fd, buffers as Buffer[], position),
+  read: (fd, buffer, offset, length, position) => readSync(fd, buffer, offset, length, position),
+};
+
+/** Bytes a record takes in a log file. */
+export function frameBytes(partitionKey: string, dataBytes: number): number {
+  return HEADER_BYTES + Buffer.byteLength(partitionKey, 'utf8') + dataBytes;
+}
+
+/** What {@link ShardLog.open} found in the files a previous run left. */
+export interface LogRecovery {
+  /** Records read back from the files. */
+  readonly records: number;
+  /**
+   * Bytes cut off after the last whole, intact frame (a write the machine lost part of), with every
+   * segment after it.
+   */
+  readonly discardedBytes: number;
+}
+
+interface Segment {
+  /** Position of the segment's first record. */
+  readonly start: number;
+  readonly path: string;
+  readonly fd: number;
+  count: number;
+  /** Bytes written and pending. */
+  size: number;
+  /** Records and bytes in the file: what precedes the pending frames. */
+  flushedCount: number;
+  flushedSize: number;
+  /** Per record: where its frame starts in the file, its data's length, its monotonic arrival. */
+  offsets: Uint32Array;
+  dataBytes: Uint32Array;
+  arrived: Float64Array;
+  pending: Buffer[];
+  /** Read back from a previous run's file: takes no appends. */
+  sealed: boolean;
+}
+
+/**
+ * One shard's records on disk: positions `[start, end)` in segment files of frames
+ * `[crc32][data length][key length][arrival seconds][key][data]`, appended in order, written before
+ * the put that appended them resolves ({@link flush}), and read back by position. What stays in memory
+ * is 16 bytes a record (where its frame is, its length, its arrival) — a backlog of a million records
+ * costs 16 MB, not their data. A segment is deleted once every consumer has passed it
+ * ({@link releaseBefore}).
+ *
+ * Files outlive the process: {@link ShardLog.open} reads back the segments a previous run left, so a
+ * stream started again on the same folder still holds every record it acknowledged and its consumers
+ * had not passed. A frame cut short or damaged (its CRC does not match) ends the log there.
+ */
+export class ShardLog {
+  private readonly segments: Segment[] = [];
+  private next: number;
+  private written = 0;
+  private first: number;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly name: string,
+    start: number,
+    private readonly segmentBytes: number,
+    private readonly files: LogFiles,
+  ) {
+    this.next = start;
+    this.first = start;
+  }
+
+  /**
+   * Opens shard `name`'s log in `dir`, reading back the segments already there; an empty log starts at
+   * position `start` (where the shard's last run ended, when all of its segments had been released).
+   */
+  static open(
+    dir: string,
+    name: string,
+    start: number,
+    segmentBytes = DEFAULT_SEGMENT_BYTES,
+    files: LogFiles = NODE_LOG_FILES,
+  ): { log: ShardLog; recovery: LogRecovery } {
+    const log = new ShardLog(dir, name, start, segmentBytes, files);
+    const recovery = log.recover();
+    return { log, recovery };
+  }
+
+  /** Position of the oldest record not yet released. */
+  get start(): number {
+    return this.first;
+  }
+
+  /** Position after the last record. */
+  get end(): number {
+    return this.next;
+  }
+
+  /** Bytes on disk (and pending) in segments not yet deleted. */
+  get bytes(): number {
+    return this.written;
+  }
+
+  /** Bytes of the records not yet released: what the backlog takes on disk. */
+  get heldBytes(): number {
+    // Released records are deleted with their segment, except in the first one left.
+    const segment = this.segments[0];
+    if (segment === undefined) return 0;
+    const released = this.first - segment.start;
+    if (released <= 0) return this.written;
+    return this.written - (released >= segment.count ? segment.size : (segment.offsets[released] as number));
+  }
+
+  /**
+   * Appends a record at position {@link end}; it reaches the file at the next {@link flush}, which
+   * writes `data` from the caller's buffer (not copied: leave it as it is until then). Returns the
+   * frame's size.
+   */
+  append(partitionKey: string, data: Uint8Array, arrivalSeconds: number, arrivedAt: number): number {
+    const keyLength = Buffer.byteLength(partitionKey, 'utf8');
+    const head = Buffer.allocUnsafe(HEADER_BYTES + keyLength);
+    head.writeUInt32LE(data.byteLength, DATA_LENGTH_AT);
+    head.writeUInt16LE(keyLength, KEY_LENGTH_AT);
+    head.writeDoubleLE(arrivalSeconds, ARRIVAL_AT);
+    head.write(partitionKey, HEADER_BYTES, 'utf8');
+    const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const headCrc = crc32(head.subarray(DATA_LENGTH_AT));
+    // Node's crc32 returns 0, not the value it is given, for empty data with no memory behind it.
+    head.writeUInt32LE(body.length === 0 ? headCrc : crc32(body, headCrc), CRC_AT);
+    const length = head.length + body.length;
+    let segment = this.segments.at(-1);
+    if (
+      segment === undefined ||
+      segment.sealed ||
+      (segment.count > 0 && segment.size + length > this.segmentBytes)
+    ) {
+      segment = this.openSegment();
+    }
+    if (segment.count === segment.offsets.length) grow(segment);
+    segment.offsets[segment.count] = segment.size;
+    segment.dataBytes[segment.count] = data.byteLength;
+    segment.arrived[segment.count] = arrivedAt;
+    segment.count++;
+    segment.size += length;
+    segment.pending.push(head, body);
+    this.written += length;
+    this.next++;
+    return length;
+  }
+
+  /** Records appended but not yet written ({@link flush}). */
+  get pendingRecords(): number {
+    let pending = 0;
+    for (const segment of this.segments) pending += segment.count - segment.flushedCount;
+    return pending;
+  }
+
+  /**
+   * Writes what {@link append} queued (one gathering write per segment, no copy). If a write fails (a
+   * full disk), every record not yet written is taken back — positions from the first of them on are
+   * free again, as if never appended — and the error is thrown: the caller reports those records as
+   * not put.
+   */
+  flush(): void {
+    try {
+      for (const segment of this.segments) {
+        if (segment.pending.length === 0) continue;
+        let buffers = segment.pending;
+        let position = segment.flushedSize;
+        while (position < segment.size) {
+          let written = this.files.writev(segment.fd, buffers, position);
+          if (written <= 0) throw new Error(`The stream's log file ${segment.path} took no bytes.`);
+          position += written;
+          // A short write: carry on after the bytes that made it.
+          let first = 0;
+          while (first < buffers.length && written >= (buffers[first] as Buffer).length) {
+            written -= (buffers[first] as Buffer).length;
+            first++;
+          }
+          buffers = buffers.slice(first);
+          if (written > 0) buffers[0] = (buffers[0] as Buffer).subarray(written);
+        }
+        segment.pending = [];
+        segment.flushedCount = segment.count;
+        segment.flushedSize = segment.size;
+      }
+    } catch (error) {
+      this.takeBackPending();
+      throw error;
+    }
+  }
+
+  /** Length of the record's data. */
+  dataBytesAt(position: number): number {
+    const [segment, index] = this.locate(position);
+    return segment.dataBytes[index] as number;
+  }
+
+  /** Monotonic time the record arrived. */
+  arrivedAt(position: number): number {
+    const [segment, index] = this.locate(position);
+    return segment.arrived[index] as number;
+  }
+
+  /** The records at `[from, to)`, read with one read per segment they span. */
+  read(from: number, to: number): LoggedRecord[] {
+    this.flush();
+    const records: LoggedRecord[] = [];
+    let position = from;
+    while (position < to) {
+      const [segment, first] = this.locate(position);
+      const last = Math.min(to - position, segment.count - first) + first - 1;
+      const begin = segment.offsets[first] as number;
+      const finish = last + 1 < segment.count ? (segment.offsets[last + 1] as number) : segment.size;
+      const bytes = Buffer.allocUnsafe(finish - begin);
+      let done = 0;
+      while (done < bytes.length) {
+        const n = this.files.read(segment.fd, bytes, done, bytes.length - done, begin + done);
+        if (n === 0) throw new Error(`The stream's log file ${segment.path} ended early.`);
+        done += n;
+      }
+      for (let index = first; index <= last; index++) {
+        const at = (segment.offsets[index] as number) - begin;
+        const keyStart = at + HEADER_BYTES;
+        const dataStart = keyStart + bytes.readUInt16LE(at + KEY_LENGTH_AT);
+        records.push({
+          partitionKey: bytes.toString('utf8', keyStart, dataStart),
+          data: bytes.subarray(dataStart, dataStart + (segment.dataBytes[index] as number)),
+          arrivalSeconds: bytes.readDoubleLE(at + ARRIVAL_AT),
+          arrivedAt: segment.arrived[index] as number,
+        });
+      }
+      position = segment.start + last + 1;
+    }
+    return records;
+  }
+
+  /**
+   * Releases the records before `position` (every consumer has passed them) and deletes the segments
+   * that hold only such records — except the one appends go to, which is kept open for them (deleting
+   * and creating a file for each put of a consumer that keeps up costs more than the disk it holds).
+   */
+  releaseBefore(position: number): void {
+    const to = Math.min(position, this.next);
+    if (to > this.first) this.first = to;
+    for (let segment = this.segments[0]; segment !== undefined; segment = this.segments[0]) {
+      if (segment.start + segment.count > position) return;
+      if (segment === this.segments.at(-1) && !segment.sealed && segment.size < this.segmentBytes) return;
+      this.segments.shift();
+      this.written -= segment.size;
+      drop(segment);
+    }
+  }
+
+  /** Deletes every segment: the records are no longer needed. */
+  clear(): void {
+    for (const segment of this.segments.splice(0)) drop(segment);
+    this.written = 0;
+    this.first = this.next;
+  }
+
+  /** Closes the files and keeps them, for a later {@link ShardLog.open} to read back. */
+  close(): void {
+    for (const segment of this.segments.splice(0)) closeSync(segment.fd);
+  }
+
+  private takeBackPending(): void {
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const segment = this.segments[i] as Segment;
+      const records = segment.count - segment.flushedCount;
+      if (records === 0) continue;
+      this.next -= records;
+      this.written -= segment.size - segment.flushedSize;
+      segment.count = segment.flushedCount;
+      segment.size = segment.flushedSize;
+      segment.pending = [];
+      if (segment.count === 0) {
+        this.segments.splice(i, 1);
+        drop(segment);
+      }
+    }
+  }
+
+  /**
+   * Reads back the segments a previous run left, in order of their first position, indexing every whole
+   * frame whose CRC matches. The first frame that is cut short or damaged ends the log: that segment is
+   * truncated there and the segments after it are deleted. Recovered segments take no more appends;
+   * the next append opens a new one.
+   */
+  private recover(): LogRecovery {
+    const pattern = new RegExp(`^${escapeRegExp(this.name)}-(\\d{12})\\${SEGMENT_SUFFIX}$`);
+    const found = readdirSync(this.dir)
+      .map((file) => ({ file, match: pattern.exec(file) }))
+      .filter((entry): entry is { file: string; match: RegExpExecArray } => entry.match !== null)
+      .map(({ file, match }) => ({ path: join(this.dir, file), start: Number(match[1]) }))
+      .sort((a, b) => a.start - b.start);
+    let records = 0;
+    let discardedBytes = 0;
+    let ended = false;
+    for (const { path, start } of found) {
+      const fd = openSync(path, 'r+');
+      const size = fstatSync(fd).size;
+      if (ended || (this.segments.length > 0 && start !== this.next)) {
+        // After a damaged frame, or not where the log left off: not part of the log any more.
+        ended = true;
+        closeSync(fd);
+        rmSync(path, { force: true });
+        discardedBytes += size;
+        continue;
+      }
+      const segment = newSegment(start, path, fd);
+      const valid = this.scan(segment, size);
+      if (valid < size) {
+        ftruncateSync(fd, valid);
+        discardedBytes += size - valid;
+        ended = true;
+      }
+      if (segment.count === 0) {
+        closeSync(fd);
+        rmSync(path, { force: true });
+        continue;
+      }
+      if (this.segments.length === 0) {
+        this.first = start;
+        this.next = start;
+      }
+      segment.size = valid;
+      segment.flushedSize = valid;
+      segment.flushedCount = segment.count;
+      segment.sealed = true;
+      this.segments.push(segment);
+      this.written += valid;
+      this.next += segment.count;
+      records += segment.count;
+    }
+    return { records, discardedBytes };
+  }
+
+  /** Indexes a segment's intact frames; returns the bytes they take (where the first bad one starts). */
+  private scan(segment: Segment, size: number): number {
+    const arrivedAt = performance.now();
+    let chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK_BYTES, Math.max(size, HEADER_BYTES)));
+    let chunkStart = 0;
+    let chunkLength = 0;
+    let at = 0;
+    const fill = (from: number, need: number): boolean => {
+      if (from + need > size) return false;
+      if (from >= chunkStart && from + need <= chunkStart + chunkLength) return true;
+      if (need > chunk.length) chunk = Buffer.allocUnsafe(need);
+      chunkStart = from;
+      chunkLength = 0;
+      const want = Math.min(chunk.length, size - from);
+      while (chunkLength < want) {
+        const n = this.files.read(segment.fd, chunk, chunkLength, want - chunkLength, from + chunkLength);
+        if (n === 0) return false;
+        chunkLength += n;
+      }
+      return chunkLength >= need;
+    };
+    while (at < size) {
+      if (!fill(at, HEADER_BYTES)) break;
+      const h = at - chunkStart;
+      const dataLength = chunk.readUInt32LE(h + DATA_LENGTH_AT);
+      const keyLength = chunk.readUInt16LE(h + KEY_LENGTH_AT);
+      const length = HEADER_BYTES + keyLength + dataLength;
+      if (keyLength === 0 || length > MAX_FRAME_BYTES || !fill(at, length)) break;
+      const f = at - chunkStart;
+      const expected = chunk.readUInt32LE(f + CRC_AT);
+      if (crc32(chunk.subarray(f + DATA_LENGTH_AT, f + length)) !== expected) break;
+      if (segment.count === segment.offsets.length) grow(segment);
+      segment.offsets[segment.count] = at;
+      segment.dataBytes[segment.count] = dataLength;
+      segment.arrived[segment.count] = arrivedAt;
+      segment.count++;
+      at += length;
+    }
+    return at;
+  }
+
+  private openSegment(): Segment {
+    const path = join(this.dir, `${this.name}-${String(this.next).padStart(12, '0')}${SEGMENT_SUFFIX}`);
+    const segment = newSegment(this.next, path, openSync(path, 'w+'));
+    this.segments.push(segment);
+    return segment;
+  }
+
+  private locate(position: number): [Segment, number] {
+    if (position < this.first || position >= this.next) {
+      throw new RangeError(`Record ${position} is not in ${this.name}'s log [${this.first}, ${this.next}).`);
+    }
+    // Few segments (64 MB each): a backwards scan finds recent positions first.
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const segment = this.segments[i] as Segment;
+      if (position >= segment.start) {
+        if (position - segment.start >= segment.count) break;
+        return [segment, position - segment.start];
+      }
+    }
+    throw new RangeError(`Record ${position} of ${this.name} was released.`);
+  }
+}
+
+function newSegment(start: number, path: string, fd: number): Segment {
+  return {
+    start,
+    path,
+    fd,
+    count: 0,
+    size: 0,
+    flushedCount: 0,
+    flushedSize: 0,
+    offsets: new Uint32Array(1024),
+    dataBytes: new Uint32Array(1024),
+    arrived: new Float64Array(1024),
+    pending: [],
+    sealed: false,
+  };
+}
+
+function grow(segment: Segment): void {
+  const size = segment.offsets.length * 2;
+  const offsets = new Uint32Array(size);
+  offsets.set(segment.offsets);
+  const dataBytes = new Uint32Array(size);
+  dataBytes.set(segment.dataBytes);
+  const arrived = new Float64Array(size);
+  arrived.set(segment.arrived);
+  segment.offsets = offsets;
+  segment.dataBytes = dataBytes;
+  segment.arrived = arrived;
+}
+
+function drop(segment: Segment): void {
+  closeSync(segment.fd);
+  rmSync(segment.path, { force: true });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

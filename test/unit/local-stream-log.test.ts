@@ -1,0 +1,732 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  INTERNAL_FAILURE,
+  MemoryEventStream,
+  type MemoryEventStreamOptions,
+  THROTTLED,
+} from '../../src/adapters/local/memory-event-stream';
+import { type LogFiles, NODE_LOG_FILES, ShardLog } from '../../src/adapters/local/stream-log';
+import type { StreamEntry } from '../../src/ports/event-stream';
+import { entry, gate, putNumbered, scriptedHandler, textOf } from '../support/stream-helpers';
+
+const encoder = new TextEncoder();
+
+let dir: string;
+const streams: MemoryEventStream[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mosaic-stream-log-'));
+});
+
+afterEach(async () => {
+  await Promise.all(streams.splice(0).map((stream) => stream.close()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+function newStream(options: MemoryEventStreamOptions = {}): MemoryEventStream {
+  const stream = new MemoryEventStream({ logDir: join(dir, 'stream'), ...options });
+  streams.push(stream);
+  return stream;
+}
+
+/** The log's segment files in the stream's folder (beside them: the checkpoints). */
+async function logFiles(folder = join(dir, 'stream')): Promise<string[]> {
+  return existsSync(folder) ? (await readdir(folder)).filter((file) => file.endsWith('.log')) : [];
+}
+
+function openLog(name: string, start: number, segmentBytes?: number, files?: LogFiles): ShardLog {
+  return ShardLog.open(dir, name, start, segmentBytes, files).log;
+}
+
+describe('ShardLog', () => {
+  it('reads back by position what it appended, across segments, and deletes segments once passed', async () => {
+    const log = openLog('shard', 100, 64);
+    const texts = Array.from({ length: 30 }, (_, i) => `record-${i}-${'x'.repeat(i % 7)}`);
+    texts.forEach((text, i) => {
+      log.append(`key-${i % 3}`, encoder.encode(text), 1_700_000_000 + i, 500 + i);
+    });
+    log.flush();
+    expect(log.start).toBe(100);
+    expect(log.end).toBe(130);
+    const segments = await readdir(dir);
+    expect(segments.length).toBeGreaterThan(3);
+
+    const all = log.read(100, 130);
+    expect(all.map((record) => Buffer.from(record.data).toString())).toEqual(texts);
+    expect(all.map((record) => record.partitionKey)).toEqual(texts.map((_, i) => `key-${i % 3}`));
+    expect(all.map((record) => record.arrivalSeconds)).toEqual(texts.map((_, i) => 1_700_000_000 + i));
+    expect(log.read(117, 121).map((record) => Buffer.from(record.data).toString())).toEqual(
+      texts.slice(17, 21),
+    );
+    expect(log.dataBytesAt(112)).toBe(encoder.encode(texts[12] as string).byteLength);
+    expect(log.arrivedAt(112)).toBe(512);
+
+    const bytes = log.bytes;
+    log.releaseBefore(115);
+    expect((await readdir(dir)).length).toBeLessThan(segments.length);
+    expect(log.bytes).toBeLessThan(bytes);
+    // What is left still reads; what was released is gone.
+    expect(log.read(115, 130).map((record) => Buffer.from(record.data).toString())).toEqual(texts.slice(15));
+    expect(() => log.read(100, 101)).toThrow(/not in shard's log \[115, 130\)/);
+    expect(() => log.read(130, 131)).toThrow(RangeError);
+
+    // The segment appends go to stays open for them; clear() deletes it too.
+    log.releaseBefore(130);
+    expect(await readdir(dir)).toHaveLength(1);
+    expect(log.start).toBe(130);
+    log.clear();
+    expect(await readdir(dir)).toEqual([]);
+    expect(log.bytes).toBe(0);
+    log.close();
+  });
+
+  it('takes back what a failed write left unwritten, and writes the next records where they belong', () => {
+    let failNext = false;
+    const files: LogFiles = {
+      read: NODE_LOG_FILES.read,
+      // A full disk: part of the bytes are written, then the write fails.
+      writev: (fd, buffers, position) => {
+        if (!failNext) return NODE_LOG_FILES.writev(fd, buffers, position);
+        failNext = false;
+        NODE_LOG_FILES.writev(fd, [(buffers[0] as Buffer).subarray(0, 5)], position);
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      },
+    };
+    const log = openLog('shard', 10, 1024, files);
+    log.append('k', encoder.encode('kept'), 1, 1);
+    log.flush();
+    const bytes = log.bytes;
+    log.append('k', encoder.encode('lost-1'), 1, 1);
+    log.append('k', encoder.encode('lost-2'), 1, 1);
+    failNext = true;
+    expect(() => log.flush()).toThrow(/ENOSPC/);
+    expect(log.end).toBe(11);
+    expect(log.bytes).toBe(bytes);
+    expect(log.pendingRecords).toBe(0);
+    log.append('k', encoder.encode('again'), 1, 1);
+    log.flush();
+    expect(log.read(10, 12).map((record) => Buffer.from(record.data).toString())).toEqual(['kept', 'again']);
+    log.close();
+  });
+
+  it('carries on a short write where it stopped, across the pieces of the records', () => {
+    // A file system that takes at most 7 bytes a call.
+    const files: LogFiles = {
+      read: NODE_LOG_FILES.read,
+      writev: (fd, buffers, position) => {
+        const all = Buffer.concat(buffers as Buffer[]);
+        return NODE_LOG_FILES.writev(fd, [all.subarray(0, 7)], position);
+      },
+    };
+    const log = openLog('short', 0, 1024, files);
+    const texts = ['', 'one', 'a longer record than seven bytes', 'x'];
+    texts.forEach((text, i) => {
+      log.append(`key-${i}`, encoder.encode(text), i, i);
+    });
+    log.flush();
+    expect(log.read(0, 4).map((record) => Buffer.from(record.data).toString())).toEqual(texts);
+    log.close();
+    const { log: reopened, recovery } = ShardLog.open(dir, 'short', 0);
+    expect(recovery).toEqual({ records: 4, discardedBytes: 0 });
+    expect(reopened.read(0, 4).map((record) => record.partitionKey)).toEqual([
+      'key-0',
+      'key-1',
+      'key-2',
+      'key-3',
+    ]);
+    reopened.close();
+  });
+
+  it('reads records appended but not yet flushed', () => {
+    const log = openLog('shard', 0);
+    log.append('k', encoder.encode('unflushed'), 1, 1);
+    expect(Buffer.from((log.read(0, 1)[0] as { data: Uint8Array }).data).toString()).toBe('unflushed');
+    log.close();
+  });
+
+  it('keeps any record, key and data byte for byte (multi-byte keys, binary data)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            key: fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }),
+            data: fc.uint8Array({ maxLength: 300 }),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        fc.integer({ min: 16, max: 2048 }),
+        (records, segmentBytes) => {
+          const log = openLog(`p${Math.random().toString(36).slice(2)}`, 7, segmentBytes);
+          try {
+            for (const record of records) log.append(record.key, record.data, 1, 1);
+            const back = log.read(7, 7 + records.length);
+            expect(back.map((record) => record.partitionKey)).toEqual(records.map((record) => record.key));
+            expect(back.map((record) => Buffer.from(record.data).toString('hex'))).toEqual(
+              records.map((record) => Buffer.from(record.data).toString('hex')),
+            );
+          } finally {
+            log.close();
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('MemoryEventStream with a log folder', () => {
+  it('keeps taking records past its memory budget while a consumer lags, then delivers them all in order', async () => {
+    const stream = newStream({ maxBufferedRecords: 10, shardCount: 2, logSegmentBytes: 256 });
+    const stalled = gate();
+    const delivered: string[] = [];
+    stream.subscribe({
+      name: 'slow',
+      batchSize: 7,
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        await stalled.wait;
+        delivered.push(...event.Records.map(textOf));
+      },
+    });
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    const expected: string[] = [];
+    for (let call = 0; call < 40; call++) {
+      const entries = keys.map((key) => entry(key, `${key}#${call}`));
+      expected.push(...entries.map((e) => Buffer.from(e.data).toString()));
+      expect(await stream.put(entries)).toEqual({ failed: [] });
+    }
+    const stats = stream.stats();
+    expect(stats.bufferedRecords).toBeLessThanOrEqual(10);
+    expect(stats.spilledRecords + stats.bufferedRecords).toBe(200);
+    expect(stats.loggedBytes).toBeGreaterThan(0);
+    expect(stats.entriesThrottled).toBe(0);
+    expect((await logFiles()).length).toBeGreaterThan(2);
+
+    stalled.open();
+    await stream.drain();
+    expect(delivered).toHaveLength(200);
+    expect(new Set(delivered).size).toBe(200);
+    for (const key of keys) {
+      expect(delivered.filter((text) => text.startsWith(`${key}#`))).toEqual(
+        expected.filter((text) => text.startsWith(`${key}#`)),
+      );
+    }
+    // Caught up: the files passed are gone (each shard keeps the one it appends to) and the shards
+    // hold new records in memory again.
+    expect((await logFiles()).length).toBeLessThanOrEqual(2);
+    expect(stream.stats()).toMatchObject({ spilledRecords: 0, bufferedRecords: 0 });
+    expect(stream.stats().loggedBytes).toBe(0);
+    await stream.put([entry('a', 'after')]);
+    expect(stream.stats()).toMatchObject({ spilledRecords: 0, bufferedRecords: 1 });
+    await stream.drain();
+    expect(delivered.at(-1)).toBe('after');
+    await stream.close();
+    expect(await logFiles()).toEqual([]);
+  });
+
+  it('delivers spilled records exactly as it delivers held ones (Kinesis shape, sequence numbers, arrival)', async () => {
+    const stream = newStream({ maxBufferedRecords: 2, shardCount: 1 });
+    const stalled = gate();
+    const records: KinesisStreamRecord[] = [];
+    stream.subscribe({
+      name: 'shape',
+      batchSize: 100,
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        await stalled.wait;
+        records.push(...event.Records);
+      },
+    });
+    await stream.put([entry('k-1', 'held-1'), entry('k-1', 'held-2'), entry('k-1', 'spilled-1')]);
+    await stream.put([entry('k-2', 'spilled-2')]);
+    expect(stream.stats().spilledRecords).toBe(2);
+    stalled.open();
+    await stream.drain();
+    const texts = records.map(textOf);
+    expect(texts).toEqual(['held-1', 'held-2', 'spilled-1', 'spilled-2']);
+    const [held, , spilled] = records as [KinesisStreamRecord, KinesisStreamRecord, KinesisStreamRecord];
+    expect(Object.keys(spilled).sort()).toEqual(Object.keys(held).sort());
+    expect(spilled.kinesis.partitionKey).toBe('k-1');
+    expect(spilled.kinesis.approximateArrivalTimestamp).toBeCloseTo(
+      held.kinesis.approximateArrivalTimestamp,
+      0,
+    );
+    const sequence = records.map((record) => BigInt(record.kinesis.sequenceNumber));
+    expect([...sequence].sort((x, y) => (x < y ? -1 : 1))).toEqual(sequence);
+    expect(new Set(records.map((record) => record.eventID)).size).toBe(4);
+  });
+
+  it('retries a spilled record that failed from where it failed, and hands exhausted ones to the failure destination', async () => {
+    const stream = newStream({ maxBufferedRecords: 3, shardCount: 1 });
+    const stalled = gate();
+    const seen: string[] = [];
+    let failOnce = true;
+    stream.subscribe({
+      name: 'flaky',
+      batchSize: 10,
+      maxBatchingWindowMs: 0,
+      retryBackoffMs: 1,
+      maxRetries: 2,
+      handler: async (event): Promise<KinesisStreamBatchResponse> => {
+        await stalled.wait;
+        const failures: string[] = [];
+        for (const record of event.Records) {
+          const text = textOf(record);
+          seen.push(text);
+          if ((text === 'r5' && failOnce) || text === 'poison') failures.push(record.kinesis.sequenceNumber);
+        }
+        if (failures.length > 0 && seen.includes('r5')) failOnce = false;
+        return { batchItemFailures: failures.slice(0, 1).map((itemIdentifier) => ({ itemIdentifier })) };
+      },
+    });
+    await stream.put(Array.from({ length: 8 }, (_, i) => entry('k', `r${i}`)));
+    await stream.put([entry('k', 'poison'), entry('k', 'r8')]);
+    expect(stream.stats().spilledRecords).toBeGreaterThan(0);
+    stalled.open();
+    await stream.drain();
+    const stats = stream.stats().subscriptions.flaky;
+    expect(stats?.recordsToFailureDestination).toBe(2); // poison and r8, the rest of its batch
+    // r5 failed once and was delivered again with what followed it; nothing before it was.
+    expect(seen.filter((text) => text === 'r5')).toHaveLength(2);
+    expect(seen.filter((text) => text === 'r4')).toHaveLength(1);
+    expect((await logFiles()).length).toBeLessThanOrEqual(1);
+  });
+
+  it('lets a fast consumer read spilled records while a slow one holds them, and frees a file once both have passed it', async () => {
+    const stream = newStream({ maxBufferedRecords: 5, shardCount: 1, logSegmentBytes: 200 });
+    const slowGate = gate();
+    const fast: string[] = [];
+    const slow: string[] = [];
+    stream.subscribe({
+      name: 'fast',
+      batchSize: 10,
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        fast.push(...event.Records.map(textOf));
+      },
+    });
+    stream.subscribe({
+      name: 'slow',
+      batchSize: 10,
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        await slowGate.wait;
+        slow.push(...event.Records.map(textOf));
+      },
+    });
+    const texts = Array.from({ length: 60 }, (_, i) => `m${i}`);
+    for (const text of texts) await stream.put([entry('k', text)]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fast).toEqual(texts);
+    expect(slow).toEqual([]);
+    const files = await logFiles();
+    expect(files.length).toBeGreaterThan(2);
+    slowGate.open();
+    await stream.drain();
+    expect(slow).toEqual(texts);
+    expect(await logFiles()).toEqual([files.at(-1)]);
+  });
+
+  it('throttles once its files hold maxLogBytes, and takes records again as consumers catch up', async () => {
+    const stream = newStream({ maxBufferedRecords: 2, shardCount: 1, maxLogBytes: 200 });
+    const stalled = gate();
+    stream.subscribe({
+      name: 'stalled',
+      batchSize: 100,
+      maxBatchingWindowMs: 0,
+      handler: async () => {
+        await stalled.wait;
+      },
+    });
+    const outcome = await stream.put(Array.from({ length: 30 }, (_, i) => entry('k', `record-${i}`)));
+    expect(outcome.failed.length).toBeGreaterThan(0);
+    const firstFailed = (outcome.failed[0] as { index: number }).index;
+    // Everything from the first refusal on is refused, so a retry keeps the key's order.
+    expect(outcome.failed).toEqual(
+      Array.from({ length: 30 - firstFailed }, (_, i) => ({ index: firstFailed + i, reason: THROTTLED })),
+    );
+    expect(stream.stats().loggedBytes).toBeLessThanOrEqual(200);
+    stalled.open();
+    await stream.drain();
+    expect(await stream.put([entry('k', 'again')])).toEqual({ failed: [] });
+  });
+
+  it('reports the entries a failed log write did not store as InternalFailure, holds none of them, and takes them when put again', async () => {
+    let full = false;
+    const stream = newStream({ maxBufferedRecords: 2, shardCount: 1 });
+    stream.injectFaults({
+      logFiles: {
+        read: NODE_LOG_FILES.read,
+        writev: (...args) => {
+          if (full) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+          return NODE_LOG_FILES.writev(...args);
+        },
+      },
+    });
+    const stalled = gate();
+    const delivered: string[] = [];
+    stream.subscribe({
+      name: 'stalled',
+      batchSize: 100,
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        await stalled.wait;
+        delivered.push(...event.Records.map(textOf));
+      },
+    });
+    full = true;
+    const entries = ['m0', 'm1', 'm2', 'm3', 'm4'].map((text) => entry('k', text));
+    const outcome = await stream.put(entries);
+    // Nothing is acknowledged that is not in the log: not m0 and m1, which memory would have held too,
+    // nor the ones past the budget.
+    expect(outcome.failed).toEqual([0, 1, 2, 3, 4].map((index) => ({ index, reason: INTERNAL_FAILURE })));
+    expect(stream.stats()).toMatchObject({
+      recordsPut: 0,
+      bufferedRecords: 0,
+      spilledRecords: 0,
+      loggedBytes: 0,
+      logErrors: 1,
+    });
+    full = false;
+    expect(await stream.put(outcome.failed.map(({ index }) => entries[index] as StreamEntry))).toEqual({
+      failed: [],
+    });
+    stalled.open();
+    await stream.drain();
+    expect(delivered).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+  });
+
+  it('tries a batch again later when its spilled records cannot be read, and loses none', async () => {
+    let readFailures = 2;
+    const stream = newStream({ maxBufferedRecords: 1, shardCount: 1 });
+    stream.injectFaults({
+      logFiles: {
+        writev: NODE_LOG_FILES.writev,
+        read: (...args) => {
+          if (readFailures > 0) {
+            readFailures--;
+            throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+          }
+          return NODE_LOG_FILES.read(...args);
+        },
+      },
+    });
+    const stalled = gate();
+    const delivered: string[] = [];
+    stream.subscribe({
+      name: 'reader',
+      batchSize: 100,
+      maxBatchingWindowMs: 0,
+      maxRetryBackoffMs: 20,
+      handler: async (event) => {
+        await stalled.wait;
+        delivered.push(...event.Records.map(textOf));
+      },
+    });
+    await stream.put([entry('k', 'held')]);
+    await stream.put(['s1', 's2', 's3'].map((text) => entry('k', text)));
+    const opened = performance.now();
+    stalled.open();
+    await stream.drain();
+    expect(delivered).toEqual(['held', 's1', 's2', 's3']);
+    expect(stream.stats().logErrors).toBe(2);
+    // Each failed read waited out maxRetryBackoffMs (20 ms) before the next try.
+    expect(performance.now() - opened).toBeGreaterThanOrEqual(35);
+    expect(stream.stats().subscriptions.reader).toMatchObject({ failedInvocations: 0, recordsProcessed: 4 });
+  });
+
+  it('delivers every record once, in per-key order, to each consumer, whatever the budget, puts and failures (property)', async () => {
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e'), { minLength: 1, maxLength: 10 }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        fc.array(fc.oneof(fc.constant<'ok'>('ok'), fc.constant<'throw'>('throw'), fc.nat(20)), {
+          maxLength: 6,
+        }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 20, max: 400 }),
+        async (puts, script, batchSize, shardCount, maxBufferedRecords, logSegmentBytes) => {
+          const stream = new MemoryEventStream({
+            logDir: join(dir, `property-${++runs}`),
+            shardCount,
+            maxBufferedRecords,
+            logSegmentBytes,
+          });
+          const flaky: string[] = [];
+          const steady: string[] = [];
+          stream.subscribe({
+            name: 'flaky',
+            batchSize,
+            maxBatchingWindowMs: 0,
+            maxRetries: 10_000,
+            retryBackoffMs: 0,
+            handler: scriptedHandler(script, flaky),
+          });
+          stream.subscribe({
+            name: 'steady',
+            batchSize: 3,
+            maxBatchingWindowMs: 0,
+            handler: async (event) => {
+              steady.push(...event.Records.map(textOf));
+            },
+          });
+          const { outcomes, expected, count: n } = await putNumbered(stream, puts);
+          expect(outcomes.every((outcome) => outcome.failed.length === 0)).toBe(true);
+          await stream.close();
+          for (const processed of [flaky, steady]) {
+            expect(processed).toHaveLength(n);
+            for (const [key, texts] of expected) {
+              expect(processed.filter((text) => text.startsWith(`${key}:`))).toEqual(texts);
+            }
+          }
+          expect(await logFiles(join(dir, `property-${runs}`))).toEqual([]);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('MemoryEventStream started again on its log folder', () => {
+  /** A subscription that records what it is given and, after `succeed` batches, never finishes another (the process stopped there). */
+  function stoppingHandler(into: string[], succeed: number) {
+    let calls = 0;
+    return async (event: KinesisStreamEvent) => {
+      calls++;
+      if (calls > succeed) return new Promise<void>(() => {});
+      into.push(...event.Records.map(textOf));
+    };
+  }
+
+  const turns = async (n = 3) => {
+    for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  it('delivers to each subscription, once and in order, what it had not processed when the last run stopped, and carries on its sequence numbers', async () => {
+    const logDir = join(dir, 'stream');
+    // The run that stops abruptly: never closed, a batch of `slow` left hanging.
+    const first = new MemoryEventStream({ logDir, shardCount: 2, maxBufferedRecords: 3 });
+    const fastBefore: string[] = [];
+    const slowBefore: string[] = [];
+    /** Per shard, the highest sequence number the first run delivered. */
+    const highest = new Map<string, bigint>();
+    first.subscribe({
+      name: 'fast',
+      batchSize: 4,
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        fastBefore.push(...event.Records.map(textOf));
+        for (const record of event.Records)
+          highest.set(shardOf(record), BigInt(record.kinesis.sequenceNumber));
+      },
+    });
+    first.subscribe({
+      name: 'slow',
+      batchSize: 4,
+      maxBatchingWindowMs: 0,
+      handler: stoppingHandler(slowBefore, 1),
+    });
+    const { expected, count } = await putNumbered(first, [
+      ['a', 'b', 'c', 'a'],
+      ['b', 'b', 'c', 'a', 'c'],
+      ['a', 'c', 'b', 'a', 'b', 'c', 'a'],
+    ]);
+    await vi.waitFor(() => expect(fastBefore).toHaveLength(count));
+    await turns();
+    expect(slowBefore.length).toBeGreaterThan(0);
+    expect(slowBefore.length).toBeLessThan(count);
+
+    const second = newStream({ shardCount: 2, maxBufferedRecords: 3 });
+    expect(second.stats().recoveredRecords).toBe(count - slowBefore.length);
+    const fastAfter: KinesisStreamRecord[] = [];
+    const slowAfter: string[] = [];
+    second.subscribe({
+      name: 'fast',
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        fastAfter.push(...event.Records);
+      },
+    });
+    second.subscribe({
+      name: 'slow',
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        slowAfter.push(...event.Records.map(textOf));
+      },
+    });
+    await second.drain();
+    expect(fastAfter).toEqual([]);
+    expect(slowAfter).toHaveLength(count - slowBefore.length);
+    for (const [key, texts] of expected) {
+      const ofKey = (list: string[]) => list.filter((text) => text.startsWith(`${key}:`));
+      expect([...ofKey(slowBefore), ...ofKey(slowAfter)]).toEqual(texts);
+    }
+    await second.put([entry('a', 'after'), entry('b', 'after'), entry('c', 'after')]);
+    await second.drain();
+    expect(fastAfter.map(textOf)).toEqual(['after', 'after', 'after']);
+    expect(highest.size).toBe(2);
+    for (const record of fastAfter) {
+      expect(BigInt(record.kinesis.sequenceNumber) > (highest.get(shardOf(record)) ?? 0n)).toBe(true);
+    }
+  });
+
+  it('lets a subscription new to the folder start with the oldest record still held', async () => {
+    const logDir = join(dir, 'stream');
+    const first = new MemoryEventStream({ logDir, shardCount: 1 });
+    first.subscribe({ name: 'stuck', maxBatchingWindowMs: 0, handler: stoppingHandler([], 0) });
+    await first.put(['1', '2', '3'].map((text) => entry('k', text)));
+    await turns();
+    const second = newStream({ shardCount: 1 });
+    const seen: string[] = [];
+    second.subscribe({
+      name: 'new',
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        seen.push(...event.Records.map(textOf));
+      },
+    });
+    await vi.waitFor(() => expect(seen).toEqual(['1', '2', '3']));
+  });
+
+  it('deletes its files on a clean close once everything is processed, and the next run carries on its positions', async () => {
+    const first = newStream({ shardCount: 1 });
+    const firstRun: KinesisStreamRecord[] = [];
+    first.subscribe({
+      name: 's',
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        firstRun.push(...event.Records);
+      },
+    });
+    await first.put(['1', '2', '3'].map((text) => entry('k', text)));
+    await first.close();
+    expect(await logFiles()).toEqual([]);
+    expect(await readdir(join(dir, 'stream'))).toEqual(['checkpoints.json']);
+
+    const second = newStream({ shardCount: 1 });
+    expect(second.stats().recoveredRecords).toBe(0);
+    const secondRun: KinesisStreamRecord[] = [];
+    second.subscribe({
+      name: 's',
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        secondRun.push(...event.Records);
+      },
+    });
+    await second.put([entry('k', '4')]);
+    await second.drain();
+    expect(secondRun.map(textOf)).toEqual(['4']);
+    const last = BigInt((firstRun.at(-1) as KinesisStreamRecord).kinesis.sequenceNumber);
+    expect(BigInt((secondRun[0] as KinesisStreamRecord).kinesis.sequenceNumber) > last).toBe(true);
+  });
+
+  it('keeps the records of a stream closed with nobody subscribed for the next run', async () => {
+    const first = newStream({ shardCount: 1 });
+    await first.put(['1', '2'].map((text) => entry('k', text)));
+    await first.close();
+    const second = newStream({ shardCount: 1 });
+    expect(second.stats().recoveredRecords).toBe(2);
+    const seen: string[] = [];
+    second.subscribe({
+      name: 's',
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        seen.push(...event.Records.map(textOf));
+      },
+    });
+    await second.drain();
+    expect(seen).toEqual(['1', '2']);
+  });
+
+  it('refuses a folder written with another shard count, or a checkpoint file it cannot read, saying what to do', async () => {
+    const first = newStream({ shardCount: 2 });
+    first.subscribe({ name: 's', maxBatchingWindowMs: 0, handler: async () => {} });
+    await first.put([entry('k', '1')]);
+    await first.close();
+    expect(() => new MemoryEventStream({ logDir: join(dir, 'stream'), shardCount: 4 })).toThrow(
+      /written with 2 shards, not 4\. Start it with 2 shards, or remove the folder/,
+    );
+    await writeFile(join(dir, 'stream', 'checkpoints.json'), '{"version":1,"shards":');
+    expect(() => new MemoryEventStream({ logDir: join(dir, 'stream'), shardCount: 2 })).toThrow(
+      /checkpoints\.json is not a stream checkpoint file/,
+    );
+  });
+});
+
+describe('ShardLog read back from its files', () => {
+  const texts = Array.from({ length: 12 }, (_, i) => `record-${i}`);
+
+  function written(name: string): ShardLog {
+    const log = openLog(name, 40, 100);
+    for (const text of texts) log.append('key', encoder.encode(text), 1_700_000_000, 1);
+    log.flush();
+    log.close();
+    return log;
+  }
+
+  function reopen(name: string) {
+    return ShardLog.open(dir, name, 0, 100);
+  }
+
+  const read = (log: ShardLog) =>
+    log.read(log.start, log.end).map((record) => Buffer.from(record.data).toString());
+
+  it('reads every record back in place, with its key and arrival, and appends after them', async () => {
+    written('whole');
+    const { log, recovery } = reopen('whole');
+    expect(recovery).toEqual({ records: 12, discardedBytes: 0 });
+    expect([log.start, log.end]).toEqual([40, 52]);
+    expect(read(log)).toEqual(texts);
+    expect(log.read(45, 46)[0]).toMatchObject({ partitionKey: 'key', arrivalSeconds: 1_700_000_000 });
+    log.append('key', encoder.encode('next'), 1, 1);
+    log.flush();
+    expect(log.read(52, 53).map((record) => Buffer.from(record.data).toString())).toEqual(['next']);
+    log.close();
+    expect(read(reopen('whole').log)).toEqual([...texts, 'next']);
+  });
+
+  it('cuts the log off where a write was cut short, keeping every whole record before it', async () => {
+    written('torn');
+    const files = (await readdir(dir)).sort();
+    const last = join(dir, files.at(-1) as string);
+    const size = (await stat(last)).size;
+    await truncate(last, size - 3);
+    const { log, recovery } = reopen('torn');
+    expect(recovery.records).toBe(11);
+    expect(recovery.discardedBytes).toBe(size - 3 - (await stat(last)).size);
+    expect(read(log)).toEqual(texts.slice(0, 11));
+    log.close();
+  });
+
+  it('ends the log at a damaged record (its CRC does not match) and drops the files after it', async () => {
+    written('damaged');
+    const files = (await readdir(dir)).sort();
+    expect(files.length).toBeGreaterThan(3);
+    const second = join(dir, files[1] as string);
+    const bytes = await readFile(second);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 2) ^ 0xff, bytes.length - 2);
+    await writeFile(second, bytes);
+    const { log, recovery } = reopen('damaged');
+    expect(recovery.discardedBytes).toBeGreaterThan(0);
+    expect(read(log)).toEqual(texts.slice(0, recovery.records));
+    expect(recovery.records).toBeLessThan(texts.length);
+    expect((await readdir(dir)).length).toBe(2);
+    log.close();
+  });
+});
+
+/** The shard a delivered record came from (its event id is `<shard id>:<sequence number>`). */
+function shardOf(record: KinesisStreamRecord): string {
+  return record.eventID.split(':')[0] as string;
+}
