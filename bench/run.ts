@@ -129,30 +129,40 @@ landing cost nothing. Even so it stays far below 0.5 of the bare server. The loa
 of one of the machine's two cores, so each server has about one core, and per request the collector
 does several times the bare server's work (the in-process ratio above: validating, stamping and
 re-serialising every message). Its p99 is about the target (37–53 ms in runs on 2026-11-23; this run
-${http.collectorAlone.latencyP99} ms) and its peak RSS within it; the full runtime's are not, because its consumers share the
-collector's thread and memory.
+${http.collectorAlone.latencyP99} ms) and its peak RSS within it. The full runtime's p99 sits at the same edge (47–60 ms across runs on
+2026-11-23), and its peak RSS is far above, because its consumers share the collector's thread and
+memory.
 
-The stream no longer refuses while the resolver lags (2026-11-23): past its memory budget a shard's
-records wait in spill files until its consumers catch up, as Kinesis keeps them. Before, the stream
-filled to its 20,000 records and refused with 503: 9,418 events/s against 135,944 (ratio 0.069), p99
-659 ms, 139–188 requests refused a run. The load sends the same 20 messages every time, so the resolver
-meets only duplicates (about 10,000 a second) and its backlog grows through the run, on disk. What is
-left between Mosaic and the collector alone is CPU: the resolver (46 % of the runtime's main thread in a
-CPU profile of this run before the change), the lake writer and garbage collection run on the
-collector's thread. The resolver on a worker thread of its own, with its own SDK client (an experiment,
-2026-11-23, before the turns described next; not kept): 26,568 and 34,050 events/s against 18,840 and 22,128 in turns, p99 70 and 60 ms
-against 92 and 89 ms, but peak RSS 493 and 556 MB against 394 and 400 MB, and an earlier session found
-it did not move the Profile API's tail (issue #3); none of the three targets comes within reach. A
-resolver batch of duplicates waits on no I/O, so a 500-record batch held the event loop for its whole
-length; the resolver now gives the loop a turn every 50 records (2026-11-23, in turns: 28,610 and
-28,754 events/s against 19,908 and 19,616, p99 72 and 63 ms against 103 and 97 ms) and keeps its
-batches of 500 and what they coalesce. Batches of 200 instead had done about as well here, but the
-unify benchmark then resolved 15 % fewer events a second with 0.86 writes (1.19 write units) an event
-instead of 0.78 (0.98). The lake writer's batches went from 1,000 records to 250 (peak RSS about
-45 MB lower, same throughput). Peak RSS: the runtime idles at about 120 MB and reaches ~200 MB within a
-second of load, before anything queues (DuckDB for the lake writer's Parquet, dynalite's thread, the consumers'
-working sets). V8's heap limits trade it for throughput (\`--max-old-space-size=160\`: 320 MB, about
-20 % fewer events/s; \`--max-semi-space-size=4\`: 365 MB, about 10 % fewer), not down to 200 MB.`;
+The stream does not refuse while the resolver lags: past its memory budget, consumers read a shard's
+records back from its log on disk, as Kinesis keeps them (2026-11-23; before, the stream filled to its
+20,000 records and refused with 503: 9,418 events/s against 135,944, p99 659 ms, 139–188 requests
+refused a run). Since 2026-11-23 (later) every record is in that log before the collector answers, and
+the consumers' positions are checkpointed, so a crash loses nothing acknowledged: in turns against the
+code before, 26,124, 41,104 and 40,360 events/s against 33,756, 27,972 and 42,406, p99 74, 43 and 44 ms
+against 57, 64 and 45 ms, peak RSS 377–379 MB against 378–425 MB: no cost this machine's run-to-run
+spread shows (one gathering write of each request's records, about 20 KB). The load sends
+the same 20 messages every time, so the resolver meets only duplicates (about 10,000 a second) and its
+backlog grows through the run. What is left between Mosaic and the collector alone is CPU: the
+resolver, the lake writer and garbage collection run on the collector's thread. Tried and not kept
+(2026-11-23): the resolver on a worker thread of its own (more events/s, but 100–150 MB more RSS and no
+change to the Profile API's tail); resolver batches of 200 (the unify benchmark then resolved 15 %
+fewer events a second at 0.86 writes an event instead of 0.78). Kept: the resolver gives the event loop
+a turn every 50 records (a batch of duplicates waits on no I/O; in turns 28,610 and 28,754 events/s
+against 19,908 and 19,616, p99 72 and 63 against 103 and 97 ms), and the lake writer takes batches of
+250 records, not 1,000 (peak RSS about 45 MB lower).
+
+**Peak RSS**, where it goes (2026-11-23, \`/proc\` and \`process.memoryUsage()\` sampled under this
+load): about 75 MB are the program's own pages — Node's binary 43 MB, DuckDB's library 27 MB — which the
+bare server has too but for DuckDB. Idle, the runtime holds 139 MB. Under load the main thread's V8 heap
+is ~30 MB live after each full collection but grows to ~130–160 MB between them, as V8 sizes it for
+throughput; buffers (records, request bodies) add 10–80 MB. With nothing consuming the stream at all
+the runtime peaks at 216–220 MB; without the lake writer at 287–318 MB; without the resolver at
+277–289 MB (\`--heap-growing-percent=30\` in each). V8's flags trade memory for throughput, none down to
+200 MB: \`--heap-growing-percent=30\` about 300 MB (−130 MB) at about 12 % fewer events/s and a higher
+p99; \`--optimize-for-size\` 235–252 MB at about 45 % fewer; \`--max-old-space-size=160\` 320 MB, 20 %
+fewer; \`--max-semi-space-size=4\` 365 MB, 10 % fewer. DuckDB's allocator keeps up to 128 MiB of freed
+memory by default; lowering \`allocator_flush_threshold\` to 4 MiB in the lake writer changed nothing
+measurable.`;
 }
 
 /** Runs the unify benchmark and writes its section. */
