@@ -659,8 +659,30 @@ describe('MemoryEventStream started again on its log folder', () => {
     );
     await writeFile(join(dir, 'stream', 'checkpoints.json'), '{"version":1,"shards":');
     expect(() => new MemoryEventStream({ logDir: join(dir, 'stream'), shardCount: 2 })).toThrow(
-      /checkpoints\.json is not a stream checkpoint file/,
+      /checkpoints\.json is not a stream checkpoint file.*Remove it to have every record the log beside it still holds delivered again/,
     );
+  });
+
+  it('delivers every record its log holds again when the checkpoints are gone (at least once)', async () => {
+    const first = new MemoryEventStream({ logDir: join(dir, 'stream'), shardCount: 1 });
+    const before: string[] = [];
+    first.subscribe({ name: 's', batchSize: 1, maxBatchingWindowMs: 0, handler: stoppingHandler(before, 1) });
+    await first.put(['1', '2', '3'].map((text) => entry('k', text)));
+    await vi.waitFor(() => expect(before).toEqual(['1']));
+    await turns();
+    await rm(join(dir, 'stream', 'checkpoints.json'));
+    const second = newStream({ shardCount: 1 });
+    expect(second.stats().recoveredRecords).toBe(3);
+    const after: string[] = [];
+    second.subscribe({
+      name: 's',
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        after.push(...event.Records.map(textOf));
+      },
+    });
+    await second.drain();
+    expect(after).toEqual(['1', '2', '3']);
   });
 });
 

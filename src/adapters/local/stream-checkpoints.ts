@@ -38,7 +38,7 @@ export function readCheckpoints(dir: string): StreamCheckpoints | undefined {
   const result = StreamCheckpoints.safeParse(parsed);
   if (!result.success) {
     throw new Error(
-      `${path} is not a stream checkpoint file this version of Mosaic reads (${result.error.issues[0]?.message ?? 'not JSON'}).`,
+      `${path} is not a stream checkpoint file this version of Mosaic reads (${result.error.issues[0]?.message ?? 'not JSON'}). Remove it to have every record the log beside it still holds delivered again (at least once).`,
     );
   }
   return result.data;
