@@ -269,7 +269,11 @@ cache of identifier → profile id in the Profile API, one read instead of two f
 own SDK client, so its reads never wait behind the resolver's work on the main event loop (p99 23 / 27
 and 25 / 32 ms against 26 / 28 and 29 / 30 in turns), and V8's young generation made smaller or larger
 (\`--max-semi-space-size\` 4: 32 / 31 ms; 64: 25 / 31 ms) — the runtime's garbage collections take about 3 ms
-each, six a second, too little to explain the tail. What is left is CPU contention: the runtime's main
+each, six a second, too little to explain the tail. Nor (2026-11-23, later, two runs each in turns with the
+code as it is): the resolver giving the event loop a turn every 10 records instead of 50 (24 / 20 and
+27 / 30 ms against 27 / 29 and 27 / 32 ms), or reading a batch's identifiers and profiles one
+BatchGetItem at a time instead of four, so fewer of its reads queue ahead of the API's in dynalite
+(28 / 28 and 28 / 37 ms against 24 / 34 ms). What is left is CPU contention: the runtime's main
 thread, dynalite's thread and the benchmark's senders share two cores, and one identity store read has a
 p99 of 14–18 ms at the SDK (3–5 ms p50) while \`/health\` on the same server has one of 7–11 ms. Runs of
 the same code on 2026-11-23 gave a Profile API p99 of 23–34 ms at 25 % load and 27–32 ms at 50 %.`;
