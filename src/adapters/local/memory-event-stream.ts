@@ -699,11 +699,17 @@ export class MemoryEventStream implements EventStream {
     }
   }
 
-  /** Writes the subscriptions' positions beside the log, once per turn of the event loop however often they move. */
+  /**
+   * Writes the subscriptions' positions beside the log as soon as the code that moved them is done
+   * (before any other I/O callback runs), once however many moved at once. A handler's own write (a
+   * lake writer's staged records) and the checkpoint are two writes, so a crash between them delivers
+   * those records again; waiting for a later turn of the event loop would widen that gap by whatever
+   * else runs first, tens of milliseconds under load.
+   */
   private checkpointSoon(): void {
     if (this.logDir === undefined || this.checkpointPending) return;
     this.checkpointPending = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.checkpointPending = false;
       if (!this.closed || this.subscriptions.size > 0) this.writeCheckpoints();
     });
