@@ -767,7 +767,8 @@ const commonFields = fc.record(
     writeKey: fc.constant(WRITE_KEY),
     channel: anyText(10),
     version: fc.integer({ min: 1, max: 2 }),
-    custom: jsonish,
+    // Any JSON, but no key the collector refuses to let hold an object (`{"prototype":{}}`).
+    custom: jsonish.filter((value) => !hasDangerousKey(value)),
   },
   { requiredKeys: [] },
 );
