@@ -1,15 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type FileHandle,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
+import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
@@ -91,7 +82,8 @@ interface Batch {
   readonly name: string;
   /** The staging file: one JSON line per record, appended as records are taken. */
   readonly staged: string;
-  handle: FileHandle | undefined;
+  /** The staging file, open for appends. */
+  fd: number | undefined;
   /** The last append; appends run one after another so a failed one can be cut off cleanly. */
   appending: Promise<void>;
   /** Appends started and not yet finished. */
@@ -311,16 +303,27 @@ export class LakeWriter {
   /**
    * Appends lines to a batch's staging file after the appends before them. A failed append is cut off
    * again (the file is truncated to where it was), so a redelivered batch cannot be staged twice.
+   *
+   * The write is synchronous (a few hundred KB at most, to the page cache): the handler's promise then
+   * settles in the same run of microtasks as the write, and the stream checkpoints the batch right
+   * after it, so a crash has microseconds to land between the two (and have the records delivered and
+   * staged again), not however long an asynchronous write's completion waits behind other I/O.
    */
   private append(batch: Batch, data: Buffer, rows: number): Promise<void> {
     batch.pending++;
-    const appended = batch.appending.then(async () => {
+    const appended = batch.appending.then(() => {
       const before = batch.bytes;
       try {
-        batch.handle ??= await open(batch.staged, 'a');
-        await batch.handle.appendFile(data);
+        batch.fd ??= openSync(batch.staged, 'a');
+        for (let done = 0; done < data.length; ) done += writeSync(batch.fd, data, done);
       } catch (error) {
-        await batch.handle?.truncate(before).catch(noop);
+        if (batch.fd !== undefined) {
+          try {
+            ftruncateSync(batch.fd, before);
+          } catch {
+            // The append failed and so did cutting it off: the next write to this batch fails too.
+          }
+        }
         throw error;
       } finally {
         batch.pending--;
@@ -340,7 +343,7 @@ export class LakeWriter {
     return {
       name,
       staged: join(this.stagingDir, `${name}${STAGING_SUFFIX}`),
-      handle: undefined,
+      fd: undefined,
       appending: Promise.resolve(),
       pending: 0,
       rows: 0,
@@ -399,9 +402,9 @@ export class LakeWriter {
 
   private async write(batch: Batch): Promise<void> {
     await batch.appending;
-    if (batch.handle) {
-      await batch.handle.close();
-      batch.handle = undefined;
+    if (batch.fd !== undefined) {
+      closeSync(batch.fd);
+      batch.fd = undefined;
     }
     const staged = batch.staged;
     if (batch.rows === 0) {
@@ -508,7 +511,7 @@ export class LakeWriter {
       this.queue.push({
         name: basename(name, STAGING_SUFFIX),
         staged,
-        handle: undefined,
+        fd: undefined,
         appending: Promise.resolve(),
         pending: 0,
         rows,
