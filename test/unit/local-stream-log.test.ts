@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
@@ -629,6 +629,14 @@ describe('MemoryEventStream started again on its log folder', () => {
     expect(secondRun.map(textOf)).toEqual(['4']);
     const last = BigInt((firstRun.at(-1) as KinesisStreamRecord).kinesis.sequenceNumber);
     expect(BigInt((secondRun[0] as KinesisStreamRecord).kinesis.sequenceNumber) > last).toBe(true);
+  });
+
+  it('deletes the spill files versions before the log left behind (they were never read back)', async () => {
+    await mkdir(join(dir, 'stream'), { recursive: true });
+    await writeFile(join(dir, 'stream', 'shardId-000000000000-000000000120.spill'), 'old backlog');
+    const stream = newStream({ shardCount: 1 });
+    expect(stream.stats().recoveredRecords).toBe(0);
+    expect(await readdir(join(dir, 'stream'))).toEqual([]);
   });
 
   it('keeps the records of a stream closed with nobody subscribed for the next run', async () => {

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { ServiceUnavailableError } from '../../core/errors';
 import { type Clock, systemClock } from '../../ports/clock';
@@ -362,6 +363,9 @@ export class MemoryEventStream implements EventStream {
   /** The checkpoints a previous run left in the log folder (created if missing), if any. */
   private readLogFolder(dir: string, shardCount: number): StreamCheckpoints | undefined {
     mkdirSync(dir, { recursive: true });
+    // Spill files of versions before the log, which were never read back: only disk now.
+    for (const file of readdirSync(dir))
+      if (file.endsWith('.spill')) rmSync(join(dir, file), { force: true });
     const stored = readCheckpoints(dir);
     if (stored === undefined) return undefined;
     if (stored.shards !== shardCount) {
