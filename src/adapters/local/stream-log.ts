@@ -333,7 +333,7 @@ export class ShardLog {
    * the next append opens a new one.
    */
   private recover(): LogRecovery {
-    const pattern = new RegExp(`^${escapeRegExp(this.name)}-(\\d{12})\\${SEGMENT_SUFFIX}$`);
+    const pattern = new RegExp(`^${escapeRegExp(this.name)}-(\\d{12,})\\${SEGMENT_SUFFIX}$`);
     const found = readdirSync(this.dir)
       .map((file) => ({ file, match: pattern.exec(file) }))
       .filter((entry): entry is { file: string; match: RegExpExecArray } => entry.match !== null)
