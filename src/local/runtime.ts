@@ -37,6 +37,7 @@ import { publishResolverEffects } from '../use-cases/publish-resolver-effects';
 import { createResolver } from '../use-cases/resolve-identities';
 import { createExportCompletion, createSegments } from '../use-cases/segments';
 import { ApiGatewayServer } from './api-gateway-server';
+import { lockDataDir } from './data-dir-lock';
 import { ensureIdentityTable, ensureSegmentTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
 
 /** The identity table's name in the embedded DynamoDB. */
@@ -117,6 +118,21 @@ export interface LocalRuntime {
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
+  // One runtime per data directory: its log, staging files and database each assume one writer.
+  const unlock = await lockDataDir(dataDir);
+  try {
+    return await startIn(dataDir, options, unlock);
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
+}
+
+async function startIn(
+  dataDir: string,
+  options: LocalRuntimeOptions,
+  unlock: () => Promise<void>,
+): Promise<LocalRuntime> {
   const logger = options.logger ?? consoleLogger('mosaic');
   const limits: CollectorLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const metrics = new CountingIngestMetrics();
@@ -326,6 +342,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         await Promise.all([lake.close(), links.close(), bus.close()]);
         await destinations.close();
         await dynamo.close();
+        await unlock();
       })();
       return closing;
     },

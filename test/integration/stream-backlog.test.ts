@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../src/local/runtime';
+import { type LocalRuntime, startLocalRuntime } from '../../src/local/runtime';
+import { silentLogger } from '../../src/ports/logger';
 import { ADMIN_KEY, basicAuth, eventsGlob, queryLake, startTestRuntime, WRITE_KEY } from './local-runtime';
 
 let runtime: LocalRuntime;
@@ -14,6 +15,21 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stop();
+});
+
+describe('a second runtime on the same data directory', () => {
+  it('is refused with a clear error, and the first keeps serving', async () => {
+    await expect(
+      startLocalRuntime({
+        port: 0,
+        dataDir: runtime.dataDir,
+        logger: silentLogger,
+        sources: [],
+        adminKeys: [],
+      }),
+    ).rejects.toThrow(/Another Mosaic runtime \(process \d+\) is using .*MOSAIC_DATA_DIR/);
+    expect((await fetch(`${runtime.url}/health`)).status).toBe(200);
+  });
 });
 
 describe('a backlog past the stream memory budget', () => {
