@@ -11,26 +11,27 @@ const LOCK_FILE = 'mosaic.pid';
  */
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   const path = join(dataDir, LOCK_FILE);
+  const release = async () => {
+    const owner = await readFile(path, 'utf8').catch(() => '');
+    if (owner.trim() === String(process.pid)) await unlink(path).catch(() => undefined);
+  };
   for (let attempt = 0; ; attempt++) {
     try {
       await writeFile(path, `${process.pid}\n`, { flag: 'wx' });
-      break;
+      return release;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const owner = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(owner) && owner > 0 && isRunning(owner)) {
+    // A second try that finds a claim again: a runtime starting at the same moment took the folder.
+    if (attempt > 0 || (Number.isInteger(owner) && owner > 0 && isRunning(owner))) {
       throw new Error(
         `Another Mosaic runtime (process ${owner}) is using ${dataDir}. Stop it, or give this one a data directory of its own (MOSAIC_DATA_DIR). If no Mosaic runs, delete ${path}.`,
       );
     }
-    // Left by a process that is gone: take it over (once; a runtime starting at the same moment wins).
+    // Left by a process that is gone (a crash): take it over.
     await unlink(path).catch(() => undefined);
   }
-  return async () => {
-    const owner = await readFile(path, 'utf8').catch(() => '');
-    if (owner.trim() === String(process.pid)) await unlink(path).catch(() => undefined);
-  };
 }
 
 function isRunning(pid: number): boolean {
