@@ -24,6 +24,14 @@ export function gate(): { wait: Promise<void>; open: () => void } {
 }
 
 /** One step of a {@link scriptedHandler}: succeed, throw, or fail from the record at this index on. */
+/** A handler that appends each record's text to `into`, once `wait` (when given) has settled. */
+export function collect(into: string[], wait?: Promise<void>): KinesisBatchHandler {
+  return async (event) => {
+    await wait;
+    into.push(...event.Records.map(textOf));
+  };
+}
+
 export type BatchBehaviour = 'ok' | 'throw' | number;
 
 /**

@@ -13,7 +13,7 @@ import {
 } from '../../src/adapters/local/memory-event-stream';
 import { type LogFiles, NODE_LOG_FILES, ShardLog } from '../../src/adapters/local/stream-log';
 import type { StreamEntry } from '../../src/ports/event-stream';
-import { entry, gate, putNumbered, scriptedHandler, textOf } from '../support/stream-helpers';
+import { collect, entry, gate, putNumbered, scriptedHandler, textOf } from '../support/stream-helpers';
 
 const encoder = new TextEncoder();
 
@@ -189,10 +189,7 @@ describe('MemoryEventStream with a log folder', () => {
       name: 'slow',
       batchSize: 7,
       maxBatchingWindowMs: 0,
-      handler: async (event) => {
-        await stalled.wait;
-        delivered.push(...event.Records.map(textOf));
-      },
+      handler: collect(delivered, stalled.wait),
     });
     const keys = ['a', 'b', 'c', 'd', 'e'];
     const expected: string[] = [];
@@ -307,18 +304,13 @@ describe('MemoryEventStream with a log folder', () => {
       name: 'fast',
       batchSize: 10,
       maxBatchingWindowMs: 0,
-      handler: async (event) => {
-        fast.push(...event.Records.map(textOf));
-      },
+      handler: collect(fast),
     });
     stream.subscribe({
       name: 'slow',
       batchSize: 10,
       maxBatchingWindowMs: 0,
-      handler: async (event) => {
-        await slowGate.wait;
-        slow.push(...event.Records.map(textOf));
-      },
+      handler: collect(slow, slowGate.wait),
     });
     const texts = Array.from({ length: 60 }, (_, i) => `m${i}`);
     for (const text of texts) await stream.put([entry('k', text)]);
@@ -375,10 +367,7 @@ describe('MemoryEventStream with a log folder', () => {
       name: 'stalled',
       batchSize: 100,
       maxBatchingWindowMs: 0,
-      handler: async (event) => {
-        await stalled.wait;
-        delivered.push(...event.Records.map(textOf));
-      },
+      handler: collect(delivered, stalled.wait),
     });
     full = true;
     const entries = ['m0', 'm1', 'm2', 'm3', 'm4'].map((text) => entry('k', text));
@@ -424,10 +413,7 @@ describe('MemoryEventStream with a log folder', () => {
       batchSize: 100,
       maxBatchingWindowMs: 0,
       maxRetryBackoffMs: 20,
-      handler: async (event) => {
-        await stalled.wait;
-        delivered.push(...event.Records.map(textOf));
-      },
+      handler: collect(delivered, stalled.wait),
     });
     await stream.put([entry('k', 'held')]);
     await stream.put(['s1', 's2', 's3'].map((text) => entry('k', text)));
@@ -477,9 +463,7 @@ describe('MemoryEventStream with a log folder', () => {
             name: 'steady',
             batchSize: 3,
             maxBatchingWindowMs: 0,
-            handler: async (event) => {
-              steady.push(...event.Records.map(textOf));
-            },
+            handler: collect(steady),
           });
           const { outcomes, expected, count: n } = await putNumbered(stream, puts);
           expect(outcomes.every((outcome) => outcome.failed.length === 0)).toBe(true);
@@ -561,9 +545,7 @@ describe('MemoryEventStream started again on its log folder', () => {
     second.subscribe({
       name: 'slow',
       maxBatchingWindowMs: 0,
-      handler: async (event) => {
-        slowAfter.push(...event.Records.map(textOf));
-      },
+      handler: collect(slowAfter),
     });
     await second.drain();
     expect(fastAfter).toEqual([]);
@@ -592,9 +574,7 @@ describe('MemoryEventStream started again on its log folder', () => {
     second.subscribe({
       name: 'new',
       maxBatchingWindowMs: 0,
-      handler: async (event) => {
-        seen.push(...event.Records.map(textOf));
-      },
+      handler: collect(seen),
     });
     await vi.waitFor(() => expect(seen).toEqual(['1', '2', '3']));
   });
@@ -649,9 +629,7 @@ describe('MemoryEventStream started again on its log folder', () => {
     second.subscribe({
       name: 's',
       maxBatchingWindowMs: 0,
-      handler: async (event) => {
-        seen.push(...event.Records.map(textOf));
-      },
+      handler: collect(seen),
     });
     await second.drain();
     expect(seen).toEqual(['1', '2']);
@@ -685,9 +663,7 @@ describe('MemoryEventStream started again on its log folder', () => {
     second.subscribe({
       name: 's',
       maxBatchingWindowMs: 0,
-      handler: async (event) => {
-        after.push(...event.Records.map(textOf));
-      },
+      handler: collect(after),
     });
     await second.drain();
     expect(after).toEqual(['1', '2', '3']);
