@@ -23,7 +23,6 @@ export function gate(): { wait: Promise<void>; open: () => void } {
   return { wait, open };
 }
 
-/** One step of a {@link scriptedHandler}: succeed, throw, or fail from the record at this index on. */
 /** A handler that appends each record's text to `into`, once `wait` (when given) has settled. */
 export function collect(into: string[], wait?: Promise<void>): KinesisBatchHandler {
   return async (event) => {
@@ -32,6 +31,7 @@ export function collect(into: string[], wait?: Promise<void>): KinesisBatchHandl
   };
 }
 
+/** One step of a {@link scriptedHandler}: succeed, throw, or fail from the record at this index on. */
 export type BatchBehaviour = 'ok' | 'throw' | number;
 
 /**
