@@ -35,11 +35,23 @@ export type ProfileRecord =
       readonly into: string;
     };
 
-/** What one identifier item says: which profile owns it, and since when. */
+/** The message whose resolution (re)pointed an identifier. */
+export interface LinkCause {
+  readonly source: string;
+  readonly messageId: string;
+}
+
+/** What one identifier item says: which profile owns it, since when, and (if recorded) why. */
 export interface IdentifierOwner {
   readonly profileId: string;
   /** When it was (re)pointed at that profile (ISO-8601). */
   readonly linkedAt: string;
+  /**
+   * The message that (re)pointed it, and how: `linked` by a claim, `merged` by a merge's re-point.
+   * Kept on the item so a retry of that message after a crash, which finds the work already done,
+   * can still hand the link on to the lake (written in the same write as the pointer itself).
+   */
+  readonly by?: LinkCause & { readonly reason: 'linked' | 'merged' };
 }
 
 /**
@@ -72,10 +84,25 @@ export interface IdentityStore {
   /**
    * Points the identifier at the profile if no profile owns it; resolves with the owner afterwards
    * (the given profile when the claim held or had already been made, another one if it lost).
+   * `by`, the message claiming it, is kept on the item (reason `linked`).
    */
-  claimIdentifier(identifier: Identifier, profileId: string, at: string): Promise<IdentifierOwner>;
-  /** Re-points the identifier from one profile to another if `from` still owns it; false otherwise. */
-  repointIdentifier(identifier: Identifier, from: string, to: string, at: string): Promise<boolean>;
+  claimIdentifier(
+    identifier: Identifier,
+    profileId: string,
+    at: string,
+    by?: LinkCause,
+  ): Promise<IdentifierOwner>;
+  /**
+   * Re-points the identifier from one profile to another if `from` still owns it; false otherwise.
+   * `by`, the message whose merge re-points it, is kept on the item (reason `merged`).
+   */
+  repointIdentifier(
+    identifier: Identifier,
+    from: string,
+    to: string,
+    at: string,
+    by?: LinkCause,
+  ): Promise<boolean>;
 
   /**
    * Merge step 1: marks a live profile still at `expectedVersion` as merging into `into`, keeping the

@@ -11,10 +11,10 @@ import { mergeProfiles } from '../core/profile/merge-profiles';
 import { createProfile, type Profile } from '../core/profile/profile';
 import type { ProfileWarning } from '../core/profile/warnings';
 import type { Clock } from '../ports/clock';
-import type { IdentityStore } from '../ports/identity-store';
+import type { IdentifierOwner, IdentityStore, LinkCause } from '../ports/identity-store';
 import type { Logger } from '../ports/logger';
 import type { ResolverMetrics } from '../ports/resolver-metrics';
-import { BatchState, Replan, type Slot } from './resolver-batch-state';
+import { BatchState, causeKey, Replan, type Slot } from './resolver-batch-state';
 
 /** What a resolved batch hands on once its profile writes are durable. */
 export interface ResolverEffects {
@@ -96,6 +96,16 @@ export function createResolver(deps: ResolveDeps) {
       return doc;
     });
     const links: IdentityLink[] = [];
+    /** The links handed on so far, so one is handed on once a batch. */
+    const linked = new Set<string>();
+    /** Messages whose earlier attempt's links this batch handed on again (`relink`). */
+    const relinked = new Set<string>();
+    const emit = (made: IdentityLink) => {
+      const key = `${identifierKey(made.identifier)}\u0000${made.profileId}\u0000${made.linkedAt}`;
+      if (linked.has(key)) return;
+      linked.add(key);
+      links.push(made);
+    };
     const merges: CompletedMerge[] = [];
     const failed = new Set<number>();
     /** Losers whose merge this batch is finishing (see `liveSlot`). */
@@ -196,9 +206,18 @@ export function createResolver(deps: ResolveDeps) {
       // Step 3: re-point the loser's identifiers.
       const at = now();
       for (const identifier of loser.identities) {
-        if (await store.repointIdentifier(identifier, loser.profileId, into.id, at)) {
-          batch.owned(identifier, into.id);
-          links.push(link(identifier, into.id, at, record, 'merged'));
+        const by = causeOf(record);
+        if (await store.repointIdentifier(identifier, loser.profileId, into.id, at, by)) {
+          batch.owned(identifier, { profileId: into.id, linkedAt: at, by: { ...by, reason: 'merged' } });
+          emit(link(identifier, into.id, at, by, 'merged'));
+          continue;
+        }
+        // Moved already: by an earlier attempt that may have died before handing the link on, or by
+        // another resolver finishing the same merge. Handed on (again) as the item records it.
+        const owner = (await store.getOwners([identifier])).get(identifierKey(identifier));
+        if (owner?.profileId === into.id && owner.by?.reason === 'merged') {
+          batch.owned(identifier, owner);
+          emit(link(identifier, into.id, owner.linkedAt, owner.by, 'merged'));
         }
       }
       // Step 4: the loser becomes a redirect.
@@ -291,6 +310,9 @@ export function createResolver(deps: ResolveDeps) {
 
     async function resolveAttempt(record: StreamRecord, index: number, identifiers: readonly Identifier[]) {
       const ownerIds = await batch.owners(identifiers);
+      // Items this message (re)pointed before: an earlier attempt got that far and may have died
+      // before it handed the links on.
+      const retried = batch.linkedBy(identifiers, causeOf(record));
       const owners = new Map<string, ProfileRef>();
       for (const identifier of identifiers) {
         const ownerId = ownerIds.get(identifierKey(identifier));
@@ -304,6 +326,38 @@ export function createResolver(deps: ResolveDeps) {
         return;
       }
       await execute(plan, record, index);
+      if (retried.length > 0) await relink(record, identifiers, retried);
+    }
+
+    /**
+     * Hands on again the links an earlier attempt of this message made, as the items record them: those
+     * of the message's own identifiers from what the batch read; after a merge also those of the
+     * identifiers the survivor absorbed, which the message does not name (one read, only then).
+     */
+    async function relink(
+      record: StreamRecord,
+      identifiers: readonly Identifier[],
+      found: ReadonlyArray<[Identifier, IdentifierOwner]>,
+    ): Promise<void> {
+      const cause = causeOf(record);
+      const key = causeKey(cause);
+      if (relinked.has(key)) return;
+      relinked.add(key);
+      let made = found;
+      if (found.some(([, owner]) => owner.by?.reason === 'merged')) {
+        const survivors = new Set((await batch.owners(identifiers)).values());
+        const absorbed: Identifier[] = [];
+        for (const profileId of survivors)
+          absorbed.push(...((await liveSlot(profileId, record)).doc as Profile).identities);
+        const owners = await store.getOwners(absorbed);
+        made = absorbed.flatMap((id): Array<[Identifier, IdentifierOwner]> => {
+          const owner = owners.get(identifierKey(id));
+          return owner?.by !== undefined && causeKey(owner.by) === key ? [[id, owner]] : [];
+        });
+      }
+      for (const [id, owner] of made) {
+        emit(link(id, owner.profileId, owner.linkedAt, cause, owner.by?.reason ?? 'linked'));
+      }
     }
 
     async function execute(
@@ -366,16 +420,16 @@ export function createResolver(deps: ResolveDeps) {
         }
         const at = now();
         for (const [i, identifier] of linkIds.entries()) {
-          const owner = await store.claimIdentifier(identifier, slot.id, at);
+          const owner = await store.claimIdentifier(identifier, slot.id, at, causeOf(record));
           if (owner.profileId !== slot.id) {
             // Another resolver linked it first: take it off this profile again and re-plan.
             if (target.isNew && i === 0) await retireUnclaimed(slot, owner.profileId);
             else await unlist(slot.id, identifier, record);
             throw new Replan('identifier claimed by another profile');
           }
-          batch.owned(identifier, slot.id);
+          batch.owned(identifier, owner);
           // Also when an earlier attempt made the claim: a repeated row names the same profile.
-          links.push(link(identifier, slot.id, owner.linkedAt, record, 'linked'));
+          emit(link(identifier, slot.id, owner.linkedAt, owner.by ?? causeOf(record), 'linked'));
         }
         if (!withLinks) {
           // Every claim held: now the event counts here (coalesced like any other).
@@ -487,21 +541,19 @@ export function createResolver(deps: ResolveDeps) {
     }
   };
 
+  function causeOf(record: StreamRecord): LinkCause {
+    return { source: record.source, messageId: record.messageId };
+  }
+
+  /** The lake row of a (re)pointing, naming the message that caused it. */
   function link(
     identifier: Identifier,
     profileId: string,
     at: string,
-    record: StreamRecord,
+    by: LinkCause,
     reason: IdentityLink['reason'],
   ): IdentityLink {
-    return {
-      identifier,
-      profileId,
-      linkedAt: at,
-      source: record.source,
-      messageId: record.messageId,
-      reason,
-    };
+    return { identifier, profileId, linkedAt: at, source: by.source, messageId: by.messageId, reason };
   }
 }
 

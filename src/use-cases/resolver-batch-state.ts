@@ -1,7 +1,7 @@
 import type { StreamRecord } from '../core/events/stream-record';
 import { type Identifier, identifierKey } from '../core/identity/identifier';
 import type { Profile } from '../core/profile/profile';
-import type { IdentityStore, ProfileRecord } from '../ports/identity-store';
+import type { IdentifierOwner, IdentityStore, LinkCause, ProfileRecord } from '../ports/identity-store';
 
 /** A conditional write lost: another resolver changed the graph; re-read and re-plan. */
 export class Replan extends Error {
@@ -27,6 +27,8 @@ export interface Slot {
 export class BatchState {
   private readonly slots = new Map<string, Slot>();
   private readonly ownerCache = new Map<string, string>();
+  /** The identifier items as last read or written by this batch, where they record their cause. */
+  private readonly caused = new Map<string, IdentifierOwner>();
   private readonly stale = new Set<string>();
   /** Deferred records whose profile was merged away before they were written: to resolve again. */
   readonly orphans = new Map<number, StreamRecord>();
@@ -40,6 +42,7 @@ export class BatchState {
   /** After a lost write: everything read may be out of date; read it again on next use. */
   invalidate(): void {
     this.ownerCache.clear();
+    this.caused.clear();
     for (const [id, slot] of this.slots) {
       if (slot.deferred.size === 0) this.slots.delete(id);
       else this.stale.add(id);
@@ -55,6 +58,8 @@ export class BatchState {
         const owner = read.get(key);
         // Remember "no owner" too, as the empty string: this batch claims it if it links it.
         this.ownerCache.set(key, owner?.profileId ?? '');
+        if (owner?.by !== undefined) this.caused.set(key, owner);
+        else this.caused.delete(key);
       }
     }
     const result = new Map<string, string>();
@@ -65,8 +70,22 @@ export class BatchState {
     return result;
   }
 
-  owned(identifier: Identifier, profileId: string): void {
-    this.ownerCache.set(identifierKey(identifier), profileId);
+  /** Records the owner an item now has (after this batch claimed or re-pointed it). */
+  owned(identifier: Identifier, owner: IdentifierOwner): void {
+    this.ownerCache.set(identifierKey(identifier), owner.profileId);
+    if (owner.by !== undefined) this.caused.set(identifierKey(identifier), owner);
+    else this.caused.delete(identifierKey(identifier));
+  }
+
+  /** The items of these identifiers, as last read or written, that say `by` (re)pointed them. */
+  linkedBy(identifiers: readonly Identifier[], by: LinkCause): Array<[Identifier, IdentifierOwner]> {
+    const cause = causeKey(by);
+    const found: Array<[Identifier, IdentifierOwner]> = [];
+    for (const id of identifiers) {
+      const owner = this.caused.get(identifierKey(id));
+      if (owner?.by !== undefined && causeKey(owner.by) === cause) found.push([id, owner]);
+    }
+    return found;
   }
 
   /** The profile's slot, read on first use (or again with `reread`); undefined if it does not exist. */
@@ -193,4 +212,8 @@ export class BatchState {
   dirtySlots(): Slot[] {
     return [...this.slots.values()].filter((slot) => slot.deferred.size > 0);
   }
+}
+
+export function causeKey(by: LinkCause): string {
+  return `${by.source}\u0000${by.messageId}`;
 }

@@ -510,6 +510,26 @@ export function describeIdentityStoreContract(
         });
       });
 
+      it('an identifier item keeps the message that claimed or re-pointed it, and a re-point without one clears it', async () => {
+        const signup = { source: 'web', messageId: 'm-1' };
+        const login = { source: 'ios', messageId: 'm-2' };
+        const claimed = await store.claimIdentifier(jane, 'p_a', iso(10), signup);
+        expect(claimed).toEqual({ profileId: 'p_a', linkedAt: iso(10), by: { ...signup, reason: 'linked' } });
+        // A claim that loses (or repeats) reports the cause the item records, not its own.
+        expect(await store.claimIdentifier(jane, 'p_b', iso(20), login)).toEqual(claimed);
+        expect(await store.getOwners([jane])).toEqual(new Map([[identifierKey(jane), claimed]]));
+
+        expect(await store.repointIdentifier(jane, 'p_a', 'p_b', iso(30), login)).toBe(true);
+        const moved = { profileId: 'p_b', linkedAt: iso(30), by: { ...login, reason: 'merged' } };
+        expect(await store.getOwners([jane])).toEqual(new Map([[identifierKey(jane), moved]]));
+        expect(await store.claimIdentifier(jane, 'p_c', iso(35), signup)).toEqual(moved);
+
+        expect(await store.repointIdentifier(jane, 'p_b', 'p_c', iso(40))).toBe(true);
+        const owner = (await store.getOwners([jane])).get(identifierKey(jane));
+        expect(owner).toEqual({ profileId: 'p_c', linkedAt: iso(40) });
+        expect(owner).not.toHaveProperty('by');
+      });
+
       it('repointIdentifier of an identifier nobody owns resolves false and claims nothing', async () => {
         expect(await store.repointIdentifier(jane, 'p_a', 'p_b', iso(10))).toBe(false);
         expect(await store.getOwners([jane])).toEqual(new Map());

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamRecord } from '../../src/core/events/stream-record';
+import type { IdentityLink } from '../../src/core/identity/identity-link';
 import { type LocalDynamoDb, startDynalite } from '../support/dynalite';
 import {
   crashingStore,
@@ -32,6 +33,14 @@ const prefix = (): StreamRecord[] => [
   msg({ id: 'p4', type: 'identify', userId: 'zed', anonymousId: 'z', at: 4 }),
   msg({ id: 'p5', anonymousId: 'q1', event: 'Viewed', at: 4 }),
   msg({ id: 'p6', type: 'page', anonymousId: 'q2', name: 'Home', at: 4 }),
+  msg({
+    id: 'p7',
+    type: 'identify',
+    anonymousId: 'w',
+    traits: { email: 'w@x.io' },
+    context: { device: { id: 'dev-w' } },
+    at: 5,
+  }),
 ];
 
 const batches: Record<string, StreamRecord[]> = {
@@ -59,6 +68,12 @@ const batches: Record<string, StreamRecord[]> = {
       at: 6,
     }),
     msg({ id: 't3', anonymousId: 'q1', event: 'Clicked', at: 7 }),
+  ],
+  'a merge moving identifiers the message does not name': [
+    // w's profile merges into zed's (older) through its email: three identifiers move, and the
+    // message names only one of them (the anonymous id, moved first, it does not name).
+    msg({ id: 'w1', type: 'identify', userId: 'zed', traits: { email: 'w@x.io' }, at: 6 }),
+    msg({ id: 'w2', anonymousId: 'w', event: 'Clicked', at: 7 }),
   ],
   'links and a new profile': [
     // A new profile with three identifiers, then an event on it in the same batch.
@@ -97,6 +112,14 @@ const finalState = (snapshot: TableSnapshot) => ({
   retired: snapshot.retired,
 });
 
+/** The (re)pointings published, as `identifier → profile (reason)`; a repeated row counts once. */
+const linkSet = (links: readonly IdentityLink[]) =>
+  new Set(
+    links.map(
+      (link) => `${link.identifier.type}:${link.identifier.value} → ${link.profileId} (${link.reason})`,
+    ),
+  );
+
 describe('a crash after any write, then the batch again', () => {
   for (const [name, batch] of Object.entries(batches)) {
     it(`${name}: after a crash after each write, redelivery from the first failed record (or the whole batch) ends as without a crash`, async () => {
@@ -108,6 +131,7 @@ describe('a crash after any write, then the batch again', () => {
       const counting = new FaultyStore(clean.store);
       expect((await clean.newResolver(counting)(batch)).failed).toEqual([]);
       const expected = finalState(await clean.snapshot());
+      const expectedLinks = linkSet(clean.links);
       const writes = counting.writes;
       expect(writes).toBeGreaterThan(8);
       expect(expected.merging.size + expected.pending.size).toBe(0);
@@ -121,9 +145,13 @@ describe('a crash after any write, then the batch again', () => {
           const outcome = await r.newResolver(crashing)(batch);
           expect(outcome.failed.length, `crash after write ${n}`).toBeGreaterThan(0);
           const from = redeliver === 'the whole batch' ? 0 : (outcome.failed[0] as number);
+          // A process that dies publishes nothing: the links of the crashed run are lost with it.
+          if (redeliver === 'the whole batch') r.links.length = 0;
           const retry = await r.newResolver()(batch.slice(from));
           expect(retry.failed, `crash after write ${n}, ${redeliver}`).toEqual([]);
           expect(finalState(await r.snapshot()), `crash after write ${n}, ${redeliver}`).toEqual(expected);
+          // Every identifier the batch (re)pointed still reaches identity_links.
+          expect(linkSet(r.links), `crash after write ${n}, ${redeliver}`).toEqual(expectedLinks);
         }
       }
     });
@@ -154,8 +182,8 @@ describe('the merge ledger entry is written with the merge mark', () => {
     expect((await r.newResolver(crashAfterMark)([merge])).failed).toEqual([0]);
     expect((await r.newResolver()([merge])).failed).toEqual([]);
     const snapshot = await r.snapshot();
-    // The prefix made five profiles (jo, y, zed, q1, q2); jo and y are now one.
-    expect(snapshot.live.size).toBe(4);
+    // The prefix made six profiles (jo, y, zed, q1, q2, w); jo and y are now one.
+    expect(snapshot.live.size).toBe(5);
     const merged = snapshot.ledger.filter((entry) => entry.reason === 'merged');
     expect(merged).toHaveLength(1);
     expect(merged[0]).toMatchObject({ messageId: 'g1', identifier: { type: 'anonymous_id', value: 'y' } });

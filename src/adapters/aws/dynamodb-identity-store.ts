@@ -10,7 +10,7 @@ import {
 import { type Identifier, identifierKey } from '../../core/identity/identifier';
 import type { LedgerEntry } from '../../core/identity/merge-plan';
 import type { Profile } from '../../core/profile/profile';
-import type { IdentifierOwner, IdentityStore, ProfileRecord } from '../../ports/identity-store';
+import type { IdentifierOwner, IdentityStore, LinkCause, ProfileRecord } from '../../ports/identity-store';
 import { decodeProfileDoc, encodeProfileDoc, profileDocBytes } from './profile-doc';
 
 export interface DynamoDbIdentityStoreOptions {
@@ -90,12 +90,7 @@ export class DynamoDbIdentityStore implements IdentityStore {
       IDENTIFIER_SK,
     );
     const owners = new Map<string, IdentifierOwner>();
-    for (const item of items) {
-      owners.set((item.pk as string).slice(2), {
-        profileId: item.profileId as string,
-        linkedAt: item.linkedAt as string,
-      });
-    }
+    for (const item of items) owners.set((item.pk as string).slice(2), ownerOf(item));
     return owners;
   }
 
@@ -168,7 +163,13 @@ export class DynamoDbIdentityStore implements IdentityStore {
     return held ? expectedVersion + 1 : undefined;
   }
 
-  async claimIdentifier(identifier: Identifier, profileId: string, at: string): Promise<IdentifierOwner> {
+  async claimIdentifier(
+    identifier: Identifier,
+    profileId: string,
+    at: string,
+    by?: LinkCause,
+  ): Promise<IdentifierOwner> {
+    const cause = by === undefined ? {} : { bySource: by.source, byMessage: by.messageId, how: 'linked' };
     const held = await this.conditional(
       new PutCommand({
         TableName: this.table,
@@ -178,25 +179,44 @@ export class DynamoDbIdentityStore implements IdentityStore {
           profileId,
           linkedAt: at,
           idType: identifier.type,
+          ...cause,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
-    if (held) return { profileId, linkedAt: at };
+    if (held)
+      return by === undefined
+        ? { profileId, linkedAt: at }
+        : { profileId, linkedAt: at, by: { ...by, reason: 'linked' } };
     const owner = await this.readOwner(identifier);
     // Deleted between the failed put and the read (privacy erasure): claim again.
-    return owner ?? this.claimIdentifier(identifier, profileId, at);
+    return owner ?? this.claimIdentifier(identifier, profileId, at, by);
   }
 
-  async repointIdentifier(identifier: Identifier, from: string, to: string, at: string): Promise<boolean> {
+  async repointIdentifier(
+    identifier: Identifier,
+    from: string,
+    to: string,
+    at: string,
+    by?: LinkCause,
+  ): Promise<boolean> {
     if (from === to) return false;
+    // Without a cause, one recorded by an earlier (re)pointing would name the wrong message: removed.
+    const cause =
+      by === undefined
+        ? { update: 'SET profileId = :to, linkedAt = :at REMOVE bySource, byMessage, how', values: {} }
+        : {
+            update:
+              'SET profileId = :to, linkedAt = :at, bySource = :source, byMessage = :message, how = :how',
+            values: { ':source': by.source, ':message': by.messageId, ':how': 'merged' },
+          };
     return this.conditional(
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: identifierPk(identifier), sk: IDENTIFIER_SK },
-        UpdateExpression: 'SET profileId = :to, linkedAt = :at',
+        UpdateExpression: cause.update,
         ConditionExpression: 'profileId = :from',
-        ExpressionAttributeValues: { ':to': to, ':from': from, ':at': at },
+        ExpressionAttributeValues: { ':to': to, ':from': from, ':at': at, ...cause.values },
       }),
     );
   }
@@ -303,9 +323,7 @@ export class DynamoDbIdentityStore implements IdentityStore {
         ConsistentRead: true,
       }),
     );
-    return Item === undefined
-      ? undefined
-      : { profileId: Item.profileId as string, linkedAt: Item.linkedAt as string };
+    return Item === undefined ? undefined : ownerOf(Item);
   }
 
   /** Sends a conditional write; false when its condition did not hold. */
@@ -404,3 +422,12 @@ function isConditionFailure(error: unknown): boolean {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** An identifier item as the port describes it (`by` only where the item records its cause). */
+function ownerOf(item: Record<string, unknown>): IdentifierOwner {
+  const owner = { profileId: item.profileId as string, linkedAt: item.linkedAt as string };
+  const { bySource, byMessage, how } = item;
+  if (typeof bySource !== 'string' || typeof byMessage !== 'string') return owner;
+  if (how !== 'linked' && how !== 'merged') return owner;
+  return { ...owner, by: { source: bySource, messageId: byMessage, reason: how } };
+}

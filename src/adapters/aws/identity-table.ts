@@ -5,7 +5,8 @@ import { type TableShape, tableDefinition } from './table-shape';
  * dynalite) and the tests (which create it in dynalite and DynamoDB Local), so all three agree.
  *
  * One table, string keys `pk` / `sk`:
- * - identifier: `pk = I#{type}:{value}`, `sk = I` — `profileId`, `linkedAt`;
+ * - identifier: `pk = I#{type}:{value}`, `sk = I` — `profileId`, `linkedAt`, `idType`, and the message
+ *   that (re)pointed it: `bySource`, `byMessage`, `how` (`linked` | `merged`);
  * - profile: `pk = P#{profileId}`, `sk = P` — `state`, `ver`, `doc` (the profile as JSON, gzipped
  *   from 1 KB: `profile-doc.ts`), `into`, `pending` (map: profile id → true), `createdAt`;
  * - ledger entry: `pk = P#{to}`, `sk = L#{entryId}` — `entry` (JSON; listed in `at` order by the reader).
