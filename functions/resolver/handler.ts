@@ -7,6 +7,7 @@ import type {
 } from 'aws-lambda';
 import { CALL_TYPES, type StreamRecord } from '../../src/core/events/stream-record';
 import type { Logger } from '../../src/ports/logger';
+import { recordData } from '../../src/ports/stream-record-data';
 import type { BatchOutcome } from '../../src/use-cases/resolve-identities';
 
 export interface ResolverHandlerDeps {
@@ -20,7 +21,7 @@ const CALL_TYPE_SET = new Set<string>(CALL_TYPES);
 export function decodeRecord(record: KinesisStreamRecord): StreamRecord | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8'));
+    value = JSON.parse(recordData(record.kinesis).toString('utf8'));
   } catch {
     return undefined;
   }

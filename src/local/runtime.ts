@@ -198,7 +198,7 @@ async function startIn(
     handler: lake.handler,
     // The writer gathers batches until its flush interval, so a batch's size only sets how much each
     // call decodes at once: 250, not 1,000, keeps peak memory under a flood about 45 MB lower (four
-    // shards' batches of base64 records and their decoded rows at a time; `npm run bench -- ingest`).
+    // shards' batches of records and their staged lines at a time; `npm run bench -- ingest`).
     batchSize: 250,
     maxBatchingWindowMs: 100,
     onFailure: createFileFailureDestination(resolve(dataDir, 'failed')),

@@ -4,6 +4,7 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecor
 import { ServiceUnavailableError } from '../../core/errors';
 import { type Clock, systemClock } from '../../ports/clock';
 import type { EventStream, PutOutcome, StreamEntry } from '../../ports/event-stream';
+import { payloadWithBytes } from '../../ports/stream-record-data';
 import type { FailedBatch, FailureDestination } from './failure-destination';
 import {
   MAX_PARTITION_KEY_LENGTH,
@@ -896,13 +897,15 @@ export class MemoryEventStream implements EventStream {
   private toKinesisRecord(shard: Shard, position: number, held: HeldRecordData): KinesisStreamRecord {
     const sequenceNumber = sequenceNumberOf(shard.index, position);
     return {
-      kinesis: {
-        kinesisSchemaVersion: '1.0',
-        partitionKey: held.partitionKey,
-        sequenceNumber,
-        data: Buffer.from(held.data.buffer, held.data.byteOffset, held.data.byteLength).toString('base64'),
-        approximateArrivalTimestamp: held.arrivalSeconds,
-      },
+      kinesis: payloadWithBytes(
+        {
+          kinesisSchemaVersion: '1.0',
+          partitionKey: held.partitionKey,
+          sequenceNumber,
+          approximateArrivalTimestamp: held.arrivalSeconds,
+        },
+        held.data,
+      ),
       eventSource: 'aws:kinesis',
       eventVersion: '1.0',
       eventID: `${shard.id}:${sequenceNumber}`,
