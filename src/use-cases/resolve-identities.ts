@@ -1,3 +1,4 @@
+import { isMergeEntry } from '../core/events/bus-events';
 import type { StreamRecord } from '../core/events/stream-record';
 import { extractIdentifiers } from '../core/identity/extract-identifiers';
 import { type Identifier, identifierKey } from '../core/identity/identifier';
@@ -354,9 +355,33 @@ export function createResolver(deps: ResolveDeps) {
           const owner = owners.get(identifierKey(id));
           return owner?.by !== undefined && causeKey(owner.by) === key ? [[id, owner]] : [];
         });
+        await reannounce(cause, [...survivors]);
       }
       for (const [id, owner] of made) {
         emit(link(id, owner.profileId, owner.linkedAt, cause, owner.by?.reason ?? 'linked'));
+      }
+    }
+
+    /**
+     * Hands on again the merges this message asked for that are done (the loser is a redirect), from
+     * the survivors' ledgers: an earlier attempt may have died after finishing them and
+     * before announcing them. One ledger read and one profile read, only after a merge.
+     */
+    async function reannounce(cause: LinkCause, survivors: readonly string[]): Promise<void> {
+      const announced = new Set(merges.flatMap((merge) => (merge.entry ? [merge.entry.id] : [])));
+      const asked = (await store.listLedger(survivors)).filter(
+        (entry) =>
+          isMergeEntry(entry) &&
+          entry.source === cause.source &&
+          entry.messageId === cause.messageId &&
+          !announced.has(entry.id),
+      );
+      if (asked.length === 0) return;
+      const losers = await store.getProfiles(asked.map((entry) => entry.from as string));
+      for (const entry of asked) {
+        const loser = losers.get(entry.from as string);
+        if (loser?.state !== 'retired') continue;
+        merges.push({ survivor: entry.to, merged: entry.from as string, at: entry.at, entry });
       }
     }
 

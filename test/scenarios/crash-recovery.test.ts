@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamRecord } from '../../src/core/events/stream-record';
 import type { IdentityLink } from '../../src/core/identity/identity-link';
+import type { CompletedMerge } from '../../src/use-cases/resolve-identities';
 import { type LocalDynamoDb, startDynalite } from '../support/dynalite';
 import {
   crashingStore,
@@ -120,6 +121,10 @@ const linkSet = (links: readonly IdentityLink[]) =>
     ),
   );
 
+/** The merges handed on, as `merged → survivor (ledger entry id)`; a repeated one counts once. */
+const mergeSet = (merges: readonly CompletedMerge[]) =>
+  new Set(merges.map((merge) => `${merge.merged} → ${merge.survivor} (${merge.entry?.id ?? 'no entry'})`));
+
 describe('a crash after any write, then the batch again', () => {
   for (const [name, batch] of Object.entries(batches)) {
     it(`${name}: after a crash after each write, redelivery from the first failed record (or the whole batch) ends as without a crash`, async () => {
@@ -132,6 +137,7 @@ describe('a crash after any write, then the batch again', () => {
       expect((await clean.newResolver(counting)(batch)).failed).toEqual([]);
       const expected = finalState(await clean.snapshot());
       const expectedLinks = linkSet(clean.links);
+      const expectedMerges = mergeSet(clean.merges);
       const writes = counting.writes;
       expect(writes).toBeGreaterThan(8);
       expect(expected.merging.size + expected.pending.size).toBe(0);
@@ -145,13 +151,18 @@ describe('a crash after any write, then the batch again', () => {
           const outcome = await r.newResolver(crashing)(batch);
           expect(outcome.failed.length, `crash after write ${n}`).toBeGreaterThan(0);
           const from = redeliver === 'the whole batch' ? 0 : (outcome.failed[0] as number);
-          // A process that dies publishes nothing: the links of the crashed run are lost with it.
-          if (redeliver === 'the whole batch') r.links.length = 0;
+          // A process that dies publishes nothing: the links and merges of the crashed run are lost with it.
+          if (redeliver === 'the whole batch') {
+            r.links.length = 0;
+            r.merges.length = 0;
+          }
           const retry = await r.newResolver()(batch.slice(from));
           expect(retry.failed, `crash after write ${n}, ${redeliver}`).toEqual([]);
           expect(finalState(await r.snapshot()), `crash after write ${n}, ${redeliver}`).toEqual(expected);
           // Every identifier the batch (re)pointed still reaches identity_links.
           expect(linkSet(r.links), `crash after write ${n}, ${redeliver}`).toEqual(expectedLinks);
+          // ... and every merge is still announced (`Profile Merged`), with the ledger entry that explains it.
+          expect(mergeSet(r.merges), `crash after write ${n}, ${redeliver}`).toEqual(expectedMerges);
         }
       }
     });
