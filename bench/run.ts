@@ -129,11 +129,11 @@ most the runtime could take if resolving and landing cost nothing. Even so it st
 of one of the machine's two cores, so each server has about one core, and per request the collector
 does several times the bare server's work (the in-process ratio above: validating, stamping and
 re-serialising every message). Its p99 is about the target (37–67 ms in runs on 2026-11-23, as the machine's speed varied; this run
-${http.collectorAlone.latencyP99} ms) and its peak RSS within it. The full runtime's p99 sits at the same edge (47–62 ms across runs on
+${http.collectorAlone.latencyP99} ms) and its peak RSS about at it (186–202 MB; this run ${fmt(http.collectorAlone.peakRssMb)} MB). The full runtime's p99 sits at the same edge (47–63 ms across runs on
 2026-11-23), and its peak RSS is far above, because its consumers share the collector's thread and
 memory. Latency here follows throughput: autocannon's 50 connections each wait for their answer, so the
-p50 is about 50 ÷ requests a second (1,416 a second, 28,316 events, gives 35 ms; measured 34), and in
-this session's runs the p99 stayed under 50 ms only when a server took about 38,000 events a second
+p50 is about 50 ÷ requests a second (this run ${fmt(http.mosaic.requestsPerSecond)} a second, ${fmt(http.mosaic.eventsPerSecond)} events, gives ${fmt(50_000 / http.mosaic.requestsPerSecond)} ms; measured ${http.mosaic.latencyP50}), and in
+the runs of 2026-11-23 the p99 stayed under 50 ms only when a server took about 38,000 events a second
 or more.
 
 The stream does not refuse while the resolver lags: past its memory budget, consumers read a shard's
@@ -151,8 +151,13 @@ resolver, the lake writer and garbage collection run on the collector's thread. 
 change to the Profile API's tail); resolver batches of 200 (the unify benchmark then resolved 15 %
 fewer events a second at 0.86 writes an event instead of 0.78). Kept: the resolver gives the event loop
 a turn every 50 records (a batch of duplicates waits on no I/O; in turns 28,610 and 28,754 events/s
-against 19,908 and 19,616, p99 72 and 63 against 103 and 97 ms), and the lake writer takes batches of
-250 records, not 1,000 (peak RSS about 45 MB lower).
+against 19,908 and 19,616, p99 72 and 63 against 103 and 97 ms), the lake writer takes batches of
+250 records, not 1,000 (peak RSS about 45 MB lower), and (2026-11-23, later) the stream hands its
+consumers each record's bytes as it holds them instead of as base64 they decode straight back (in
+turns 30,474, 29,006 and 28,807 events/s against 22,726, 31,564 and 25,770; peak RSS unchanged). A
+sampling heap profile under this load shows what fills the heap between full collections: the
+resolver's decoded records and the records of the batches handed to consumers, which live as long as
+a batch takes and so outlive V8's young generation.
 
 **Peak RSS**, where it goes (2026-11-23, \`/proc\` and \`process.memoryUsage()\` sampled under this
 load): about 75 MB are the program's own pages — Node's binary 43 MB, DuckDB's library 27 MB — which the
@@ -163,7 +168,8 @@ the runtime peaks at 216–220 MB; without the lake writer at 287–318 MB; with
 277–289 MB (\`--heap-growing-percent=30\` in each). V8's flags trade memory for throughput, none down to
 200 MB: \`--heap-growing-percent=30\` about 300 MB (−130 MB) at about 12 % fewer events/s and a higher
 p99; \`--optimize-for-size\` 235–252 MB at about 45 % fewer; \`--max-old-space-size=160\` 320 MB, 20 %
-fewer; \`--max-semi-space-size=4\` 365 MB, 10 % fewer. DuckDB's allocator keeps up to 128 MiB of freed
+fewer; \`--max-semi-space-size=4\` 365 MB, 10 % fewer; dynalite's thread given a young generation of 4 or 8 MB
+(\`resourceLimits\`) 316–355 MB against 345–371 MB in turns, at 10–20 % fewer. DuckDB's allocator keeps up to 128 MiB of freed
 memory by default; lowering \`allocator_flush_threshold\` to 4 MiB in the lake writer changed nothing
 measurable.`;
 }
