@@ -282,7 +282,14 @@ each, six a second, too little to explain the tail. Nor (2026-11-23, later, two 
 code as it is): the resolver giving the event loop a turn every 10 records instead of 50 (24 / 20 and
 27 / 30 ms against 27 / 29 and 27 / 32 ms), or reading a batch's identifiers and profiles one
 BatchGetItem at a time instead of four, so fewer of its reads queue ahead of the API's in dynalite
-(28 / 28 and 28 / 37 ms against 24 / 34 ms). What is left is CPU contention: the runtime's main
+(28 / 28 and 28 / 37 ms against 24 / 34 ms). Nor (2026-11-23, later still) the SDK's requests handed to
+dynalite's thread as messages by a request handler of its own instead of over a loopback socket: the
+AWS SDK's per-call work is most of the runtime's CPU here (a CPU profile of this benchmark: its
+middleware, signing and HTTP about 40 % of the main thread's time, some 0.8 ms a call), and without the
+socket the resolver took 807 and 921 events/s against 737 and 727, but the Profile API's p99 rose to
+45 / 47 and 38 / 53 ms (against 26 / 33 and 28 / 32) and \`/health\`'s to 27–40 ms (against 9–12):
+answers arriving together as messages are handled back to back, and the event loop serves nothing
+else meanwhile. What is left is CPU contention: the runtime's main
 thread, dynalite's thread and the benchmark's senders share two cores, and one identity store read has a
 p99 of 14–18 ms at the SDK (3–5 ms p50) while \`/health\` on the same server has one of 7–11 ms. Runs of
 the same code on 2026-11-23 gave a Profile API p99 of 23–34 ms at 25 % load and 23–32 ms at 50 %.`;
