@@ -79,11 +79,11 @@ export class BatchState {
 
   /** The items of these identifiers, as last read or written, that say `by` (re)pointed them. */
   linkedBy(identifiers: readonly Identifier[], by: LinkCause): Array<[Identifier, IdentifierOwner]> {
-    const cause = causeKey(by);
     const found: Array<[Identifier, IdentifierOwner]> = [];
+    if (this.caused.size === 0) return found;
     for (const id of identifiers) {
       const owner = this.caused.get(identifierKey(id));
-      if (owner?.by !== undefined && causeKey(owner.by) === cause) found.push([id, owner]);
+      if (owner?.by?.messageId === by.messageId && owner.by.source === by.source) found.push([id, owner]);
     }
     return found;
   }
