@@ -167,7 +167,8 @@ throughput; buffers (records, request bodies) add 10–80 MB. With nothing consu
 the runtime peaks at 216–220 MB; without the lake writer at 287–318 MB; without the resolver at
 277–289 MB (\`--heap-growing-percent=30\` in each). V8's flags trade memory for throughput, none down to
 200 MB: \`--heap-growing-percent=30\` about 300 MB (−130 MB) at about 12 % fewer events/s and a higher
-p99; \`--optimize-for-size\` 235–252 MB at about 45 % fewer; \`--max-old-space-size=160\` 320 MB, 20 %
+p99 (50: 288–306 MB against 325–374 MB, about 8 % fewer events/s and a p99 of 54–79 against 48–64 ms,
+five pairs in turns on 2026-11-23 after the stream stopped handing out base64); \`--optimize-for-size\` 235–252 MB at about 45 % fewer; \`--max-old-space-size=160\` 320 MB, 20 %
 fewer; \`--max-semi-space-size=4\` 365 MB, 10 % fewer; dynalite's thread given a young generation of 4 or 8 MB
 (\`resourceLimits\`) 316–355 MB against 345–371 MB in turns, at 10–20 % fewer. DuckDB's allocator keeps up to 128 MiB of freed
 memory by default; lowering \`allocator_flush_threshold\` to 4 MiB in the lake writer changed nothing
