@@ -346,10 +346,14 @@ export function createResolver(deps: ResolveDeps) {
       relinked.add(key);
       let made = found;
       if (found.some(([, owner]) => owner.by?.reason === 'merged')) {
-        const survivors = new Set((await batch.owners(identifiers)).values());
+        const survivors = new Set<string>();
         const absorbed: Identifier[] = [];
-        for (const profileId of survivors)
-          absorbed.push(...((await liveSlot(profileId, record)).doc as Profile).identities);
+        for (const ownerId of new Set((await batch.owners(identifiers)).values())) {
+          const survivor = await liveSlot(ownerId, record);
+          if (survivors.has(survivor.id)) continue;
+          survivors.add(survivor.id);
+          absorbed.push(...(survivor.doc as Profile).identities);
+        }
         const owners = await store.getOwners(absorbed);
         made = absorbed.flatMap((id): Array<[Identifier, IdentifierOwner]> => {
           const owner = owners.get(identifierKey(id));
