@@ -68,8 +68,15 @@ async function eventCountOf(url: string, userId: string): Promise<number | undef
   return ((await response.json()) as { computed: { eventCount: number } }).computed.eventCount;
 }
 
+async function profileIdOf(url: string, userId: string): Promise<string | undefined> {
+  const response = await fetch(`${url}/v1/profiles/user_id:${userId}`, {
+    headers: { authorization: `Bearer ${ADMIN_KEY}` },
+  });
+  return response.status === 200 ? ((await response.json()) as { profileId: string }).profileId : undefined;
+}
+
 describe('the local runtime killed with a backlog', () => {
-  it('loses nothing it acknowledged: started again on the same data directory, it resolves and lands every event', async () => {
+  it('loses nothing it acknowledged: started again on the same data directory, it resolves and lands every event and identity link', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'mosaic-crash-'));
     const people = Array.from({ length: 50 }, (_, i) => `crash-user-${i}`);
     const requests = 40;
@@ -110,8 +117,19 @@ describe('the local runtime killed with a backlog', () => {
       })
       .toEqual(people.map(() => requests));
 
+    const profileIds = await Promise.all(people.map((userId) => profileIdOf(second.url, userId)));
+
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+    // Every identifier's latest identity_links row names the profile the graph points it at. (Here the
+    // kill lands wherever it lands; test/scenarios/crash-recovery.test.ts stops the resolver after
+    // each of its writes in turn.)
+    const links = await queryLake(
+      `SELECT id_value, arg_max(profile_id, linked_at) AS profile_id FROM read_parquet('${dataDir}/lake/identity_links/**/*.parquet') WHERE id_type = 'user_id' GROUP BY id_value`,
+    );
+    expect(new Map(links.map((row) => [row.id_value, row.profile_id]))).toEqual(
+      new Map(people.map((userId, i) => [userId, profileIds[i]])),
+    );
     const rows = await queryLake(
       `SELECT message_id FROM read_parquet('${dataDir}/lake/events/**/*.parquet') WHERE event = 'Crash Tested'`,
     );
