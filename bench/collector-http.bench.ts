@@ -19,11 +19,22 @@ export interface LoadResult {
 
 export type Measured = LoadResult & { eventsPerSecond: number; peakRssMb: number };
 
-export interface HttpBenchResult {
+/** One round: the three servers measured one after another. */
+export interface HttpRound {
   readonly mosaic: Measured;
   readonly baseline: Measured;
   /** The collector with nothing behind the stream (`collector-server.ts`): the runtime's ceiling. */
   readonly collectorAlone: Measured;
+}
+
+/**
+ * The rounds and their summary: per server the median of the rounds' events/s, requests/s and
+ * latencies, the highest peak RSS, and the refusals and errors of all rounds together; the ratios are
+ * the medians of each round's ratio (a round's servers ran minutes apart at most, so a ratio is less
+ * moved by the machine's changing speed than the figures it divides).
+ */
+export interface HttpBenchResult extends HttpRound {
+  readonly rounds: readonly HttpRound[];
   readonly ratio: number;
   readonly collectorAloneRatio: number;
   readonly connections: number;
@@ -37,69 +48,125 @@ const root = join(import.meta.dirname, '..');
  * its own; the load generator in a third process. Also the collector alone (nothing behind the stream)
  * in a process of its own: how far the runtime could go if its consumers cost nothing.
  */
-export async function benchCollectorHttp(connections = 50, durationSeconds = 10): Promise<HttpBenchResult> {
+export async function benchCollectorHttp(
+  connections = 50,
+  durationSeconds = 10,
+  roundCount = 3,
+): Promise<HttpBenchResult> {
   const work = await mkdtemp(join(tmpdir(), 'mosaic-bench-'));
   const bodyFile = join(work, 'body.json');
   const authorization = `Basic ${Buffer.from(`${BENCH_WRITE_KEY}:`).toString('base64')}`;
   await writeFile(bodyFile, JSON.stringify({ body: batchBodies(1)[0], authorization }));
   try {
-    const baseline = await measure(
-      spawn(process.execPath, [join(root, 'bench', 'baseline-server.mjs')], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      }),
-      /listening (http:\/\/\S+)/,
-      bodyFile,
-      connections,
-      durationSeconds,
-    );
     // The runtime exactly as `npm start` runs it: the bundle, with the launcher's environment.
     const bundle = await bundleLocalRuntime();
-    const mosaic = await measure(
-      spawn(process.execPath, [bundle], {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'inherit'],
-        env: {
-          MALLOC_ARENA_MAX: '2',
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          ...process.env,
-          PORT: '0',
-          MOSAIC_DATA_DIR: join(work, 'data'),
-          MOSAIC_WRITE_KEY: BENCH_WRITE_KEY,
-          MOSAIC_LOG_LEVEL: 'error',
-        },
-      }),
-      /running at (http:\/\/\S+)/,
-      bodyFile,
-      connections,
-      durationSeconds,
-    );
-    const collectorAlone = await measure(
-      spawn(
-        process.execPath,
-        [await bundleForNode('bench/collector-server.ts', 'collector-server'), BENCH_WRITE_KEY],
-        {
-          cwd: root,
-          stdio: ['ignore', 'pipe', 'inherit'],
-          env: { MALLOC_ARENA_MAX: '2', ...process.env },
-        },
-      ),
-      /running at (http:\/\/\S+)/,
-      bodyFile,
-      connections,
-      durationSeconds,
-    );
+    const collectorServer = await bundleForNode('bench/collector-server.ts', 'collector-server');
+    const rounds: HttpRound[] = [];
+    for (let round = 0; round < roundCount; round++) {
+      rounds.push(
+        await measureRound(
+          bodyFile,
+          join(work, `data-${round}`),
+          bundle,
+          collectorServer,
+          connections,
+          durationSeconds,
+        ),
+      );
+    }
+    const each = (pick: (round: HttpRound) => Measured) => summarise(rounds.map(pick));
     return {
-      mosaic,
-      baseline,
-      collectorAlone,
-      ratio: mosaic.eventsPerSecond / baseline.eventsPerSecond,
-      collectorAloneRatio: collectorAlone.eventsPerSecond / baseline.eventsPerSecond,
+      rounds,
+      mosaic: each((round) => round.mosaic),
+      baseline: each((round) => round.baseline),
+      collectorAlone: each((round) => round.collectorAlone),
+      ratio: median(rounds.map((r) => r.mosaic.eventsPerSecond / r.baseline.eventsPerSecond)),
+      collectorAloneRatio: median(
+        rounds.map((r) => r.collectorAlone.eventsPerSecond / r.baseline.eventsPerSecond),
+      ),
       connections,
       durationSeconds,
     };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The bare server, the runtime (on a data directory of its own) and the collector alone, in turn. */
+async function measureRound(
+  bodyFile: string,
+  dataDir: string,
+  bundle: string,
+  collectorServer: string,
+  connections: number,
+  durationSeconds: number,
+): Promise<HttpRound> {
+  const baseline = await measure(
+    spawn(process.execPath, [join(root, 'bench', 'baseline-server.mjs')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+    /listening (http:\/\/\S+)/,
+    bodyFile,
+    connections,
+    durationSeconds,
+  );
+  const mosaic = await measure(
+    spawn(process.execPath, [bundle], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        MALLOC_ARENA_MAX: '2',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...process.env,
+        PORT: '0',
+        MOSAIC_DATA_DIR: dataDir,
+        MOSAIC_WRITE_KEY: BENCH_WRITE_KEY,
+        MOSAIC_LOG_LEVEL: 'error',
+      },
+    }),
+    /running at (http:\/\/\S+)/,
+    bodyFile,
+    connections,
+    durationSeconds,
+  );
+  const collectorAlone = await measure(
+    spawn(process.execPath, [collectorServer, BENCH_WRITE_KEY], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { MALLOC_ARENA_MAX: '2', ...process.env },
+    }),
+    /running at (http:\/\/\S+)/,
+    bodyFile,
+    connections,
+    durationSeconds,
+  );
+  return { mosaic, baseline, collectorAlone };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** A server's rounds as one: medians of rates and latencies, the highest peak RSS, all refusals. */
+function summarise(runs: readonly Measured[]): Measured {
+  const mid = (pick: (run: Measured) => number) => median(runs.map(pick));
+  const sum = (pick: (run: Measured) => number) => runs.reduce((total, run) => total + pick(run), 0);
+  return {
+    requestsPerSecond: mid((run) => run.requestsPerSecond),
+    eventsPerSecond: mid((run) => run.eventsPerSecond),
+    latencyP50: mid((run) => run.latencyP50),
+    latencyP99: mid((run) => run.latencyP99),
+    peakRssMb: Math.max(...runs.map((run) => run.peakRssMb)),
+    totalRequests: sum((run) => run.totalRequests),
+    ok: sum((run) => run.ok),
+    non2xx: sum((run) => run.non2xx),
+    errors: sum((run) => run.errors),
+    timeouts: sum((run) => run.timeouts),
+  };
 }
 
 async function measure(

@@ -72,6 +72,12 @@ async function ingestSection(): Promise<string> {
     'Collector over HTTP on the local runtime vs a bare node:http + JSON.parse server...\n',
   );
   const http = await benchCollectorHttp();
+  for (const [i, round] of http.rounds.entries()) {
+    process.stdout.write(
+      `  round ${i + 1}: mosaic ${fmt(round.mosaic.eventsPerSecond)} events/s p99 ${round.mosaic.latencyP99} ms peak RSS ${fmt(round.mosaic.peakRssMb)} MB; ` +
+        `baseline ${fmt(round.baseline.eventsPerSecond)}; collector alone ${fmt(round.collectorAlone.eventsPerSecond)} p99 ${round.collectorAlone.latencyP99} ms\n`,
+    );
+  }
   process.stdout.write(
     `  mosaic ${fmt(http.mosaic.eventsPerSecond)} events/s p99 ${http.mosaic.latencyP99} ms peak RSS ${fmt(http.mosaic.peakRssMb)} MB\n` +
       `  baseline ${fmt(http.baseline.eventsPerSecond)} events/s p99 ${http.baseline.latencyP99} ms peak RSS ${fmt(http.baseline.peakRssMb)} MB\n` +
@@ -111,7 +117,13 @@ costs.
 The local runtime as \`npm start\` runs it (collector, in-process stream, Parquet lake writer, and since
 issue #3 the resolver on dynalite, which reads the same stream) and a bare \`node:http\` server that
 only reads and \`JSON.parse\`s the body, each in their own process; autocannon in a third, ${http.connections}
-connections, ${http.durationSeconds} s after a 2 s warm-up, 20-message batches.
+connections, ${http.durationSeconds} s after a 2 s warm-up, 20-message batches. ${http.rounds.length} rounds, each running the bare
+server, Mosaic (a fresh data directory) and the collector alone in turn; the table gives the medians
+of the rounds (the ratios: of each round's ratio), the highest peak RSS and the refusals of all rounds.
+
+| round | Mosaic events/s | p99 | peak RSS | bare server events/s | ratio | collector alone events/s | p99 | peak RSS |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${http.rounds.map((r, i) => `| ${i + 1} | ${fmt(r.mosaic.eventsPerSecond)} | ${r.mosaic.latencyP99} ms | ${fmt(r.mosaic.peakRssMb)} MB | ${fmt(r.baseline.eventsPerSecond)} | ${fmt(r.mosaic.eventsPerSecond / r.baseline.eventsPerSecond, 3)} | ${fmt(r.collectorAlone.eventsPerSecond)} | ${r.collectorAlone.latencyP99} ms | ${fmt(r.collectorAlone.peakRssMb)} MB |`).join('\n')}
 
 | measure | Mosaic | bare node:http + JSON.parse | target | | collector alone |
 | --- | --- | --- | --- | --- | --- |
@@ -128,11 +140,11 @@ bundled and in its own process like the runtime, its stream logged to disk as th
 most the runtime could take if resolving and landing cost nothing. Even so it stays far below 0.5 of the bare server. The load generator takes most
 of one of the machine's two cores, so each server has about one core, and per request the collector
 does several times the bare server's work (the in-process ratio above: validating, stamping and
-re-serialising every message). Its p99 is about the target (37–67 ms in runs on 2026-11-23, as the machine's speed varied; this run
-${http.collectorAlone.latencyP99} ms) and its peak RSS about at it (177–209 MB; this run ${fmt(http.collectorAlone.peakRssMb)} MB). The full runtime's p99 sits at the same edge (47–66 ms across runs on
+re-serialising every message). Its p99 is about the target (37–67 ms in runs on 2026-11-23, as the machine's speed varied; here
+${http.collectorAlone.latencyP99} ms, the median of the rounds) and its peak RSS about at it (177–209 MB; here at most ${fmt(http.collectorAlone.peakRssMb)} MB). The full runtime's p99 sits at the same edge (47–66 ms across runs on
 2026-11-23), and its peak RSS is far above, because its consumers share the collector's thread and
 memory. Latency here follows throughput: autocannon's 50 connections each wait for their answer, so the
-p50 is about 50 ÷ requests a second (this run ${fmt(http.mosaic.requestsPerSecond)} a second, ${fmt(http.mosaic.eventsPerSecond)} events, gives ${fmt(50_000 / http.mosaic.requestsPerSecond)} ms; measured ${http.mosaic.latencyP50}), and in
+p50 is about 50 ÷ requests a second (here a median ${fmt(http.mosaic.requestsPerSecond)} a second, ${fmt(http.mosaic.eventsPerSecond)} events, gives ${fmt(50_000 / http.mosaic.requestsPerSecond)} ms; measured ${http.mosaic.latencyP50}), and in
 the runs of 2026-11-23 the p99 stayed under 50 ms only when a server took about 38,000 events a second
 or more.
 
