@@ -141,7 +141,7 @@ most the runtime could take if resolving and landing cost nothing. Even so it st
 of one of the machine's two cores, so each server has about one core, and per request the collector
 does several times the bare server's work (the in-process ratio above: validating, stamping and
 re-serialising every message). Its p99 is about the target (37–67 ms in runs on 2026-11-23, as the machine's speed varied; here
-${http.collectorAlone.latencyP99} ms, the median of the rounds) and its peak RSS about at it (177–209 MB; here at most ${fmt(http.collectorAlone.peakRssMb)} MB). The full runtime's p99 sits at the same edge (47–66 ms across runs on
+${http.collectorAlone.latencyP99} ms, the median of the rounds) and its peak RSS about at it (162–209 MB; here at most ${fmt(http.collectorAlone.peakRssMb)} MB). The full runtime's p99 sits at the same edge (47–66 ms across runs on
 2026-11-23), and its peak RSS is far above, because its consumers share the collector's thread and
 memory. Latency here follows throughput: autocannon's 50 connections each wait for their answer, so the
 p50 is about 50 ÷ requests a second (here a median ${fmt(http.mosaic.requestsPerSecond)} a second, ${fmt(http.mosaic.eventsPerSecond)} events, gives ${fmt(50_000 / http.mosaic.requestsPerSecond)} ms; measured ${http.mosaic.latencyP50}), and in
