@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallType, JsonObject, StreamRecord } from '../../src/core/events/stream-record';
+import { identifierKey } from '../../src/core/identity/identifier';
+import type { IdentityLink } from '../../src/core/identity/identity-link';
 import { type LocalDynamoDb, startDynalite } from '../support/dynalite';
 import { profileContent, resolverOn, type TableSnapshot } from '../support/resolver-harness';
 import { BLOCKING_CONFIG, T0 } from './fixtures';
@@ -116,9 +118,20 @@ const whole = (snapshot: TableSnapshot) => ({
 });
 
 async function run(batches: readonly (readonly StreamRecord[])[]): Promise<TableSnapshot> {
+  return (await runWithLinks(batches)).snapshot;
+}
+
+async function runWithLinks(batches: readonly (readonly StreamRecord[])[]) {
   const r = await resolverOn(engine, { identity: BLOCKING_CONFIG });
   for (const batch of batches) expect((await r.resolve(batch)).failed).toEqual([]);
-  return r.snapshot();
+  return { snapshot: await r.snapshot(), links: r.links };
+}
+
+/** Per identifier, the profile of the last identity link handed on (the lake's latest row). */
+function lastLinks(links: readonly IdentityLink[]): Map<string, string> {
+  const last = new Map<string, string>();
+  for (const link of links) last.set(identifierKey(link.identifier), link.profileId);
+  return last;
 }
 
 describe('the resolver does not depend on order, batching or duplicates', () => {
@@ -136,9 +149,11 @@ describe('the resolver does not depend on order, batching or duplicates', () => 
         async ([list, permuted, duplicates, cuts]) => {
           const delivered = [...permuted, ...duplicates.map((i) => list[i % list.length] as StreamRecord)];
           const reference = await run([list]);
-          const other = await run(split(delivered, cuts));
+          const { snapshot: other, links } = await runWithLinks(split(delivered, cuts));
           expect(orderFree(other)).toEqual(orderFree(reference));
           expect(other.merging.size + other.pending.size).toBe(0);
+          // identity_links tells the same story as the graph: each identifier's last row names its owner.
+          expect(lastLinks(links)).toEqual(new Map(other.owners));
           // No placeholder ever became an identifier, so nobody was joined by one.
           expect(
             [...other.owners.keys()].filter((key) => /test@test|:null$|:undefined$|:0$/.test(key)),
