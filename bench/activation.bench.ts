@@ -13,7 +13,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleLocalRuntime } from '../scripts/start.mjs';
+import { bundleLocalRuntime, launcherEnv } from '../scripts/start.mjs';
 import { verifySignature } from '../src/core/activation/signing';
 import { hashKey } from '../src/core/auth/hashed-keys';
 import { hashWriteKey } from '../src/core/collector/write-keys';
@@ -211,10 +211,7 @@ async function deliveryRound(options: RoundOptions): Promise<DeliveryRun> {
       cwd: root,
       // Its error log (the dead letters of the failing destination) is kept, and shown if the round fails.
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        MALLOC_ARENA_MAX: '2',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...process.env,
+      env: launcherEnv({
         PORT: '0',
         MOSAIC_DATA_DIR: dataDir,
         MOSAIC_WRITE_KEY: WRITE_KEY,
@@ -225,7 +222,7 @@ async function deliveryRound(options: RoundOptions): Promise<DeliveryRun> {
           'healthy-signing': HEALTHY_SECRET,
           'failing-signing': FAILING_SECRET,
         }),
-      },
+      }),
     },
   );
   let errors = '';

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleForNode, bundleLocalRuntime } from '../scripts/start.mjs';
+import { bundleForNode, bundleLocalRuntime, launcherEnv } from '../scripts/start.mjs';
 import { peakRssMb as peakRssOf, printedUrl, stopChild } from './child';
 import { BENCH_WRITE_KEY, batchBodies } from './fixtures';
 
@@ -114,15 +114,12 @@ async function measureRound(
     spawn(process.execPath, [bundle], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        MALLOC_ARENA_MAX: '2',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...process.env,
+      env: launcherEnv({
         PORT: '0',
         MOSAIC_DATA_DIR: dataDir,
         MOSAIC_WRITE_KEY: BENCH_WRITE_KEY,
         MOSAIC_LOG_LEVEL: 'error',
-      },
+      }),
     }),
     /running at (http:\/\/\S+)/,
     bodyFile,
@@ -133,7 +130,7 @@ async function measureRound(
     spawn(process.execPath, [collectorServer, BENCH_WRITE_KEY], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { MALLOC_ARENA_MAX: '2', ...process.env },
+      env: launcherEnv(),
     }),
     /running at (http:\/\/\S+)/,
     bodyFile,

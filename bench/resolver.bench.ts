@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { bundleForNode } from '../scripts/start.mjs';
+import { bundleForNode, launcherEnv } from '../scripts/start.mjs';
 import { printedUrl, stopChild } from './child';
 import type { RuntimeLoad, StoreCalls, UnifyServerStats } from './unify-server';
 import { seededRandom, unifyWorkload, type Workload } from './unify-workload';
@@ -399,11 +399,7 @@ async function startServer(): Promise<Server> {
     {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-      env: {
-        MALLOC_ARENA_MAX: '2',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...process.env,
-      },
+      env: launcherEnv(),
     },
   );
   const pending = new Map<number, (value: unknown) => void>();

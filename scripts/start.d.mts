@@ -7,3 +7,8 @@ export declare function bundleLocalRuntime(): Promise<string>;
  * runtime is bundled, to `node_modules/.cache/mosaic/<name>.mjs`; resolves with that path.
  */
 export declare function bundleForNode(entry: string, name: string): Promise<string>;
+/**
+ * The environment `npm start` runs the runtime in (malloc arenas capped, the SDK's Node-version notice
+ * silenced); variables already set win, then `overrides`.
+ */
+export declare function launcherEnv(overrides?: Record<string, string>): NodeJS.ProcessEnv;

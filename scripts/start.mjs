@@ -30,6 +30,20 @@ export async function bundleForNode(entry, name) {
   return outfile;
 }
 
+/**
+ * The environment the runtime runs in, as the launcher starts it (benchmarks start their servers in
+ * it too): glibc malloc arenas capped (see above), and the SDK's notice that its 2027 releases need
+ * Node 22 silenced (Lambda runs Node 22, this machine may not). Variables already set win.
+ */
+export function launcherEnv(overrides = {}) {
+  return {
+    MALLOC_ARENA_MAX: '2',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...process.env,
+    ...overrides,
+  };
+}
+
 export function bundleLocalRuntime() {
   return bundleForNode(join('src', 'local', 'main.ts'), 'local-runtime');
 }
@@ -38,8 +52,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bundleLocalRuntime();
   const child = spawn(process.execPath, ['--enable-source-maps', bundlePath], {
     stdio: 'inherit',
-    // The SDK warns that its 2027 releases need Node 22; Lambda runs Node 22, this machine may not.
-    env: { MALLOC_ARENA_MAX: '2', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
+    env: launcherEnv(),
   });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
