@@ -10,7 +10,7 @@ import type { KinesisStreamRecordPayload } from 'aws-lambda';
 class HeldPayload implements KinesisStreamRecordPayload {
   static readonly #data: PropertyDescriptor = {
     get(this: HeldPayload) {
-      return HeldPayload.base64Of(this);
+      return HeldPayload.#base64Of(this);
     },
     enumerable: true,
     configurable: true,
@@ -34,7 +34,7 @@ class HeldPayload implements KinesisStreamRecordPayload {
     this.#bytes = bytes;
   }
 
-  static base64Of(payload: HeldPayload): string {
+  static #base64Of(payload: HeldPayload): string {
     const bytes = payload.#bytes;
     payload.#base64 ??= Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
     return payload.#base64;
