@@ -15,7 +15,7 @@ import type { Clock } from '../ports/clock';
 import type { IdentifierOwner, IdentityStore, LinkCause } from '../ports/identity-store';
 import type { Logger } from '../ports/logger';
 import type { ResolverMetrics } from '../ports/resolver-metrics';
-import { BatchState, causeKey, Replan, type Slot } from './resolver-batch-state';
+import { BatchState, causeKey, Replan, type Slot, sameCause } from './resolver-batch-state';
 
 /** What a resolved batch hands on once its profile writes are durable. */
 export interface ResolverEffects {
@@ -341,9 +341,8 @@ export function createResolver(deps: ResolveDeps) {
       found: ReadonlyArray<[Identifier, IdentifierOwner]>,
     ): Promise<void> {
       const cause = causeOf(record);
-      const key = causeKey(cause);
-      if (relinked.has(key)) return;
-      relinked.add(key);
+      if (relinked.has(causeKey(cause))) return;
+      relinked.add(causeKey(cause));
       let made = found;
       if (found.some(([, owner]) => owner.by?.reason === 'merged')) {
         const survivors = new Set<string>();
@@ -357,7 +356,7 @@ export function createResolver(deps: ResolveDeps) {
         const owners = await store.getOwners(absorbed);
         made = absorbed.flatMap((id): Array<[Identifier, IdentifierOwner]> => {
           const owner = owners.get(identifierKey(id));
-          return owner?.by !== undefined && causeKey(owner.by) === key ? [[id, owner]] : [];
+          return owner?.by !== undefined && sameCause(owner.by, cause) ? [[id, owner]] : [];
         });
         await reannounce(cause, [...survivors]);
       }
@@ -374,11 +373,7 @@ export function createResolver(deps: ResolveDeps) {
     async function reannounce(cause: LinkCause, survivors: readonly string[]): Promise<void> {
       const announced = new Set(merges.flatMap((merge) => (merge.entry ? [merge.entry.id] : [])));
       const asked = (await store.listLedger(survivors)).filter(
-        (entry) =>
-          isMergeEntry(entry) &&
-          entry.source === cause.source &&
-          entry.messageId === cause.messageId &&
-          !announced.has(entry.id),
+        (entry) => isMergeEntry(entry) && sameCause(entry, cause) && !announced.has(entry.id),
       );
       if (asked.length === 0) return;
       const losers = await store.getProfiles(asked.map((entry) => entry.from as string));

@@ -83,7 +83,7 @@ export class BatchState {
     if (this.caused.size === 0) return found;
     for (const id of identifiers) {
       const owner = this.caused.get(identifierKey(id));
-      if (owner?.by?.messageId === by.messageId && owner.by.source === by.source) found.push([id, owner]);
+      if (owner?.by !== undefined && sameCause(owner.by, by)) found.push([id, owner]);
     }
     return found;
   }
@@ -216,4 +216,8 @@ export class BatchState {
 
 export function causeKey(by: LinkCause): string {
   return `${by.source}\u0000${by.messageId}`;
+}
+
+export function sameCause(a: LinkCause, b: LinkCause): boolean {
+  return a.messageId === b.messageId && a.source === b.source;
 }
