@@ -48,12 +48,16 @@ describe('the embedded engine client', () => {
     });
     await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
     const client = embeddedEngineClient(`http://127.0.0.1:${(stub.address() as AddressInfo).port}`);
-    await DynamoDBDocumentClient.from(client).send(new GetCommand({ TableName: 'any', Key: { pk: 'a', sk: 'b' } }));
+    await DynamoDBDocumentClient.from(client).send(
+      new GetCommand({ TableName: 'any', Key: { pk: 'a', sk: 'b' } }),
+    );
     client.destroy();
     await new Promise((resolve) => stub.close(resolve));
     expect(seen).toHaveLength(1);
     const headers = seen[0] as IncomingHttpHeaders;
-    expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=\S+, SignedHeaders=\S+, Signature=unsigned$/);
+    expect(headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=\S+, SignedHeaders=\S+, Signature=unsigned$/,
+    );
     expect(headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
     expect(headers['x-amz-target']).toBe('DynamoDB_20120810.GetItem');
     expect(headers['x-amz-user-agent']).toBeUndefined();
