@@ -277,11 +277,23 @@ function unifyHistory(): string {
 | before | 41–58 ms / 44–58 ms (three runs) | 0.86 / 1.44 | throughput ratio 1.05–1.13 |
 | the resolver runs 2 batches at a time, not 1 per shard (\`maxConcurrency\`) | 27 ms / 35 ms | 0.84 / 1.32 | ratio 1.02; event loop delay p99 9 → 5 ms |
 | then profiles from 1 KB stored gzipped | 30 / 31 → 26 / 27 ms | 0.88 / 1.39 → 0.82 / 1.25 | write units per event 1.66 → 0.98 (throughput), 6.4 → 2.4 (load) |
+| then the embedded engine's SDK client without what a loopback engine does not need (2026-11-23) | 29 / 26 and 28 / 28 → 25 / 25 and 21 / 27 ms | 0.91 / 1.19 and 0.85 / 1.27 → 0.84 / 1.32 and 0.73 / 1.36, at 11–20 % more events/s | unify 825 and 762 → 910 and 923 events/s |
 
 Four shards each ran a resolver batch at once, and each batch's DynamoDB calls (about a millisecond of
 the AWS SDK's CPU apiece on this machine) ran on the event loop the Profile API answers from: its two
 reads waited behind them. Gzip shrinks what the SDK and dynalite handle for the most written profiles
 (5–17 KB of JSON) to a third; in AWS it is what DynamoDB bills.
+
+Where a slow Profile API request spends its time (2026-11-23): each of its two reads timed at the SDK
+and, by a request id, inside dynalite's thread. Over the reads of requests slower than 20 ms, on
+average 1.0 ms passed from the SDK's send until dynalite had the request, 2.8 ms inside dynalite and
+7.3 ms from dynalite's answer until the SDK had parsed it: waiting for the main thread, busy with the
+resolver's calls. So the embedded engine's client now skips what a loopback engine does not need
+(\`embeddedEngineClient\`): SigV4 signing (dynalite checks the header's form, not the signature), the
+endpoint rule set (the endpoint is fixed), adaptive retries' rate limiter (the engine never throttles)
+and the user-agent, Lambda trace and logging middleware. On a GetItem/UpdateItem loop the SDK's
+main-thread CPU fell from 0.84–0.91 to 0.41–0.55 ms a call. The baseline's puts go through the same
+client, so its rate rose with the runtime's and the throughput ratio fell.
 
 Tried and **not kept**, each measured the same way: reads served ahead of queued writes inside the
 embedded engine (dynalite's own read p99 stayed 10–16 ms), a larger libuv thread pool (no change),
@@ -305,7 +317,8 @@ answers arriving together as messages are handled back to back, and the event lo
 else meanwhile. What is left is CPU contention: the runtime's main
 thread, dynalite's thread and the benchmark's senders share two cores, and one identity store read has a
 p99 of 14–18 ms at the SDK (3–5 ms p50) while \`/health\` on the same server has one of 7–11 ms. Runs of
-the same code on 2026-11-23 gave a Profile API p99 of 23–35 ms at 25 % load and 23–32 ms at 50 %.`;
+the same code on 2026-11-23 gave a Profile API p99 of 23–35 ms at 25 % load and 23–32 ms at 50 %; with
+the leaner client (2026-11-23), 21–25 ms and 25–27 ms.`;
 }
 
 /** The call types' shares, e.g. `70.1 % track, 19.9 % page, ...`. */
