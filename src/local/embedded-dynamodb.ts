@@ -169,8 +169,8 @@ const IDLE_MIDDLEWARE = ['getUserAgentMiddleware', 'recursionDetectionMiddleware
  * commands as in AWS, configured for a loopback engine — a fixed endpoint instead of the endpoint
  * rule set, standard retries (the engine never throttles, so adaptive rate limiting only costs),
  * unsigned requests and no idle middleware. Together they halve the SDK's CPU a call (about 0.85 →
- * 0.45 ms measured on a GetItem/UpdateItem loop), which is most of the main thread's work when the
- * resolver writes and the Profile API reads.
+ * 0.45 ms measured on a GetItem/UpdateItem loop). Under the unify benchmark's load the SDK was about
+ * half of the main thread's work, and the Profile API's reads wait for that thread.
  */
 export function embeddedEngineClient(endpoint: string): DynamoDBClient {
   const url = new URL(endpoint);
