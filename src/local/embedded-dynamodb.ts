@@ -178,6 +178,7 @@ export function embeddedEngineClient(endpoint: string): DynamoDBClient {
     ...sdkClientConfig({ region: 'local', endpoint, requestTimeoutMs: 10_000 }),
     retryMode: 'standard',
     endpointProvider: () => ({ url }),
+    // Unused by the unsigned scheme; given so the SDK's default credential chain never runs.
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     httpAuthSchemes: UNSIGNED,
   });

@@ -206,8 +206,8 @@ export function createResolver(deps: ResolveDeps) {
       }
       // Step 3: re-point the loser's identifiers.
       const at = now();
+      const by = causeOf(record);
       for (const identifier of loser.identities) {
-        const by = causeOf(record);
         if (await store.repointIdentifier(identifier, loser.profileId, into.id, at, by)) {
           batch.owned(identifier, { profileId: into.id, linkedAt: at, by: { ...by, reason: 'merged' } });
           emit(link(identifier, into.id, at, by, 'merged'));
