@@ -10,9 +10,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { DynamoDbIdentityStore } from '../src/adapters/aws/dynamodb-identity-store';
+import { toAttributes } from '../src/adapters/aws/dynamodb-items';
 import { consoleLogger } from '../src/adapters/local/console-logger';
 import { MemoryEventStream, type SubscriptionOptions } from '../src/adapters/local/memory-event-stream';
 import { hashKey } from '../src/core/auth/hashed-keys';
@@ -167,15 +168,14 @@ async function peakRssMb(): Promise<number> {
 async function startBaseline(dir: string, loops = 4) {
   const dynamo = await startEmbeddedDynamoDb({ path: join(dir, 'baseline') });
   await ensureIdentityTable(dynamo.client, 'baseline');
-  const doc = DynamoDBDocumentClient.from(dynamo.client);
   const { messages } = unifyWorkload({ people: 1000, events: 2000, seed: 1 });
   let next = 0;
   const put = () => {
     const message = messages[next % messages.length] as Record<string, unknown>;
-    return doc.send(
-      new PutCommand({
+    return dynamo.client.send(
+      new PutItemCommand({
         TableName: 'baseline',
-        Item: { pk: `E#${next++}`, sk: 'E', doc: JSON.stringify(message) },
+        Item: toAttributes({ pk: `E#${next++}`, sk: 'E', doc: JSON.stringify(message) }),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );

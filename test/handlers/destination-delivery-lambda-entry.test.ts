@@ -4,11 +4,17 @@ import {
   GetQueryResultsCommand,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import {
+  BatchGetItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type AttributeMap, fromAttributes, toAttributes } from '../../src/adapters/aws/dynamodb-items';
 import { idempotencyKey } from '../../src/core/activation/delivery-plan';
 import { sha256Hex } from '../../src/core/activation/pii';
 import { assembleProfile, createProfile } from '../../src/core/profile/profile';
@@ -16,7 +22,7 @@ import { lambdaContext } from '../support/api-gateway-event';
 import { EXPORT_ID, exportEvent, SEGMENT_ID } from '../support/delivery-fakes';
 
 // Mocked before the entry module is imported, so the clients it creates at cold start are mocked.
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = mockClient(DynamoDBClient);
 const athena = mockClient(AthenaClient);
 const sqs = mockClient(SQSClient);
 
@@ -54,10 +60,10 @@ beforeEach(() => {
   dynamo.reset();
   athena.reset();
   sqs.reset();
-  dynamo.on(GetCommand).callsFake((input: { TableName: string; Key: { pk: string } }) =>
-    input.TableName === 'mosaic-segments' && input.Key.pk === `X#${EXPORT_ID}`
+  dynamo.on(GetItemCommand).callsFake((input: { TableName: string; Key: AttributeMap }) =>
+    input.TableName === 'mosaic-segments' && fromAttributes(input.Key).pk === `X#${EXPORT_ID}`
       ? {
-          Item: {
+          Item: toAttributes({
             pk: `X#${EXPORT_ID}`,
             sk: 'X',
             exportId: EXPORT_ID,
@@ -65,21 +71,23 @@ beforeEach(() => {
             status: 'SUCCEEDED',
             identifiers: ['email'],
             traits: [],
-          },
+          }),
         }
       : {},
   );
   dynamo
-    .on(BatchGetCommand)
-    .callsFake((input: { RequestItems: Record<string, { Keys: { pk: string }[] }> }) => {
-      const keys = input.RequestItems['mosaic-identity']?.Keys ?? [];
+    .on(BatchGetItemCommand)
+    .callsFake((input: { RequestItems: Record<string, { Keys: AttributeMap[] }> }) => {
+      const pks = (input.RequestItems['mosaic-identity']?.Keys ?? []).map((k) =>
+        String(fromAttributes(k).pk),
+      );
       return {
         Responses: {
-          'mosaic-identity': keys.map((k) => profileItem(k.pk.slice(2), k.pk !== 'P#p-2')),
+          'mosaic-identity': pks.map((pk) => toAttributes(profileItem(pk.slice(2), pk !== 'P#p-2'))),
         },
       };
     });
-  dynamo.on(PutCommand).resolves({});
+  dynamo.on(PutItemCommand).resolves({});
   athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
   athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
   const columns = ['profile_id', 'c0', 'member_count'];
@@ -131,9 +139,9 @@ describe('Destination delivery Lambda entry (functions/destination-delivery/inde
     expect(members[0].identifiers.email).toBe(sha256Hex('p-1@example.com'));
     expect(JSON.stringify(sent)).not.toContain('@example.com');
 
-    const ledger = dynamo.commandCalls(PutCommand).map((c) => c.args[0].input);
+    const ledger = dynamo.commandCalls(PutItemCommand).map((c) => c.args[0].input);
     expect(ledger.map((p) => p.TableName)).toEqual(['mosaic-ledger', 'mosaic-ledger']);
-    expect(ledger.map((p) => p.Item?.idempotencyKey)).toEqual([
+    expect(ledger.map((p) => fromAttributes(p.Item ?? {}).idempotencyKey)).toEqual([
       idempotencyKey(EXPORT_ID, 'crm', 0),
       idempotencyKey(EXPORT_ID, 'crm', 1),
     ]);

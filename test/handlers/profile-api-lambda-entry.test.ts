@@ -1,7 +1,8 @@
-import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetItemCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type AttributeMap, fromAttributes, toAttributes } from '../../src/adapters/aws/dynamodb-items';
 import { ConfigError } from '../../src/core/errors';
 import { adminApiEvent } from '../support/admin-api-events';
 import { lambdaContext } from '../support/api-gateway-event';
@@ -10,7 +11,7 @@ import { JANE_ID, JANE_LEDGER, janeProfile } from '../support/profile-fixtures';
 const TABLE = 'mosaic-identity-entry';
 
 // Mocked before the entry module is imported, so the client it creates at cold start is mocked.
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = mockClient(DynamoDBClient);
 
 type Entry = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -37,20 +38,19 @@ const ITEMS: Record<string, Record<string, unknown>> = {
 beforeEach(() => {
   dynamo.reset();
   dynamo
-    .on(BatchGetCommand)
-    .callsFake((input: { RequestItems: Record<string, { Keys: { pk: string }[] }> }) => {
+    .on(BatchGetItemCommand)
+    .callsFake((input: { RequestItems: Record<string, { Keys: AttributeMap[] }> }) => {
       const [table, request] = Object.entries(input.RequestItems)[0] ?? [];
-      const found = (request?.Keys ?? []).flatMap((key) =>
-        ITEMS[key.pk] === undefined ? [] : [ITEMS[key.pk]],
-      );
+      const found = (request?.Keys ?? []).flatMap((key) => {
+        const item = ITEMS[String(fromAttributes(key).pk)];
+        return item === undefined ? [] : [toAttributes(item)];
+      });
       return { Responses: { [table ?? '']: found } };
     });
-  dynamo.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: { ':pk': string } }) => ({
-    Items: JANE_LEDGER.filter((entry) => `P#${entry.to}` === input.ExpressionAttributeValues[':pk']).map(
-      (entry) => ({
-        entry: JSON.stringify(entry),
-      }),
-    ),
+  dynamo.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: AttributeMap }) => ({
+    Items: JANE_LEDGER.filter(
+      (entry) => `P#${entry.to}` === fromAttributes(input.ExpressionAttributeValues)[':pk'],
+    ).map((entry) => toAttributes({ entry: JSON.stringify(entry) })),
   }));
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   vi.stubEnv('AWS_REGION', 'eu-west-1');
@@ -69,11 +69,13 @@ describe('profile API Lambda entry (functions/profile-api/index.ts)', () => {
     const result = await handler(adminApiEvent('/v1/profiles/email:Jane%40Example.COM'), lambdaContext());
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body ?? '')).toMatchObject({ profileId: JANE_ID, traits: { name: 'Jane' } });
-    const reads = dynamo.commandCalls(BatchGetCommand).map((call) => call.args[0].input.RequestItems);
+    const reads = dynamo.commandCalls(BatchGetItemCommand).map((call) => call.args[0].input.RequestItems);
     expect(reads).toEqual([
-      { [TABLE]: { Keys: [{ pk: 'I#email:jane@example.com', sk: 'I' }], ConsistentRead: true } },
-      { [TABLE]: { Keys: [{ pk: 'P#p_anon', sk: 'P' }], ConsistentRead: true } },
-      { [TABLE]: { Keys: [{ pk: `P#${JANE_ID}`, sk: 'P' }], ConsistentRead: true } },
+      {
+        [TABLE]: { Keys: [toAttributes({ pk: 'I#email:jane@example.com', sk: 'I' })], ConsistentRead: true },
+      },
+      { [TABLE]: { Keys: [toAttributes({ pk: 'P#p_anon', sk: 'P' })], ConsistentRead: true } },
+      { [TABLE]: { Keys: [toAttributes({ pk: `P#${JANE_ID}`, sk: 'P' })], ConsistentRead: true } },
     ]);
   });
 

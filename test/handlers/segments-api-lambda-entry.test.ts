@@ -1,9 +1,10 @@
 import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type AttributeMap, fromAttributes, toAttributes } from '../../src/adapters/aws/dynamodb-items';
 import type { ExportWorkflowInput } from '../../src/adapters/aws/export-workflow-input';
 import { ConfigError } from '../../src/core/errors';
 import { apiGatewayEvent, lambdaContext } from '../support/api-gateway-event';
@@ -12,7 +13,7 @@ const TABLE = 'mosaic-segments-entry';
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:mosaic-audience-export';
 
 // Mocked before the entry module is imported, so the clients it creates at cold start are mocked.
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = mockClient(DynamoDBClient);
 const athena = mockClient(AthenaClient);
 const sfn = mockClient(SFNClient);
 
@@ -47,12 +48,11 @@ beforeEach(() => {
   dynamo.reset();
   athena.reset();
   sfn.reset();
-  dynamo
-    .on(GetCommand)
-    .callsFake((input: { Key: { pk: string; sk: string } }) =>
-      input.Key.pk === 'SEGMENT' && input.Key.sk === 'S#pro' ? { Item: PRO_ITEM } : {},
-    );
-  dynamo.on(PutCommand).resolves({});
+  dynamo.on(GetItemCommand).callsFake((input: { Key: AttributeMap }) => {
+    const key = fromAttributes(input.Key);
+    return key.pk === 'SEGMENT' && key.sk === 'S#pro' ? { Item: toAttributes(PRO_ITEM) } : {};
+  });
+  dynamo.on(PutItemCommand).resolves({});
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   vi.stubEnv('AWS_REGION', 'eu-west-1');
   vi.stubEnv('SEGMENTS_TABLE_NAME', TABLE);
@@ -88,8 +88,9 @@ describe('Segments API Lambda entry (functions/segments-api/index.ts)', () => {
     expect(start?.QueryString).toContain('"mosaic_lake"."identity_links"');
     expect(start?.ExecutionParameters).toEqual(["'pro'"]);
     // The running preview is kept in the segments table to be polled.
-    const kept = dynamo.commandCalls(PutCommand)[0]?.args[0].input;
-    expect(kept).toMatchObject({ TableName: TABLE, Item: { pk: 'V#qe-1', segmentId: 'pro' } });
+    const kept = dynamo.commandCalls(PutItemCommand)[0]?.args[0].input;
+    expect(kept?.TableName).toBe(TABLE);
+    expect(fromAttributes(kept?.Item ?? {})).toMatchObject({ pk: 'V#qe-1', segmentId: 'pro' });
   });
 
   it('starts the export state machine with the workflow input, comparing with the last export', async () => {
@@ -134,7 +135,7 @@ describe('Segments API Lambda entry (functions/segments-api/index.ts)', () => {
       "'x0000000010000000000000'",
     ]);
     // The export item was written RUNNING before the workflow started.
-    expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
+    expect(fromAttributes(dynamo.commandCalls(PutItemCommand)[0]?.args[0].input.Item ?? {})).toMatchObject({
       pk: `X#${view.exportId}`,
       status: 'RUNNING',
     });

@@ -1,5 +1,11 @@
-import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  ScanCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDbIdentityStore } from '../../src/adapters/aws/dynamodb-identity-store';
+import { fromAttributes } from '../../src/adapters/aws/dynamodb-items';
 import { decodeProfileDoc } from '../../src/adapters/aws/profile-doc';
 import type { CallType, JsonObject, StreamRecord } from '../../src/core/events/stream-record';
 import { compareStrings, type Identifier, identifierKey } from '../../src/core/identity/identifier';
@@ -51,13 +57,15 @@ export interface TableSnapshot {
   readonly ledger: readonly LedgerEntry[];
 }
 
-/** Every item of a table (tests only: a scan). */
-async function scanItems(engine: LocalDynamoDb, tableName: string): Promise<Record<string, unknown>[]> {
-  const doc = DynamoDBDocumentClient.from(engine.client);
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
+/** Every item of a table as stored (tests only: a scan). */
+async function scanAttributes(
+  engine: LocalDynamoDb,
+  tableName: string,
+): Promise<Record<string, AttributeValue>[]> {
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
   do {
-    const page = await doc.send(
+    const page = await engine.client.send(
       new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }),
     );
     items.push(...(page.Items ?? []));
@@ -66,17 +74,21 @@ async function scanItems(engine: LocalDynamoDb, tableName: string): Promise<Reco
   return items;
 }
 
+/** Every item of a table as JavaScript values (tests only: a scan). */
+async function scanItems(engine: LocalDynamoDb, tableName: string): Promise<Record<string, unknown>[]> {
+  return (await scanAttributes(engine, tableName)).map((item) => fromAttributes(item));
+}
+
 /** Copies every item of one table into another (a cheap way to start many runs from one state). */
 export async function copyTable(engine: LocalDynamoDb, from: string, to: string): Promise<void> {
-  const doc = DynamoDBDocumentClient.from(engine.client);
-  const items = await scanItems(engine, from);
+  const items = await scanAttributes(engine, from);
   for (let i = 0; i < items.length; i += 25) {
-    let requests: Record<string, unknown>[] = items
-      .slice(i, i + 25)
-      .map((Item) => ({ PutRequest: { Item } }));
+    let requests: WriteRequest[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
     while (requests.length > 0) {
-      const result = await doc.send(new BatchWriteCommand({ RequestItems: { [to]: requests as never } }));
-      requests = (result.UnprocessedItems?.[to] as Record<string, unknown>[] | undefined) ?? [];
+      const result = await engine.client.send(
+        new BatchWriteItemCommand({ RequestItems: { [to]: requests } }),
+      );
+      requests = result.UnprocessedItems?.[to] ?? [];
     }
   }
 }

@@ -1,7 +1,7 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DeliveredBatch, DeliveryLedger } from '../../ports/delivery-ledger';
 import { DELIVERY_LEDGER_TABLE_SHAPE, ledgerKey } from './delivery-ledger-table';
+import { fromAttributes, toAttributes } from './dynamodb-items';
 
 /**
  * How long a ledger item is kept: 400 days. The ledger must outlive every way the same batch can come
@@ -27,25 +27,23 @@ export interface DynamoDbDeliveryLedgerOptions {
  * are strongly consistent, so a batch recorded a moment ago is seen by the next delivery.
  */
 export class DynamoDbDeliveryLedger implements DeliveryLedger {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly client: DynamoDBClient;
   private readonly table: string;
   private readonly retentionSeconds: number;
 
   constructor(options: DynamoDbDeliveryLedgerOptions) {
     const days = options.retentionDays ?? DEFAULT_LEDGER_RETENTION_DAYS;
     if (!(Number.isInteger(days) && days >= 1)) throw new RangeError('retentionDays is a positive integer');
-    this.doc = DynamoDBDocumentClient.from(options.client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.client = options.client;
     this.table = options.tableName;
     this.retentionSeconds = days * 86_400;
   }
 
   async isDelivered(destination: string, idempotencyKey: string): Promise<boolean> {
-    const { Item } = await this.doc.send(
-      new GetCommand({
+    const { Item } = await this.client.send(
+      new GetItemCommand({
         TableName: this.table,
-        Key: ledgerKey(destination, idempotencyKey),
+        Key: toAttributes(ledgerKey(destination, idempotencyKey)),
         ConsistentRead: true,
         ProjectionExpression: 'pk',
       }),
@@ -57,10 +55,10 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     const deliveredAtMs = Date.parse(batch.deliveredAt);
     if (Number.isNaN(deliveredAtMs)) throw new RangeError('deliveredAt is not an ISO-8601 time');
     try {
-      await this.doc.send(
-        new PutCommand({
+      await this.client.send(
+        new PutItemCommand({
           TableName: this.table,
-          Item: {
+          Item: toAttributes({
             ...ledgerKey(batch.destination, batch.idempotencyKey),
             destination: batch.destination,
             idempotencyKey: batch.idempotencyKey,
@@ -70,7 +68,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
             deliveredAt: batch.deliveredAt,
             [DELIVERY_LEDGER_TABLE_SHAPE.timeToLiveAttribute]:
               Math.floor(deliveredAtMs / 1000) + this.retentionSeconds,
-          },
+          }),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -83,21 +81,22 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
 
   /** The stored record of a batch (tests, operators). */
   async get(destination: string, idempotencyKey: string): Promise<DeliveredBatch | undefined> {
-    const { Item } = await this.doc.send(
-      new GetCommand({
+    const { Item } = await this.client.send(
+      new GetItemCommand({
         TableName: this.table,
-        Key: ledgerKey(destination, idempotencyKey),
+        Key: toAttributes(ledgerKey(destination, idempotencyKey)),
         ConsistentRead: true,
       }),
     );
     if (Item === undefined) return undefined;
+    const record = fromAttributes(Item);
     return {
-      destination: String(Item.destination),
-      idempotencyKey: String(Item.idempotencyKey),
-      exportId: String(Item.exportId),
-      batchIndex: Number(Item.batchIndex),
-      members: Number(Item.members),
-      deliveredAt: String(Item.deliveredAt),
+      destination: String(record.destination),
+      idempotencyKey: String(record.idempotencyKey),
+      exportId: String(record.exportId),
+      batchIndex: Number(record.batchIndex),
+      members: Number(record.members),
+      deliveredAt: String(record.deliveredAt),
     };
   }
 }

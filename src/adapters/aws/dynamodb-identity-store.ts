@@ -1,16 +1,17 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
   QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { type Identifier, identifierKey } from '../../core/identity/identifier';
 import type { LedgerEntry } from '../../core/identity/merge-plan';
 import type { Profile } from '../../core/profile/profile';
 import type { IdentifierOwner, IdentityStore, LinkCause, ProfileRecord } from '../../ports/identity-store';
+import { type AttributeMap, fromAttributes, type NativeItem, toAttributes } from './dynamodb-items';
 import { decodeProfileDoc, encodeProfileDoc, profileDocBytes } from './profile-doc';
 
 export interface DynamoDbIdentityStoreOptions {
@@ -71,15 +72,13 @@ interface ProfileItem {
  * Reads are strongly consistent: the merge protocol reasons about the latest version of each item.
  */
 export class DynamoDbIdentityStore implements IdentityStore {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly client: DynamoDBClient;
   private readonly table: string;
   private readonly maxBatchGetAttempts: number;
   readonly requests: StoreRequestCounts = { reads: 0, writes: 0, conditionFailures: 0, writeUnits: 0 };
 
   constructor(options: DynamoDbIdentityStoreOptions) {
-    this.doc = DynamoDBDocumentClient.from(options.client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.client = options.client;
     this.table = options.tableName;
     this.maxBatchGetAttempts = options.maxBatchGetAttempts ?? 8;
   }
@@ -107,9 +106,9 @@ export class DynamoDbIdentityStore implements IdentityStore {
   async createProfile(profile: Profile): Promise<boolean> {
     const doc = encodeProfileDoc(profile);
     return this.conditional(
-      new PutCommand({
+      new PutItemCommand({
         TableName: this.table,
-        Item: {
+        Item: toAttributes({
           pk: profilePk(profile.profileId),
           sk: PROFILE_SK,
           state: 'live',
@@ -117,7 +116,7 @@ export class DynamoDbIdentityStore implements IdentityStore {
           createdAt: profile.createdAt,
           doc,
           pending: {},
-        },
+        }),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
       profileWriteUnits(doc),
@@ -150,13 +149,13 @@ export class DynamoDbIdentityStore implements IdentityStore {
     }
     const update = `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`;
     const held = await this.conditional(
-      new UpdateCommand({
+      new UpdateItemCommand({
         TableName: this.table,
-        Key: { pk: profilePk(profile.profileId), sk: PROFILE_SK },
+        Key: toAttributes({ pk: profilePk(profile.profileId), sk: PROFILE_SK }),
         UpdateExpression: update,
         ConditionExpression: 'ver = :expected AND #state = :live',
         ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        ExpressionAttributeValues: toAttributes(values),
       }),
       profileWriteUnits(doc),
     );
@@ -171,16 +170,16 @@ export class DynamoDbIdentityStore implements IdentityStore {
   ): Promise<IdentifierOwner> {
     const cause = by === undefined ? {} : { bySource: by.source, byMessage: by.messageId, how: 'linked' };
     const held = await this.conditional(
-      new PutCommand({
+      new PutItemCommand({
         TableName: this.table,
-        Item: {
+        Item: toAttributes({
           pk: identifierPk(identifier),
           sk: IDENTIFIER_SK,
           profileId,
           linkedAt: at,
           idType: identifier.type,
           ...cause,
-        },
+        }),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -211,12 +210,12 @@ export class DynamoDbIdentityStore implements IdentityStore {
             values: { ':source': by.source, ':message': by.messageId, ':how': 'merged' },
           };
     return this.conditional(
-      new UpdateCommand({
+      new UpdateItemCommand({
         TableName: this.table,
-        Key: { pk: identifierPk(identifier), sk: IDENTIFIER_SK },
+        Key: toAttributes({ pk: identifierPk(identifier), sk: IDENTIFIER_SK }),
         UpdateExpression: cause.update,
         ConditionExpression: 'profileId = :from',
-        ExpressionAttributeValues: { ':to': to, ':from': from, ':at': at, ...cause.values },
+        ExpressionAttributeValues: toAttributes({ ':to': to, ':from': from, ':at': at, ...cause.values }),
       }),
     );
   }
@@ -240,13 +239,13 @@ export class DynamoDbIdentityStore implements IdentityStore {
       values[':entry'] = JSON.stringify(entry);
     }
     await this.conditional(
-      new UpdateCommand({
+      new UpdateItemCommand({
         TableName: this.table,
-        Key: { pk: profilePk(profileId), sk: PROFILE_SK },
+        Key: toAttributes({ pk: profilePk(profileId), sk: PROFILE_SK }),
         UpdateExpression: update,
         ConditionExpression: '#state = :live AND ver = :expected',
         ExpressionAttributeNames: { '#state': 'state', '#into': 'into' },
-        ExpressionAttributeValues: values,
+        ExpressionAttributeValues: toAttributes(values),
       }),
     );
     return (await this.getProfiles([profileId])).get(profileId);
@@ -254,14 +253,19 @@ export class DynamoDbIdentityStore implements IdentityStore {
 
   async retireProfile(profileId: string, into: string): Promise<void> {
     await this.conditional(
-      new UpdateCommand({
+      new UpdateItemCommand({
         TableName: this.table,
-        Key: { pk: profilePk(profileId), sk: PROFILE_SK },
+        Key: toAttributes({ pk: profilePk(profileId), sk: PROFILE_SK }),
         UpdateExpression:
           'SET #state = :retired, #into = :into, ver = ver + :one REMOVE doc, pending, mergeEntry',
         ConditionExpression: '#state = :merging',
         ExpressionAttributeNames: { '#state': 'state', '#into': 'into' },
-        ExpressionAttributeValues: { ':merging': 'merging', ':retired': 'retired', ':into': into, ':one': 1 },
+        ExpressionAttributeValues: toAttributes({
+          ':merging': 'merging',
+          ':retired': 'retired',
+          ':into': into,
+          ':one': 1,
+        }),
       }),
     );
   }
@@ -270,14 +274,14 @@ export class DynamoDbIdentityStore implements IdentityStore {
     await Promise.all(
       entries.map((entry) =>
         this.conditional(
-          new PutCommand({
+          new PutItemCommand({
             TableName: this.table,
-            Item: {
+            Item: toAttributes({
               pk: profilePk(entry.to),
               // By id alone: an entry planned again later (same id, later `at`) is the same entry.
               sk: `${LEDGER_PREFIX}${entry.id}`,
               entry: JSON.stringify(entry),
-            },
+            }),
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         ),
@@ -296,19 +300,21 @@ export class DynamoDbIdentityStore implements IdentityStore {
 
   private async queryLedger(profileId: string): Promise<LedgerEntry[]> {
     const entries: LedgerEntry[] = [];
-    let start: Record<string, unknown> | undefined;
+    let start: AttributeMap | undefined;
     do {
       this.requests.reads++;
-      const page = await this.doc.send(
+      const page = await this.client.send(
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': profilePk(profileId), ':prefix': LEDGER_PREFIX },
+          ExpressionAttributeValues: toAttributes({ ':pk': profilePk(profileId), ':prefix': LEDGER_PREFIX }),
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) entries.push(JSON.parse(item.entry as string) as LedgerEntry);
+      for (const item of page.Items ?? []) {
+        entries.push(JSON.parse(fromAttributes(item).entry as string) as LedgerEntry);
+      }
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
     return entries;
@@ -316,22 +322,22 @@ export class DynamoDbIdentityStore implements IdentityStore {
 
   private async readOwner(identifier: Identifier): Promise<IdentifierOwner | undefined> {
     this.requests.reads++;
-    const { Item } = await this.doc.send(
-      new GetCommand({
+    const { Item } = await this.client.send(
+      new GetItemCommand({
         TableName: this.table,
-        Key: { pk: identifierPk(identifier), sk: IDENTIFIER_SK },
+        Key: toAttributes({ pk: identifierPk(identifier), sk: IDENTIFIER_SK }),
         ConsistentRead: true,
       }),
     );
-    return Item === undefined ? undefined : ownerOf(Item);
+    return Item === undefined ? undefined : ownerOf(fromAttributes(Item));
   }
 
   /** Sends a conditional write; false when its condition did not hold. */
-  private async conditional(command: PutCommand | UpdateCommand, units = 1): Promise<boolean> {
+  private async conditional(command: PutItemCommand | UpdateItemCommand, units = 1): Promise<boolean> {
     this.requests.writes++;
     this.requests.writeUnits += units;
     try {
-      await this.doc.send(command as PutCommand);
+      await this.client.send(command as PutItemCommand);
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || isConditionFailure(error)) {
@@ -346,12 +352,12 @@ export class DynamoDbIdentityStore implements IdentityStore {
    * Items by key, in BatchGetItem calls of 100 keys, up to {@link BATCH_GET_CONCURRENCY} calls at a
    * time: a 1,000-profile read (a delivery batch's consent) costs about three round trips, not ten.
    */
-  private async batchGet(pks: readonly string[], sk: string): Promise<Record<string, unknown>[]> {
+  private async batchGet(pks: readonly string[], sk: string): Promise<NativeItem[]> {
     const unique = [...new Set(pks)];
     const chunks: string[][] = [];
     for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT)
       chunks.push(unique.slice(i, i + BATCH_GET_LIMIT));
-    const items: Record<string, unknown>[] = [];
+    const items: NativeItem[] = [];
     let next = 0;
     const worker = async () => {
       while (next < chunks.length) {
@@ -364,9 +370,9 @@ export class DynamoDbIdentityStore implements IdentityStore {
   }
 
   /** One chunk's keys, again and again until every key is answered. */
-  private async batchGetChunk(pks: readonly string[], sk: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let keys: Record<string, unknown>[] = pks.map((pk) => ({ pk, sk }));
+  private async batchGetChunk(pks: readonly string[], sk: string): Promise<NativeItem[]> {
+    const items: NativeItem[] = [];
+    let keys: AttributeMap[] = pks.map((pk) => toAttributes({ pk, sk }));
     // Rounds that return nothing count against the limit; an engine that answers in pieces (1.4 MB
     // per call for dynalite, 16 MB for DynamoDB) keeps going as long as each round makes progress.
     for (let idle = 0; keys.length > 0; ) {
@@ -377,13 +383,11 @@ export class DynamoDbIdentityStore implements IdentityStore {
       }
       if (idle > 0) await sleep(Math.min(1000, 25 * 2 ** idle) * Math.random());
       this.requests.reads++;
-      const result = await this.doc.send(
-        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
+      const result = await this.client.send(
+        new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
       );
-      const got = result.Responses?.[this.table] ?? [];
-      items.push(...got);
-      const left =
-        (result.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      for (const item of result.Responses?.[this.table] ?? []) items.push(fromAttributes(item));
+      const left = result.UnprocessedKeys?.[this.table]?.Keys ?? [];
       idle = left.length < keys.length ? 0 : idle + 1;
       keys = left;
     }

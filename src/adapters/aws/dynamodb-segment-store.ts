@@ -1,12 +1,11 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
   QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { BadRequestError, ConflictError, NotFoundError } from '../../core/errors';
 import type {
   ExportOutcome,
@@ -16,6 +15,7 @@ import type {
   SegmentStore,
   StoredSegment,
 } from '../../ports/segment-store';
+import { fromAttributes, type NativeItem, toAttributes } from './dynamodb-items';
 import { exportKey, previewKey, SEGMENTS_PARTITION, segmentKey } from './segment-table';
 
 export interface DynamoDbSegmentStoreOptions {
@@ -36,15 +36,13 @@ const SEGMENT_PREFIX = 'S#';
  * conditional writes only (dynalite has no transactions).
  */
 export class DynamoDbSegmentStore implements SegmentStore {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly client: DynamoDBClient;
   private readonly table: string;
   private readonly previewTtlSeconds: number;
   private readonly now: () => number;
 
   constructor(options: DynamoDbSegmentStoreOptions) {
-    this.doc = DynamoDBDocumentClient.from(options.client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.client = options.client;
     this.table = options.tableName;
     this.previewTtlSeconds = options.previewTtlSeconds ?? 86_400;
     this.now = options.now ?? Date.now;
@@ -52,10 +50,10 @@ export class DynamoDbSegmentStore implements SegmentStore {
 
   async createSegment(segment: StoredSegment): Promise<void> {
     try {
-      await this.doc.send(
-        new PutCommand({
+      await this.client.send(
+        new PutItemCommand({
           TableName: this.table,
-          Item: { ...segmentKey(segment.id), ...segmentAttributes(segment) },
+          Item: toAttributes({ ...segmentKey(segment.id), ...segmentAttributes(segment) }),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -68,25 +66,26 @@ export class DynamoDbSegmentStore implements SegmentStore {
   }
 
   async getSegment(id: string): Promise<StoredSegment | undefined> {
-    const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: segmentKey(id), ConsistentRead: true }),
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: toAttributes(segmentKey(id)), ConsistentRead: true }),
     );
-    return Item === undefined ? undefined : segmentOf(Item);
+    return Item === undefined ? undefined : segmentOf(fromAttributes(Item));
   }
 
   async listSegments(options: { readonly limit: number; readonly next?: string }): Promise<SegmentPage> {
     const start = options.next === undefined ? undefined : decodeToken(options.next);
-    const result = await this.doc.send(
+    const result = await this.client.send(
       new QueryCommand({
         TableName: this.table,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': SEGMENTS_PARTITION, ':prefix': SEGMENT_PREFIX },
+        ExpressionAttributeValues: toAttributes({ ':pk': SEGMENTS_PARTITION, ':prefix': SEGMENT_PREFIX }),
         Limit: options.limit,
-        ...(start === undefined ? {} : { ExclusiveStartKey: segmentKey(start) }),
+        ...(start === undefined ? {} : { ExclusiveStartKey: toAttributes(segmentKey(start)) }),
       }),
     );
-    const segments = (result.Items ?? []).map(segmentOf);
-    const last = result.LastEvaluatedKey?.sk;
+    const segments = (result.Items ?? []).map((item) => segmentOf(fromAttributes(item)));
+    const last =
+      result.LastEvaluatedKey === undefined ? undefined : fromAttributes(result.LastEvaluatedKey).sk;
     return {
       segments,
       ...(typeof last === 'string' && segments.length > 0
@@ -98,10 +97,10 @@ export class DynamoDbSegmentStore implements SegmentStore {
   async updateSegment(segment: StoredSegment, expectedVersion: number): Promise<StoredSegment> {
     const updated: StoredSegment = { ...segment, version: expectedVersion + 1 };
     try {
-      await this.doc.send(
-        new UpdateCommand({
+      await this.client.send(
+        new UpdateItemCommand({
           TableName: this.table,
-          Key: segmentKey(segment.id),
+          Key: toAttributes(segmentKey(segment.id)),
           // Every attribute by a placeholder name: `name`, `definition`, `version` and `description`
           // are DynamoDB reserved words.
           UpdateExpression:
@@ -116,14 +115,14 @@ export class DynamoDbSegmentStore implements SegmentStore {
             '#version': 'version',
             '#updatedAt': 'updatedAt',
           },
-          ExpressionAttributeValues: {
+          ExpressionAttributeValues: toAttributes({
             ':name': segment.name,
             ':definition': JSON.stringify(segment.definition),
             ':next': updated.version,
             ':updatedAt': segment.updatedAt,
             ':expected': expectedVersion,
             ...(segment.description === undefined ? {} : { ':description': segment.description }),
-          },
+          }),
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -141,18 +140,22 @@ export class DynamoDbSegmentStore implements SegmentStore {
   }
 
   async deleteSegment(id: string): Promise<boolean> {
-    const { Attributes } = await this.doc.send(
-      new DeleteCommand({ TableName: this.table, Key: segmentKey(id), ReturnValues: 'ALL_OLD' }),
+    const { Attributes } = await this.client.send(
+      new DeleteItemCommand({
+        TableName: this.table,
+        Key: toAttributes(segmentKey(id)),
+        ReturnValues: 'ALL_OLD',
+      }),
     );
     return Attributes !== undefined;
   }
 
   async createExport(record: ExportRecord): Promise<void> {
     try {
-      await this.doc.send(
-        new PutCommand({
+      await this.client.send(
+        new PutItemCommand({
           TableName: this.table,
-          Item: { ...exportKey(record.exportId), ...record },
+          Item: toAttributes({ ...exportKey(record.exportId), ...record }),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -165,37 +168,42 @@ export class DynamoDbSegmentStore implements SegmentStore {
   }
 
   async getExport(exportId: string): Promise<ExportRecord | undefined> {
-    const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: exportKey(exportId), ConsistentRead: true }),
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: toAttributes(exportKey(exportId)),
+        ConsistentRead: true,
+      }),
     );
     if (Item === undefined) return undefined;
-    const { pk: _pk, sk: _sk, ...record } = Item;
-    return record as ExportRecord;
+    // Written from an ExportRecord by createExport, then updated by completeExport / failExport.
+    const { pk: _pk, sk: _sk, ...record } = fromAttributes(Item);
+    return record as unknown as ExportRecord;
   }
 
   async completeExport(exportId: string, outcome: ExportOutcome): Promise<void> {
     let segmentId: string;
     try {
-      const { Attributes } = await this.doc.send(
-        new UpdateCommand({
+      const { Attributes } = await this.client.send(
+        new UpdateItemCommand({
           TableName: this.table,
-          Key: exportKey(exportId),
+          Key: toAttributes(exportKey(exportId)),
           UpdateExpression:
             'SET #status = :succeeded, completedAt = :completedAt, #count = :count, added = :added, removed = :removed',
           ConditionExpression: '#status = :running',
           ExpressionAttributeNames: { '#status': 'status', '#count': 'count' },
-          ExpressionAttributeValues: {
+          ExpressionAttributeValues: toAttributes({
             ':succeeded': 'SUCCEEDED',
             ':running': 'RUNNING',
             ':completedAt': outcome.completedAt,
             ':count': outcome.count,
             ':added': outcome.added,
             ':removed': outcome.removed,
-          },
+          }),
           ReturnValues: 'ALL_NEW',
         }),
       );
-      segmentId = String(Attributes?.segmentId);
+      segmentId = String(Attributes === undefined ? undefined : fromAttributes(Attributes).segmentId);
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       // Already completed (a repeat) or failed: nothing changes; the segment's lastExport was set
@@ -206,17 +214,17 @@ export class DynamoDbSegmentStore implements SegmentStore {
       segmentId = current.segmentId;
     }
     try {
-      await this.doc.send(
-        new UpdateCommand({
+      await this.client.send(
+        new UpdateItemCommand({
           TableName: this.table,
-          Key: segmentKey(segmentId),
+          Key: toAttributes(segmentKey(segmentId)),
           UpdateExpression: 'SET lastExport = :last',
           ConditionExpression:
             'attribute_exists(pk) AND (attribute_not_exists(lastExport) OR lastExport.exportId < :exportId)',
-          ExpressionAttributeValues: {
+          ExpressionAttributeValues: toAttributes({
             ':last': { exportId, completedAt: outcome.completedAt, count: outcome.count },
             ':exportId': exportId,
-          },
+          }),
         }),
       );
     } catch (error) {
@@ -227,19 +235,19 @@ export class DynamoDbSegmentStore implements SegmentStore {
 
   async failExport(exportId: string, error: string, completedAt: string): Promise<void> {
     try {
-      await this.doc.send(
-        new UpdateCommand({
+      await this.client.send(
+        new UpdateItemCommand({
           TableName: this.table,
-          Key: exportKey(exportId),
+          Key: toAttributes(exportKey(exportId)),
           UpdateExpression: 'SET #status = :failed, completedAt = :completedAt, #error = :error',
           ConditionExpression: '#status = :running',
           ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
-          ExpressionAttributeValues: {
+          ExpressionAttributeValues: toAttributes({
             ':failed': 'FAILED',
             ':running': 'RUNNING',
             ':completedAt': completedAt,
             ':error': error.slice(0, 2000),
-          },
+          }),
         }),
       );
     } catch (failure) {
@@ -248,28 +256,34 @@ export class DynamoDbSegmentStore implements SegmentStore {
   }
 
   async putPreview(record: PreviewRecord): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
+    await this.client.send(
+      new PutItemCommand({
         TableName: this.table,
-        Item: {
+        Item: toAttributes({
           ...previewKey(record.previewId),
           ...record,
           expiresAt: Math.floor(this.now() / 1000) + this.previewTtlSeconds,
-        },
+        }),
       }),
     );
   }
 
   async getPreview(previewId: string): Promise<PreviewRecord | undefined> {
-    const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: previewKey(previewId), ConsistentRead: true }),
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: toAttributes(previewKey(previewId)),
+        ConsistentRead: true,
+      }),
     );
+    if (Item === undefined) return undefined;
+    const preview = fromAttributes(Item);
     // DynamoDB deletes expired items within days, not at once: an expired one is gone already.
-    if (Item === undefined || Number(Item.expiresAt) * 1000 < this.now()) return undefined;
+    if (Number(preview.expiresAt) * 1000 < this.now()) return undefined;
     return {
-      previewId: String(Item.previewId),
-      segmentId: String(Item.segmentId),
-      startedAt: String(Item.startedAt),
+      previewId: String(preview.previewId),
+      segmentId: String(preview.segmentId),
+      startedAt: String(preview.startedAt),
     };
   }
 }
@@ -287,7 +301,7 @@ function segmentAttributes(segment: StoredSegment) {
   };
 }
 
-function segmentOf(item: Record<string, unknown>): StoredSegment {
+function segmentOf(item: NativeItem): StoredSegment {
   const lastExport = item.lastExport as StoredSegment['lastExport'] | undefined;
   return {
     id: String(item.id),
