@@ -278,6 +278,7 @@ function unifyHistory(): string {
 | the resolver runs 2 batches at a time, not 1 per shard (\`maxConcurrency\`) | 27 ms / 35 ms | 0.84 / 1.32 | ratio 1.02; event loop delay p99 9 → 5 ms |
 | then profiles from 1 KB stored gzipped | 30 / 31 → 26 / 27 ms | 0.88 / 1.39 → 0.82 / 1.25 | write units per event 1.66 → 0.98 (throughput), 6.4 → 2.4 (load) |
 | then the embedded engine's SDK client without what a loopback engine does not need (2026-11-23) | 29 / 26 and 28 / 28 → 25 / 25 and 21 / 27 ms | 0.91 / 1.19 and 0.85 / 1.27 → 0.84 / 1.32 and 0.73 / 1.36, at 11–20 % more events/s | unify 825 and 762 → 910 and 923 events/s |
+| then every SDK client caching its middleware chains (\`cacheMiddleware\`; the DynamoDB adapters send the client's own commands, not lib-dynamodb's) (2026-11-23, later) | 28 / 35 and 26 / 32 → 23 / 26 and 24 / 23 ms; a later run alone 26 / 30 ms | 0.87 / 1.36 and 0.78 / 1.25 → 0.80 / 1.25 and 0.75 / 1.06 | SDK main-thread CPU a GetItem/UpdateItem call 0.45–0.50 → 0.32–0.38 ms |
 
 Four shards each ran a resolver batch at once, and each batch's DynamoDB calls (about a millisecond of
 the AWS SDK's CPU apiece on this machine) ran on the event loop the Profile API answers from: its two
@@ -293,7 +294,7 @@ resolver's calls. So the embedded engine's client now skips what a loopback engi
 endpoint rule set (the endpoint is fixed), adaptive retries' rate limiter (the engine never throttles)
 and the user-agent, Lambda trace and logging middleware. On a GetItem/UpdateItem loop the SDK's
 main-thread CPU fell from 0.84–0.91 to 0.41–0.55 ms a call. The baseline's puts go through the same
-client, so its rate rose with the runtime's and the throughput ratio fell. Not kept (2026-11-23): the resolver's
+client, so its rate rose with the runtime's and the throughput ratio fell. A CPU profile of the 25 % phase after that (2026-11-23, later) still put the AWS SDK at about 34 % of the main thread's own time (41 % with what it calls), and a quarter of the SDK's time a call went to building the command's middleware chain anew; the SDK can cache it per client and command class (\`cacheMiddleware\`), which lib-dynamodb's document commands refuse, so the adapters now send the client's own commands with items converted by \`@aws-sdk/util-dynamodb\` (the in-turns pair in the table ran with the identity store converted alone). The same profile: gzip and gunzip of profiles 5 % of the main thread (zlib's async calls cost the main thread more than the sync ones on these 1–17 KB documents, so they stay sync), the stream's checkpoint writes (sync, after each consumer batch) 4 %, garbage collection 5 %. Not kept (2026-11-23): the resolver's
 batching window at 100 ms instead of 20, for larger batches and more writes coalesced (in turns, on a
 slow phase of the machine: p99 33 / 47 and 32 / 35 ms against 85 / 28 and 38 / 31, freshness p50
 128–185 ms against 44–83).
