@@ -66,10 +66,8 @@ export class DynamoDbSegmentStore implements SegmentStore {
   }
 
   async getSegment(id: string): Promise<StoredSegment | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({ TableName: this.table, Key: toAttributes(segmentKey(id)), ConsistentRead: true }),
-    );
-    return Item === undefined ? undefined : segmentOf(fromAttributes(Item));
+    const item = await this.getItem(segmentKey(id));
+    return item === undefined ? undefined : segmentOf(item);
   }
 
   async listSegments(options: { readonly limit: number; readonly next?: string }): Promise<SegmentPage> {
@@ -168,16 +166,10 @@ export class DynamoDbSegmentStore implements SegmentStore {
   }
 
   async getExport(exportId: string): Promise<ExportRecord | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({
-        TableName: this.table,
-        Key: toAttributes(exportKey(exportId)),
-        ConsistentRead: true,
-      }),
-    );
-    if (Item === undefined) return undefined;
+    const item = await this.getItem(exportKey(exportId));
+    if (item === undefined) return undefined;
     // Written from an ExportRecord by createExport, then updated by completeExport / failExport.
-    const { pk: _pk, sk: _sk, ...record } = fromAttributes(Item);
+    const { pk: _pk, sk: _sk, ...record } = item;
     return record as unknown as ExportRecord;
   }
 
@@ -269,15 +261,8 @@ export class DynamoDbSegmentStore implements SegmentStore {
   }
 
   async getPreview(previewId: string): Promise<PreviewRecord | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({
-        TableName: this.table,
-        Key: toAttributes(previewKey(previewId)),
-        ConsistentRead: true,
-      }),
-    );
-    if (Item === undefined) return undefined;
-    const preview = fromAttributes(Item);
+    const preview = await this.getItem(previewKey(previewId));
+    if (preview === undefined) return undefined;
     // DynamoDB deletes expired items within days, not at once: an expired one is gone already.
     if (Number(preview.expiresAt) * 1000 < this.now()) return undefined;
     return {
@@ -285,6 +270,14 @@ export class DynamoDbSegmentStore implements SegmentStore {
       segmentId: String(preview.segmentId),
       startedAt: String(preview.startedAt),
     };
+  }
+
+  /** An item by key, strongly consistent. */
+  private async getItem(key: NativeItem): Promise<NativeItem | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: toAttributes(key), ConsistentRead: true }),
+    );
+    return Item === undefined ? undefined : fromAttributes(Item);
   }
 }
 
