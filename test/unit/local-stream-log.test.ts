@@ -530,6 +530,14 @@ describe('MemoryEventStream started again on its log folder', () => {
     await turns();
     expect(slowBefore.length).toBeGreaterThan(0);
     expect(slowBefore.length).toBeLessThan(count);
+    // The positions are written without blocking the event loop, a moment after they move: the run
+    // stops once they are on disk (a crash before would deliver those records again, at least once).
+    await vi.waitFor(async () => {
+      const written = JSON.parse(await readFile(join(logDir, 'checkpoints.json'), 'utf8'));
+      const processed = (positions: number[]) => positions.reduce((sum, position) => sum + position, 0);
+      expect(processed(written.subscriptions.fast)).toBe(count);
+      expect(processed(written.subscriptions.slow)).toBe(slowBefore.length);
+    });
 
     const second = newStream({ shardCount: 2, maxBufferedRecords: 3 });
     expect(second.stats().recoveredRecords).toBe(count - slowBefore.length);

@@ -324,7 +324,9 @@ export class MemoryEventStream implements EventStream {
    * subscription subscribing again starts there), or where one stopped.
    */
   private readonly checkpoints = new Map<string, number[]>();
-  private checkpointPending = false;
+  /** The checkpoint write in flight, if any; `checkpointAgain` asks it for one more when it is done. */
+  private checkpointWrite: Promise<void> | undefined;
+  private checkpointAgain = false;
   private readonly clock: Clock;
   private faults: StreamFaults | undefined;
   private heldRecords = 0;
@@ -603,7 +605,7 @@ export class MemoryEventStream implements EventStream {
       log.close();
     }
     this.loggedBytes = 0;
-    this.writeCheckpoints();
+    await this.checkpointNow();
   }
 
   stats(): MemoryEventStreamStats {
@@ -705,29 +707,47 @@ export class MemoryEventStream implements EventStream {
   }
 
   /**
-   * Writes the subscriptions' positions beside the log as soon as the code that moved them is done
-   * (before any other I/O callback runs), once however many moved at once. A handler's own write (a
-   * lake writer's staged records) and the checkpoint are two writes, so a crash between them delivers
-   * those records again; waiting for a later turn of the event loop would widen that gap by whatever
-   * else runs first, tens of milliseconds under load.
+   * Writes the subscriptions' positions beside the log once the code that moved them is done, once
+   * however many moved at once, without blocking the event loop: one write is in flight at a time, and
+   * positions that move meanwhile go in the next, started as soon as it is done. A handler's own write
+   * (a lake writer's staged records) and the checkpoint are two writes, so a crash between them
+   * delivers those records again (at least once) — within about a millisecond of file I/O. Written
+   * synchronously, each checkpoint held the event loop for that long, and under load now and then for
+   * several milliseconds: every request the process served waited behind it.
    */
   private checkpointSoon(): void {
-    if (this.logDir === undefined || this.checkpointPending) return;
-    this.checkpointPending = true;
-    queueMicrotask(() => {
-      this.checkpointPending = false;
-      if (!this.closed || this.subscriptions.size > 0) this.writeCheckpoints();
+    if (this.logDir === undefined) return;
+    if (this.checkpointWrite !== undefined) {
+      this.checkpointAgain = true;
+      return;
+    }
+    this.checkpointWrite = (async () => {
+      // A microtask later: every position the code running now moves goes in this write.
+      await Promise.resolve();
+      do {
+        this.checkpointAgain = false;
+        await this.writeCheckpoints();
+      } while (this.checkpointAgain);
+    })().finally(() => {
+      this.checkpointWrite = undefined;
     });
   }
 
-  private writeCheckpoints(): void {
+  /** Resolves once the positions as they are now are written (after the write in flight, if any). */
+  private async checkpointNow(): Promise<void> {
+    if (this.checkpointWrite === undefined) this.checkpointSoon();
+    else this.checkpointAgain = true;
+    while (this.checkpointWrite !== undefined) await this.checkpointWrite;
+  }
+
+  private async writeCheckpoints(): Promise<void> {
     if (this.logDir === undefined) return;
     const subscriptions: Record<string, number[]> = Object.fromEntries(this.checkpoints);
     for (const sub of this.subscriptions.values()) {
       subscriptions[sub.name] = sub.cursors.map((cursor) => cursor.position);
     }
     try {
-      writeCheckpoints(this.logDir, {
+      await writeCheckpoints(this.logDir, {
         version: 1,
         shards: this.shards.length,
         ends: this.shards.map(endOf),
@@ -1073,7 +1093,7 @@ export class MemoryEventStream implements EventStream {
         sub.name,
         sub.cursors.map((cursor) => cursor.position),
       );
-      this.writeCheckpoints();
+      await this.checkpointNow();
     }
     if (this.waiters.length > 0) this.wakeWaiters();
   }

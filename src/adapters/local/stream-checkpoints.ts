@@ -1,4 +1,5 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -44,9 +45,12 @@ export function readCheckpoints(dir: string): StreamCheckpoints | undefined {
   return result.data;
 }
 
-/** Replaces the checkpoints in `dir`: written beside and renamed over, so a reader sees the old or the new. */
-export function writeCheckpoints(dir: string, checkpoints: StreamCheckpoints): void {
+/**
+ * Replaces the checkpoints in `dir`: written beside and renamed over, so a reader sees the old or the
+ * new. One write at a time per folder (they share the file beside).
+ */
+export async function writeCheckpoints(dir: string, checkpoints: StreamCheckpoints): Promise<void> {
   const path = join(dir, FILE);
-  writeFileSync(`${path}.tmp`, JSON.stringify(checkpoints));
-  renameSync(`${path}.tmp`, path);
+  await writeFile(`${path}.tmp`, JSON.stringify(checkpoints));
+  await rename(`${path}.tmp`, path);
 }
