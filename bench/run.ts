@@ -294,10 +294,30 @@ resolver's calls. So the embedded engine's client now skips what a loopback engi
 endpoint rule set (the endpoint is fixed), adaptive retries' rate limiter (the engine never throttles)
 and the user-agent, Lambda trace and logging middleware. On a GetItem/UpdateItem loop the SDK's
 main-thread CPU fell from 0.84–0.91 to 0.41–0.55 ms a call. The baseline's puts go through the same
-client, so its rate rose with the runtime's and the throughput ratio fell. A CPU profile of the 25 % phase after that (2026-11-23, later) still put the AWS SDK at about 34 % of the main thread's own time (41 % with what it calls), and a quarter of the SDK's time a call went to building the command's middleware chain anew; the SDK can cache it per client and command class (\`cacheMiddleware\`), which lib-dynamodb's document commands refuse, so the adapters now send the client's own commands with items converted by \`@aws-sdk/util-dynamodb\` (the in-turns pair in the table ran with the identity store converted alone). The same profile: gzip and gunzip of profiles 5 % of the main thread (zlib's async calls cost the main thread more than the sync ones on these 1–17 KB documents, so they stay sync), the stream's checkpoint writes (sync, after each consumer batch) 4 %, garbage collection 5 %. Not kept (2026-11-23): the resolver's
+client, so its rate rose with the runtime's and the throughput ratio fell. A CPU profile of the 25 % phase after that (2026-11-23, later) still put the AWS SDK at about 34 % of the main thread's own time (41 % with what it calls), and a quarter of the SDK's time a call went to building the command's middleware chain anew; the SDK can cache it per client and command class (\`cacheMiddleware\`), which lib-dynamodb's document commands refuse, so the adapters now send the client's own commands with items converted by \`@aws-sdk/util-dynamodb\` (the in-turns pair in the table ran with the identity store converted alone). The same profile: gzip and gunzip of profiles 5 % of the main thread (zlib's async calls cost the main thread more than the sync ones on these 1–17 KB documents, so they stay sync), the stream's checkpoint writes (then synchronous, after each consumer batch) 4 %, garbage collection 5 %. Not kept (2026-11-23): the resolver's
 batching window at 100 ms instead of 20, for larger batches and more writes coalesced (in turns, on a
 slow phase of the machine: p99 33 / 47 and 32 / 35 ms against 85 / 28 and 38 / 31, freshness p50
 128–185 ms against 44–83).
+
+**The main thread's busy stretches** (a CPU profile of the 25 % phase with the clients caching their
+middleware, 2026-11-23, last): the main thread was busy 41 % of the time (49 % before), the AWS SDK 11 %
+(16 % with what it calls). Its busy stretches, time without a moment idle, had a p50 of 2.2 ms, a p90
+of 9 ms and a p99 of 28 ms (the longest 77 ms), and the 112 of 15 ms or more held a quarter of its busy
+time: in them the resolver's work (decoding profiles, applying and landing events, the SDK's calls)
+interleaves with the API's requests and the collector's, and now and then a synchronous checkpoint
+write held the thread for up to 5 ms. So the stream now writes its checkpoints without blocking the
+event loop, one write in flight and the positions that move meanwhile in the next; kept because a
+server should not wait on its disk on the thread that answers, though in turns the tail did not move
+measurably (p99 30 / 31 and 29 / 35 ms against 29 / 29 and 33 / 44 ms). Tried the same day and **not
+kept**: the admin APIs' requests first — the resolver waiting at each identity store call while one
+is in flight, at most 50 ms a step: the benchmark's probes poll every 10 ms and its samples come 30 a
+second, so a request was in flight most of the time, the resolver fell behind (freshness p99 472 ms at
+25 % against 162, and at 50 % 9.9 s, 24 of 120 probes timed out) and the API's p99 rose (35 / 68
+against 29 / 32 ms); and the resolver keeping the 1,000 profiles it last read or wrote in memory
+between batches (a copy another writer has outdated is caught by the conditional write, dropped and
+read again): in two pairs in turns the runtime's CPU at 25 % load was 0.76 and 0.74 against 0.71 and
+0.65 at the same events/s, and the p99 62 / 51 and 41 / 50 ms against 57 / 120 and 25 / 31 ms — no gain
+to show, on a machine whose speed varied by half within the hour (dynalite alone 555–825 puts/s).
 
 Tried and **not kept**, each measured the same way: reads served ahead of queued writes inside the
 embedded engine (dynalite's own read p99 stayed 10–16 ms), a larger libuv thread pool (no change),
