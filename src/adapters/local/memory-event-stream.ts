@@ -721,16 +721,21 @@ export class MemoryEventStream implements EventStream {
       this.checkpointAgain = true;
       return;
     }
-    this.checkpointWrite = (async () => {
-      // A microtask later: every position the code running now moves goes in this write.
-      await Promise.resolve();
+    this.checkpointWrite = this.writeCheckpointsUntilSettled();
+  }
+
+  private async writeCheckpointsUntilSettled(): Promise<void> {
+    // A microtask later: every position the code running now moves goes in this write.
+    await Promise.resolve();
+    try {
       do {
         this.checkpointAgain = false;
         await this.writeCheckpoints();
       } while (this.checkpointAgain);
-    })().finally(() => {
+    } finally {
+      // In the same turn as the last check of `checkpointAgain`: no request for another write falls between.
       this.checkpointWrite = undefined;
-    });
+    }
   }
 
   /** Resolves once the positions as they are now are written (after the write in flight, if any). */
