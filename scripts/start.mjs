@@ -10,14 +10,22 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = join(root, 'node_modules', '.cache', 'mosaic');
-export const bundlePath = join(cacheDir, 'local-runtime.mjs');
+export const bundlePath = join(cacheDir, 'local-runtime', 'local-runtime.mjs');
 
-/** Bundles a TypeScript entry point (path from the repository's root) to `<cache>/<name>.mjs` for Node. */
+/**
+ * Bundles a TypeScript entry point (path from the repository's root) to `<cache>/<name>/<name>.mjs` for
+ * Node, with the local runtime's resolver thread (`src/local/resolver-thread.ts`) next to it, where
+ * the runtime starts it from.
+ */
 export async function bundleForNode(entry, name) {
-  const outfile = join(cacheDir, `${name}.mjs`);
+  const outdir = join(cacheDir, name);
   await build({
-    entryPoints: [join(root, entry)],
-    outfile,
+    entryPoints: {
+      [name]: join(root, entry),
+      'resolver-thread': join(root, 'src', 'local', 'resolver-thread.ts'),
+    },
+    outdir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -27,7 +35,7 @@ export async function bundleForNode(entry, name) {
     sourcemap: 'inline',
     logLevel: 'warning',
   });
-  return outfile;
+  return join(outdir, `${name}.mjs`);
 }
 
 /**

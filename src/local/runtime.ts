@@ -5,13 +5,15 @@ import { createAdminAuthorizerHandler } from '../../functions/admin-authorizer/h
 import { createCollectorHandler } from '../../functions/collector/handler';
 import { createDestinationsApiHandler } from '../../functions/destinations-api/handler';
 import { createProfileApiHandler } from '../../functions/profile-api/handler';
-import { createResolverHandler } from '../../functions/resolver/handler';
 import { createSegmentsApiHandler } from '../../functions/segments-api/handler';
-import { DynamoDbIdentityStore, type StoreRequestCounts } from '../adapters/aws/dynamodb-identity-store';
+import {
+  addRequestCounts,
+  DynamoDbIdentityStore,
+  type StoreRequestCounts,
+} from '../adapters/aws/dynamodb-identity-store';
 import { DynamoDbSegmentStore } from '../adapters/aws/dynamodb-segment-store';
 import { consoleLogger } from '../adapters/local/console-logger';
 import { CountingIngestMetrics } from '../adapters/local/counting-ingest-metrics';
-import { CountingResolverMetrics } from '../adapters/local/counting-resolver-metrics';
 import { type LocalDestinations, startLocalDestinations } from '../adapters/local/destination-workers';
 import { DuckDbAudienceEngine } from '../adapters/local/duckdb-audience-engine';
 import { DuckDbExportRunner } from '../adapters/local/duckdb-export-runner';
@@ -34,11 +36,16 @@ import { createDestinations } from '../use-cases/destinations';
 import { createIngest } from '../use-cases/ingest';
 import { createProfileQuery } from '../use-cases/profile-query';
 import { publishResolverEffects } from '../use-cases/publish-resolver-effects';
-import { createResolver } from '../use-cases/resolve-identities';
 import { createExportCompletion, createSegments } from '../use-cases/segments';
 import { ApiGatewayServer } from './api-gateway-server';
 import { lockDataDir } from './data-dir-lock';
-import { ensureIdentityTable, ensureSegmentTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
+import {
+  EMBEDDED_BATCH_GET,
+  ensureIdentityTable,
+  ensureSegmentTable,
+  startEmbeddedDynamoDb,
+} from './embedded-dynamodb';
+import { ResolverThread, type ResolverThreadOptions } from './resolver-thread-client';
 
 /** The identity table's name in the embedded DynamoDB. */
 const IDENTITY_TABLE_NAME = 'mosaic-identity';
@@ -75,6 +82,8 @@ export interface LocalRuntimeOptions {
   /** Keep the embedded DynamoDB in memory instead of under `dataDir/dynamodb` (tests). */
   readonly inMemoryDynamoDb?: boolean;
   readonly logger?: Logger;
+  /** How the resolver's thread is started (benchmarks instrument it); `resolver-thread.ts` by default. */
+  readonly startResolverWorker?: ResolverThreadOptions['startWorker'];
 }
 
 export interface LocalRuntimeStats {
@@ -158,7 +167,11 @@ async function startIn(
     options.inMemoryDynamoDb ? {} : { path: resolve(dataDir, 'dynamodb') },
   );
   await ensureIdentityTable(dynamo.client, IDENTITY_TABLE_NAME);
-  const store = new DynamoDbIdentityStore({ client: dynamo.client, tableName: IDENTITY_TABLE_NAME });
+  const store = new DynamoDbIdentityStore({
+    client: dynamo.client,
+    tableName: IDENTITY_TABLE_NAME,
+    batchGet: EMBEDDED_BATCH_GET,
+  });
   const links = await LakeIdentityLinkSink.open({
     dataDir,
     flushIntervalMs: options.lakeFlushIntervalMs ?? 2000,
@@ -169,18 +182,20 @@ async function startIn(
   });
   // EventBridge's twin: `Profile Merged` and later events, logged under dataDir/bus/.
   const bus = new MemoryEventBus({ dataDir });
-  const resolverMetrics = new CountingResolverMetrics();
-  const resolveBatch = createResolver({
-    store,
-    identity: options.identity ?? DEFAULT_IDENTITY_CONFIG,
-    clock: systemClock,
-    metrics: resolverMetrics,
-    logger,
+  // The resolver on a thread of its own, as its Lambda runs apart from the APIs' (see ResolverThread).
+  const resolver = await ResolverThread.start({
+    data: {
+      endpoint: dynamo.endpoint,
+      tableName: IDENTITY_TABLE_NAME,
+      identity: options.identity ?? DEFAULT_IDENTITY_CONFIG,
+    },
     publish: publishResolverEffects({ links, bus }),
+    logger,
+    ...(options.startResolverWorker === undefined ? {} : { startWorker: options.startResolverWorker }),
   });
   stream.subscribe({
     name: 'resolver',
-    handler: createResolverHandler({ resolve: resolveBatch, logger }),
+    handler: resolver.handler,
     // Up to 500 records a batch: under load the resolver coalesces more writes per profile (a busy
     // person's events land in one write per batch); at low load batches stay small, as the 20 ms
     // window sends what there is (a value the CDK's `resolver.batchSize` accepts: 1 to 10,000).
@@ -310,13 +325,13 @@ async function startIn(
       rejected: metrics.rejectedTotal,
       landed: lakeStats.rowsLanded,
       inFlight: (streamStats.subscriptions.lake?.lag ?? 0) + lakeStats.rowsBuffered,
-      resolved: resolverMetrics.get('event.applied'),
-      profilesCreated: resolverMetrics.get('profile_created'),
-      profilesMerged: resolverMetrics.get('profile_merged'),
+      resolved: resolver.metric('event.applied'),
+      profilesCreated: resolver.metric('profile_created'),
+      profilesMerged: resolver.metric('profile_merged'),
       resolverLag: streamStats.subscriptions.resolver?.lag ?? 0,
       spilled: streamStats.spilledRecords,
       recovered: streamStats.recoveredRecords,
-      identityStore: { ...store.requests },
+      identityStore: addRequestCounts(store.requests, resolver.requests()),
     };
   };
 
@@ -337,6 +352,7 @@ async function startIn(
         ready = false;
         await server.close();
         await stream.close();
+        await resolver.close();
         await exports.drain();
         segmentLake.close();
         await Promise.all([lake.close(), links.close(), bus.close()]);

@@ -1,0 +1,70 @@
+// The resolver's thread in the local runtime: the same handler, use case and DynamoDB adapter as the
+// resolver Lambda, over its own SDK client to the embedded engine. The runtime's main thread
+// (`resolver-thread-client.ts`) hands it the stream's batches and publishes the effects it reports;
+// this thread only resolves. Started as a worker: `workerData` is a `ResolverThreadData`.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { createResolverHandler } from '../../functions/resolver/handler';
+import { DynamoDbIdentityStore } from '../adapters/aws/dynamodb-identity-store';
+import { CountingResolverMetrics } from '../adapters/local/counting-resolver-metrics';
+import { systemClock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
+import { createResolver, type ResolverEffects } from '../use-cases/resolve-identities';
+import { EMBEDDED_BATCH_GET, embeddedEngineClient } from './embedded-dynamodb';
+import type { ResolverThreadData, ToResolverThread, ToRuntime } from './resolver-thread-protocol';
+
+const port = parentPort;
+if (port === null) throw new Error('resolver-thread.ts runs as a worker of the local runtime');
+const data = workerData as ResolverThreadData;
+const post = (message: ToRuntime) => port.postMessage(message);
+
+/** Log lines go to the runtime's logger, which decides what to show. */
+const logger: Logger = {
+  debug: (message, ...attributes) => post({ type: 'log', level: 'debug', message, attributes }),
+  info: (message, ...attributes) => post({ type: 'log', level: 'info', message, attributes }),
+  warn: (message, ...attributes) => post({ type: 'log', level: 'warn', message, attributes }),
+  error: (message, ...attributes) => post({ type: 'log', level: 'error', message, attributes }),
+};
+
+/** Publications the runtime has not confirmed yet, by id. */
+const publications = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+let nextPublication = 0;
+function publish(effects: ResolverEffects): Promise<void> {
+  const id = nextPublication++;
+  return new Promise<void>((resolve, reject) => {
+    publications.set(id, { resolve, reject });
+    post({ type: 'publish', id, effects });
+  });
+}
+
+const store = new DynamoDbIdentityStore({
+  client: embeddedEngineClient(data.endpoint),
+  tableName: data.tableName,
+  batchGet: EMBEDDED_BATCH_GET,
+});
+const metrics = new CountingResolverMetrics();
+const handler = createResolverHandler({
+  resolve: createResolver({ store, identity: data.identity, clock: systemClock, metrics, logger, publish }),
+  logger,
+});
+
+async function resolveBatch(id: number, event: KinesisStreamEvent): Promise<void> {
+  try {
+    const response = await handler(event);
+    post({ type: 'resolved', id, response, metrics: [...metrics.counts], requests: { ...store.requests } });
+  } catch (error) {
+    post({ type: 'failed', id, error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+port.on('message', (message: ToResolverThread) => {
+  if (message.type === 'batch') {
+    void resolveBatch(message.id, message.event);
+    return;
+  }
+  const publication = publications.get(message.id);
+  publications.delete(message.id);
+  if (message.error === undefined) publication?.resolve();
+  else publication?.reject(new Error(message.error));
+});
+post({ type: 'ready' });
