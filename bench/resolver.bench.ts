@@ -385,7 +385,9 @@ interface Server {
 }
 
 async function startServer(): Promise<Server> {
-  const bundle = await bundleForNode('bench/unify-server.ts', 'unify-server');
+  const bundle = await bundleForNode('bench/unify-server.ts', 'unify-server', {
+    'unify-resolver-thread': 'bench/unify-resolver-thread.ts',
+  });
   const child = spawn(
     process.execPath,
     [

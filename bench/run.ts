@@ -251,9 +251,10 @@ disk, Profile API behind the admin-key authorizer). DynamoDB requests are counte
 | \`/health\` p99 (baseline) | ${unify.steady.map((phase) => ms(phase.health.p99)).join(' | ')} | ${ms(unify.idle.health.p99)} | |
 | Profile API p50 ÷ \`/health\` p50 | ${unify.steady.map((phase) => fmt(phase.profileApi.p50 / phase.health.p50, 1)).join(' | ')} | ${fmt(unify.idle.profileApi.p50 / unify.idle.health.p50, 1)} | |
 | runtime's CPU (1 = a core) | ${unify.steady.map((phase) => fmt(phase.runtime.cpu, 2)).join(' | ')} | | |
-| event loop delay p50 / p99 | ${unify.steady.map((phase) => `${ms(phase.runtime.loopDelay.p50)} / ${ms(phase.runtime.loopDelay.p99)}`).join(' | ')} | | |
+| main thread's event loop delay p50 / p99 | ${unify.steady.map((phase) => `${ms(phase.runtime.loopDelay.p50)} / ${ms(phase.runtime.loopDelay.p99)}`).join(' | ')} | | |
 | resolver batch p50 / p99 | ${unify.steady.map((phase) => `${fmt(phase.runtime.batchRecords.p50)} / ${fmt(phase.runtime.batchRecords.p99)} records, ${ms(phase.runtime.batchMs.p50)} / ${ms(phase.runtime.batchMs.p99)}`).join(' | ')} | | |
-| identity store read p50 / p99 | ${unify.steady.map((phase) => `${ms(phase.runtime.storeReadMs.p50)} / ${ms(phase.runtime.storeReadMs.p99)}`).join(' | ')} | | |
+| Profile API's identity store read p50 / p99 | ${unify.steady.map((phase) => `${ms(phase.runtime.apiReadMs.p50)} / ${ms(phase.runtime.apiReadMs.p99)}`).join(' | ')} | | |
+| resolver's identity store read p50 / p99 | ${unify.steady.map((phase) => `${ms(phase.runtime.resolverReadMs.p50)} / ${ms(phase.runtime.resolverReadMs.p99)}`).join(' | ')} | | |
 
 Where the writes and reads came from, per event (the reads of the steady phases include the Profile
 API's: two a profile request, one a probe poll):

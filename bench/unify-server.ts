@@ -3,16 +3,18 @@
 // runtime's stats and where the identity store's requests came from; `baseline`: the dynalite baseline.
 //
 // The breakdown is bench-only instrumentation: the store's methods and the stream's `subscribe` are
-// wrapped on their prototypes before the runtime starts, so the runtime itself is unchanged. For
+// wrapped on their prototypes before the runtime starts — on this thread and, through the runtime's
+// `startResolverWorker`, on the resolver's (`unify-resolver-thread.ts`, bundled next to this server) —
+// so the runtime itself is unchanged. For
 // experiments, MOSAIC_BENCH_RESOLVER_BATCH_SIZE and MOSAIC_BENCH_RESOLVER_WINDOW_MS override the
 // resolver subscription's `batchSize` and `maxBatchingWindowMs` (the report says when they are set).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { BroadcastChannel, Worker } from 'node:worker_threads';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { DynamoDbIdentityStore } from '../src/adapters/aws/dynamodb-identity-store';
 import { toAttributes } from '../src/adapters/aws/dynamodb-items';
 import { consoleLogger } from '../src/adapters/local/console-logger';
 import { MemoryEventStream, type SubscriptionOptions } from '../src/adapters/local/memory-event-stream';
@@ -20,32 +22,17 @@ import { hashKey } from '../src/core/auth/hashed-keys';
 import { hashWriteKey } from '../src/core/collector/write-keys';
 import { ensureIdentityTable, startEmbeddedDynamoDb } from '../src/local/embedded-dynamodb';
 import { startLocalRuntime } from '../src/local/runtime';
+import {
+  addCalls,
+  instrumentStore,
+  noCalls,
+  RESOLVER_THREAD_CHANNEL,
+  type ResolverThreadCalls,
+  type StoreCalls,
+} from './unify-instrument';
 import { unifyWorkload } from './unify-workload';
 
-/** Identity store calls by kind, as the resolver and the Profile API made them. */
-export interface StoreCalls {
-  /** Profile puts (a new profile). */
-  createProfile: number;
-  /** Profile updates without a merge note: coalesced flushes, identifiers listed, lost claims undone. */
-  writeProfile: number;
-  /** Profile updates that absorb a merged profile (merge step 2). */
-  writeProfileAbsorb: number;
-  /** Profile updates that clear a finished merge's note (merge step 5). */
-  writeProfileClear: number;
-  /** Identifier puts (a first claim). */
-  claimIdentifier: number;
-  /** Identifier updates (merge step 3). */
-  repointIdentifier: number;
-  /** Merge step 1 (a write and a read). */
-  markMerging: number;
-  /** Merge step 4. */
-  retireProfile: number;
-  /** Ledger entries put (one write each). */
-  ledgerEntries: number;
-  getOwners: number;
-  getProfiles: number;
-  listLedger: number;
-}
+export type { StoreCalls } from './unify-instrument';
 
 export interface ResolverBatches {
   readonly invocations: number;
@@ -65,65 +52,19 @@ export interface UnifyServerStats {
   readonly peakRssMb: number;
 }
 
-const calls: StoreCalls = {
-  createProfile: 0,
-  writeProfile: 0,
-  writeProfileAbsorb: 0,
-  writeProfileClear: 0,
-  claimIdentifier: 0,
-  repointIdentifier: 0,
-  markMerging: 0,
-  retireProfile: 0,
-  ledgerEntries: 0,
-  getOwners: 0,
-  getProfiles: 0,
-  listLedger: 0,
-};
+/** This thread's identity store calls: the Profile API's (the resolver's are on its thread). */
+const calls = noCalls();
 const replans: Record<string, number> = {};
 const batches = { invocations: 0, records: 0, sizeHistogram: [0, 0, 0, 0], busyMs: 0 };
 /** Records and milliseconds of each resolver batch since the last `load` request. */
 const batchLog: [number, number][] = [];
-/** Milliseconds of each identity store read (`getOwners`, `getProfiles`) since the last `load` request. */
+/** Milliseconds of each Profile API identity store read since the last `load` request. */
 const readLog: number[] = [];
+/** Milliseconds of each resolver identity store read since the last `load` request. */
+const resolverReadLog: number[] = [];
 
 function instrument(): void {
-  const proto = DynamoDbIdentityStore.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
-  /** Wraps a store method to count its calls under `kind(...args)`, `weight(...args)` at a time. */
-  const count = (
-    name: keyof DynamoDbIdentityStore,
-    kind: (...args: unknown[]) => keyof StoreCalls,
-    weight: (...args: unknown[]) => number = () => 1,
-  ) => {
-    const original = proto[name] as (...args: unknown[]) => unknown;
-    proto[name] = function (this: DynamoDbIdentityStore, ...args: unknown[]) {
-      const counted = kind(...args);
-      calls[counted] += weight(...args);
-      if (counted !== 'getOwners' && counted !== 'getProfiles') return original.apply(this, args);
-      // Reads are timed: how long one takes as the runtime's SDK client sees it.
-      const start = performance.now();
-      return (original.apply(this, args) as Promise<unknown>).finally(() =>
-        readLog.push(performance.now() - start),
-      );
-    };
-  };
-  count('createProfile', () => 'createProfile');
-  count('writeProfile', (_profile, _version, options) => {
-    const pending = options as { addPending?: string; removePending?: string } | undefined;
-    if (pending?.addPending !== undefined) return 'writeProfileAbsorb';
-    return pending?.removePending !== undefined ? 'writeProfileClear' : 'writeProfile';
-  });
-  count('claimIdentifier', () => 'claimIdentifier');
-  count('repointIdentifier', () => 'repointIdentifier');
-  count('markMerging', () => 'markMerging');
-  count('retireProfile', () => 'retireProfile');
-  count(
-    'appendLedger',
-    () => 'ledgerEntries',
-    (entries) => (entries as readonly unknown[]).length,
-  );
-  count('getOwners', () => 'getOwners');
-  count('getProfiles', () => 'getProfiles');
-  count('listLedger', () => 'listLedger');
+  instrumentStore(calls, readLog);
 
   const batchSize = process.env.MOSAIC_BENCH_RESOLVER_BATCH_SIZE;
   const windowMs = process.env.MOSAIC_BENCH_RESOLVER_WINDOW_MS;
@@ -151,6 +92,27 @@ function instrument(): void {
       },
     });
   };
+}
+
+const resolverThread = new BroadcastChannel(RESOLVER_THREAD_CHANNEL);
+resolverThread.unref();
+let nextAsk = 0;
+/** The resolver thread's calls so far; its reads since the last ask go to `resolverReadLog`. */
+function resolverThreadCalls(): Promise<StoreCalls> {
+  const id = nextAsk++;
+  return new Promise<StoreCalls>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the resolver thread did not answer')), 5000);
+    const listener = (message: unknown) => {
+      const answer = (message as { data: ResolverThreadCalls }).data;
+      if (answer.id !== id) return;
+      clearTimeout(timer);
+      resolverThread.removeEventListener('message', listener);
+      resolverReadLog.push(...answer.reads);
+      resolve(answer.calls);
+    };
+    resolverThread.addEventListener('message', listener);
+    resolverThread.postMessage({ id });
+  });
 }
 
 async function peakRssMb(): Promise<number> {
@@ -221,6 +183,8 @@ const runtime = await startLocalRuntime({
   },
   sources: [{ name: 'bench', keys: [{ sha256: hashWriteKey(writeKey), revoked: false }] }],
   adminKeys: [{ name: 'bench-admin', keyHashes: [hashKey(adminKey)] }],
+  startResolverWorker: (data) =>
+    new Worker(new URL('./unify-resolver-thread.mjs', import.meta.url), { workerData: data }),
 });
 
 /** Milliseconds: median, 99th percentile, most. */
@@ -239,8 +203,10 @@ export interface RuntimeLoad {
   /** Resolver batches: records each, and how long each took. */
   readonly batchRecords: Spread;
   readonly batchMs: Spread;
-  /** Identity store reads (the resolver's and the Profile API's), each from call to answer. */
-  readonly storeReadMs: Spread;
+  /** The Profile API's identity store reads, each from call to answer. */
+  readonly apiReadMs: Spread;
+  /** The resolver's identity store reads (on its thread), each from call to answer. */
+  readonly resolverReadMs: Spread;
 }
 
 const LOOP_RESOLUTION_MS = 5;
@@ -262,29 +228,13 @@ process.on('message', (message: { id: number; type: 'stats' | 'baseline' | 'load
     return;
   }
   if (message.type === 'load') {
-    const cpu = process.cpuUsage(loadSince.cpu);
-    const load: RuntimeLoad = {
-      cpu: (cpu.user + cpu.system) / 1000 / (performance.now() - loadSince.wall),
-      // The histogram counts the sampling interval itself: what is beyond it is the delay.
-      loopDelay: {
-        p50: late(loop.percentile(50)),
-        p99: late(loop.percentile(99)),
-        max: late(loop.max),
-      },
-      batchRecords: spread(batchLog.map(([records]) => records)),
-      batchMs: spread(batchLog.map(([, ms]) => ms)),
-      storeReadMs: spread(readLog.splice(0)),
-    };
-    loop.reset();
-    batchLog.length = 0;
-    loadSince = { wall: performance.now(), cpu: process.cpuUsage() };
-    reply(load);
+    void resolverThreadCalls().then(() => reply(takeLoad()));
     return;
   }
-  void peakRssMb().then((peak) => {
+  void Promise.all([peakRssMb(), resolverThreadCalls()]).then(([peak, threadCalls]) => {
     const stats: UnifyServerStats = {
       runtime: runtime.stats(),
-      calls: { ...calls },
+      calls: addCalls(calls, threadCalls),
       batches: { ...batches, sizeHistogram: [...batches.sizeHistogram] },
       replans: { ...replans },
       peakRssMb: peak,
@@ -292,6 +242,28 @@ process.on('message', (message: { id: number; type: 'stats' | 'baseline' | 'load
     reply(stats);
   });
 });
+
+/** How busy the runtime was since the last call (the resolver thread's reads just collected). */
+function takeLoad(): RuntimeLoad {
+  const cpu = process.cpuUsage(loadSince.cpu);
+  const load: RuntimeLoad = {
+    cpu: (cpu.user + cpu.system) / 1000 / (performance.now() - loadSince.wall),
+    // The histogram counts the sampling interval itself: what is beyond it is the delay.
+    loopDelay: {
+      p50: late(loop.percentile(50)),
+      p99: late(loop.percentile(99)),
+      max: late(loop.max),
+    },
+    batchRecords: spread(batchLog.map(([records]) => records)),
+    batchMs: spread(batchLog.map(([, ms]) => ms)),
+    apiReadMs: spread(readLog.splice(0)),
+    resolverReadMs: spread(resolverReadLog.splice(0)),
+  };
+  loop.reset();
+  batchLog.length = 0;
+  loadSince = { wall: performance.now(), cpu: process.cpuUsage() };
+  return load;
+}
 process.on('SIGTERM', () => {
   void Promise.all([runtime.close(), baseline.close()])
     .then(() => rm(dataDir, { recursive: true, force: true }))

@@ -4,9 +4,14 @@ export declare const bundlePath: string;
 export declare function bundleLocalRuntime(): Promise<string>;
 /**
  * Bundles a TypeScript entry point (its path from the repository's root) for Node, as the local
- * runtime is bundled, to `node_modules/.cache/mosaic/<name>.mjs`; resolves with that path.
+ * runtime is bundled, to `node_modules/.cache/mosaic/<name>/<name>.mjs`, with the runtime's resolver
+ * thread and any `companions` (bundle name → entry path) next to it; resolves with the entry's path.
  */
-export declare function bundleForNode(entry: string, name: string): Promise<string>;
+export declare function bundleForNode(
+  entry: string,
+  name: string,
+  companions?: Readonly<Record<string, string>>,
+): Promise<string>;
 /**
  * The environment `npm start` runs the runtime in (malloc arenas capped, the SDK's Node-version notice
  * silenced); variables already set win, then `overrides`.

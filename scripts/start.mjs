@@ -15,15 +15,18 @@ export const bundlePath = join(cacheDir, 'local-runtime', 'local-runtime.mjs');
 /**
  * Bundles a TypeScript entry point (path from the repository's root) to `<cache>/<name>/<name>.mjs` for
  * Node, with the local runtime's resolver thread (`src/local/resolver-thread.ts`) next to it, where
- * the runtime starts it from.
+ * the runtime starts it from, and any `companions` (bundle name → entry path) the entry starts as
+ * workers.
  */
-export async function bundleForNode(entry, name) {
+export async function bundleForNode(entry, name, companions = {}) {
   const outdir = join(cacheDir, name);
+  const entries = {
+    'resolver-thread': join('src', 'local', 'resolver-thread.ts'),
+    ...companions,
+    [name]: entry,
+  };
   await build({
-    entryPoints: {
-      [name]: join(root, entry),
-      'resolver-thread': join(root, 'src', 'local', 'resolver-thread.ts'),
-    },
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([out, path]) => [out, join(root, path)])),
     outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
