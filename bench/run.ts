@@ -280,6 +280,7 @@ function unifyHistory(): string {
 | then profiles from 1 KB stored gzipped | 30 / 31 → 26 / 27 ms | 0.88 / 1.39 → 0.82 / 1.25 | write units per event 1.66 → 0.98 (throughput), 6.4 → 2.4 (load) |
 | then the embedded engine's SDK client without what a loopback engine does not need (2026-11-23) | 29 / 26 and 28 / 28 → 25 / 25 and 21 / 27 ms | 0.91 / 1.19 and 0.85 / 1.27 → 0.84 / 1.32 and 0.73 / 1.36, at 11–20 % more events/s | unify 825 and 762 → 910 and 923 events/s |
 | then every SDK client caching its middleware chains (\`cacheMiddleware\`; the DynamoDB adapters send the client's own commands, not lib-dynamodb's) (2026-11-23, later) | 28 / 35 and 26 / 32 → 23 / 26 and 24 / 23 ms; a later run alone 26 / 30 ms | 0.87 / 1.36 and 0.78 / 1.25 → 0.80 / 1.25 and 0.75 / 1.06 | SDK main-thread CPU a GetItem/UpdateItem call 0.45–0.50 → 0.32–0.38 ms |
+| then the resolver on a worker thread of its own (2026-11-23, evening) | 32 / 28 → 25 / 30 ms (the thread alone, in turns); 27 / 38 and 25 / 43 → 25 / 27 and 21 / 32 ms with the 10-key reads as well (not kept); runs alone of that 20 / 22, 23 / 33, 29 / 50 and 22 / 23 ms | 0.75 / 1.18 and 0.68 / 1.11 → 0.83 / 1.26 and 0.81 / 1.30 (with the 10-key reads) | the Profile API's store reads p99 16–19 → 11–15 ms (25 %); the main thread's event loop delay p99 5.4–6.4 → 3.5–4.5 ms; peak RSS 362–408 → 445–466 MB |
 
 Four shards each ran a resolver batch at once, and each batch's DynamoDB calls (about a millisecond of
 the AWS SDK's CPU apiece on this machine) ran on the event loop the Profile API answers from: its two
@@ -299,6 +300,28 @@ client, so its rate rose with the runtime's and the throughput ratio fell. A CPU
 batching window at 100 ms instead of 20, for larger batches and more writes coalesced (in turns, on a
 slow phase of the machine: p99 33 / 47 and 32 / 35 ms against 85 / 28 and 38 / 31, freshness p50
 128–185 ms against 44–83).
+
+**The resolver's thread** (2026-11-23, evening). With the main thread's stretches shorter, the Profile
+API's two reads made its tail: at 25 % load an identity store read had a p99 of 16–19 ms, against 5–8
+idle. The resolver now runs on a worker thread with its own SDK client, as its Lambda runs apart from
+the APIs' — its work no longer queues on the event loop the Profile API answers from (the API's reads:
+p99 11–15 ms). The thread costs about 50–60 MB of peak RSS. Measured apart — a GetItem loop on dynalite
+while a second process kept it busy — continuous 50-key BatchGetItem calls raised a GetItem's p50 / p99
+from 2.1 / 7.8 ms to 7.3 / 22 ms, 10-key calls to 3.6 / 13 ms, and continuous UpdateItems of 3 KB only
+to 2.1 / 9.7 ms: dynalite answers a BatchGetItem in one go on its one thread, about 0.15 ms a key, and
+the resolver starts every batch with one (its prefetch). Tried the same evening and **not kept**: the
+local identity store reading many items in calls of 10 keys, one at a time (the API's read p99 was
+11–15 ms with it and 12 / 15 ms with the thread alone — at these loads a batch's prefetch is 20–90 keys
+— while under a backlog, when batches reach 500 records, it turns a prefetch's 10 calls into 100 one
+after the other), one resolver batch at a time instead of two (throughput ratio 0.70 against 0.85; the
+API's p99 19 / 21 ms, but at a quarter less load), the batching window at 100 ms (22 / 23 ms; freshness
+p50 130 ms against 47), and the resolver's thread at a lower scheduling priority (nice 10: 21 / 21 and
+26 / 25 ms against 29 / 50 and 22 / 23 in turns, throughput ratio 0.68 and 0.83 against 0.77 and
+0.64) — nothing this machine's noise lets me show. What is left of the API's p99: each of its two reads
+still waits behind whatever dynalite's one thread is doing (the resolver's writes of 1–7 KB items and
+its reads, the probes' polls), and three busy threads and the benchmark's senders share two cores. At
+50 % load the freshness p99 passed 1 s in some runs, with the thread and without (the load is half the
+throughput measured minutes before, and this machine's speed moves by a third within the hour).
 
 **The main thread's busy stretches** (a CPU profile of the 25 % phase with the clients caching their
 middleware, 2026-11-23, last): the main thread was busy 41 % of the time (49 % before), the AWS SDK 11 %

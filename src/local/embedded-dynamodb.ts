@@ -186,14 +186,6 @@ export function embeddedEngineClient(endpoint: string): DynamoDBClient {
   return client;
 }
 
-/**
- * How the identity store splits a read of many items for the embedded engine: dynalite answers a
- * BatchGetItem in one go on its one thread (about 0.15 ms a key), so a resolver batch's 50-key
- * prefetch held every other request — the Profile API's reads among them — for about 8 ms. In pieces
- * of 10 keys, two at a time, those reads take their turn between the pieces.
- */
-export const EMBEDDED_BATCH_GET = { keys: 10, concurrency: 1 } as const;
-
 /** Creates the identity table unless it exists (a restart over the same data folder). */
 export async function ensureIdentityTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await ensureTable(client, identityTableDefinition(tableName));

@@ -39,6 +39,8 @@ interface Pending {
 export class ResolverThread {
   private worker: Promise<Worker> | undefined;
   private readonly pending = new Map<number, Pending>();
+  /** Workers that have exited: a batch is never handed to one (it would wait for ever). */
+  private readonly exited = new WeakSet<Worker>();
   private nextId = 0;
   private closed = false;
   /** The thread's resolver metrics and store requests after its latest batch (a new thread counts on). */
@@ -59,6 +61,7 @@ export class ResolverThread {
   readonly handler = async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
     if (this.closed) throw new Error('the resolver thread is closed');
     const worker = await this.ensureWorker();
+    if (this.exited.has(worker)) throw new Error('the resolver thread stopped before the batch reached it');
     const id = this.nextId++;
     return new Promise<KinesisStreamBatchResponse>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -110,6 +113,7 @@ export class ResolverThread {
       });
       worker.on('exit', (code) => {
         if (!ready) reject(new Error(`the resolver thread exited with code ${code} before it started`));
+        this.exited.add(worker);
         this.stopped(code);
       });
     });

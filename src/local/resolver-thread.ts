@@ -10,7 +10,7 @@ import { CountingResolverMetrics } from '../adapters/local/counting-resolver-met
 import { systemClock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import { createResolver, type ResolverEffects } from '../use-cases/resolve-identities';
-import { EMBEDDED_BATCH_GET, embeddedEngineClient } from './embedded-dynamodb';
+import { embeddedEngineClient } from './embedded-dynamodb';
 import type { ResolverThreadData, ToResolverThread, ToRuntime } from './resolver-thread-protocol';
 
 const port = parentPort;
@@ -40,7 +40,6 @@ function publish(effects: ResolverEffects): Promise<void> {
 const store = new DynamoDbIdentityStore({
   client: embeddedEngineClient(data.endpoint),
   tableName: data.tableName,
-  batchGet: EMBEDDED_BATCH_GET,
 });
 const metrics = new CountingResolverMetrics();
 const handler = createResolverHandler({

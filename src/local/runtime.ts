@@ -39,12 +39,7 @@ import { publishResolverEffects } from '../use-cases/publish-resolver-effects';
 import { createExportCompletion, createSegments } from '../use-cases/segments';
 import { ApiGatewayServer } from './api-gateway-server';
 import { lockDataDir } from './data-dir-lock';
-import {
-  EMBEDDED_BATCH_GET,
-  ensureIdentityTable,
-  ensureSegmentTable,
-  startEmbeddedDynamoDb,
-} from './embedded-dynamodb';
+import { ensureIdentityTable, ensureSegmentTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { ResolverThread, type ResolverThreadOptions } from './resolver-thread-client';
 
 /** The identity table's name in the embedded DynamoDB. */
@@ -167,11 +162,7 @@ async function startIn(
     options.inMemoryDynamoDb ? {} : { path: resolve(dataDir, 'dynamodb') },
   );
   await ensureIdentityTable(dynamo.client, IDENTITY_TABLE_NAME);
-  const store = new DynamoDbIdentityStore({
-    client: dynamo.client,
-    tableName: IDENTITY_TABLE_NAME,
-    batchGet: EMBEDDED_BATCH_GET,
-  });
+  const store = new DynamoDbIdentityStore({ client: dynamo.client, tableName: IDENTITY_TABLE_NAME });
   const links = await LakeIdentityLinkSink.open({
     dataDir,
     flushIntervalMs: options.lakeFlushIntervalMs ?? 2000,
@@ -201,9 +192,10 @@ async function startIn(
     // window sends what there is (a value the CDK's `resolver.batchSize` accepts: 1 to 10,000).
     batchSize: 500,
     maxBatchingWindowMs: 20,
-    // Two batches at a time, not one per shard: the resolver's DynamoDB calls run on the event loop the
-    // collector and the Profile API answer from, and four shards' bursts queue their requests behind
-    // them (Profile API p99 under load about 40 % lower; `npm run bench -- unify`).
+    // Two batches at a time, not one per shard: the resolver has a thread of its own, but shares the
+    // embedded engine's one thread with the Profile API, and four shards' bursts queue their requests
+    // ahead of the API's reads there. One batch at a time cost about a fifth of the throughput for no
+    // clear gain in the API's tail (`npm run bench -- unify`).
     maxConcurrency: 2,
     onFailure: createFileFailureDestination(resolve(dataDir, 'failed')),
   });

@@ -3,7 +3,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbIdentityStore } from '../../src/adapters/aws/dynamodb-identity-store';
 import { GZIP_FROM_CHARS } from '../../src/adapters/aws/profile-doc';
 import { createProfile, type Profile } from '../../src/core/profile/profile';
-import { EMBEDDED_BATCH_GET } from '../../src/local/embedded-dynamodb';
 import { DYNAMODB_ENGINES, uniqueTableName, useEngine } from './dynamodb-engines';
 import { describeIdentityStoreContract } from './identity-store.contract';
 
@@ -115,36 +114,6 @@ for (const engine of DYNAMODB_ENGINES) {
         const gzipped = (await rawDoc('p_units_large'))?.B?.byteLength ?? 0;
         expect(store.requests.writeUnits - 1).toBe(Math.ceil((gzipped + 160) / 1024));
         expect(store.requests.writeUnits - 1).toBeGreaterThan(1);
-      });
-
-      it("reads many items in BatchGetItem calls of the configured size (the embedded engine's: 10 keys, one at a time)", async () => {
-        const ids = Array.from({ length: 25 }, (_, i) => `p_batch_${i}`);
-        for (const id of ids) await store.createProfile(createProfile(id, '2026-11-01T00:00:00.000Z'));
-        const small = new DynamoDbIdentityStore({
-          client: running().client,
-          tableName,
-          batchGet: EMBEDDED_BATCH_GET,
-        });
-        const read = await small.getProfiles([...ids, 'p_missing', ids[0] as string]);
-        expect([...read.keys()].sort()).toEqual([...ids].sort());
-        // 25 distinct keys that exist and one that does not: 26 keys, three calls of at most ten.
-        expect(small.requests.reads).toBe(3);
-        // The default: up to 100 keys a call.
-        const before = store.requests.reads;
-        expect((await store.getProfiles(ids)).size).toBe(25);
-        expect(store.requests.reads - before).toBe(1);
-      });
-
-      it('refuses a batch read shape DynamoDB would not take', () => {
-        const client = running().client;
-        for (const batchGet of [
-          { keys: 0, concurrency: 1 },
-          { keys: 101, concurrency: 1 },
-          { keys: 2.5, concurrency: 1 },
-          { keys: 10, concurrency: 0 },
-        ]) {
-          expect(() => new DynamoDbIdentityStore({ client, tableName, batchGet })).toThrow(RangeError);
-        }
       });
     });
   });

@@ -19,12 +19,6 @@ export interface DynamoDbIdentityStoreOptions {
   readonly tableName: string;
   /** Attempts for BatchGetItem keys DynamoDB returns unprocessed (throttling). Default 8. */
   readonly maxBatchGetAttempts?: number;
-  /**
-   * How a read of many items is split: keys per BatchGetItem call (at most 100, the default) and calls
-   * in flight at once (default 4). The embedded engine answers each call in one go on its one thread,
-   * so the local runtime asks for smaller pieces (`EMBEDDED_BATCH_GET`).
-   */
-  readonly batchGet?: { readonly keys: number; readonly concurrency: number };
 }
 
 /** Requests the store has sent, by kind: what the resolver's cost per event is measured in. */
@@ -59,8 +53,9 @@ export function addRequestCounts(
 const IDENTIFIER_SK = 'I';
 const PROFILE_SK = 'P';
 const LEDGER_PREFIX = 'L#';
-/** Keys per BatchGetItem call (DynamoDB's most) and calls of one read in flight at once. */
-const BATCH_GET = { keys: 100, concurrency: 4 } as const;
+const BATCH_GET_LIMIT = 100;
+/** BatchGetItem calls of one read in flight at once. */
+const BATCH_GET_CONCURRENCY = 4;
 /** A profile item's bytes besides `doc`: keys, state, version, times, pending merges (estimated). */
 const PROFILE_ITEM_OVERHEAD_BYTES = 160;
 const profileWriteUnits = (doc: string | Uint8Array) =>
@@ -93,21 +88,12 @@ export class DynamoDbIdentityStore implements IdentityStore {
   private readonly client: DynamoDBClient;
   private readonly table: string;
   private readonly maxBatchGetAttempts: number;
-  private readonly batchGetShape: { readonly keys: number; readonly concurrency: number };
   readonly requests: StoreRequestCounts = { reads: 0, writes: 0, conditionFailures: 0, writeUnits: 0 };
 
   constructor(options: DynamoDbIdentityStoreOptions) {
     this.client = options.client;
     this.table = options.tableName;
     this.maxBatchGetAttempts = options.maxBatchGetAttempts ?? 8;
-    const shape = options.batchGet ?? BATCH_GET;
-    if (!(Number.isInteger(shape.keys) && shape.keys >= 1 && shape.keys <= BATCH_GET.keys)) {
-      throw new RangeError(`batchGet.keys must be a whole number from 1 to ${BATCH_GET.keys}`);
-    }
-    if (!(Number.isInteger(shape.concurrency) && shape.concurrency >= 1)) {
-      throw new RangeError('batchGet.concurrency must be a whole number of at least 1');
-    }
-    this.batchGetShape = shape;
   }
 
   async getOwners(identifiers: readonly Identifier[]): Promise<Map<string, IdentifierOwner>> {
@@ -376,14 +362,14 @@ export class DynamoDbIdentityStore implements IdentityStore {
   }
 
   /**
-   * Items by key, in BatchGetItem calls of up to 100 keys, up to 4 calls at a time (by default): a
-   * 1,000-profile read (a delivery batch's consent) costs about three round trips, not ten.
+   * Items by key, in BatchGetItem calls of 100 keys, up to {@link BATCH_GET_CONCURRENCY} calls at a
+   * time: a 1,000-profile read (a delivery batch's consent) costs about three round trips, not ten.
    */
   private async batchGet(pks: readonly string[], sk: string): Promise<NativeItem[]> {
-    const { keys, concurrency } = this.batchGetShape;
     const unique = [...new Set(pks)];
     const chunks: string[][] = [];
-    for (let i = 0; i < unique.length; i += keys) chunks.push(unique.slice(i, i + keys));
+    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT)
+      chunks.push(unique.slice(i, i + BATCH_GET_LIMIT));
     const items: NativeItem[] = [];
     let next = 0;
     const worker = async () => {
@@ -392,7 +378,7 @@ export class DynamoDbIdentityStore implements IdentityStore {
         items.push(...(await this.batchGetChunk(chunk, sk)));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(BATCH_GET_CONCURRENCY, chunks.length) }, worker));
     return items;
   }
 
