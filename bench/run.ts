@@ -142,8 +142,11 @@ of one of the machine's two cores, so each server has about one core, and per re
 does several times the bare server's work (the in-process ratio above: validating, stamping and
 re-serialising every message). Its p99 is about the target (37–67 ms in runs on 2026-11-23, as the machine's speed varied; here
 ${http.collectorAlone.latencyP99} ms, the median of the rounds) and its peak RSS about at it (162–209 MB; here at most ${fmt(http.collectorAlone.peakRssMb)} MB). The full runtime's p99 sits at the same edge (47–66 ms across runs on
-2026-11-23), and its peak RSS is far above, because its consumers share the collector's thread and
-memory. Latency here follows throughput: autocannon's 50 connections each wait for their answer, so the
+2026-11-23), and its peak RSS is far above, because its consumers share the collector's process.
+Since the resolver has a thread of its own (2026-11-23, evening) its heap comes on top of the
+collector's: peak RSS 406–425 MB against 291–341 in the run before, at the same rate (22,314 events/s
+against 23,700; the bare server's rate, and with it the ratios, moved with the machine: 86,024 against
+165,596). Latency here follows throughput: autocannon's 50 connections each wait for their answer, so the
 p50 is about 50 ÷ requests a second (here a median ${fmt(http.mosaic.requestsPerSecond)} a second, ${fmt(http.mosaic.eventsPerSecond)} events, gives ${fmt(50_000 / http.mosaic.requestsPerSecond)} ms; measured ${http.mosaic.latencyP50}), and in
 the runs of 2026-11-23 the p99 stayed under 50 ms only when a server took about 38,000 events a second
 or more.
