@@ -73,7 +73,17 @@ beforeEach(() => {
             traits: [],
           }),
         }
-      : {},
+      : input.TableName === 'mosaic-identity'
+        ? // One profile a read goes by GetItem (a batch of one).
+          {
+            Item: toAttributes(
+              profileItem(
+                String(fromAttributes(input.Key).pk).slice(2),
+                fromAttributes(input.Key).pk !== 'P#p-2',
+              ),
+            ),
+          }
+        : {},
   );
   dynamo
     .on(BatchGetItemCommand)

@@ -1,4 +1,4 @@
-import { BatchGetItemCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -47,6 +47,10 @@ beforeEach(() => {
       });
       return { Responses: { [table ?? '']: found } };
     });
+  dynamo.on(GetItemCommand).callsFake((input: { Key: AttributeMap }) => {
+    const item = ITEMS[String(fromAttributes(input.Key).pk)];
+    return item === undefined ? {} : { Item: toAttributes(item) };
+  });
   dynamo.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: AttributeMap }) => ({
     Items: JANE_LEDGER.filter(
       (entry) => `P#${entry.to}` === fromAttributes(input.ExpressionAttributeValues)[':pk'],
@@ -69,14 +73,18 @@ describe('profile API Lambda entry (functions/profile-api/index.ts)', () => {
     const result = await handler(adminApiEvent('/v1/profiles/email:Jane%40Example.COM'), lambdaContext());
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body ?? '')).toMatchObject({ profileId: JANE_ID, traits: { name: 'Jane' } });
-    const reads = dynamo.commandCalls(BatchGetItemCommand).map((call) => call.args[0].input.RequestItems);
+    // One key a read: GetItem, strongly consistent (a BatchGetItem only for more).
+    const reads = dynamo.commandCalls(GetItemCommand).map((call) => call.args[0].input);
     expect(reads).toEqual([
       {
-        [TABLE]: { Keys: [toAttributes({ pk: 'I#email:jane@example.com', sk: 'I' })], ConsistentRead: true },
+        TableName: TABLE,
+        Key: toAttributes({ pk: 'I#email:jane@example.com', sk: 'I' }),
+        ConsistentRead: true,
       },
-      { [TABLE]: { Keys: [toAttributes({ pk: 'P#p_anon', sk: 'P' })], ConsistentRead: true } },
-      { [TABLE]: { Keys: [toAttributes({ pk: `P#${JANE_ID}`, sk: 'P' })], ConsistentRead: true } },
+      { TableName: TABLE, Key: toAttributes({ pk: 'P#p_anon', sk: 'P' }), ConsistentRead: true },
+      { TableName: TABLE, Key: toAttributes({ pk: `P#${JANE_ID}`, sk: 'P' }), ConsistentRead: true },
     ]);
+    expect(dynamo.commandCalls(BatchGetItemCommand)).toHaveLength(0);
   });
 
   it('reads the merge ledger of the profile and of the profiles merged into it', async () => {
