@@ -325,6 +325,9 @@ still waits behind whatever dynalite's one thread is doing (the resolver's write
 its reads, the probes' polls), and three busy threads and the benchmark's senders share two cores. At
 50 % load the freshness p99 passed 1 s in some runs, with the thread and without (the load is half the
 throughput measured minutes before, and this machine's speed moves by a third within the hour).
+Kept the same evening on its own merit: a read of one item is a GetItem, not a BatchGetItem of one key
+(on dynalite a p50 / p99 of 1.00 / 2.65 ms against 1.17 / 3.77 ms on a loop); in two pairs in turns the
+API's p99 was 19 / 45 and 24 / 26 ms against 19 / 23 and 22 / 29 — within the noise.
 
 **The main thread's busy stretches** (a CPU profile of the 25 % phase with the clients caching their
 middleware, 2026-11-23, last): the main thread was busy 41 % of the time (49 % before), the AWS SDK 11 %
