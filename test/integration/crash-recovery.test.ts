@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, basicAuth, queryLake, WRITE_KEY } from './local-runtime';
+import { ADMIN_KEY, basicAuth, queryLake, startMosaicProcess, WRITE_KEY } from './local-runtime';
 
 const root = join(import.meta.dirname, '..', '..');
 const children: ChildProcess[] = [];
@@ -15,50 +15,9 @@ afterEach(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-interface Mosaic {
-  readonly child: ChildProcess;
-  readonly url: string;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-/** `npm start`'s program in a process of its own, as a user runs it, on `dir`. */
-function startMosaic(dir: string): Promise<Mosaic> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'local', 'main.ts')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: '0',
-      MOSAIC_DATA_DIR: dir,
-      MOSAIC_WRITE_KEY: WRITE_KEY,
-      MOSAIC_ADMIN_KEY: ADMIN_KEY,
-      MOSAIC_LOG_LEVEL: 'error',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const url = /running at (http:\/\/\S+)/.exec(output)?.[1];
-      if (url) {
-        clearInterval(timer);
-        resolve({ child, url, output: () => output, exited });
-      } else if (child.exitCode !== null) {
-        clearInterval(timer);
-        reject(new Error(`Mosaic exited: ${output}`));
-      }
-    }, 50);
-  });
-}
+/** `npm start`'s program from its sources, as a user runs it, on `dir`. */
+const startMosaic = (dir: string) =>
+  startMosaicProcess(['--import', 'tsx', join(root, 'src', 'local', 'main.ts')], dir, children);
 
 async function eventCountOf(url: string, userId: string): Promise<number | undefined> {
   const response = await fetch(`${url}/v1/profiles/user_id:${userId}`, {

@@ -1,7 +1,9 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { launcherEnv } from '../../scripts/start.mjs';
 import { hashKey } from '../../src/core/auth/hashed-keys';
 import { hashWriteKey } from '../../src/core/collector/write-keys';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../src/local/runtime';
@@ -66,4 +68,56 @@ export const quarantineGlob = (runtime: LocalRuntime) => `${runtime.dataDir}/lak
 
 export function basicAuth(key: string): string {
   return `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+}
+
+/** The local runtime as a process of its own (see {@link startMosaicProcess}). */
+export interface MosaicProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Everything it has printed so far (stdout and stderr). */
+  output(): string;
+  readonly exited: Promise<number | null>;
+}
+
+/**
+ * Runs `node <args>` — the runtime's program, from its sources or its bundle — on data directory `dir`
+ * with the integration keys, in the environment `npm start` gives it, and resolves once it says where it
+ * listens. The child is added to `children`, for the test to kill after it.
+ */
+export function startMosaicProcess(
+  args: readonly string[],
+  dir: string,
+  children: ChildProcess[],
+): Promise<MosaicProcess> {
+  const child = spawn(process.execPath, args, {
+    cwd: join(import.meta.dirname, '..', '..'),
+    env: launcherEnv({
+      PORT: '0',
+      MOSAIC_DATA_DIR: dir,
+      MOSAIC_WRITE_KEY: WRITE_KEY,
+      MOSAIC_ADMIN_KEY: ADMIN_KEY,
+      MOSAIC_LOG_LEVEL: 'error',
+    }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      const url = /running at (http:\/\/\S+)/.exec(output)?.[1];
+      if (url) {
+        clearInterval(timer);
+        resolve({ child, url, output: () => output, exited });
+      } else if (child.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(`Mosaic exited: ${output}`));
+      }
+    }, 50);
+  });
 }

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bundleLocalRuntime, launcherEnv } from '../../scripts/start.mjs';
-import { ADMIN_KEY, basicAuth, WRITE_KEY } from './local-runtime';
+import { bundleLocalRuntime } from '../../scripts/start.mjs';
+import { ADMIN_KEY, basicAuth, startMosaicProcess, WRITE_KEY } from './local-runtime';
 
 const children: ChildProcess[] = [];
 let dataDir: string | undefined;
@@ -32,25 +32,7 @@ describe('npm start: the bundled local runtime', () => {
     expect((await stat(join(dirname(bundle), 'resolver-thread.mjs'))).isFile()).toBe(true);
 
     dataDir = await mkdtemp(join(tmpdir(), 'mosaic-bundle-'));
-    const child = spawn(process.execPath, [bundle], {
-      env: launcherEnv({
-        PORT: '0',
-        MOSAIC_DATA_DIR: dataDir,
-        MOSAIC_WRITE_KEY: WRITE_KEY,
-        MOSAIC_ADMIN_KEY: ADMIN_KEY,
-        MOSAIC_LOG_LEVEL: 'error',
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let output = '';
-    for (const stream of [child.stdout, child.stderr]) {
-      stream?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-    }
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const url = await eventually(async () => /running at (http:\/\/\S+)/.exec(output)?.[1]);
+    const { child, url, output, exited } = await startMosaicProcess([bundle], dataDir, children);
 
     const sent = await fetch(`${url}/v1/identify`, {
       method: 'POST',
@@ -71,6 +53,6 @@ describe('npm start: the bundled local runtime', () => {
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(output).toContain('Stopped cleanly: 1 accepted, 0 rejected, 1 landed, 1 resolved.');
+    expect(output()).toContain('Stopped cleanly: 1 accepted, 0 rejected, 1 landed, 1 resolved.');
   });
 });
