@@ -21,6 +21,7 @@ import { MemoryEventStream, type SubscriptionOptions } from '../src/adapters/loc
 import { hashKey } from '../src/core/auth/hashed-keys';
 import { hashWriteKey } from '../src/core/collector/write-keys';
 import { ensureIdentityTable, startEmbeddedDynamoDb } from '../src/local/embedded-dynamodb';
+import { resolverWorkerOptions } from '../src/local/resolver-thread-protocol';
 import { startLocalRuntime } from '../src/local/runtime';
 import {
   addCalls,
@@ -184,7 +185,7 @@ const runtime = await startLocalRuntime({
   sources: [{ name: 'bench', keys: [{ sha256: hashWriteKey(writeKey), revoked: false }] }],
   adminKeys: [{ name: 'bench-admin', keyHashes: [hashKey(adminKey)] }],
   startResolverWorker: (data) =>
-    new Worker(new URL('./unify-resolver-thread.mjs', import.meta.url), { workerData: data }),
+    new Worker(new URL('./unify-resolver-thread.mjs', import.meta.url), resolverWorkerOptions(data)),
 });
 
 /** Milliseconds: median, 99th percentile, most. */

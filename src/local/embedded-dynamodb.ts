@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
@@ -13,6 +13,7 @@ import {
 import { identityTableDefinition } from '../adapters/aws/identity-table';
 import { sdkClientConfig } from '../adapters/aws/sdk-config';
 import { segmentTableDefinition } from '../adapters/aws/segment-table';
+import { EnginePortHandler } from './engine-port-handler';
 
 /** dynalite's options that Mosaic uses (it is CommonJS without type declarations). */
 interface DynaliteOptions {
@@ -29,6 +30,8 @@ export interface EmbeddedDynamoDb {
   readonly endpoint: string;
   /** A client that can only reach the embedded engine (dummy credentials, localhost endpoint). */
   readonly client: DynamoDBClient;
+  /** A new port to the engine, for a client on another thread (see {@link DynaliteThread.connect}). */
+  connect(): MessagePort;
   close(): Promise<void>;
 }
 
@@ -72,26 +75,61 @@ export async function startDynaliteServer(options: { readonly path?: string } = 
 
 /**
  * The code of the thread that runs dynalite (CommonJS, evaluated by `Worker`): it starts the server
- * as {@link startDynaliteServer} does, reports its port, and closes it when told to.
+ * as {@link startDynaliteServer} does, reports its port, and closes it when told to. It also serves
+ * requests that come as messages on a `MessagePort` it is given (`connect`): each goes through
+ * dynalite's own request listener, as an HTTP request would, with a request and a response that
+ * carry the message (see `engine-port-handler.ts` for the other end).
  */
 const DYNALITE_THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');
+const { EventEmitter } = require('node:events');
 const dynalite = require(workerData.module);
 const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...workerData.options });
+const listener = server.listeners('request')[0];
+function serve(port) {
+  port.on('message', (request) => {
+    const req = new EventEmitter();
+    req.method = request.method;
+    req.url = request.path;
+    req.headers = request.headers;
+    const headers = {};
+    const res = {
+      statusCode: 200,
+      setHeader(name, value) { headers[String(name).toLowerCase()] = String(value); },
+      end(body) {
+        const text = body === undefined ? '' : typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
+        port.postMessage({ id: request.id, status: res.statusCode, headers, body: text });
+      },
+    };
+    listener(req, res);
+    if (request.body.length > 0) req.emit('data', Buffer.from(request.body, 'utf8'));
+    req.emit('end');
+  });
+}
 server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
 parentPort.on('message', (message) => {
-  if (message !== 'close') return;
+  if (message.type === 'connect') return serve(message.port);
+  if (message.type !== 'close') return;
   server.close(() => parentPort.postMessage({ closed: true }));
   server.closeAllConnections();
 });
 `;
+
+/** dynalite on a thread of its own, reachable over HTTP and over message ports. */
+export interface DynaliteThread extends DynaliteServer {
+  /**
+   * A new port to the engine: hand it to {@link embeddedEngineClient} (on any thread: transfer it)
+   * and that client's requests reach dynalite as messages instead of over a loopback socket.
+   */
+  connect(): MessagePort;
+}
 
 /**
  * {@link startDynaliteServer} on a thread of its own: dynalite's CPU work (every request is parsed,
  * checked and stored in JavaScript) no longer shares the event loop with the API handlers, so a
  * resolver writing flat out does not stall Profile API reads and collector requests behind it.
  */
-export async function startDynaliteThread(options: { readonly path?: string } = {}): Promise<DynaliteServer> {
+export async function startDynaliteThread(options: { readonly path?: string } = {}): Promise<DynaliteThread> {
   const worker = new Worker(DYNALITE_THREAD, {
     eval: true,
     workerData: {
@@ -108,11 +146,16 @@ export async function startDynaliteThread(options: { readonly path?: string } = 
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    connect() {
+      const { port1, port2 } = new MessageChannel();
+      worker.postMessage({ type: 'connect', port: port1 }, [port1]);
+      return port2;
+    },
     async close() {
       await new Promise<void>((resolve) => {
         worker.once('message', () => resolve());
         worker.once('exit', () => resolve());
-        worker.postMessage('close');
+        worker.postMessage({ type: 'close' });
       });
       await worker.terminate();
     },
@@ -131,6 +174,7 @@ export async function startEmbeddedDynamoDb(
   return {
     endpoint: server.endpoint,
     client,
+    connect: () => server.connect(),
     async close() {
       client.destroy();
       await server.close();
@@ -162,6 +206,9 @@ const UNSIGNED: NonNullable<DynamoDBClientConfig['httpAuthSchemes']> = [
  * Middleware that does nothing for a loopback engine: the user agent (for AWS's own statistics), the
  * Lambda trace header (the local runtime is not in Lambda) and logging (no logger is configured).
  */
+/** How long a request to the embedded engine may take (it is local, but may be busy). */
+const ENGINE_REQUEST_TIMEOUT_MS = 10_000;
+
 const IDLE_MIDDLEWARE = ['getUserAgentMiddleware', 'recursionDetectionMiddleware', 'loggerMiddleware'];
 
 /**
@@ -171,11 +218,16 @@ const IDLE_MIDDLEWARE = ['getUserAgentMiddleware', 'recursionDetectionMiddleware
  * unsigned requests and no idle middleware. Together they halve the SDK's CPU a call (about 0.85 →
  * 0.45 ms measured on a GetItem/UpdateItem loop). Under the unify benchmark's load the SDK was about
  * half of the main thread's work, and the Profile API's reads wait for that thread.
+ *
+ * With a `port` from {@link DynaliteThread.connect}, the client's requests travel to the engine as
+ * messages rather than over a loopback socket (`EnginePortHandler`): the same requests and answers,
+ * without the socket writes and HTTP parsing on both threads.
  */
-export function embeddedEngineClient(endpoint: string): DynamoDBClient {
+export function embeddedEngineClient(endpoint: string, port?: MessagePort): DynamoDBClient {
   const url = new URL(endpoint);
   const client = new DynamoDBClient({
-    ...sdkClientConfig({ region: 'local', endpoint, requestTimeoutMs: 10_000 }),
+    ...sdkClientConfig({ region: 'local', endpoint, requestTimeoutMs: ENGINE_REQUEST_TIMEOUT_MS }),
+    ...(port === undefined ? {} : { requestHandler: new EnginePortHandler(port, ENGINE_REQUEST_TIMEOUT_MS) }),
     retryMode: 'standard',
     endpointProvider: () => ({ url }),
     // Unused by the unsigned scheme; given so the SDK's default credential chain never runs.

@@ -2,12 +2,17 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { type MessagePort, Worker } from 'node:worker_threads';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { addRequestCounts, type StoreRequestCounts } from '../adapters/aws/dynamodb-identity-store';
 import type { Logger } from '../ports/logger';
 import type { ResolverEffects } from '../use-cases/resolve-identities';
-import type { ResolverThreadData, ToResolverThread, ToRuntime } from './resolver-thread-protocol';
+import {
+  type ResolverThreadData,
+  resolverWorkerOptions,
+  type ToResolverThread,
+  type ToRuntime,
+} from './resolver-thread-protocol';
 
 export interface ResolverThreadOptions {
   readonly data: ResolverThreadData;
@@ -16,9 +21,15 @@ export interface ResolverThreadOptions {
   readonly logger: Logger;
   /**
    * Starts the thread's worker: by default `resolver-thread.ts` (its bundle next to the runtime's).
-   * Benchmarks start an instrumented entry; tests, one that misbehaves.
+   * Benchmarks start an instrumented entry; tests, one that misbehaves. Start it with
+   * {@link resolverWorkerOptions}`(data)`, which hands over the engine's port.
    */
   readonly startWorker?: (data: ResolverThreadData) => Worker;
+  /**
+   * A new port to the embedded engine for each thread started (`EmbeddedDynamoDb.connect`): its SDK
+   * client then reaches the engine by messages. Without it, over HTTP to `data.endpoint`.
+   */
+  readonly connectEngine?: () => MessagePort;
 }
 
 interface Pending {
@@ -96,7 +107,15 @@ export class ResolverThread {
   }
 
   private spawn(): Promise<Worker> {
-    const worker = (this.options.startWorker ?? startThreadWorker)(this.options.data);
+    const engine = this.options.connectEngine?.();
+    const data = engine === undefined ? this.options.data : { ...this.options.data, engine };
+    let worker: Worker;
+    try {
+      worker = (this.options.startWorker ?? startThreadWorker)(data);
+    } catch (error) {
+      engine?.close();
+      return Promise.reject(error);
+    }
     return new Promise<Worker>((resolve, reject) => {
       let ready = false;
       worker.on('message', (message: ToRuntime) => {
@@ -188,10 +207,11 @@ function emptyRequests(): StoreRequestCounts {
  */
 export function startThreadWorker(data: ResolverThreadData): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./resolver-thread.mjs', here), { workerData: data });
+  if (!here.endsWith('.ts'))
+    return new Worker(new URL('./resolver-thread.mjs', here), resolverWorkerOptions(data));
   const entry = new URL('./resolver-thread.ts', here).href;
   const boot = `import(${JSON.stringify(tsxEsmApi(here))}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(here)}));`;
-  return new Worker(boot, { eval: true, workerData: data });
+  return new Worker(boot, { eval: true, ...resolverWorkerOptions(data) });
 }
 
 /** The URL of tsx's ESM API (`tsx/esm/api`, its `import` export) as seen from `from`. */

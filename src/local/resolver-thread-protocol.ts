@@ -1,4 +1,5 @@
 // The messages between the local runtime's main thread and its resolver thread (structured clone).
+import type { MessagePort, WorkerOptions } from 'node:worker_threads';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { StoreRequestCounts } from '../adapters/aws/dynamodb-identity-store';
 import type { IdentityConfig } from '../core/identity/identity-config';
@@ -8,8 +9,18 @@ import type { ResolverEffects } from '../use-cases/resolve-identities';
 export interface ResolverThreadData {
   /** The embedded DynamoDB's endpoint (`http://127.0.0.1:<port>`). */
   readonly endpoint: string;
+  /**
+   * A port to the embedded engine (`DynaliteThread.connect`): the thread's SDK client sends its
+   * requests on it instead of over HTTP to `endpoint`. Transferred: see {@link resolverWorkerOptions}.
+   */
+  readonly engine?: MessagePort;
   readonly tableName: string;
   readonly identity: IdentityConfig;
+}
+
+/** The `Worker` options that hand a resolver thread its data (transferring the engine's port). */
+export function resolverWorkerOptions(data: ResolverThreadData): WorkerOptions {
+  return { workerData: data, transferList: data.engine === undefined ? [] : [data.engine] };
 }
 
 export type ToResolverThread =

@@ -38,7 +38,7 @@ function publish(effects: ResolverEffects): Promise<void> {
 }
 
 const store = new DynamoDbIdentityStore({
-  client: embeddedEngineClient(data.endpoint),
+  client: embeddedEngineClient(data.endpoint, data.engine),
   tableName: data.tableName,
 });
 const metrics = new CountingResolverMetrics();

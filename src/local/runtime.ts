@@ -180,6 +180,8 @@ async function startIn(
       tableName: IDENTITY_TABLE_NAME,
       identity: options.identity ?? DEFAULT_IDENTITY_CONFIG,
     },
+    // Its SDK client reaches dynalite's thread by messages, not over a loopback socket.
+    connectEngine: () => dynamo.connect(),
     publish: publishResolverEffects({ links, bus }),
     logger,
     ...(options.startResolverWorker === undefined ? {} : { startWorker: options.startResolverWorker }),

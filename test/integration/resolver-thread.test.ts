@@ -102,6 +102,36 @@ describe('the local runtime resolver thread (src/local/resolver-thread*.ts)', ()
     }
   });
 
+  it('reaches the engine by messages when given a port, and a new thread gets a new port', async () => {
+    let connected = 0;
+    let started = 0;
+    const thread = await ResolverThread.start({
+      // Nothing listens at this endpoint: the thread's requests can only have gone over the port.
+      data: { ...data, endpoint: 'http://127.0.0.1:9' },
+      connectEngine: () => {
+        connected++;
+        return dynamo.connect();
+      },
+      logger: new RecordingLogger(),
+      publish: async () => {},
+      startWorker: (d) => (started++ === 0 ? dyingWorker() : startThreadWorker(d)),
+    });
+    try {
+      await expect(thread.handler(kinesisEvent(twoDevices('port')))).rejects.toThrow('exit code 3');
+      expect(await thread.handler(kinesisEvent(twoDevices('port')))).toEqual({ batchItemFailures: [] });
+      expect([started, connected]).toEqual([2, 2]);
+      const store = new DynamoDbIdentityStore({ client: dynamo.client, tableName: TABLE });
+      const owners = await store.getOwners([
+        { type: 'user_id', value: 'port-u' },
+        { type: 'anonymous_id', value: 'port-phone' },
+      ]);
+      expect(new Set([...owners.values()].map((owner) => owner.profileId)).size).toBe(1);
+      expect(thread.metric('profile_merged')).toBe(1);
+    } finally {
+      await thread.close();
+    }
+  });
+
   it('fails the batch when publishing its effects fails, so the stream delivers it again', async () => {
     let refuse = true;
     const thread = await ResolverThread.start({

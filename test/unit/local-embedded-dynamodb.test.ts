@@ -1,6 +1,13 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { MessageChannel } from 'node:worker_threads';
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromAttributes, toAttributes } from '../../src/adapters/aws/dynamodb-items';
 import {
@@ -8,7 +15,9 @@ import {
   embeddedEngineClient,
   ensureIdentityTable,
   startDynaliteServer,
+  startDynaliteThread,
 } from '../../src/local/embedded-dynamodb';
+import { EnginePortHandler } from '../../src/local/engine-port-handler';
 
 describe('the embedded engine client', () => {
   let engine: DynaliteServer;
@@ -63,5 +72,112 @@ describe('the embedded engine client', () => {
     expect(headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
     expect(headers['x-amz-target']).toBe('DynamoDB_20120810.GetItem');
     expect(headers['x-amz-user-agent']).toBeUndefined();
+  });
+});
+
+describe("the embedded engine client over a port to dynalite's thread (EnginePortHandler)", () => {
+  /** Nothing listens here: a request that went over HTTP instead of the port would fail. */
+  const NO_HTTP = 'http://127.0.0.1:9';
+
+  it('reads, writes, batches and reports errors as over HTTP', async () => {
+    const engine = await startDynaliteThread();
+    const client = embeddedEngineClient(NO_HTTP, engine.connect());
+    try {
+      await ensureIdentityTable(client, 'engine-port');
+      const items = [1, 2, 3].map((n) => ({ pk: `I#user_id:u${n}`, sk: 'I', profileId: `p${n}`, n }));
+      for (const item of items) {
+        await client.send(new PutItemCommand({ TableName: 'engine-port', Item: toAttributes(item) }));
+      }
+      const read = await client.send(
+        new GetItemCommand({ TableName: 'engine-port', Key: toAttributes({ pk: 'I#user_id:u2', sk: 'I' }) }),
+      );
+      expect(fromAttributes(read.Item ?? {})).toEqual(items[1]);
+      const batch = await client.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            'engine-port': { Keys: items.map((item) => toAttributes({ pk: item.pk, sk: 'I' })) },
+          },
+        }),
+      );
+      const got = (batch.Responses?.['engine-port'] ?? []).map((item) => fromAttributes(item));
+      expect(got.sort((a, b) => Number(a.n) - Number(b.n))).toEqual(items);
+      // The engine's errors arrive as the SDK's typed exceptions, parsed from the answer as over HTTP.
+      await expect(
+        client.send(
+          new PutItemCommand({
+            TableName: 'engine-port',
+            Item: toAttributes({ ...items[0], profileId: 'other' }),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      ).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+      await expect(
+        client.send(
+          new GetItemCommand({ TableName: 'no-such-table', Key: toAttributes({ pk: 'a', sk: 'b' }) }),
+        ),
+      ).rejects.toBeInstanceOf(ResourceNotFoundException);
+    } finally {
+      client.destroy();
+      await engine.close();
+    }
+  });
+
+  it('fails what is in flight when the engine stops, and every request after', async () => {
+    const engine = await startDynaliteThread();
+    const client = embeddedEngineClient(NO_HTTP, engine.connect());
+    await ensureIdentityTable(client, 'engine-port-stop');
+    const key = toAttributes({ pk: 'I#user_id:u1', sk: 'I' });
+    const inFlight = Array.from({ length: 20 }, () =>
+      client.send(new GetItemCommand({ TableName: 'engine-port-stop', Key: key })).then(
+        () => 'answered',
+        (error: Error) => error.message,
+      ),
+    );
+    await engine.close();
+    const outcomes = await Promise.all(inFlight);
+    // Each either had its answer before the engine stopped or failed with the reason; none hangs.
+    for (const outcome of outcomes)
+      expect(['answered', 'the embedded engine closed its port']).toContain(outcome);
+    await expect(
+      client.send(new GetItemCommand({ TableName: 'engine-port-stop', Key: key })),
+    ).rejects.toThrow('the embedded engine');
+    client.destroy();
+  });
+
+  it('gives up on an engine that does not answer (timeout) and on an aborted request', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const seen: unknown[] = [];
+    port1.on('message', (message) => seen.push(message)); // an engine that never answers
+    const handler = new EnginePortHandler(port2, 50);
+    const request = {
+      method: 'POST',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      path: '/',
+      query: { a: ['1', '2'], b: null },
+      headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'DynamoDB_20120810.GetItem' },
+      body: new TextEncoder().encode('{"TableName":"t"}'),
+    };
+    await expect(handler.handle(request)).rejects.toMatchObject({ name: 'TimeoutError' });
+    // What the engine is handed: the request line's path and query, lower-case header names, the body as text.
+    expect(seen[0]).toEqual({
+      id: 0,
+      method: 'POST',
+      path: '/?a=1&a=2&b=',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.GetItem' },
+      body: '{"TableName":"t"}',
+    });
+
+    const abort = new AbortController();
+    const aborted = handler.handle(request, { abortSignal: abort.signal });
+    abort.abort();
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(handler.handle(request, { abortSignal: abort.signal })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+
+    handler.destroy();
+    port1.close();
+    await expect(handler.handle(request)).rejects.toThrow('the embedded engine client is closed');
   });
 });
