@@ -36,7 +36,7 @@ for (const name of only) {
 if (only.length > 0) {
   for (const name of only) {
     const { heading, section } = SECTIONS[name] as (typeof SECTIONS)[string];
-    const text = await section();
+    const text = withMachine(await section());
     const results = await readFile(resultsPath, 'utf8').catch(() => '# Benchmark results\n');
     await writeFile(resultsPath, replaceSection(results, heading, text));
     process.stdout.write(`\nWritten to bench/RESULTS.md (the ${name} section)\n`);
@@ -329,6 +329,36 @@ Kept the same evening on its own merit: a read of one item is a GetItem, not a B
 (on dynalite a p50 / p99 of 1.00 / 2.65 ms against 1.17 / 3.77 ms on a loop); in two pairs in turns the
 API's p99 was 19 / 45 and 24 / 26 ms against 19 / 23 and 22 / 29 — within the noise.
 
+**The resolver's requests as messages** (2026-11-23, night, on a 2-core AMD EPYC machine). A CPU profile
+showed the resolver's thread and dynalite's spending about a tenth of their time writing to and
+reading from the loopback socket between them (\`writev\`, HTTP parsing). The resolver thread's SDK
+client now sends its requests to dynalite's thread on a \`MessagePort\` (\`EnginePortHandler\`, a request
+handler for the same client and commands; dynalite's own request listener answers them). In turns
+against the code before, three pairs: throughput 731, 856 and 951 events/s against 725, 722 and 792;
+the runtime's CPU an event at 25 % load 3.9, 4.1 and 4.0 ms against 4.6, 4.6 and 4.2; the Profile
+API's p99 18 / 21, 24 / 57 and 23 / 31 ms against 21 / 22, 22 / 26 and 22 / 24. The steady phases'
+loads follow the measured throughput (the 50 % phases of those runs offered 365, 428 and 476 events/s
+against 362, 361 and 396), and at 428 and 476 the resolver fell behind (freshness p99 4.8 and 1.1 s).
+Profiled, the throughput phase leaves both threads about half idle: the resolver is bound by the
+latency of its requests, made one after the other within a batch, and each LevelDB read inside
+dynalite took 3–6 ms on average from call to answer there (timed at classic-level; 0.2 ms on an idle
+engine), waiting behind the reads of the resolver's prefetches. Tried the same night and **not kept**:
+the main thread's client on a port as well (at 50 % load the API's p99 38 and 39 ms against 25 and 21,
+freshness p99 1.5 and 1.8 s against 0.5 and 0.3 s in turns: answers to the API come in bursts with the
+others), and dynalite keeping its tables' descriptions in memory instead of reading one from LevelDB
+at every request (half the LevelDB reads; 917 events/s against 909, API p99 28 / 27 ms — no change
+to show). The synchronous part of each LevelDB read on dynalite's thread (classic-level takes a
+snapshot under LevelDB's lock) averages 30–70 µs, and about 1 % of them wait 1–5 ms for that lock
+while a write or a compaction holds it: dynalite's thread serves no one meanwhile.
+Since the resolver is bound by its requests' latency, the profiles a batch coalesced are now written
+several at once at the batch's end (\`LAND_CONCURRENCY\`, 4: each is an item of its own; one after the
+other, a batch that touched 150 profiles waits for 150 round trips, 5–10 ms each in DynamoDB). The
+Lambda does so; the local runtime's resolver writes them one at a time, because dynalite answers one
+request at a time and writes sent together only queue there ahead of the Profile API's reads. In turns
+(2026-11-23, night), 4 at once: 731 and 854 events/s, the API's p99 29 / 40 and 30 / 28 ms; 2 at once:
+871 and 780 events/s, 23 / 30 and 32 / 27 ms; one at a time: 765 and 671 events/s, 22 / 25 and 22 / 26
+ms — and the steady loads follow the throughput.
+
 **The main thread's busy stretches** (a CPU profile of the 25 % phase with the clients caching their
 middleware, 2026-11-23, last): the main thread was busy 41 % of the time (49 % before), the AWS SDK 11 %
 (16 % with what it calls). Its busy stretches, time without a moment idle, had a p50 of 2.2 ms, a p90
@@ -483,6 +513,16 @@ ${rows.join('\n')}
 
 function mib(bytes: number): string {
   return `${fmt(bytes / 2 ** 20)} MiB`;
+}
+
+/**
+ * A section run on its own says where it ran, under its heading: the file's header names the machine
+ * of the last full run, and sections may since have been run elsewhere.
+ */
+function withMachine(section: string): string {
+  const end = section.indexOf('\n');
+  const stamp = `_Run on its own on ${new Date().toISOString().slice(0, 10)}, on ${machine}._`;
+  return `${section.slice(0, end)}\n\n${stamp}\n${section.slice(end)}`;
 }
 
 /** Replaces the section under `heading` (up to the next `## ` heading) with `section`, or appends it. */

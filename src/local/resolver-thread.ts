@@ -43,7 +43,18 @@ const store = new DynamoDbIdentityStore({
 });
 const metrics = new CountingResolverMetrics();
 const handler = createResolverHandler({
-  resolve: createResolver({ store, identity: data.identity, clock: systemClock, metrics, logger, publish }),
+  resolve: createResolver({
+    store,
+    identity: data.identity,
+    clock: systemClock,
+    metrics,
+    logger,
+    publish,
+    // dynalite answers one request at a time: profile writes sent together only queue there, ahead
+    // of the Profile API's reads (in turns, 2 or 4 at once: 12–15 % more events a second in the
+    // unify benchmark, and the API's p99 at 25 % load 23–32 ms against 22).
+    landConcurrency: 1,
+  }),
   logger,
 });
 

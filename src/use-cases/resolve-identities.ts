@@ -1,3 +1,4 @@
+import { forEachConcurrently } from '../core/concurrency';
 import { isMergeEntry } from '../core/events/bus-events';
 import type { StreamRecord } from '../core/events/stream-record';
 import { extractIdentifiers } from '../core/identity/extract-identifiers';
@@ -50,6 +51,8 @@ export interface ResolveDeps {
    * batch. Default: `setImmediate`.
    */
   readonly nextTurn?: () => Promise<void>;
+  /** Coalesced profiles a batch writes at once. Default {@link LAND_CONCURRENCY}. */
+  readonly landConcurrency?: number;
 }
 
 export interface BatchOutcome {
@@ -70,6 +73,13 @@ export interface BatchOutcome {
  */
 export const RECORDS_PER_TURN = 50;
 
+/**
+ * Coalesced profiles written at once when a batch lands them. Each is an item of its own, so their
+ * writes are independent; one after the other, a batch that touched 150 profiles waits for 150 round
+ * trips (5–10 ms each in DynamoDB) before it can be acknowledged.
+ */
+export const LAND_CONCURRENCY = 4;
+
 /** Longest redirect chain followed before the graph is declared broken (a cycle cannot happen). */
 const MAX_REDIRECTS = 32;
 
@@ -87,6 +97,7 @@ export function createResolver(deps: ResolveDeps) {
   const bounds = deps.bounds ?? PROFILE_BOUNDS;
   const maxAttempts = deps.maxAttempts ?? 8;
   const nextTurn = deps.nextTurn ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
+  const landConcurrency = deps.landConcurrency ?? LAND_CONCURRENCY;
   const { store, metrics } = deps;
   const now = () => new Date(deps.clock.now()).toISOString();
 
@@ -513,9 +524,11 @@ export function createResolver(deps: ResolveDeps) {
       }
     }
 
-    // Land the coalesced profiles; records on a profile merged away meanwhile are resolved again.
+    // Land the coalesced profiles, `landConcurrency` at once (each is its own item; a write lost to
+    // another resolver is re-read and re-applied on its own); records on a profile merged away
+    // meanwhile are resolved again, one by one.
     for (let round = 0; round < maxAttempts; round++) {
-      for (const slot of batch.dirtySlots()) {
+      await forEachConcurrently(batch.dirtySlots(), landConcurrency, async (slot) => {
         try {
           await landDeferred(slot);
         } catch (error) {
@@ -525,7 +538,7 @@ export function createResolver(deps: ResolveDeps) {
           for (const index of slot.deferred.keys()) failed.add(index);
           slot.deferred.clear();
         }
-      }
+      });
       if (batch.orphans.size === 0) break;
       const orphans = [...batch.orphans.entries()];
       batch.orphans.clear();

@@ -3,6 +3,7 @@ import type { StreamRecord } from '../../src/core/events/stream-record';
 import type { Identifier } from '../../src/core/identity/identifier';
 import { messageKey } from '../../src/core/identity/message-key';
 import type { Profile } from '../../src/core/profile/profile';
+import { LAND_CONCURRENCY } from '../../src/use-cases/resolve-identities';
 import { type LocalDynamoDb, startDynalite } from '../support/dynalite';
 import { FaultyStore, InjectedFault, resolverOn, type StoreCall } from '../support/resolver-harness';
 import { msg } from './fixtures';
@@ -130,5 +131,39 @@ describe('partial batch failure', () => {
     const expected = await clean.snapshot();
     expect(snapshot.live).toEqual(expected.live);
     expect(snapshot.owners).toEqual(expected.owners);
+  });
+
+  it('lands the profiles a batch coalesced several at once (LAND_CONCURRENCY), each written once', async () => {
+    const people = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'];
+    const r = await resolverOn(engine);
+    const first = people.map((p, i) => msg({ id: `first-${p}`, anonymousId: p, event: 'Viewed', at: i + 1 }));
+    expect((await r.resolve(first)).failed).toEqual([]);
+
+    let inFlight = 0;
+    let most = 0;
+    const store = new FaultyStore(r.store, {
+      before: async (call) => {
+        if (call.method !== 'writeProfile') return;
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      },
+      after: (call) => {
+        if (call.method === 'writeProfile') inFlight--;
+      },
+    });
+    const second = people.map((p, i) =>
+      msg({ id: `second-${p}`, anonymousId: p, event: 'Clicked', at: i + 20 }),
+    );
+    expect((await r.newResolver(store)(second)).failed).toEqual([]);
+    expect(most).toBe(LAND_CONCURRENCY);
+    const writes = profileWrites(store.calls);
+    expect(writes.size).toBe(people.length);
+    expect([...writes.values()].every((n) => n === 1)).toBe(true);
+    for (const [i, p] of people.entries()) {
+      expect(keys(await r.profileOf(anon(p)))).toEqual(
+        keysOf(first[i] as StreamRecord, second[i] as StreamRecord),
+      );
+    }
   });
 });

@@ -7,6 +7,7 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { forEachConcurrently } from '../../core/concurrency';
 import { type Identifier, identifierKey } from '../../core/identity/identifier';
 import type { LedgerEntry } from '../../core/identity/merge-plan';
 import type { Profile } from '../../core/profile/profile';
@@ -380,14 +381,9 @@ export class DynamoDbIdentityStore implements IdentityStore {
     for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT)
       chunks.push(unique.slice(i, i + BATCH_GET_LIMIT));
     const items: NativeItem[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < chunks.length) {
-        const chunk = chunks[next++] as string[];
-        items.push(...(await this.batchGetChunk(chunk, sk)));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(BATCH_GET_CONCURRENCY, chunks.length) }, worker));
+    await forEachConcurrently(chunks, BATCH_GET_CONCURRENCY, async (chunk) => {
+      items.push(...(await this.batchGetChunk(chunk, sk)));
+    });
     return items;
   }
 
