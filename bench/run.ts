@@ -522,7 +522,7 @@ function mib(bytes: number): string {
 function withMachine(section: string): string {
   const end = section.indexOf('\n');
   const stamp = `_Run on its own on ${new Date().toISOString().slice(0, 10)}, on ${machine}._`;
-  return `${section.slice(0, end)}\n\n${stamp}\n${section.slice(end)}`;
+  return `${section.slice(0, end)}\n\n${stamp}${section.slice(end)}`;
 }
 
 /** Replaces the section under `heading` (up to the next `## ` heading) with `section`, or appends it. */
