@@ -102,11 +102,26 @@ export function createResolver(deps: ResolveDeps) {
   const now = () => new Date(deps.clock.now()).toISOString();
 
   return async function resolveBatch(records: readonly StreamRecord[]): Promise<BatchOutcome> {
-    const batch = new BatchState(store, (profile, again) => {
-      let doc = profile;
-      for (const record of again) doc = applyEvent(doc, record, bounds).profile;
-      return doc;
-    });
+    const batch = new BatchState(
+      store,
+      (profile, again) => {
+        let doc = profile;
+        const present: number[] = [];
+        for (const [index, record] of again) {
+          const applied = applyEvent(doc, record, bounds);
+          doc = applied.profile;
+          if (applied.applied) continue;
+          // Written meanwhile by another delivery of the message, which counted it.
+          present.push(index);
+          metrics.event(applied.skipped ?? 'duplicate');
+        }
+        return { profile: doc, present };
+      },
+      // Coalesced events count as applied once they are durable, in whatever write carried them.
+      (count) => {
+        for (let i = 0; i < count; i++) metrics.event('applied');
+      },
+    );
     const links: IdentityLink[] = [];
     /** The links handed on so far, so one is handed on once a batch. */
     const linked = new Set<string>();
@@ -120,6 +135,12 @@ export function createResolver(deps: ResolveDeps) {
     };
     const merges: CompletedMerge[] = [];
     const failed = new Set<number>();
+    /**
+     * Records whose event an attempt of this delivery wrote into a profile. When that attempt is then
+     * re-planned (another resolver claimed an identifier first) the profile it wrote is merged, so
+     * the next attempt finds the event there already: it was applied, by this delivery, once.
+     */
+    const wroteEvent = new Set<number>();
     /** Losers whose merge this batch is finishing (see `liveSlot`). */
     const finishing = new Set<string>();
 
@@ -453,13 +474,17 @@ export function createResolver(deps: ResolveDeps) {
         } else if (!(await batch.write(slot, written))) {
           throw new Replan(`profile ${slot.id} changed`);
         }
+        if (withLinks && applied.applied) wroteEvent.add(index);
         const at = now();
         for (const [i, identifier] of linkIds.entries()) {
           const owner = await store.claimIdentifier(identifier, slot.id, at, causeOf(record));
           if (owner.profileId !== slot.id) {
             // Another resolver linked it first: take it off this profile again and re-plan.
-            if (target.isNew && i === 0) await retireUnclaimed(slot, owner.profileId);
-            else await unlist(slot.id, identifier, record);
+            if (target.isNew && i === 0) {
+              // Emptied: the event is no longer written anywhere; the re-plan applies it again.
+              await retireUnclaimed(slot, owner.profileId);
+              wroteEvent.delete(index);
+            } else await unlist(slot.id, identifier, record);
             throw new Replan('identifier claimed by another profile');
           }
           batch.owned(identifier, owner);
@@ -475,7 +500,12 @@ export function createResolver(deps: ResolveDeps) {
         batch.defer(slot, applied.profile, index, record);
       }
       warn(applied.warnings);
-      metrics.event(applied.applied ? 'applied' : (applied.skipped ?? 'duplicate'));
+      if (!applied.applied) {
+        // A duplicate that an earlier attempt of this delivery wrote (then re-planned) was applied here.
+        const earlier = applied.skipped === 'duplicate' && wroteEvent.has(index);
+        metrics.event(earlier ? 'applied' : (applied.skipped ?? 'duplicate'));
+      } else if (wroteEvent.has(index)) metrics.event('applied');
+      // A coalesced event (deferred) counts when a write lands it (see the batch state's listener).
       for (const drop of plan.dropped) metrics.identifierDropped(drop.identifier.type, drop.limitType);
       const drops = plan.steps.flatMap((step) => (step.kind === 'apply_event' ? step.ledger : []));
       if (drops.length > 0) await store.appendLedger(drops);

@@ -35,8 +35,16 @@ export class BatchState {
 
   constructor(
     private readonly store: IdentityStore,
-    /** Applies records again to a profile read anew (idempotent: it recognises what it already has). */
-    private readonly reapply: (profile: Profile, records: readonly StreamRecord[]) => Profile,
+    /**
+     * Applies deferred records again to a profile read anew (idempotent: it recognises what it
+     * already has); `present` are the records the profile already held, which need no write.
+     */
+    private readonly reapply: (
+      profile: Profile,
+      records: ReadonlyMap<number, StreamRecord>,
+    ) => { readonly profile: Profile; readonly present: readonly number[] },
+    /** Told how many deferred records a successful write made durable. */
+    private readonly landed: (count: number) => void = () => {},
   ) {}
 
   /** After a lost write: everything read may be out of date; read it again on next use. */
@@ -157,7 +165,9 @@ export class BatchState {
     slot.pendingFrom = record.state === 'retired' ? [] : record.pendingFrom;
     if (slot.deferred.size === 0) return;
     if (record.state === 'live') {
-      slot.doc = this.reapply(record.profile, [...slot.deferred.values()]);
+      const again = this.reapply(record.profile, slot.deferred);
+      slot.doc = again.profile;
+      for (const index of again.present) slot.deferred.delete(index);
     } else {
       for (const [index, deferred] of slot.deferred) this.orphans.set(index, deferred);
       slot.deferred.clear();
@@ -193,6 +203,7 @@ export class BatchState {
     slot.doc = profile;
     slot.pendingFrom = [...pendingFrom].sort();
     slot.record = { state: 'live', profile, version, pendingFrom: slot.pendingFrom };
+    if (slot.deferred.size > 0) this.landed(slot.deferred.size);
     slot.deferred.clear();
     return true;
   }
