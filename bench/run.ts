@@ -160,10 +160,12 @@ code before, 26,124, 41,104 and 40,360 events/s against 33,756, 27,972 and 42,40
 against 57, 64 and 45 ms, peak RSS 377–379 MB against 378–425 MB: no cost this machine's run-to-run
 spread shows (one gathering write of each request's records, about 20 KB). The load sends
 the same 20 messages every time, so the resolver meets only duplicates (about 10,000 a second) and its
-backlog grows through the run. What is left between Mosaic and the collector alone is CPU: the
-resolver, the lake writer and garbage collection run on the collector's thread. Tried and not kept
-(2026-11-23): the resolver on a worker thread of its own (more events/s, but 100–150 MB more RSS and no
-change to the Profile API's tail); resolver batches of 200 (the unify benchmark then resolved 15 %
+backlog grows through the run. What is left between Mosaic and the collector alone is CPU: the lake
+writer and garbage collection run on the collector's thread, and the resolver's and dynalite's threads
+share the machine's two cores with it. The resolver on a worker thread of its own was first tried and
+not kept (2026-11-23: more events/s, but 100–150 MB more RSS and no change to the Profile API's tail
+then); it was kept that evening, for the Profile API (see Unify). Also tried and not kept: resolver
+batches of 200 (the unify benchmark then resolved 15 %
 fewer events a second at 0.86 writes an event instead of 0.78). Kept: the resolver gives the event loop
 a turn every 50 records (a batch of duplicates waits on no I/O; in turns 28,610 and 28,754 events/s
 against 19,908 and 19,616, p99 72 and 63 against 103 and 97 ms), the lake writer takes batches of

@@ -202,13 +202,13 @@ const UNSIGNED: NonNullable<DynamoDBClientConfig['httpAuthSchemes']> = [
   },
 ];
 
+/** How long a request to the embedded engine may take (it is local, but may be busy). */
+const ENGINE_REQUEST_TIMEOUT_MS = 10_000;
+
 /**
  * Middleware that does nothing for a loopback engine: the user agent (for AWS's own statistics), the
  * Lambda trace header (the local runtime is not in Lambda) and logging (no logger is configured).
  */
-/** How long a request to the embedded engine may take (it is local, but may be busy). */
-const ENGINE_REQUEST_TIMEOUT_MS = 10_000;
-
 const IDLE_MIDDLEWARE = ['getUserAgentMiddleware', 'recursionDetectionMiddleware', 'loggerMiddleware'];
 
 /**

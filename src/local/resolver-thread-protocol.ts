@@ -1,4 +1,5 @@
-// The messages between the local runtime's main thread and its resolver thread (structured clone).
+// The messages between the local runtime's main thread and its resolver thread (structured clone),
+// and the data and `Worker` options the thread starts with.
 import type { MessagePort, WorkerOptions } from 'node:worker_threads';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { StoreRequestCounts } from '../adapters/aws/dynamodb-identity-store';
