@@ -1,5 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import {
   BatchGetItemCommand,
@@ -18,6 +21,9 @@ import {
   startDynaliteThread,
 } from '../../src/local/embedded-dynamodb';
 import { EnginePortHandler } from '../../src/local/engine-port-handler';
+
+/** Nothing listens here: a request that went over HTTP instead of a port would fail. */
+const NO_HTTP = 'http://127.0.0.1:9';
 
 describe('the embedded engine client', () => {
   let engine: DynaliteServer;
@@ -52,6 +58,24 @@ describe('the embedded engine client', () => {
     client.destroy();
   });
 
+  it('creates a table and returns once it is ACTIVE, not while the engine still says CREATING', async () => {
+    const slow = await startDynaliteServer({ createTableMs: 150 });
+    const client = embeddedEngineClient(slow.endpoint);
+    try {
+      const started = performance.now();
+      await ensureIdentityTable(client, 'created-slowly');
+      expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+      // The very next request finds the table; dynalite refuses one that is CREATING as not found.
+      await client.send(
+        new PutItemCommand({ TableName: 'created-slowly', Item: toAttributes({ pk: 'a', sk: 'b' }) }),
+      );
+      await ensureIdentityTable(client, 'created-slowly'); // exists: returns at once
+    } finally {
+      client.destroy();
+      await slow.close();
+    }
+  });
+
   it('sends what the engine checks — SigV4-shaped authorization and a date — without signing', async () => {
     const seen: IncomingHttpHeaders[] = [];
     const stub = createServer((req, res) => {
@@ -75,10 +99,67 @@ describe('the embedded engine client', () => {
   });
 });
 
-describe("the embedded engine client over a port to dynalite's thread (EnginePortHandler)", () => {
-  /** Nothing listens here: a request that went over HTTP instead of the port would fail. */
-  const NO_HTTP = 'http://127.0.0.1:9';
+describe("dynalite's thread on disk (LevelDB, read synchronously on the thread)", () => {
+  it('reads every write as soon as it is acknowledged, under concurrent writers, and after a restart', async () => {
+    const path = await mkdtemp(join(tmpdir(), 'mosaic-engine-'));
+    const table = 'engine-disk';
+    const item = (n: number, version: number) => ({
+      pk: `P#p${n}`,
+      sk: 'P',
+      version,
+      doc: 'x'.repeat(n * 97),
+    });
+    try {
+      let engine = await startDynaliteThread({ path });
+      let client = embeddedEngineClient(engine.endpoint);
+      await ensureIdentityTable(client, table);
+      // 40 items, each written three times by a conditional update on its version, all at once: every
+      // condition reads the version the write before it left, or one of them fails.
+      await Promise.all(
+        Array.from({ length: 40 }, async (_, n) => {
+          for (let version = 1; version <= 3; version++) {
+            await client.send(
+              new PutItemCommand({
+                TableName: table,
+                Item: toAttributes(item(n, version)),
+                ConditionExpression: version === 1 ? 'attribute_not_exists(pk)' : 'version = :before',
+                ...(version === 1
+                  ? {}
+                  : { ExpressionAttributeValues: toAttributes({ ':before': version - 1 }) }),
+              }),
+            );
+            const read = await client.send(
+              new GetItemCommand({ TableName: table, Key: toAttributes({ pk: `P#p${n}`, sk: 'P' }) }),
+            );
+            expect(fromAttributes(read.Item ?? {})).toEqual(item(n, version));
+          }
+        }),
+      );
+      client.destroy();
+      await engine.close();
 
+      engine = await startDynaliteThread({ path });
+      client = embeddedEngineClient(NO_HTTP, engine.connect());
+      try {
+        const keys = Array.from({ length: 40 }, (_, n) => toAttributes({ pk: `P#p${n}`, sk: 'P' }));
+        const read = await client.send(
+          new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys } } }),
+        );
+        const got = (read.Responses?.[table] ?? []).map((found) => fromAttributes(found));
+        expect(got.sort((a, b) => String(a.pk).localeCompare(String(b.pk), 'en', { numeric: true }))).toEqual(
+          Array.from({ length: 40 }, (_, n) => item(n, 3)),
+        );
+      } finally {
+        client.destroy();
+        await engine.close();
+      }
+    } finally {
+      await rm(path, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the embedded engine client over a port to dynalite's thread (EnginePortHandler)", () => {
   it('reads, writes, batches and reports errors as over HTTP', async () => {
     const engine = await startDynaliteThread();
     const client = embeddedEngineClient(NO_HTTP, engine.connect());
