@@ -13,7 +13,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleLocalRuntime, launcherEnv } from '../scripts/start.mjs';
+import { bundleLocalRuntime, launcherEnv, RUNTIME_NODE_ARGS } from '../scripts/start.mjs';
 import { verifySignature } from '../src/core/activation/signing';
 import { hashKey } from '../src/core/auth/hashed-keys';
 import { hashWriteKey } from '../src/core/collector/write-keys';
@@ -204,7 +204,7 @@ async function deliveryRound(options: RoundOptions): Promise<DeliveryRun> {
     [
       // For profiling, e.g. MOSAIC_BENCH_RUNTIME_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof'.
       ...(process.env.MOSAIC_BENCH_RUNTIME_NODE_ARGS?.split(' ') ?? []),
-      '--enable-source-maps',
+      ...RUNTIME_NODE_ARGS,
       options.bundle,
     ],
     {

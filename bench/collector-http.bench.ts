@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleForNode, bundleLocalRuntime, launcherEnv } from '../scripts/start.mjs';
+import { bundleForNode, bundleLocalRuntime, launcherEnv, RUNTIME_NODE_ARGS } from '../scripts/start.mjs';
 import { peakRssMb as peakRssOf, printedUrl, stopChild } from './child';
 import { BENCH_WRITE_KEY, batchBodies } from './fixtures';
 
@@ -111,7 +111,7 @@ async function measureRound(
     durationSeconds,
   );
   const mosaic = await measure(
-    spawn(process.execPath, [bundle], {
+    spawn(process.execPath, [...RUNTIME_NODE_ARGS, bundle], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
       env: launcherEnv({
@@ -127,7 +127,7 @@ async function measureRound(
     durationSeconds,
   );
   const collectorAlone = await measure(
-    spawn(process.execPath, [collectorServer, BENCH_WRITE_KEY], {
+    spawn(process.execPath, [...RUNTIME_NODE_ARGS, collectorServer, BENCH_WRITE_KEY], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
       env: launcherEnv(),

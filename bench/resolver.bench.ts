@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { bundleForNode, launcherEnv } from '../scripts/start.mjs';
+import { bundleForNode, launcherEnv, RUNTIME_NODE_ARGS } from '../scripts/start.mjs';
 import { printedUrl, stopChild } from './child';
 import type { RuntimeLoad, StoreCalls, UnifyServerStats } from './unify-server';
 import { seededRandom, unifyWorkload, type Workload } from './unify-workload';
@@ -393,7 +393,7 @@ async function startServer(): Promise<Server> {
     [
       // For profiling, e.g. MOSAIC_BENCH_RUNTIME_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof'.
       ...(process.env.MOSAIC_BENCH_RUNTIME_NODE_ARGS?.split(' ') ?? []),
-      '--enable-source-maps',
+      ...RUNTIME_NODE_ARGS,
       bundle,
       WRITE_KEY,
       ADMIN_KEY,

@@ -1,5 +1,7 @@
 /** Where the local runtime's bundle is written. */
 export declare const bundlePath: string;
+/** Node's flags for the runtime's process, as `npm start` gives them (source maps, one GC helper thread). */
+export declare const RUNTIME_NODE_ARGS: readonly string[];
 /** Bundles `src/local/main.ts` (as `npm start` does) and resolves with the bundle's path. */
 export declare function bundleLocalRuntime(): Promise<string>;
 /**

@@ -55,13 +55,25 @@ export function launcherEnv(overrides = {}) {
   };
 }
 
+/**
+ * Node's flags for the runtime, as the launcher starts it (benchmarks start their servers with them
+ * too). `--v8-pool-size=1`: one thread for V8's background work (garbage collection, optimising
+ * compilation) instead of four. The runtime keeps three JavaScript threads busy (collector and APIs,
+ * resolver, embedded engine), and V8's helpers competed with them for the cores. On a 2-core
+ * machine, in turns (unify benchmark), the Profile API's p99 at 25 % / 50 % load was 19 / 18 and
+ * 18 / 15 ms with one helper, 19 / 27 and 16 / 17 ms with none (`--single-threaded-gc`, which also
+ * slowed the collector alone by about a tenth), and 17 / 18 and 29 / 32 ms with four; the collector
+ * over HTTP did not change.
+ */
+export const RUNTIME_NODE_ARGS = ['--enable-source-maps', '--v8-pool-size=1'];
+
 export function bundleLocalRuntime() {
   return bundleForNode(join('src', 'local', 'main.ts'), 'local-runtime');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bundleLocalRuntime();
-  const child = spawn(process.execPath, ['--enable-source-maps', bundlePath], {
+  const child = spawn(process.execPath, [...RUNTIME_NODE_ARGS, bundlePath], {
     stdio: 'inherit',
     env: launcherEnv(),
   });

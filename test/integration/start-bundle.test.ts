@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bundleLocalRuntime } from '../../scripts/start.mjs';
+import { bundleLocalRuntime, RUNTIME_NODE_ARGS } from '../../scripts/start.mjs';
 import { ADMIN_KEY, basicAuth, startMosaicProcess, WRITE_KEY } from './local-runtime';
 
 const children: ChildProcess[] = [];
@@ -32,7 +32,11 @@ describe('npm start: the bundled local runtime', () => {
     expect((await stat(join(dirname(bundle), 'resolver-thread.mjs'))).isFile()).toBe(true);
 
     dataDir = await mkdtemp(join(tmpdir(), 'mosaic-bundle-'));
-    const { child, url, output, exited } = await startMosaicProcess([bundle], dataDir, children);
+    const { child, url, output, exited } = await startMosaicProcess(
+      [...RUNTIME_NODE_ARGS, bundle],
+      dataDir,
+      children,
+    );
 
     const sent = await fetch(`${url}/v1/identify`, {
       method: 'POST',
