@@ -189,7 +189,10 @@ five pairs in turns on 2026-11-23 after the stream stopped handing out base64); 
 fewer; \`--max-semi-space-size=4\` 365 MB, 10 % fewer; dynalite's thread given a young generation of 4 or 8 MB
 (\`resourceLimits\`) 316–355 MB against 345–371 MB in turns, at 10–20 % fewer. DuckDB's allocator keeps up to 128 MiB of freed
 memory by default; lowering \`allocator_flush_threshold\` to 4 MiB in the lake writer changed nothing
-measurable.`;
+measurable. Since 2026-11-24 the runtime runs with one V8 helper thread instead of four
+(\`--v8-pool-size=1\`, for the Profile API's tail: see Unify); in turns here it changed nothing
+measurable (Mosaic 21,156 and 22,816 events/s against 23,184 and 22,520, p99 93 and 84 ms against 84
+and 82, peak RSS 435 and 466 MB against 442 and 436).`;
 }
 
 /** Runs the unify benchmark and writes its section. */
@@ -286,6 +289,9 @@ function unifyHistory(): string {
 | then the embedded engine's SDK client without what a loopback engine does not need (2026-11-23) | 29 / 26 and 28 / 28 → 25 / 25 and 21 / 27 ms | 0.91 / 1.19 and 0.85 / 1.27 → 0.84 / 1.32 and 0.73 / 1.36, at 11–20 % more events/s | unify 825 and 762 → 910 and 923 events/s |
 | then every SDK client caching its middleware chains (\`cacheMiddleware\`; the DynamoDB adapters send the client's own commands, not lib-dynamodb's) (2026-11-23, later) | 28 / 35 and 26 / 32 → 23 / 26 and 24 / 23 ms; a later run alone 26 / 30 ms | 0.87 / 1.36 and 0.78 / 1.25 → 0.80 / 1.25 and 0.75 / 1.06 | SDK main-thread CPU a GetItem/UpdateItem call 0.45–0.50 → 0.32–0.38 ms |
 | then the resolver on a worker thread of its own (2026-11-23, evening) | 32 / 28 → 25 / 30 ms (the thread alone, in turns); 27 / 38 and 25 / 43 → 25 / 27 and 21 / 32 ms with the 10-key reads as well (not kept); runs alone of that 20 / 22, 23 / 33, 29 / 50 and 22 / 23 ms | 0.75 / 1.18 and 0.68 / 1.11 → 0.83 / 1.26 and 0.81 / 1.30 (with the 10-key reads) | the Profile API's store reads p99 16–19 → 11–15 ms (25 %); the main thread's event loop delay p99 5.4–6.4 → 3.5–4.5 ms; peak RSS 362–408 → 445–466 MB |
+| then the resolver's requests as messages (2026-11-23, night; a 2-core AMD EPYC machine from here) | 21 / 22, 22 / 26 and 22 / 24 → 18 / 21, 24 / 57 and 23 / 31 ms (at up to a fifth more load) | 4.2–4.6 → 3.9–4.1 ms an event (25 %) | 722–792 → 731–951 events/s |
+| then dynalite's thread reading LevelDB synchronously (2026-11-24) | 30 / 33, 24 / 29, 30 / 58, 33 / 58, 26 / 48 → 17 / 17, 25 / 32, 25 / 20, 23 / 24, 20 / 25 ms | 0.73–0.90 → 0.64–0.81 (25 %) | 652–732 → 687–834 events/s; the API's store reads p99 14–15 → 10–12 ms (25 %) |
+| then one V8 helper thread instead of four (\`--v8-pool-size=1\`) | 17 / 18 and 29 / 32 → 19 / 18 and 18 / 15 ms | 0.71 / 1.04 and 0.99 / 1.33 → 0.85 / 1.18 and 0.78 / 1.13 | |
 
 Four shards each ran a resolver batch at once, and each batch's DynamoDB calls (about a millisecond of
 the AWS SDK's CPU apiece on this machine) ran on the event loop the Profile API answers from: its two
@@ -360,6 +366,26 @@ request at a time and writes sent together only queue there ahead of the Profile
 (2026-11-23, night), 4 at once: 731 and 854 events/s, the API's p99 29 / 40 and 30 / 28 ms; 2 at once:
 871 and 780 events/s, 23 / 30 and 32 / 27 ms; one at a time: 765 and 671 events/s, 22 / 25 and 22 / 26
 ms — and the steady loads follow the throughput.
+
+**dynalite's reads on its own thread** (2026-11-24, 2-core AMD EPYC). Every LevelDB read inside dynalite
+went through libuv's thread pool, a hand-off there and back, and queued behind every other read in
+flight: a 50-key BatchGetItem is 100 of them (the table's description and the item, each time). A CPU
+profile of the 25 % phase put classic-level's \`_get\` at a quarter of dynalite's thread's busy time.
+dynalite's thread does nothing else, and a read from LevelDB's memory table, block cache or the page
+cache takes microseconds, so the thread now reads synchronously (abstract-level's \`getSync\`); writes
+stay asynchronous. In five pairs in turns: the Profile API's p99 at 25 % / 50 % load 17 / 17, 25 / 32,
+25 / 20, 23 / 24 and 20 / 25 ms against 30 / 33, 24 / 29, 30 / 58, 33 / 58 and 26 / 48; 687–834
+events/s against 652–732 (the baseline's puts, on a dynalite thread of their own, gained as much,
+so the ratio did not); the API's identity store read p99 at 25 % 10–12 ms against 14–15; the
+resolver kept up at 50 % load in every run (freshness p99 0.2–0.8 s against 0.3–4.5 s).
+Then **one V8 helper thread** (\`--v8-pool-size=1\`, as \`npm start\` runs the runtime since): the
+runtime keeps three JavaScript threads busy on two cores, and V8's four helpers (garbage collection,
+optimising compilation) competed with them. In turns, 19 / 18 and 18 / 15 ms with one helper, 19 / 27
+and 16 / 17 ms with none (\`--single-threaded-gc\`, which also slowed the collector alone by about a
+tenth in the ingest benchmark), 17 / 18 and 29 / 32 ms with four; over all of that night's runs, 16–26 /
+15–27 ms with none (six runs) and 17–29 / 18–71 ms with four (eight). Tried the same night and **not kept**: the main
+thread's client on a port again, now that reads are cheap (20 / 26 and 16 / 27 ms against 20 / 20 and
+17 / 30 in turns).
 
 **The main thread's busy stretches** (a CPU profile of the 25 % phase with the clients caching their
 middleware, 2026-11-23, last): the main thread was busy 41 % of the time (49 % before), the AWS SDK 11 %
