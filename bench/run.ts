@@ -385,7 +385,10 @@ and 16 / 17 ms with none (\`--single-threaded-gc\`, which also slowed the collec
 tenth in the ingest benchmark), 17 / 18 and 29 / 32 ms with four; over all of that night's runs, 16–26 /
 15–27 ms with none (six runs) and 17–29 / 18–71 ms with four (eight). Tried the same night and **not kept**: the main
 thread's client on a port again, now that reads are cheap (20 / 26 and 16 / 27 ms against 20 / 20 and
-17 / 30 in turns).
+17 / 30 in turns). The run in the tables above (2026-11-24) measured 982 events/s in its throughput phase, a third
+more than the run before it, and so offered a third more in its steady phases: at 25 % (246 events/s)
+the API's p99 was 17 ms, and at 50 % (491 events/s) the resolver fell behind (freshness p99 1.1 s) and
+the API's p99 was 29 ms.
 
 **The main thread's busy stretches** (a CPU profile of the 25 % phase with the clients caching their
 middleware, 2026-11-23, last): the main thread was busy 41 % of the time (49 % before), the AWS SDK 11 %
