@@ -87,8 +87,8 @@ export async function startDynaliteServer(
  * LevelDB's memory table, block cache or the page cache takes microseconds. Each asynchronous read
  * went through libuv's thread pool instead (a hand-off each way) and queued there behind every
  * other read in flight. A 50-key BatchGetItem is 100 of them, the table description and the item
- * each time, so a Profile API read waited 3–6 ms from call to answer under load, against 0.2 ms
- * idle. Writes stay asynchronous, since they append to LevelDB's log.
+ * each time, so under load a read waited 3–6 ms from call to answer, against 0.2 ms idle. Writes
+ * stay asynchronous, since they append to LevelDB's log.
  */
 const DYNALITE_THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');

@@ -113,8 +113,8 @@ describe("dynalite's thread on disk (LevelDB, read synchronously on the thread)"
       let engine = await startDynaliteThread({ path });
       let client = embeddedEngineClient(engine.endpoint);
       await ensureIdentityTable(client, table);
-      // 40 items, each written three times by a conditional update on its version, all at once: every
-      // condition reads the version the write before it left, or one of them fails.
+      // 40 items, each put three times on the condition of its version, all at once: every condition
+      // reads the version the put before it left, or one of them fails.
       await Promise.all(
         Array.from({ length: 40 }, async (_, n) => {
           for (let version = 1; version <= 3; version++) {
