@@ -24,6 +24,8 @@ interface Pending {
   resolve(output: RequestHandlerOutput<HttpResponse>): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
+  /** Stops listening to the request's abort signal (it may outlive the request). */
+  unlisten?: () => void;
 }
 
 /**
@@ -57,20 +59,29 @@ export class EnginePortHandler {
     const signal = options?.abortSignal;
     if (signal?.aborted) return Promise.reject(abortError());
     const id = this.nextId++;
+    const timeoutMs = options?.requestTimeout ?? this.timeoutMs;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(id);
-        const error = new Error(`the embedded engine did not answer within ${this.timeoutMs} ms`);
+        if (this.settle(id) === undefined) return;
+        const error = new Error(`the embedded engine did not answer within ${timeoutMs} ms`);
         error.name = 'TimeoutError';
         reject(error);
-      }, options?.requestTimeout ?? this.timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      }, timeoutMs);
+      const pending: Pending = { resolve, reject, timer };
+      this.pending.set(id, pending);
       if (signal !== undefined) {
         const onAbort = () => {
           if (this.settle(id) !== undefined) reject(abortError());
         };
-        if ('addEventListener' in signal) signal.addEventListener('abort', onAbort, { once: true });
-        else signal.onabort = onAbort;
+        if ('addEventListener' in signal) {
+          signal.addEventListener('abort', onAbort, { once: true });
+          pending.unlisten = () => signal.removeEventListener('abort', onAbort);
+        } else {
+          signal.onabort = onAbort;
+          pending.unlisten = () => {
+            if (signal.onabort === onAbort) signal.onabort = null;
+          };
+        }
       }
       const message: EngineRequestMessage = {
         id,
@@ -110,6 +121,7 @@ export class EnginePortHandler {
     if (pending === undefined) return undefined;
     this.pending.delete(id);
     clearTimeout(pending.timer);
+    pending.unlisten?.();
     return pending;
   }
 

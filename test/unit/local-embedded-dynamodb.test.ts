@@ -11,7 +11,7 @@ import {
   PutItemCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fromAttributes, toAttributes } from '../../src/adapters/aws/dynamodb-items';
 import {
   type DynaliteServer,
@@ -256,6 +256,17 @@ describe("the embedded engine client over a port to dynalite's thread (EnginePor
     await expect(handler.handle(request, { abortSignal: abort.signal })).rejects.toMatchObject({
       name: 'AbortError',
     });
+    // A request's own timeout wins over the handler's, and the error names the one that ran out.
+    await expect(handler.handle(request, { requestTimeout: 20 })).rejects.toThrow(
+      'the embedded engine did not answer within 20 ms',
+    );
+    // A request that settles lets go of its signal, which may live on for other requests.
+    const shared = new AbortController();
+    const listening = vi.spyOn(shared.signal, 'removeEventListener');
+    await expect(handler.handle(request, { abortSignal: shared.signal })).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
+    expect(listening).toHaveBeenCalledWith('abort', expect.any(Function));
 
     handler.destroy();
     port1.close();
