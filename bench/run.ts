@@ -464,7 +464,12 @@ was 15–28 ms at 25 % load and 16–29 ms at 50 % (medians 17 and 20 ms), and t
 run whose throughput phase met a fast moment offered its steady phases more than a slower moment
 minutes later could take. One run decided the verdicts, so they changed from run to run of the same
 code; the section now runs the benchmark ${fmt(UNIFY_ROUNDS)} times and judges the medians, as the ingest section does,
-with every round's figures in the table above. Tried the same day and **not kept**: the resolver's
+with every round's figures in the table above. The medians do not settle it either: the first run of three rounds (2026-11-24)
+met every target but the stretch, on medians of 19 / 18 ms (its rounds 20 / 33, 18 / 17 and 19 / 18 ms),
+and a second run of three rounds straight after gave
+Profile API p99 medians of 18 / 21 ms (rounds 22 / 16, 18 / 26 and 15 / 21 ms), freshness p99 medians of
+142 / 394 ms — the API's p99 at 50 % load sits at its 20 ms target, and which side a run lands on is
+the machine's speed that minute. Tried the same day and **not kept**: the resolver's
 memory of the profiles it last read or wrote, again (2,000 of them; first tried on 2026-11-23, below),
 now that the resolver has a thread of its own and dynalite reads synchronously: in three pairs in turns the API's
 p99 was 22 / 56, 23 / 19 and 19 / 21 ms against 28 / 20, 15 / 16 and 19 / 27, and the runtime's CPU an
