@@ -459,7 +459,7 @@ the API's p99 was 17 ms, and at 50 % (491 events/s) the resolver fell behind (fr
 the API's p99 was 29 ms.
 
 **Rounds** (2026-11-24, later). Over eight runs that day of the code as it is, the Profile API's p99
-was 15–28 ms at 25 % load and 16–29 ms at 50 % (medians 17 and 20 ms), and the freshness p99 at 50 %
+was 15–28 ms at 25 % load and 16–29 ms at 50 % (medians 17 and 19.5 ms), and the freshness p99 at 50 %
 0.2–0.8 s (1.1 s in the run before), moving with the machine: dynalite alone took 609–1,066 puts a second in those runs, and a
 run whose throughput phase met a fast moment offered its steady phases more than a slower moment
 minutes later could take. One run decided the verdicts, so they changed from run to run of the same
