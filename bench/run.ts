@@ -481,7 +481,10 @@ to 2.3–2.4 ms against 2.5–2.6, but the API's reads then wait behind the reso
 thread (p99 23 / 27, 28 / 34 and 34 / 27 ms against 18 / 29 and 16 / 26 in turns). The batching window
 at 100 ms instead of 20, again: p99 23 / 43, 17 / 18 and 21 / 23 ms against 15 / 19, 18 / 19 and 16 / 18,
 freshness p50 at 25 % 129–134 ms against 35–38, and more of the runtime's CPU an event, not less
-(3.4–3.7 ms at 25 % against 3.2–3.3).
+(3.4–3.7 ms at 25 % against 3.2–3.3). The resolver's thread at nice 10 (its kernel thread id from
+\`/proc/thread-self\`), again: 18 / 54, 23 / 17 and 18 / 19 ms against 17 / 21, 41 / 33 and 19 / 29, on a
+slower stretch of the machine (dynalite alone 752–1,040 puts a second) — and in the first pair the
+resolver, given less of the cores, fell behind at 50 % (freshness p99 6.3 s).
 
 **The main thread's busy stretches** (a CPU profile of the 25 % phase with the clients caching their
 middleware, 2026-11-23, last): the main thread was busy 41 % of the time (49 % before), the AWS SDK 11 %
