@@ -17,6 +17,9 @@ const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
 const ms = (n: number) => `${fmt(n, n < 10 ? 1 : 0)} ms`;
 /** A share as a percentage. */
 const pct = (share: number) => `${fmt(share * 100)} %`;
+/** The runtime's threads' wait for a core over a phase (Linux only), as `main / all` in cores. */
+const coreWait = (load: { readonly coreWait?: { readonly main: number; readonly all: number } }) =>
+  load.coreWait === undefined ? 'n/a' : `${fmt(load.coreWait.main, 2)} / ${fmt(load.coreWait.all, 2)}`;
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
 process.stdout.write(`Machine: ${machine}\n\n`);
@@ -30,7 +33,7 @@ const resultsPath = join(import.meta.dirname, 'RESULTS.md');
  * on the medians of the rounds, as the ingest benchmark's are. A single run's steady phases follow the
  * speed this machine had during its throughput phase, which moves by a third within minutes.
  */
-const UNIFY_ROUNDS = 3;
+const UNIFY_ROUNDS = Number(process.env.MOSAIC_BENCH_UNIFY_ROUNDS ?? 3);
 const SEGMENTS_HEADING = '## Segments (issue #4)';
 const ACTIVATION_HEADING = '## Activate (issue #5)';
 const SECTIONS: Readonly<Record<string, { heading: string; section: () => Promise<string> }>> = {
@@ -223,7 +226,7 @@ async function unifySection(): Promise<string> {
     );
     for (const phase of result.steady) {
       process.stdout.write(
-        `  at ${pct(phase.share)} (${fmt(phase.offeredPerSecond)} events/s, CPU ${fmt(phase.runtime.cpu, 2)}): freshness p50 ${ms(phase.freshness.p50)} p99 ${ms(phase.freshness.p99)} (${phase.freshness.count} probes, ${phase.freshness.timeouts} timed out); Profile API p50/p99 ${ms(phase.profileApi.p50)}/${ms(phase.profileApi.p99)}, /health ${ms(phase.health.p50)}/${ms(phase.health.p99)}\n`,
+        `  at ${pct(phase.share)} (${fmt(phase.offeredPerSecond)} events/s, CPU ${fmt(phase.runtime.cpu, 2)}): freshness p50 ${ms(phase.freshness.p50)} p99 ${ms(phase.freshness.p99)} (${phase.freshness.count} probes, ${phase.freshness.timeouts} timed out); Profile API p50/p99 ${ms(phase.profileApi.p50)}/${ms(phase.profileApi.p99)}, /health ${ms(phase.health.p50)}/${ms(phase.health.p99)}; waiting for a core ${coreWait(phase.runtime)}\n`,
       );
     }
     process.stdout.write(
@@ -286,6 +289,8 @@ The first round in detail:
 | \`/health\` p99 (baseline) | ${unify.steady.map((phase) => ms(phase.health.p99)).join(' | ')} | ${ms(unify.idle.health.p99)} | |
 | Profile API p50 ÷ \`/health\` p50 | ${unify.steady.map((phase) => fmt(phase.profileApi.p50 / phase.health.p50, 1)).join(' | ')} | ${fmt(unify.idle.profileApi.p50 / unify.idle.health.p50, 1)} | |
 | runtime's CPU (1 = a core) | ${unify.steady.map((phase) => fmt(phase.runtime.cpu, 2)).join(' | ')} | | |
+| time waiting for a core, main thread / all threads (1 = a core) | ${unify.steady.map((phase) => coreWait(phase.runtime)).join(' | ')} | | |
+| machine's steal time | ${unify.steady.map((phase) => (phase.runtime.steal === undefined ? 'n/a' : `${fmt(phase.runtime.steal * 100, 1)} %`)).join(' | ')} | | |
 | main thread's event loop delay p50 / p99 | ${unify.steady.map((phase) => `${ms(phase.runtime.loopDelay.p50)} / ${ms(phase.runtime.loopDelay.p99)}`).join(' | ')} | | |
 | resolver batch p50 / p99 | ${unify.steady.map((phase) => `${fmt(phase.runtime.batchRecords.p50)} / ${fmt(phase.runtime.batchRecords.p99)} records, ${ms(phase.runtime.batchMs.p50)} / ${ms(phase.runtime.batchMs.p99)}`).join(' | ')} | | |
 | Profile API's identity store read p50 / p99 | ${unify.steady.map((phase) => `${ms(phase.runtime.apiReadMs.p50)} / ${ms(phase.runtime.apiReadMs.p99)}`).join(' | ')} | | |
