@@ -20,6 +20,9 @@ const pct = (share: number) => `${fmt(share * 100)} %`;
 /** The runtime's threads' wait for a core over a phase (Linux only), as `main / all` in cores. */
 const coreWait = (load: { readonly coreWait?: { readonly main: number; readonly all: number } }) =>
   load.coreWait === undefined ? 'n/a' : `${fmt(load.coreWait.main, 2)} / ${fmt(load.coreWait.all, 2)}`;
+/** The machine's steal time over a phase (Linux only). */
+const steal = (load: { readonly steal?: number }) =>
+  load.steal === undefined ? 'n/a' : `${fmt(load.steal * 100, 1)} %`;
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
 process.stdout.write(`Machine: ${machine}\n\n`);
@@ -226,7 +229,7 @@ async function unifySection(): Promise<string> {
     );
     for (const phase of result.steady) {
       process.stdout.write(
-        `  at ${pct(phase.share)} (${fmt(phase.offeredPerSecond)} events/s, CPU ${fmt(phase.runtime.cpu, 2)}): freshness p50 ${ms(phase.freshness.p50)} p99 ${ms(phase.freshness.p99)} (${phase.freshness.count} probes, ${phase.freshness.timeouts} timed out); Profile API p50/p99 ${ms(phase.profileApi.p50)}/${ms(phase.profileApi.p99)}, /health ${ms(phase.health.p50)}/${ms(phase.health.p99)}; waiting for a core ${coreWait(phase.runtime)}\n`,
+        `  at ${pct(phase.share)} (${fmt(phase.offeredPerSecond)} events/s, CPU ${fmt(phase.runtime.cpu, 2)}): freshness p50 ${ms(phase.freshness.p50)} p99 ${ms(phase.freshness.p99)} (${phase.freshness.count} probes, ${phase.freshness.timeouts} timed out); Profile API p50/p99 ${ms(phase.profileApi.p50)}/${ms(phase.profileApi.p99)}, /health ${ms(phase.health.p50)}/${ms(phase.health.p99)}; waiting for a core ${coreWait(phase.runtime)}, steal ${steal(phase.runtime)}\n`,
       );
     }
     process.stdout.write(
@@ -290,7 +293,7 @@ The first round in detail:
 | Profile API p50 ÷ \`/health\` p50 | ${unify.steady.map((phase) => fmt(phase.profileApi.p50 / phase.health.p50, 1)).join(' | ')} | ${fmt(unify.idle.profileApi.p50 / unify.idle.health.p50, 1)} | |
 | runtime's CPU (1 = a core) | ${unify.steady.map((phase) => fmt(phase.runtime.cpu, 2)).join(' | ')} | | |
 | time waiting for a core, main thread / all threads (1 = a core) | ${unify.steady.map((phase) => coreWait(phase.runtime)).join(' | ')} | | |
-| machine's steal time | ${unify.steady.map((phase) => (phase.runtime.steal === undefined ? 'n/a' : `${fmt(phase.runtime.steal * 100, 1)} %`)).join(' | ')} | | |
+| machine's steal time | ${unify.steady.map((phase) => steal(phase.runtime)).join(' | ')} | | |
 | main thread's event loop delay p50 / p99 | ${unify.steady.map((phase) => `${ms(phase.runtime.loopDelay.p50)} / ${ms(phase.runtime.loopDelay.p99)}`).join(' | ')} | | |
 | resolver batch p50 / p99 | ${unify.steady.map((phase) => `${fmt(phase.runtime.batchRecords.p50)} / ${fmt(phase.runtime.batchRecords.p99)} records, ${ms(phase.runtime.batchMs.p50)} / ${ms(phase.runtime.batchMs.p99)}`).join(' | ')} | | |
 | Profile API's identity store read p50 / p99 | ${unify.steady.map((phase) => `${ms(phase.runtime.apiReadMs.p50)} / ${ms(phase.runtime.apiReadMs.p99)}`).join(' | ')} | | |
@@ -494,6 +497,32 @@ freshness p50 at 25 % 129–134 ms against 35–38, and more of the runtime's CP
 \`/proc/thread-self\`), again: 18 / 54, 23 / 17 and 18 / 19 ms against 17 / 21, 41 / 33 and 19 / 29, on a
 slower stretch of the machine (dynalite alone 752–1,040 puts a second) — and in the first pair the
 resolver, given less of the cores, fell behind at 50 % (freshness p99 6.3 s).
+
+**Waiting for a core** (2026-11-24, evening). The steady phases now also show how long the runtime's
+threads were ready to run but waited for a core (the kernel's per-thread scheduler statistics,
+\`/proc/self/task/*/schedstat\`), in cores, and the machine's steal time (this is a virtual machine). In
+three single-round runs that evening, at 25 % load the runtime used 0.84–0.93 of a core and its
+threads waited 0.41–0.47 cores' worth, the main thread 0.10–0.12; at 50 % load 1.10–1.30 cores used,
+0.48–0.70 waited, the main thread 0.11–0.16; steal was 5.7 % and 2.5 % of the machine in the first. Sampled thread by thread
+at 50 % load (every 5 s, one run): the main thread ran 20–28 % of the time and waited 14–18 %,
+dynalite's thread 36–46 % and 16–24 %, the resolver's 41–50 % and 14–20 %, V8's helper 8–10 % and
+5–8 %; the load generator's process used 6–8 % of a core. Every thread waits about half as long as it
+runs, though the two cores are not full: the threads wake together (a request, its read on dynalite's
+thread, the resolver's next write), and a Profile API request crosses from the main thread to
+dynalite's and back twice, each hand-off a chance to wait. That is the tail at 50 % load, not a slow
+path in the code. CPU profiles of the same phase: dynalite's thread spends 12 % of its time parsing
+expressions (its PEG parser runs for every request and substitutes the values as it parses, so a parse
+cannot be reused by expression), 15 % in LevelDB's reads, 10 % in its writes, 19 % answering; the
+resolver's thread 21 % on profile documents (an active person's is 18 KB of JSON — the last 50 events
+8.5 KB, the 256 dedupe marks 9 KB — and 5.7 KB gzipped: encoding 130–190 µs of gzip and 95 µs of
+\`JSON.stringify\`, decoding 60 µs of gunzip and 100 µs of \`JSON.parse\`), 20 % in the AWS SDK (about
+230 µs a call on this path, measured against an engine that answers at once) and 8 % posting messages.
+Other compressions of that document save nothing (level 1, as used: 129 µs, 5,685 bytes;
+Huffman-only 138 µs, 10,981 bytes; brotli quality 1 99 µs, 5,857 bytes, but 105 µs to decompress
+against 65). Tried and **not kept**: libuv's pool at one thread instead of four
+(\`UV_THREADPOOL_SIZE=1\`, fewer threads to wake for LevelDB's writes): in two pairs in turns the API's
+p99 23 / 16 and 18 / 21 ms against 24 / 18 and 28 / 14, the threads' wait at 25 % / 50 % 0.41 / 0.56
+and 0.34 / 0.61 cores against 0.41 / 0.59 and 0.47 / 0.48.
 
 **The main thread's busy stretches** (a CPU profile of the 25 % phase with the clients caching their
 middleware, 2026-11-23, last): the main thread was busy 41 % of the time (49 % before), the AWS SDK 11 %
