@@ -267,9 +267,10 @@ the machine had in that round's throughput phase, and that speed moves by a thir
 
 ${unifyRounds(rounds)}
 
-On 2026-11-24 two runs of three rounds, one straight after the other, gave medians of 18 and 21 ms
-for the Profile API's p99 at 50 % load: it sits at its target, and whether a run meets it there
-depends on the machine's speed that minute (see **Rounds** below).
+Before the run in these tables, three runs of three rounds on 2026-11-24 gave medians of 18, 21 and
+26 ms for the Profile API's p99 at 50 % load: it sits about its target, and which side a run lands on
+follows how long the runtime's threads wait for a core that minute (the last column; see **Waiting
+for a core** and **Rounds** below).
 
 The first round in detail:
 
@@ -317,17 +318,20 @@ function unifyRounds(rounds: readonly UnifyBenchResult[]): string {
   const ratio = (r: UnifyBenchResult) => r.throughput.eventsPerSecond / r.dynalitePutsPerSecond;
   const phaseOf = (r: UnifyBenchResult, i: number) => r.steady[i] as SteadyPhase;
   const medianOf = (pick: (r: UnifyBenchResult) => number) => median(rounds.map(pick));
-  const header = `| round | events/s (ratio) | writes/event | ${shares.map((share) => `freshness p99 at ${pct(share)} (timed out)`).join(' | ')} | ${shares.map((share) => `Profile API p99 at ${pct(share)}`).join(' | ')} | Profile API p99 idle |`;
+  const header = `| round | events/s (ratio) | writes/event | ${shares.map((share) => `freshness p99 at ${pct(share)} (timed out)`).join(' | ')} | ${shares.map((share) => `Profile API p99 at ${pct(share)}`).join(' | ')} | Profile API p99 idle | threads waiting for a core at ${shares.map(pct).join(' / ')} (steal) |`;
+  /** All threads' wait for a core in each steady phase, and the machine's steal then. */
+  const waits = (r: UnifyBenchResult) =>
+    `${r.steady.map((phase) => (phase.runtime.coreWait === undefined ? 'n/a' : fmt(phase.runtime.coreWait.all, 2))).join(' / ')} (${r.steady.map((phase) => steal(phase.runtime)).join(' / ')})`;
   const lines = rounds.map(
     (r, i) =>
-      `| ${i + 1} | ${fmt(r.throughput.eventsPerSecond)} (${fmt(ratio(r), 3)}) | ${fmt(r.throughput.writesPerEvent, 3)} | ${r.steady.map((phase) => `${ms(phase.freshness.p99)} (${phase.freshness.timeouts})`).join(' | ')} | ${r.steady.map((phase) => ms(phase.profileApi.p99)).join(' | ')} | ${ms(r.idle.profileApi.p99)} |`,
+      `| ${i + 1} | ${fmt(r.throughput.eventsPerSecond)} (${fmt(ratio(r), 3)}) | ${fmt(r.throughput.writesPerEvent, 3)} | ${r.steady.map((phase) => `${ms(phase.freshness.p99)} (${phase.freshness.timeouts})`).join(' | ')} | ${r.steady.map((phase) => ms(phase.profileApi.p99)).join(' | ')} | ${ms(r.idle.profileApi.p99)} | ${waits(r)} |`,
   );
   const timedOut = (i: number) => rounds.reduce((sum, r) => sum + phaseOf(r, i).freshness.timeouts, 0);
   const freshness = shares.map((_, i) => medianOf((r) => phaseOf(r, i).freshness.p99));
   const api = shares.map((_, i) => medianOf((r) => phaseOf(r, i).profileApi.p99));
   const idle = medianOf((r) => r.idle.profileApi.p99);
   const writes = medianOf((r) => r.throughput.writesPerEvent);
-  const medians = `| **median** | ${fmt(medianOf((r) => r.throughput.eventsPerSecond))} (${fmt(medianOf(ratio), 3)}) | ${fmt(writes, 3)} | ${freshness.map((p99, i) => `${ms(p99)} (${timedOut(i)} in all)`).join(' | ')} | ${api.map(ms).join(' | ')} | ${ms(idle)} |`;
+  const medians = `| **median** | ${fmt(medianOf((r) => r.throughput.eventsPerSecond))} (${fmt(medianOf(ratio), 3)}) | ${fmt(writes, 3)} | ${freshness.map((p99, i) => `${ms(p99)} (${timedOut(i)} in all)`).join(' | ')} | ${api.map(ms).join(' | ')} | ${ms(idle)} | |`;
   const targets = [
     '| target | median of the rounds | |',
     '| --- | --- | --- |',
@@ -345,7 +349,7 @@ function unifyRounds(rounds: readonly UnifyBenchResult[]): string {
   ];
   return [
     header,
-    `| --- | --- | --- | ${shares.map(() => '---').join(' | ')} | ${shares.map(() => '---').join(' | ')} | --- |`,
+    `| --- | --- | --- | ${shares.map(() => '---').join(' | ')} | ${shares.map(() => '---').join(' | ')} | --- | --- |`,
     ...lines,
     medians,
     '',
@@ -522,7 +526,11 @@ Huffman-only 138 µs, 10,981 bytes; brotli quality 1 99 µs, 5,857 bytes, but 10
 against 65). Tried and **not kept**: libuv's pool at one thread instead of four
 (\`UV_THREADPOOL_SIZE=1\`, fewer threads to wake for LevelDB's writes): in two pairs in turns the API's
 p99 23 / 16 and 18 / 21 ms against 24 / 18 and 28 / 14, the threads' wait at 25 % / 50 % 0.41 / 0.56
-and 0.34 / 0.61 cores against 0.41 / 0.59 and 0.47 / 0.48.
+and 0.34 / 0.61 cores against 0.41 / 0.59 and 0.47 / 0.48. The third run of three rounds that day
+(medians 17 / 26 ms) shows how the tail follows the wait: at 50 % load its rounds' threads waited
+0.70, 0.93 and 0.72 cores' worth, with the machine's steal at 1.3, 8.2 and 4.8 %, and the API's p99
+was 26, 45 and 26 ms — in the round with the most steal the resolver also fell behind (freshness p99
+3.3 s).
 
 **The main thread's busy stretches** (a CPU profile of the 25 % phase with the clients caching their
 middleware, 2026-11-23, last): the main thread was busy 41 % of the time (49 % before), the AWS SDK 11 %
