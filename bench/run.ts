@@ -268,8 +268,8 @@ the machine had in that round's throughput phase, and that speed moves by a thir
 ${unifyRounds(rounds)}
 
 Before the run in these tables, four runs of three rounds on 2026-11-24 gave medians of 18, 21, 26 and
-21 ms for the Profile API's p99 at 50 % load, and single rounds that evening 11–16 ms while the
-machine's steal time was nil: which side of its target a run lands on follows how long the runtime's
+21 ms for the Profile API's p99 at 50 % load, and two single rounds that evening 12 and 11 ms while
+the machine's steal time was nil: which side of its target a run lands on follows how long the runtime's
 threads wait for a core that minute (the last column; see **Waiting for a core** and **Rounds**
 below).
 
@@ -534,10 +534,11 @@ was 26, 45 and 26 ms — in the round with the most steal the resolver also fell
 3.3 s). A fourth run straight after, its threads waiting 0.33–0.38 cores' worth at 25 % load and
 0.45–0.66 at 50 %, steal 0.3–2.0 %, gave medians of 16 / 21 ms (its rounds 16 / 21, 17 / 14 and
 16 / 22 ms: the round that waited least had the lowest tail). Then the machine's steal fell to nil, and
-four single rounds of the same code gave 13 / 12, 13 / 11, 14 / 16 and 9.5 / 11 ms, the threads waiting
-0.29–0.35 / 0.40–0.59 cores. Two of those four tried the main thread's SDK client on a message port to
-dynalite's thread, as the resolver's is, again: the runtime's CPU an event at 50 % load 2.0 and 1.6 ms
-against 2.0 and 1.65, the API's p99 16 and 11 ms against 12 and 11 — not kept. (With its client on a
+two single rounds of the same code gave 13 / 12 and 13 / 11 ms, the threads waiting 0.29 / 0.40 and
+0.34 / 0.44 cores. Two more in turns with them tried the main thread's SDK client on a message port to
+dynalite's thread, as the resolver's is, again: 14 / 16 and 9.5 / 11 ms, waiting 0.35 / 0.59 and
+0.33 / 0.47 cores, the runtime's CPU an event at 50 % load 2.0 and 1.6 ms against 2.0 and 1.65 — not
+kept. (With its client on a
 port, dynalite alone, the throughput phase's baseline, took 2,683–2,772 puts a second against
 924–1,383 over loopback HTTP: for a bare put the socket costs about as much as dynalite's own work. The
 baseline stays on HTTP as in every run before; no target rests on the throughput ratio.)
