@@ -35,8 +35,13 @@ const resultsPath = join(import.meta.dirname, 'RESULTS.md');
  * Independent runs of the unify benchmark, each a fresh runtime and data directory: its verdicts are
  * on the medians of the rounds, as the ingest benchmark's are. A single run's steady phases follow the
  * speed this machine had during its throughput phase, which moves by a third within minutes.
+ * `MOSAIC_BENCH_UNIFY_ROUNDS` sets another number, for experiments (one round: about 2 minutes).
  */
 const UNIFY_ROUNDS = Number(process.env.MOSAIC_BENCH_UNIFY_ROUNDS ?? 3);
+if (!Number.isInteger(UNIFY_ROUNDS) || UNIFY_ROUNDS < 1)
+  throw new Error(
+    `MOSAIC_BENCH_UNIFY_ROUNDS must be a positive integer, not "${process.env.MOSAIC_BENCH_UNIFY_ROUNDS}"`,
+  );
 const SEGMENTS_HEADING = '## Segments (issue #4)';
 const ACTIVATION_HEADING = '## Activate (issue #5)';
 const SECTIONS: Readonly<Record<string, { heading: string; section: () => Promise<string> }>> = {
