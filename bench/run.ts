@@ -549,7 +549,10 @@ port, dynalite alone, the throughput phase's baseline, took 2,683–2,772 puts a
 baseline stays on HTTP as in every run before; no target rests on the throughput ratio.) Nor, later,
 garbage collection on the JavaScript threads themselves (\`--single-threaded-gc\`: no V8 helper thread
 to wake): in two pairs in turns the API's p99 17 / 19 and 18 / 18 ms against 17 / 18 and 15 / 15, the
-threads' wait 0.34 / 0.56 and 0.35 / 0.53 cores against 0.38 / 0.57 and 0.36 / 0.52.
+threads' wait 0.34 / 0.56 and 0.35 / 0.53 cores against 0.38 / 0.57 and 0.36 / 0.52. Over every
+round that day of the code as it is with the machine's steal recorded, the API's p99 at 50 % load was
+11–19 ms in the six rounds whose steal then stayed under 1 %, and 19–45 ms in the eight with 1.3–8.2 %
+(seven of them over 20 ms).
 
 **The main thread's busy stretches** (a CPU profile of the 25 % phase with the clients caching their
 middleware, 2026-11-23, last): the main thread was busy 41 % of the time (49 % before), the AWS SDK 11 %
