@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { bundleForNode, bundleLocalRuntime, launcherEnv, RUNTIME_NODE_ARGS } from '../scripts/start.mjs';
 import { peakRssMb as peakRssOf, printedUrl, stopChild } from './child';
 import { BENCH_WRITE_KEY, batchBodies } from './fixtures';
+import { median } from './stats';
 
 export interface LoadResult {
   readonly requestsPerSecond: number;
@@ -138,15 +139,6 @@ async function measureRound(
     durationSeconds,
   );
   return { mosaic, baseline, collectorAlone };
-}
-
-/** The middle value (the mean of the two middle ones for an even count). */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** A server's rounds as one: medians of rates and latencies, the highest peak RSS, all refusals. */

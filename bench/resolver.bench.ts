@@ -3,6 +3,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { bundleForNode, launcherEnv, RUNTIME_NODE_ARGS } from '../scripts/start.mjs';
 import { printedUrl, stopChild } from './child';
+import { ascending, nearestRank } from './stats';
 import type { RuntimeLoad, StoreCalls, UnifyServerStats } from './unify-server';
 import { seededRandom, unifyWorkload, type Workload } from './unify-workload';
 
@@ -366,10 +367,9 @@ function cost(before: UnifyServerStats, after: UnifyServerStats, seconds: number
 }
 
 export function percentiles(values: readonly number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) =>
-    sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
-  return { count: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? Number.NaN };
+  const sorted = ascending(values);
+  const at = (q: number) => nearestRank(sorted, q) ?? Number.NaN;
+  return { count: sorted.length, p50: at(0.5), p99: at(0.99), max: at(1) };
 }
 
 // ---- the runtime's process ---------------------------------------------------------------------

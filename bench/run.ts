@@ -6,9 +6,10 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type ActivationBenchResult, benchActivation, SCENARIOS, type Scenario } from './activation.bench';
 import { benchCollectorHandler } from './collector-handler.bench';
-import { benchCollectorHttp, median } from './collector-http.bench';
+import { benchCollectorHttp } from './collector-http.bench';
 import { benchUnify, type PhaseCost, type SteadyPhase, type UnifyBenchResult } from './resolver.bench';
 import { benchSegments, type SegmentsBenchResult } from './segments.bench';
+import { median } from './stats';
 
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

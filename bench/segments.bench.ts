@@ -16,6 +16,7 @@ import {
   type SegmentAst,
 } from '../src/core/segments';
 import { cachedSegmentsLake, type SegmentsLake, type SegmentsLakeManifest } from './segments-lake';
+import { ascending, nearestRank } from './stats';
 
 /**
  * Issue #4's benchmark: five representative segments previewed on DuckDB over a 10,000,000-event lake
@@ -253,13 +254,13 @@ async function previewRun(
 }
 
 function stats(values: readonly number[]): Stats {
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = (p: number) =>
-    sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
+  const sorted = ascending(values);
+  const rank = (p: number) => nearestRank(sorted, p) ?? Number.NaN;
   return { runs: values, p50: rank(0.5), p95: rank(0.95) };
 }
 
-function median(values: readonly number[]): number {
+/** The nearest-rank p50: for an even count the lower middle run, a measured value, never a mean of two. */
+function lowerMedian(values: readonly number[]): number {
   return stats(values).p50;
 }
 
@@ -425,8 +426,8 @@ export async function benchSegments(
         previewMs: stats(r.pruned.map((run) => run.ms)),
         previewCpuMs: stats(r.pruned.map((run) => run.cpuMs)),
         unprunedMs: stats(r.unpruned.map((run) => run.ms)),
-        bytesPruned: median(r.pruned.map((run) => run.bytes)),
-        bytesUnpruned: median(r.unpruned.map((run) => run.bytes)),
+        bytesPruned: lowerMedian(r.pruned.map((run) => run.bytes)),
+        bytesUnpruned: lowerMedian(r.unpruned.map((run) => run.bytes)),
         peakRssMb:
           Math.max(...r.pruned.map((run) => run.peakRss), ...r.unpruned.map((run) => run.peakRss)) / 2 ** 20,
         sample: { profiles: data.profiles.size, members: duck.length, events: data.events.length },
@@ -441,7 +442,7 @@ export async function benchSegments(
     baseline: {
       ...stats(baseline.map((run) => run.ms)),
       sql: BASELINE_SQL,
-      bytes: median(baseline.map((run) => run.bytes)),
+      bytes: lowerMedian(baseline.map((run) => run.bytes)),
       cpuMs: stats(baseline.map((run) => run.cpuMs)),
     },
     lake: m,

@@ -24,6 +24,7 @@ import { hashWriteKey } from '../src/core/collector/write-keys';
 import { ensureIdentityTable, startEmbeddedDynamoDb } from '../src/local/embedded-dynamodb';
 import { resolverWorkerOptions } from '../src/local/resolver-thread-protocol';
 import { startLocalRuntime } from '../src/local/runtime';
+import { ascending, nearestRank } from './stats';
 import {
   addCalls,
   instrumentStore,
@@ -271,10 +272,10 @@ function threadWait(tid: string): number | undefined {
   }
 }
 
-function spread(values: number[]): Spread {
-  values.sort((a, b) => a - b);
-  const at = (q: number) => values[Math.min(values.length - 1, Math.ceil(q * values.length) - 1)] ?? 0;
-  return { p50: at(0.5), p99: at(0.99), max: values[values.length - 1] ?? 0 };
+function spread(values: readonly number[]): Spread {
+  const sorted = ascending(values);
+  const at = (q: number) => nearestRank(sorted, q) ?? 0;
+  return { p50: at(0.5), p99: at(0.99), max: at(1) };
 }
 
 process.on('message', (message: { id: number; type: 'stats' | 'baseline' | 'load'; ms?: number }) => {
