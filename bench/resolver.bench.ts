@@ -5,7 +5,7 @@ import { bundleForNode, launcherEnv, RUNTIME_NODE_ARGS } from '../scripts/start.
 import { printedUrl, stopChild } from './child';
 import { ascending, nearestRank } from './stats';
 import type { RuntimeLoad, StoreCalls, UnifyServerStats } from './unify-server';
-import { seededRandom, unifyWorkload, type Workload } from './unify-workload';
+import { seededRandom, unifyWorkload, type Workload, zipfSampler } from './unify-workload';
 
 const root = join(import.meta.dirname, '..');
 const WRITE_KEY = 'bench-unify-write-key';
@@ -71,8 +71,23 @@ export interface SteadyPhase extends PhaseCost {
   /** Collector's 200 → the Profile API lists the probe, in ms; probes not seen within 10 s time out. */
   readonly freshness: Percentiles & { readonly timeouts: number; readonly pollMs: number };
   readonly profileApi: Percentiles;
+  /** The same requests split: about a person the Profile API had not been asked about, and again. */
+  readonly profileApiAsks: ProfileApiAsks;
   /** `GET /health` of the same server, alternating with the Profile API requests: the baseline. */
   readonly health: Percentiles;
+}
+
+/**
+ * Profile API requests by user id split by whether the person had been asked about before (by a
+ * sample or a probe): the runtime remembers which profile an identifier led to, so a repeat reads
+ * one item instead of two. `identifierReads`, counted in the runtime, is how many of all its lookups
+ * by user id (`lookups`: samples and probes) read the identifier's item.
+ */
+export interface ProfileApiAsks {
+  readonly first: Percentiles;
+  readonly repeat: Percentiles;
+  readonly lookups: number;
+  readonly identifierReads: number;
 }
 
 export interface UnifyBenchResult {
@@ -92,7 +107,11 @@ export interface UnifyBenchResult {
   readonly throughputLoad: RuntimeLoad;
   readonly steady: readonly SteadyPhase[];
   /** The Profile API and `/health` with nothing else running. */
-  readonly idle: { readonly profileApi: Percentiles; readonly health: Percentiles };
+  readonly idle: {
+    readonly profileApi: Percentiles;
+    readonly profileApiAsks: ProfileApiAsks;
+    readonly health: Percentiles;
+  };
   readonly peakRssMb: number;
   readonly totalSeconds: number;
 }
@@ -161,7 +180,17 @@ export async function benchUnify(options: UnifyBenchOptions = UNIFY_DEFAULTS): P
 
     // ---- 2. steady loads with probes and Profile API samples ---------------------------------
     const probePeople = probeCandidates(workload, options.throughputEvents);
-    const known = probePeople.map((person) => person.userId);
+    const ask = askedAbout(workload.people.length, probePeople, seededRandom(options.seed + 2));
+    /** User ids the Profile API has been asked about (by a sample or a probe). */
+    const asked = new Set<string>();
+    const sample = async (asks: AskLog) => {
+      const person = ask();
+      const repeat = asked.has(person.userId);
+      asked.add(person.userId);
+      const ms = await client.profileLatency(person.userId);
+      (repeat ? asks.repeat : asks.first).push(ms);
+      return ms;
+    };
     const steady: SteadyPhase[] = [];
     let next = split;
     for (const [phase, share] of options.steadyLoads.entries()) {
@@ -195,16 +224,18 @@ export async function benchUnify(options: UnifyBenchOptions = UNIFY_DEFAULTS): P
         Array.from({ length: options.probes }, async (_, k) => {
           await sleep((k + 0.5) * probeInterval);
           const person = probePeople[(phase * options.probes + k) % probePeople.length] as ProbePerson;
+          asked.add(person.userId);
           const ms = await client.probe(person, `probe-${options.seed}-${phase}-${k}`);
           if (ms === undefined) timeouts++;
           else freshness.push(ms);
         }),
       );
       const profileApi: number[] = [];
+      const asks: AskLog = { first: [], repeat: [] };
       const health: number[] = [];
       const sampler = (async () => {
-        for (let i = 0; loadRunning; i++) {
-          profileApi.push(await client.profileLatency(known[i % known.length] as string));
+        while (loadRunning) {
+          profileApi.push(await sample(asks));
           health.push(await client.healthLatency());
           await sleep(SAMPLE_GAP_MS);
         }
@@ -219,6 +250,7 @@ export async function benchUnify(options: UnifyBenchOptions = UNIFY_DEFAULTS): P
         runtime,
         freshness: { ...percentiles(freshness), timeouts, pollMs: PROBE_POLL_MS },
         profileApi: percentiles(profileApi),
+        profileApiAsks: askFigures(asks, options.probes, start, end2),
         health: percentiles(health),
       });
     }
@@ -227,9 +259,11 @@ export async function benchUnify(options: UnifyBenchOptions = UNIFY_DEFAULTS): P
     // After the lake writers' last periodic flush (every 2 s) of what the load left.
     await sleep(IDLE_SETTLE_MS);
     const idleProfile: number[] = [];
+    const idleAsks: AskLog = { first: [], repeat: [] };
     const idleHealth: number[] = [];
+    const idleStart = await server.stats();
     for (let i = 0; i < IDLE_SAMPLES; i++) {
-      idleProfile.push(await client.profileLatency(known[i % known.length] as string));
+      idleProfile.push(await sample(idleAsks));
       idleHealth.push(await client.healthLatency());
     }
     const last = await server.stats();
@@ -251,7 +285,11 @@ export async function benchUnify(options: UnifyBenchOptions = UNIFY_DEFAULTS): P
       throughputLoad,
       dynalitePutsPerSecond: baselines.reduce((a, b) => a + b, 0) / baselines.length,
       steady,
-      idle: { profileApi: percentiles(idleProfile), health: percentiles(idleHealth) },
+      idle: {
+        profileApi: percentiles(idleProfile),
+        profileApiAsks: askFigures(idleAsks, 0, idleStart, last),
+        health: percentiles(idleHealth),
+      },
       peakRssMb: last.peakRssMb,
       totalSeconds: (performance.now() - started) / 1000,
     };
@@ -307,6 +345,44 @@ async function runSenders(
 interface ProbePerson {
   readonly userId: string;
   readonly anonymousId: string;
+  /** Rank by activity in the workload, from 0 (the most active). */
+  readonly rank: number;
+}
+
+/** Latencies of Profile API samples, by whether the person had been asked about before. */
+interface AskLog {
+  readonly first: number[];
+  readonly repeat: number[];
+}
+
+function askFigures(
+  asks: AskLog,
+  probes: number,
+  before: UnifyServerStats,
+  after: UnifyServerStats,
+): ProfileApiAsks {
+  return {
+    first: percentiles(asks.first),
+    repeat: percentiles(asks.repeat),
+    lookups: asks.first.length + asks.repeat.length + probes,
+    identifierReads: after.apiCalls.getOwners - before.apiCalls.getOwners,
+  };
+}
+
+/**
+ * Whom the Profile API samples ask about: whoever acts next, as a site asks for the profile of the
+ * person browsing — ranks drawn by the workload's own Zipf law (s = 1), kept when the person is one
+ * of the probe people. So the most active are asked about most, and some never.
+ */
+function askedAbout(people: number, candidates: readonly ProbePerson[], random: () => number) {
+  const byRank = new Map(candidates.map((person) => [person.rank, person]));
+  const draw = zipfSampler(people, 1, random);
+  return (): ProbePerson => {
+    for (;;) {
+      const person = byRank.get(draw());
+      if (person !== undefined) return person;
+    }
+  };
 }
 
 /**
@@ -315,13 +391,21 @@ interface ProbePerson {
  * looked for, and the most active people send many events a second.
  */
 function probeCandidates(workload: Workload, sent: number): ProbePerson[] {
-  const byUser = new Map<string, ProbePerson>();
+  /** User id → the anonymous id of its first identify. */
+  const identified = new Map<string, string>();
   for (const message of workload.messages.slice(0, sent)) {
-    if (message.type === 'identify' && typeof message.userId === 'string' && !byUser.has(message.userId)) {
-      byUser.set(message.userId, { userId: message.userId, anonymousId: message.anonymousId as string });
+    if (
+      message.type === 'identify' &&
+      typeof message.userId === 'string' &&
+      !identified.has(message.userId)
+    ) {
+      identified.set(message.userId, message.anonymousId as string);
     }
   }
-  const people = workload.people.slice(100, 2100).flatMap((person) => byUser.get(person.userId) ?? []);
+  const people = workload.people.slice(100, 2100).flatMap((person, i) => {
+    const anonymousId = identified.get(person.userId);
+    return anonymousId === undefined ? [] : [{ userId: person.userId, anonymousId, rank: 100 + i }];
+  });
   if (people.length === 0) throw new Error('no identified person to probe');
   return people;
 }

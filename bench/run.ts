@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { type ActivationBenchResult, benchActivation, SCENARIOS, type Scenario } from './activation.bench';
 import { benchCollectorHandler } from './collector-handler.bench';
 import { benchCollectorHttp } from './collector-http.bench';
-import { benchUnify, type PhaseCost, type SteadyPhase, type UnifyBenchResult } from './resolver.bench';
+import {
+  benchUnify,
+  type PhaseCost,
+  type ProfileApiAsks,
+  type SteadyPhase,
+  type UnifyBenchResult,
+} from './resolver.bench';
 import { benchSegments, type SegmentsBenchResult } from './segments.bench';
 import { median } from './stats';
 
@@ -235,11 +241,11 @@ async function unifySection(): Promise<string> {
     );
     for (const phase of result.steady) {
       process.stdout.write(
-        `  at ${pct(phase.share)} (${fmt(phase.offeredPerSecond)} events/s, CPU ${fmt(phase.runtime.cpu, 2)}): freshness p50 ${ms(phase.freshness.p50)} p99 ${ms(phase.freshness.p99)} (${phase.freshness.count} probes, ${phase.freshness.timeouts} timed out); Profile API p50/p99 ${ms(phase.profileApi.p50)}/${ms(phase.profileApi.p99)}, /health ${ms(phase.health.p50)}/${ms(phase.health.p99)}; waiting for a core ${coreWait(phase.runtime)}, steal ${steal(phase.runtime)}\n`,
+        `  at ${pct(phase.share)} (${fmt(phase.offeredPerSecond)} events/s, CPU ${fmt(phase.runtime.cpu, 2)}): freshness p50 ${ms(phase.freshness.p50)} p99 ${ms(phase.freshness.p99)} (${phase.freshness.count} probes, ${phase.freshness.timeouts} timed out); Profile API p50/p99 ${ms(phase.profileApi.p50)}/${ms(phase.profileApi.p99)} (${asks(phase.profileApiAsks)}), /health ${ms(phase.health.p50)}/${ms(phase.health.p99)}; waiting for a core ${coreWait(phase.runtime)}, steal ${steal(phase.runtime)}\n`,
       );
     }
     process.stdout.write(
-      `  idle: Profile API p50/p99 ${ms(result.idle.profileApi.p50)}/${ms(result.idle.profileApi.p99)}, /health ${ms(result.idle.health.p50)}/${ms(result.idle.health.p99)}\n` +
+      `  idle: Profile API p50/p99 ${ms(result.idle.profileApi.p50)}/${ms(result.idle.profileApi.p99)} (${asks(result.idle.profileApiAsks)}), /health ${ms(result.idle.health.p50)}/${ms(result.idle.health.p99)}\n` +
         `  peak RSS ${fmt(result.peakRssMb)} MB; ${fmt(result.totalSeconds)} s in all\n`,
     );
   }
@@ -264,7 +270,10 @@ disk, Profile API behind the admin-key authorizer). DynamoDB requests are counte
    call for a known person, ${unify.options.probes} a phase at even intervals — each timed from the collector's 200 until
    \`GET /v1/profiles/profile_id:…/events\` (the person's profile, looked up by user id before) lists it (polled every ${fmt(unify.steady[0]?.freshness.pollMs ?? 0)} ms for a second, then every 100 ms); and \`GET /v1/profiles/user_id:…\`
    alternating with \`GET /health\` of the same server, its baseline: same process, same moments, no
-   DynamoDB read.
+   DynamoDB read. The Profile API is asked about the probe people by activity — drawn by the workload's
+   Zipf law, as a site asks for the profile of whoever is browsing — so some are asked about again and
+   again and some once. A lookup by identifier remembers which profile the identifier led to: asked
+   about again, it reads the profile alone, one DynamoDB read instead of two (the tables split the two).
 3. **Idle**: the same Profile API and \`/health\` requests with nothing else running (3 s after the load).
 
 ${fmt(rounds.length)} rounds, each all three phases on a fresh runtime and data directory; the targets are judged on
@@ -296,6 +305,8 @@ The first round in detail:
 | probes (timed out) | ${unify.steady.map((phase) => `${phase.freshness.count} (${phase.freshness.timeouts})`).join(' | ')} | | ≥ 100 |
 | Profile API p50 | ${unify.steady.map((phase) => ms(phase.profileApi.p50)).join(' | ')} | ${ms(unify.idle.profileApi.p50)} | |
 | Profile API p99 | ${unify.steady.map((phase) => ms(phase.profileApi.p99)).join(' | ')} | ${ms(unify.idle.profileApi.p99)} | ≤ 20 ms |
+| Profile API p99, person not asked about before / asked before (requests) | ${[...unify.steady, unify.idle].map((phase) => askSplit(phase.profileApiAsks)).join(' | ')} | |
+| Profile API lookups by user id that read the identifier's item (counted in the runtime) | ${[...unify.steady, unify.idle].map((phase) => `${fmt(phase.profileApiAsks.identifierReads)} of ${fmt(phase.profileApiAsks.lookups)}`).join(' | ')} | |
 | \`/health\` p50 (baseline) | ${unify.steady.map((phase) => ms(phase.health.p50)).join(' | ')} | ${ms(unify.idle.health.p50)} | |
 | \`/health\` p99 (baseline) | ${unify.steady.map((phase) => ms(phase.health.p99)).join(' | ')} | ${ms(unify.idle.health.p99)} | |
 | Profile API p50 ÷ \`/health\` p50 | ${unify.steady.map((phase) => fmt(phase.profileApi.p50 / phase.health.p50, 1)).join(' | ')} | ${fmt(unify.idle.profileApi.p50 / unify.idle.health.p50, 1)} | |
@@ -308,12 +319,22 @@ The first round in detail:
 | resolver's identity store read p50 / p99 | ${unify.steady.map((phase) => `${ms(phase.runtime.resolverReadMs.p50)} / ${ms(phase.runtime.resolverReadMs.p99)}`).join(' | ')} | | |
 
 Where the writes and reads came from, per event (the reads of the steady phases include the Profile
-API's: two a profile request, one a probe poll):
+API's: two a lookup by user id that reads the identifier's item, one a lookup that does not, one a probe poll):
 
 | per event | throughput | ${unify.steady.map((phase) => `${pct(phase.share)} load`).join(' | ')} |
 | --- | --- | ${unify.steady.map(() => '---').join(' | ')} |
 ${writeRows([t, ...unify.steady])}
 ${unifyHistory()}`;
+}
+
+/** The Profile API's p99 for people not asked about before and asked before, with the request counts. */
+function askSplit(a: ProfileApiAsks): string {
+  return `${a.first.count === 0 ? 'n/a' : ms(a.first.p99)} (${fmt(a.first.count)}) / ${a.repeat.count === 0 ? 'n/a' : ms(a.repeat.p99)} (${fmt(a.repeat.count)})`;
+}
+
+/** The console's account of the same, and how many lookups read the identifier's item. */
+function asks(a: ProfileApiAsks): string {
+  return `p99 of first asks / repeats ${askSplit(a)}; ${fmt(a.identifierReads)} of ${fmt(a.lookups)} lookups read the identifier`;
 }
 
 /**

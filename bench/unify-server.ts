@@ -49,6 +49,8 @@ export interface ResolverBatches {
 export interface UnifyServerStats {
   readonly runtime: ReturnType<Awaited<ReturnType<typeof startLocalRuntime>>['stats']>;
   readonly calls: StoreCalls;
+  /** The main thread's calls alone: the Profile API's. */
+  readonly apiCalls: StoreCalls;
   readonly batches: ResolverBatches;
   /** Messages the resolver planned again after a lost conditional write, by reason. */
   readonly replans: Readonly<Record<string, number>>;
@@ -292,6 +294,7 @@ process.on('message', (message: { id: number; type: 'stats' | 'baseline' | 'load
     const stats: UnifyServerStats = {
       runtime: runtime.stats(),
       calls: addCalls(calls, threadCalls),
+      apiCalls: { ...calls },
       batches: { ...batches, sizeHistogram: [...batches.sizeHistogram] },
       replans: { ...replans },
       peakRssMb: peak,

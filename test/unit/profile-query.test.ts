@@ -182,6 +182,101 @@ describe('ProfileQuery.lookup: values are normalised as the resolver normalises 
   });
 });
 
+describe('ProfileQuery.lookup remembers the live profile an identifier led to', () => {
+  const x = { type: 'email', value: 'x@example.com' } as const;
+  const y = { type: 'user_id', value: 'u-y' } as const;
+  const z = { type: 'user_id', value: 'u-z' } as const;
+  const live = (id: string, identities: readonly { type: string; value: string }[]) =>
+    buildProfile(id, identities, [], { createdAt: at(0) });
+
+  it('reads only the profile when an identifier is looked up again, in any spelling', async () => {
+    const store = janeGraph();
+    const query = queryOver(store);
+    expect((await query.lookup('email', 'jane@example.com')).profileId).toBe(JANE_ID);
+    expect(store.calls).toMatchObject({ getOwners: 1, getProfiles: 1 });
+    expect((await query.lookup('email', ' Jane@Example.COM')).profileId).toBe(JANE_ID);
+    expect(store.calls).toMatchObject({ getOwners: 1, getProfiles: 2 });
+    // Another identifier of the same person has an entry of its own.
+    expect((await query.lookup('user_id', 'u-jane')).profileId).toBe(JANE_ID);
+    expect(store.calls).toMatchObject({ getOwners: 2, getProfiles: 3 });
+  });
+
+  it('follows a remembered profile merged away since to the survivor, and remembers the survivor', async () => {
+    const store = new MemoryProfileReader().putLive(live('p_a', [x]));
+    const query = queryOver(store);
+    expect((await query.lookup(x.type, x.value)).profileId).toBe('p_a');
+    // p_a merged into p_b (which lists x, as merge step 2 leaves it); x re-pointed or not.
+    store.putLive(live('p_b', [x, y])).putRetired('p_a', 'p_b');
+    expect((await query.lookup(x.type, x.value)).profileId).toBe('p_b');
+    expect(store.calls).toMatchObject({ getOwners: 1, getProfiles: 3 });
+    expect((await query.lookup(x.type, x.value)).profileId).toBe('p_b');
+    expect(store.calls).toMatchObject({ getOwners: 1, getProfiles: 4 });
+  });
+
+  it('does not trust a remembered profile that no longer lists the identifier: it starts again from the identifier', async () => {
+    const store = new MemoryProfileReader().putLive(live('p_a', [x, y]));
+    const query = queryOver(store);
+    expect((await query.lookup(x.type, x.value)).profileId).toBe('p_a');
+    store.putLive(live('p_a', [y])).putLive(live('p_c', [x]));
+    expect((await query.lookup(x.type, x.value)).profileId).toBe('p_c');
+    expect(store.calls).toMatchObject({ getOwners: 2, getProfiles: 3 });
+    // p_c is remembered now.
+    expect((await query.lookup(x.type, x.value)).profileId).toBe('p_c');
+    expect(store.calls).toMatchObject({ getOwners: 2, getProfiles: 4 });
+  });
+
+  it('starts again from the identifier when the remembered profile leads nowhere, and answers 404 if that does too', async () => {
+    const store = new MemoryProfileReader().putLive(live('p_a', [x, y]));
+    const query = queryOver(store);
+    await query.lookup(x.type, x.value);
+    await query.lookup(y.type, y.value);
+    store.putRetired('p_a', 'p_gone').putLive(live('p_c', [x]));
+    expect((await query.lookup(x.type, x.value)).profileId).toBe('p_c');
+    // y's owner is still p_a, whose redirect leads nowhere.
+    expect(await rejection(query.lookup(y.type, y.value))).toBeInstanceOf(ProfileNotFoundError);
+    expect(store.calls.getOwners).toBe(4);
+  });
+
+  it('does not remember a profile that does not list the identifier yet (a link in progress)', async () => {
+    const store = new MemoryProfileReader().putLive(live('p_a', [y])).own(x, 'p_a');
+    const query = queryOver(store);
+    expect((await query.lookup(x.type, x.value)).profileId).toBe('p_a');
+    expect((await query.lookup(x.type, x.value)).profileId).toBe('p_a');
+    expect(store.calls).toMatchObject({ getOwners: 2, getProfiles: 2 });
+  });
+
+  it('remembers at most lookupCacheEntries identifiers, the most recently asked for', async () => {
+    const store = new MemoryProfileReader().putLive(live('p_a', [x, y, z]));
+    const query = createProfileQuery({ store, identity: DEFAULT_IDENTITY_CONFIG, lookupCacheEntries: 2 });
+    for (const id of [x, y, x, z]) await query.lookup(id.type, id.value);
+    expect(store.calls.getOwners).toBe(3);
+    await query.lookup(x.type, x.value); // kept: asked for after y
+    expect(store.calls.getOwners).toBe(3);
+    await query.lookup(y.type, y.value); // forgotten for z
+    expect(store.calls.getOwners).toBe(4);
+  });
+
+  it('remembers nothing with lookupCacheEntries 0, and refuses a size that is not a whole number', async () => {
+    const store = janeGraph();
+    const query = createProfileQuery({ store, identity: DEFAULT_IDENTITY_CONFIG, lookupCacheEntries: 0 });
+    for (let i = 0; i < 3; i++) await query.lookup('email', 'jane@example.com');
+    expect(store.calls).toMatchObject({ getOwners: 3, getProfiles: 3 });
+    for (const size of [-1, 1.5, Number.NaN]) {
+      expect(() =>
+        createProfileQuery({ store, identity: DEFAULT_IDENTITY_CONFIG, lookupCacheEntries: size }),
+      ).toThrow(/lookupCacheEntries/);
+    }
+  });
+
+  it('lets a store failure through on a remembered lookup as well', async () => {
+    const store = janeGraph();
+    const query = queryOver(store);
+    await query.lookup('email', 'jane@example.com');
+    store.failure = new Error('connection reset');
+    expect((await rejection(query.lookup('email', 'jane@example.com'))).message).toBe('connection reset');
+  });
+});
+
 describe('profile view', () => {
   it('shows identities, plain trait values, computed counters, consent and activity', async () => {
     const view = await queryOver(janeGraph()).profile('email', 'jane@example.com');
