@@ -282,11 +282,12 @@ the machine had in that round's throughput phase, and that speed moves by a thir
 
 ${unifyRounds(rounds)}
 
-Before the run in these tables, four runs of three rounds on 2026-11-24 gave medians of 18, 21, 26 and
-21 ms for the Profile API's p99 at 50 % load, and two single rounds that evening 12 and 11 ms while
-the machine's steal time was nil: which side of its target a run lands on follows how long the runtime's
-threads wait for a core that minute (the last column; see **Waiting for a core** and **Rounds**
-below).
+Before lookups remembered the profile an identifier led to (see **Remembered lookups** below), five
+runs of three rounds on 2026-11-24 gave medians of 18, 21, 26, 21 and 24 ms for the Profile API's p99
+at 50 % load (the last of them also missed the freshness target, at 1,008 ms), and two single rounds
+12 and 11 ms while the machine's steal time was nil: which side of its target a run lands on follows
+how long the runtime's threads wait for a core that minute (the last column; see **Waiting for a
+core** and **Rounds** below).
 
 The first round in detail:
 
@@ -371,9 +372,9 @@ function unifyRounds(rounds: readonly UnifyBenchResult[]): string {
     ),
     ...shares.map(
       (share, i) =>
-        `| Profile API p99 ≤ 20 ms at ${pct(share)} load | ${ms(api[i] as number)} | ${verdict((api[i] as number) <= 20)} |`,
+        `| Profile API p99 ≤ 20 ms at ${pct(share)} load | ${fmt(api[i] as number, 1)} ms | ${verdict((api[i] as number) <= 20)} |`,
     ),
-    `| Profile API p99 ≤ 20 ms idle | ${ms(idle)} | ${verdict(idle <= 20)} |`,
+    `| Profile API p99 ≤ 20 ms idle | ${fmt(idle, 1)} ms | ${verdict(idle <= 20)} |`,
   ];
   return [
     header,
@@ -404,6 +405,7 @@ function unifyHistory(): string {
 | then the resolver's requests as messages (2026-11-23, night; a 2-core AMD EPYC machine from here) | 21 / 22, 22 / 26 and 22 / 24 → 18 / 21, 24 / 57 and 23 / 31 ms (at up to a fifth more load) | 4.2–4.6 → 3.9–4.1 ms an event (25 %) | 722–792 → 731–951 events/s |
 | then dynalite's thread reading LevelDB synchronously (2026-11-24) | 30 / 33, 24 / 29, 30 / 58, 33 / 58, 26 / 48 → 17 / 17, 25 / 32, 25 / 20, 23 / 24, 20 / 25 ms | 0.73–0.90 → 0.64–0.81 (25 %) | 652–732 → 687–834 events/s; the API's store reads p99 14–15 → 10–12 ms (25 %) |
 | then one V8 helper thread instead of four (\`--v8-pool-size=1\`) | 17 / 18 and 29 / 32 → 19 / 18 and 18 / 15 ms | 0.71 / 1.04 and 0.99 / 1.33 → 0.85 / 1.18 and 0.78 / 1.13 | |
+| then a lookup by identifier remembering the profile it led to: asked again, one read instead of two (2026-11-24, last) | samples in turn: 19 / 17, 17 / 22 and 18 / 19 → 17 / 13, 15 / 10 and 17 / 14 ms; samples by activity: 23 / 20 → 18 / 16 ms | 0.89 / 1.27, 0.88 / 1.32 and 0.91 / 1.29 → 0.80 / 1.10, 0.74 / 1.12 and 0.83 / 1.27 | idle p99 7.8, 7.7 and 6.1 → 6.5, 4.6 and 3.1 ms |
 
 Four shards each ran a resolver batch at once, and each batch's DynamoDB calls (about a millisecond of
 the AWS SDK's CPU apiece on this machine) ran on the event loop the Profile API answers from: its two
@@ -576,6 +578,31 @@ round that day of the code as it is with the machine's steal recorded, the API's
 11–19 ms in the six rounds whose steal then stayed under 1 %, and 19–45 ms in the eight with 1.3–8.2 %
 (seven of them over 20 ms).
 
+**Remembered lookups** (2026-11-24, last). A lookup by identifier read the identifier's item, then
+the profile it points to: two reads, each a hand-off from the main thread to dynalite's and back. The
+Profile API now remembers which live profile each of the last 10,000 identifiers it was asked about
+led to, and reads that profile alone; it uses the answer only if the profile, redirects followed, is
+live and still lists the identifier, else it starts again from the identifier's item (an owner only
+ever moves along a merge's redirect, so both ways end at the same profile; a scenario test compares
+the two after every write of the real resolver, a crash and its retry included). In three pairs in
+turns, with the samples still asking about the probe people in turn (each phase asked about the same
+people in the same order, so the 25 % phase asked about each once and the 50 % phase and idle asked
+again), the API's p99 at 25 % / 50 % load was 17 / 13, 15 / 10 and 17 / 14 ms against 19 / 17,
+17 / 22 and 18 / 19, idle 6.5, 4.6 and 3.1 ms against 7.8, 7.7 and 6.1; the runtime's CPU at 50 % load
+1.10, 1.12 and 1.27 cores against 1.27, 1.32 and 1.29, and freshness p99 at 50 % 218, 135 and 390 ms
+against 255, 722 and 378. That order flattered the memory (every 50 % request a repeat) and hid it at
+25 % (none), so the samples now ask by activity, as a site asks about whoever browses: about 55 % of
+the 25 % phase's requests, 85 % of the 50 % phase's and 90 % idle are repeats (the tables count them,
+and count in the runtime the lookups that read the identifier's item). Two pairs in turns that way,
+without the memory first: 43 / 53 and 23 / 20 ms against 25 / 15 and 18 / 16 (the first pair's run
+without it met a slow minute: its \`/health\` p99 was 16 ms against 7), runtime's CPU at 50 % load
+1.36 and 1.24 cores against 1.20 and 1.19. A repeat's p99 is lower than a first ask's in most phases
+(the run above: 11 against 20 ms at 25 % load), but at 50 % load both follow the wait for a core: in
+that run's first round, its threads waiting 0.70 cores' worth, repeats had a p99 of 24 ms. The same
+memory was tried on 2026-11-23 (below, not kept, p99 29 / 25 ms) while the resolver's calls still
+shared the main thread with the API's; its reads then waited behind them, and one read fewer did not
+show.
+
 **The main thread's busy stretches** (a CPU profile of the 25 % phase with the clients caching their
 middleware, 2026-11-23, last): the main thread was busy 41 % of the time (49 % before), the AWS SDK 11 %
 (16 % with what it calls). Its busy stretches, time without a moment idle, had a p50 of 2.2 ms, a p90
@@ -600,7 +627,8 @@ Tried and **not kept**, each measured the same way: reads served ahead of queued
 embedded engine (dynalite's own read p99 stayed 10–16 ms), a larger libuv thread pool (no change),
 dynalite in memory instead of on disk (its read p99 fell to 5–8 ms, the API's p99 did not move), and a
 cache of identifier → profile id in the Profile API, one read instead of two for a repeated lookup
-(p99 29 / 25 ms). Also not kept (2026-11-23): the Profile API on a worker thread of its own with its
+(p99 29 / 25 ms; kept on 2026-11-24, once the resolver had left the main thread: see **Remembered
+lookups**). Also not kept (2026-11-23): the Profile API on a worker thread of its own with its
 own SDK client, so its reads never wait behind the resolver's work on the main event loop (p99 23 / 27
 and 25 / 32 ms against 26 / 28 and 29 / 30 in turns), and V8's young generation made smaller or larger
 (\`--max-semi-space-size\` 4: 32 / 31 ms; 64: 25 / 31 ms) — the runtime's garbage collections take about 3 ms
