@@ -285,12 +285,13 @@ ${unifyRounds(rounds)}
 Before lookups remembered the profile an identifier led to (see **Remembered lookups** below), five
 runs of three rounds on 2026-11-24 gave medians of 18, 21, 26, 21 and 24 ms for the Profile API's p99
 at 50 % load (the last of them also missed the freshness target, at 1,008 ms), and two single rounds
-12 and 11 ms while the machine's steal time was nil. With them, the run of three rounds before this
-one gave medians of 18 / 20 ms — at 50 % load just over the target, its rounds 24, 20 and 12 ms — and a
-freshness p99 of 651 ms at 50 % load. Which side of its target a run lands on follows how long the
+12 and 11 ms while the machine's steal time was nil. With them, the two runs of three rounds before
+this one (before the dedupe marks were packed) gave medians of 18 / 20 ms — at 50 % load just over the
+target, its rounds 24, 20 and 12 ms — with a freshness p99 of 651 ms at 50 % load, and 15 / 15 ms with
+311 ms, although its first round, its threads waiting a core's worth with 6.5 % steal, missed both
+targets at 50 % load (40 ms, 5.6 s). Which side of its target a round lands on follows how long the
 runtime's threads wait for a core that minute (the last column; see **Waiting for a core** and
-**Rounds** below): a round whose threads wait a core's worth, as this run's first did with 6.5 %
-steal, misses both targets at 50 % load.
+**Rounds** below).
 
 The first round in detail:
 
