@@ -601,12 +601,13 @@ and count in the runtime the lookups that read the identifier's item). Two pairs
 without the memory first: 43 / 53 and 23 / 20 ms against 25 / 15 and 18 / 16 (the first pair's run
 without it met a slow minute: its \`/health\` p99 was 16 ms against 7), runtime's CPU at 50 % load
 1.36 and 1.24 cores against 1.20 and 1.19. A repeat's p99 is lower than a first ask's in most phases
-(the run above: 11 against 20 ms at 25 % load), but at 50 % load both follow the wait for a core: in
-that run's first round, its threads waiting 0.70 cores' worth, repeats had a p99 of 24 ms. Over the
-eleven rounds that day with the memory, before the dedupe marks were packed, without profiling
-flags (two runs of three rounds and five single rounds), the API's p99 at 50 % load was 11–17 ms in seven, 20 ms in two and 24 and 40 ms in
-the two whose threads waited 0.70 and 1.00 cores' worth (the second with 6.5 % steal), and the
-freshness p99 at 50 % load 0.17–0.65 s in nine and 1.2 and 5.6 s in those two. The same
+(the first run of three rounds with the memory, its first round: 11 against 20 ms at 25 % load), but
+at 50 % load both follow the wait for a core: in that same round, its threads waiting 0.70 cores'
+worth, repeats had a p99 of 24 ms. Over the eleven rounds that day with the memory, before the dedupe
+marks were packed, without profiling flags (two runs of three rounds and five single rounds), the
+API's p99 at 50 % load was 11–17 ms in seven, 20 ms in two and 24 and 40 ms in the two whose threads
+waited 0.70 and 1.00 cores' worth (the second with 6.5 % steal), and the freshness p99 at 50 % load
+0.17–0.65 s in nine and 1.2 and 5.6 s in those two. The same
 memory was tried on 2026-11-23 (below, not kept, p99 29 / 25 ms) while the resolver's calls still
 shared the main thread with the API's; its reads then waited behind them, and one read fewer did not
 show. Tried after it and **not kept**: a larger young generation for the resolver's thread (96 MB; its
