@@ -4,7 +4,7 @@ import type { CollectorLimits } from '../../src/core/config/limits';
 import { MethodNotAllowedError, NotFoundError } from '../../src/core/errors';
 import type { Logger } from '../../src/ports/logger';
 import type { Ingest } from '../../src/use-cases/ingest';
-import { basicAuthUser, errorResponse, jsonResponse, readJsonBody } from '../shared/http-edge';
+import { basicAuthUser, errorResponse, jsonResponse, readBodyText } from '../shared/http-edge';
 
 export interface CollectorHandlerDeps {
   readonly ingest: Ingest;
@@ -64,7 +64,7 @@ export function createCollectorHandler(deps: CollectorHandlerDeps): CollectorHan
       if (method === 'OPTIONS') return { statusCode: 204, headers: CORS_HEADERS };
       const route = routeOf(event.rawPath);
       if (method !== 'POST') throw new MethodNotAllowedError(`${method} is not allowed; send POST`);
-      const body = readJsonBody(event, { ...deps.limits, contentTypes: JSON_BODY_TYPES });
+      const body = readBodyText(event, { ...deps.limits, contentTypes: JSON_BODY_TYPES });
       const result = await deps.ingest({
         route,
         body,

@@ -28,12 +28,27 @@ export interface JsonBodyOptions {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/**
- * The request's body as a JSON object: content type and encoding checked, size capped before and
- * after gzip, strict UTF-8. API Gateway passes a valid UTF-8 body that is not content-encoded as text,
- * anything else as base64.
- */
+/** The request's body as a JSON object: {@link readBodyText}, parsed. */
 export function readJsonBody(event: APIGatewayProxyEventV2, options: JsonBodyOptions): JsonObject {
+  const text = readBodyText(event, options);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new BadRequestError('The body is not valid JSON', { code: 'invalid_json' });
+  }
+  if (!isJsonObject(parsed)) {
+    throw new BadRequestError('The body must be a JSON object', { code: 'invalid_json' });
+  }
+  return parsed;
+}
+
+/**
+ * The request's body as text, for a JSON reader: content type and encoding checked, size capped
+ * before and after gzip, strict UTF-8. API Gateway passes a valid UTF-8 body that is not
+ * content-encoded as text, anything else as base64.
+ */
+export function readBodyText(event: APIGatewayProxyEventV2, options: JsonBodyOptions): string {
   const contentType =
     (event.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
   if (!options.contentTypes.has(contentType)) {
@@ -51,20 +66,9 @@ export function readJsonBody(event: APIGatewayProxyEventV2, options: JsonBodyOpt
       `Content-Encoding ${encoding.slice(0, 50)} is not accepted; use gzip or none`,
     );
   }
-  const text =
-    plain && !event.isBase64Encoded
-      ? checkedText(event.body, options)
-      : textOf(event.body, event.isBase64Encoded, plain, options);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new BadRequestError('The body is not valid JSON', { code: 'invalid_json' });
-  }
-  if (!isJsonObject(parsed)) {
-    throw new BadRequestError('The body must be a JSON object', { code: 'invalid_json' });
-  }
-  return parsed;
+  return plain && !event.isBase64Encoded
+    ? checkedText(event.body, options)
+    : textOf(event.body, event.isBase64Encoded, plain, options);
 }
 
 /** A body API Gateway passed as text (valid UTF-8 already), after the size check. */

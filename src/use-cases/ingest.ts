@@ -1,6 +1,12 @@
+import {
+  bodyWriteKey,
+  type IngestBody,
+  prepareIngestBody,
+  readIngestBody,
+} from '../core/collector/ingest-body';
 import { buildMessageCheck } from '../core/collector/message-check';
 import { buildMessageSchemas, type MessageSchemas } from '../core/collector/message-schemas';
-import { type IngestRoute, prepareIngest, type Rejection } from '../core/collector/prepare-ingest';
+import type { IngestRoute, Rejection } from '../core/collector/prepare-ingest';
 import type { WriteKeyRegistry } from '../core/collector/write-keys';
 import type { CollectorLimits } from '../core/config/limits';
 import { ServiceUnavailableError, UnauthorizedError } from '../core/errors';
@@ -25,8 +31,11 @@ export interface IngestDeps {
 
 export interface IngestRequest {
   readonly route: IngestRoute;
-  /** The parsed request body. */
-  readonly body: JsonObject;
+  /**
+   * The request body: its JSON text as received (read here, with a fast path for valid traffic; text
+   * that is not a JSON object is a 400), or already parsed.
+   */
+  readonly body: string | JsonObject;
   /** Write key from the Authorization header, if one was sent (it wins over `writeKey` in the body). */
   readonly headerWriteKey?: string;
   /** Client address as seen by the edge. */
@@ -57,7 +66,11 @@ export function createIngest(deps: IngestDeps): Ingest {
     });
 
   return async (request) => {
-    const bodyKey = typeof request.body.writeKey === 'string' ? request.body.writeKey : undefined;
+    const body: IngestBody =
+      typeof request.body === 'string'
+        ? readIngestBody(request.body, request.route, deps.limits)
+        : { parsed: request.body };
+    const bodyKey = bodyWriteKey(body);
     const source = deps.keys.authenticate(request.headerWriteKey ?? bodyKey);
     if (source === undefined) {
       throw new UnauthorizedError(
@@ -67,12 +80,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       );
     }
     const receivedAtMs = deps.clock.now();
-    const prepared = prepareIngest(
-      request.body,
-      request.route,
-      { source, receivedAtMs, ip: request.ip },
-      ctx,
-    );
+    const prepared = prepareIngestBody(body, request.route, { source, receivedAtMs, ip: request.ip }, ctx);
 
     const receivedAt = new Date(receivedAtMs).toISOString();
     await Promise.all([

@@ -115,6 +115,25 @@ describe('prepareIngest: the record on the stream', () => {
     const other = onlyRecord(prepare(trackMessage({ type: 'identify' }), { route: 'track' }));
     expect(other.type).toBe('track');
   });
+
+  it('each record keeps its own bytes while many requests share the buffers they are written to', () => {
+    // Records are written into shared slabs: thousands of them, some multi-byte, some large enough
+    // to get a buffer of their own, must each still read back as themselves after all the others.
+    const kept: Array<{ n: number; data: Uint8Array }> = [];
+    for (let request = 0; request < 300; request++) {
+      const batch = Array.from({ length: 20 }, (_, i) => {
+        const n = request * 20 + i;
+        const pad = n % 97 === 0 ? 'x'.repeat(30_000) : 'é'.repeat(n % 400);
+        return trackMessage({ messageId: `m-${n}`, properties: { n, pad } });
+      });
+      const prepared = prepare({ batch });
+      expect(prepared.rejected).toEqual([]);
+      for (const a of prepared.accepted) kept.push({ n: request * 20 + a.index, data: a.data });
+    }
+    for (const { n, data } of kept) {
+      expect(decodeJson(data)).toMatchObject({ messageId: `m-${n}`, properties: { n } });
+    }
+  });
 });
 
 describe('prepareIngest: validation is per message', () => {

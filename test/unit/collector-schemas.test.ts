@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildMessageSchemas, describeIssues } from '../../src/core/collector/message-schemas';
-import { prepareIngest } from '../../src/core/collector/prepare-ingest';
+import { type PreparedIngest, prepareIngest } from '../../src/core/collector/prepare-ingest';
 import { DEFAULT_LIMITS } from '../../src/core/config/limits';
 import type { CallType, JsonObject } from '../../src/core/events/stream-record';
-import { RECEIVED_AT_MS, SOURCE, sequentialIds } from '../support/collector-fixtures';
+import { decodeJson, RECEIVED_AT_MS, SOURCE, sequentialIds } from '../support/collector-fixtures';
 import {
   aliasMessage,
   groupMessage,
@@ -250,6 +250,8 @@ describe('message schemas: alias', () => {
 });
 
 describe('ids are stamped on the record as strings', () => {
+  const firstRecord = (prepared: PreparedIngest) =>
+    decodeJson(prepared.accepted[0]?.data ?? new Uint8Array());
   const prepare = (body: JsonObject, route: CallType) =>
     prepareIngest(
       overTheWire(body),
@@ -272,7 +274,7 @@ describe('ids are stamped on the record as strings', () => {
   ] as const)('%s given as a number is a string on the record', (_what, route, message, expected) => {
     const prepared = prepare(message, route);
     expect(prepared.rejected).toEqual([]);
-    expect(prepared.accepted[0]?.record).toMatchObject(expected);
+    expect(firstRecord(prepared)).toMatchObject(expected);
   });
 
   it('unknown top-level fields travel on the record unchanged', () => {
@@ -280,7 +282,7 @@ describe('ids are stamped on the record as strings', () => {
       trackMessage({ channel: 'server', version: 2, custom: { a: [1, 'b'] } }),
       'track',
     );
-    expect(prepared.accepted[0]?.record).toMatchObject({
+    expect(firstRecord(prepared)).toMatchObject({
       channel: 'server',
       version: 2,
       custom: { a: [1, 'b'] },

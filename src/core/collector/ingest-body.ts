@@ -1,0 +1,63 @@
+import type { CollectorLimits } from '../config/limits';
+import { BadRequestError } from '../errors';
+import type { JsonObject } from '../events/stream-record';
+import { isJsonObject } from './message-schemas';
+import type { RequestStamp } from './normalize';
+import { type CheckedContext, type IngestRoute, type PreparedIngest, prepareIngest } from './prepare-ingest';
+import { prepareFromText } from './prepare-raw';
+import { FIELD, type RawBody, RawKind, scanRawBody } from './raw-json';
+
+/**
+ * A request body as the collector reads it: scanned in place when its text is one the fast path
+ * reads ({@link scanRawBody}), else parsed.
+ */
+export type IngestBody = { readonly text: string; readonly raw: RawBody } | { readonly parsed: JsonObject };
+
+/** Reads a request's JSON text. Throws the 400 the API answers when it is not a JSON object. */
+export function readIngestBody(
+  text: string,
+  route: IngestRoute,
+  limits: Pick<CollectorLimits, 'maxDepth' | 'maxKeys'>,
+): IngestBody {
+  const raw = scanRawBody(text, route !== 'batch', limits);
+  if (raw !== undefined) return { text, raw };
+  return { parsed: parseJsonObject(text) };
+}
+
+/** The body's `writeKey` when it is a string (an Authorization header's wins: see the use case). */
+export function bodyWriteKey(body: IngestBody): string | undefined {
+  if ('parsed' in body) return typeof body.parsed.writeKey === 'string' ? body.parsed.writeKey : undefined;
+  const member = body.raw.members.find((m) => m.field === FIELD.writeKey);
+  if (member === undefined || (member.kind !== RawKind.String && member.kind !== RawKind.EscapedString))
+    return undefined;
+  return JSON.parse(body.text.slice(member.valueStart, member.end)) as string;
+}
+
+/**
+ * Validates and stamps every message of the body ({@link prepareIngest}): from its text when every
+ * message is accepted as it is, else through the general path.
+ */
+export function prepareIngestBody(
+  body: IngestBody,
+  route: IngestRoute,
+  stamp: Omit<RequestStamp, 'batchContext' | 'batchIntegrations' | 'batchSentAt'>,
+  ctx: CheckedContext,
+): PreparedIngest {
+  if ('parsed' in body) return prepareIngest(body.parsed, route, stamp, ctx);
+  return (
+    prepareFromText(body.text, body.raw, route, stamp, ctx) ??
+    prepareIngest(parseJsonObject(body.text), route, stamp, ctx)
+  );
+}
+
+function parseJsonObject(text: string): JsonObject {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new BadRequestError('The body is not valid JSON', { code: 'invalid_json' });
+  }
+  if (!isJsonObject(parsed))
+    throw new BadRequestError('The body must be a JSON object', { code: 'invalid_json' });
+  return parsed;
+}
