@@ -500,64 +500,64 @@ class Scanner {
   }
 }
 
-/** The {@link FIELDS} number of the key of `length` characters at `start`, without making a string. */
+/**
+ * The {@link FIELDS} number of the key of `length` characters at `start`, without making a string:
+ * its length and first character (second or third where two names share them) pick the one name it
+ * can be, which is then compared.
+ */
 function fieldOf(text: string, start: number, length: number): number {
+  const first = text.charCodeAt(start);
+  let field: number;
   switch (length) {
     case 2:
-      return named(text, start, 'ip') ? FIELD.ip : OTHER_FIELD;
+      field = FIELD.ip;
+      break;
     case 4:
-      return named(text, start, 'type') ? FIELD.type : named(text, start, 'name') ? FIELD.name : OTHER_FIELD;
+      field = first === 0x74 ? FIELD.type : FIELD.name;
+      break;
     case 5:
-      return named(text, start, 'event')
-        ? FIELD.event
-        : named(text, start, 'batch')
-          ? FIELD.batch
-          : OTHER_FIELD;
+      field = first === 0x65 ? FIELD.event : FIELD.batch;
+      break;
     case 6:
-      return named(text, start, 'userId')
-        ? FIELD.userId
-        : named(text, start, 'sentAt')
-          ? FIELD.sentAt
-          : named(text, start, 'source')
-            ? FIELD.source
-            : named(text, start, 'traits')
-              ? FIELD.traits
-              : OTHER_FIELD;
+      field =
+        first === 0x75
+          ? FIELD.userId
+          : first === 0x74
+            ? FIELD.traits
+            : text.charCodeAt(start + 1) === 0x65
+              ? FIELD.sentAt
+              : FIELD.source;
+      break;
     case 7:
-      return named(text, start, 'context')
-        ? FIELD.context
-        : named(text, start, 'groupId')
-          ? FIELD.groupId
-          : OTHER_FIELD;
+      field = first === 0x63 ? FIELD.context : FIELD.groupId;
+      break;
     case 8:
-      return named(text, start, 'writeKey')
-        ? FIELD.writeKey
-        : named(text, start, 'category')
-          ? FIELD.category
-          : OTHER_FIELD;
+      field = first === 0x77 ? FIELD.writeKey : FIELD.category;
+      break;
     case 9:
-      return named(text, start, 'messageId')
-        ? FIELD.messageId
-        : named(text, start, 'timestamp')
-          ? FIELD.timestamp
-          : OTHER_FIELD;
+      field = first === 0x6d ? FIELD.messageId : FIELD.timestamp;
+      break;
     case 10:
-      return named(text, start, 'properties')
-        ? FIELD.properties
-        : named(text, start, 'previousId')
-          ? FIELD.previousId
-          : named(text, start, 'receivedAt')
-            ? FIELD.receivedAt
-            : OTHER_FIELD;
+      field =
+        first === 0x72
+          ? FIELD.receivedAt
+          : text.charCodeAt(start + 2) === 0x6f
+            ? FIELD.properties
+            : FIELD.previousId;
+      break;
     case 11:
-      return named(text, start, 'anonymousId') ? FIELD.anonymousId : OTHER_FIELD;
+      field = FIELD.anonymousId;
+      break;
     case 12:
-      return named(text, start, 'integrations') ? FIELD.integrations : OTHER_FIELD;
+      field = FIELD.integrations;
+      break;
     case 17:
-      return named(text, start, 'originalTimestamp') ? FIELD.originalTimestamp : OTHER_FIELD;
+      field = FIELD.originalTimestamp;
+      break;
     default:
       return OTHER_FIELD;
   }
+  return named(text, start, FIELDS[field] as string) ? field : OTHER_FIELD;
 }
 
 /** Whether `name` is written at `start` (the caller knows the lengths match). */
