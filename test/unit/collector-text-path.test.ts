@@ -274,6 +274,12 @@ describe('collector text path: the same answer as the general path', () => {
       messageId: 'id-2',
     });
     expect(JSON.parse(records[2] as string)).toMatchObject({ context: { ip: '198.51.100.4' } });
+
+    // A context with only spaces inside is empty: the ip is its one member.
+    const spaced = '{"type": "track", "event": "E", "anonymousId": "a", "context": { }}';
+    expect(textPathAnswers(spaced, 'track', DEFAULT_LIMITS, '203.0.113.7')).toBe(true);
+    const [record] = viaText(spaced, 'track', DEFAULT_LIMITS, '203.0.113.7').accepted;
+    expect(utf8.decode(record?.data)).toContain('"context": {"ip":"203.0.113.7"}');
   });
 
   it('leaves to the general path what it does not take, and the answer is still that path’s', () => {

@@ -186,9 +186,9 @@ function contextText(text: string, context: RawMember, stamped: JsonObject): str
   const hadIp = context.members?.some(isIp) ?? false;
   if (hadIp || stamped.ip === undefined) return text.slice(context.start, context.end);
   const open = text.slice(context.start, context.valueStart + 1);
-  const inner =
-    context.members?.length === 0 ? '' : `${text.slice(context.valueStart + 1, context.end - 1)},`;
-  return `${open}${inner}"ip":${JSON.stringify(stamped.ip)}}`;
+  const inner = text.slice(context.valueStart + 1, context.end - 1);
+  const members = inner.trim() === '' ? '' : `${inner},`;
+  return `${open}${members}"ip":${JSON.stringify(stamped.ip)}}`;
 }
 
 const isIp = (member: RawMember) => member.field === FIELD.ip;

@@ -75,7 +75,7 @@ export interface RawMember {
   /** Index just past the value. */
   readonly end: number;
   readonly kind: RawKind;
-  /** For an object value that is a message's `context`: its own members. */
+  /** For a message's `context` object: its `ip` member, if it has one (the only one recorded). */
   readonly members?: readonly RawMember[];
 }
 
@@ -145,8 +145,8 @@ export function scanRawBody(text: string, single: boolean, limits: RawLimits): R
 const Members = {
   /** Skipped: only checked. */
   Skip: 0,
-  /** Recorded: a message's `context`. */
-  Record: 1,
+  /** Only an `ip` member recorded: a message's `context`. */
+  Ip: 1,
   /** Recorded, and an object under `context` recorded too: a message. */
   Message: 2,
   /** Recorded, and the array under `batch` read as messages: a batch body. */
@@ -269,7 +269,7 @@ class Scanner {
         const field = fieldOf(text, keyStart + 1, keyLength);
         if (mode === Members.Message && first === OPEN_BRACE && field === FIELD.context) {
           const own: RawMember[] = [];
-          this.object(depth + 1, Members.Record, own);
+          this.object(depth + 1, Members.Ip, own);
           members.push({
             field,
             start: keyStart,
@@ -284,7 +284,8 @@ class Scanner {
           members.push({ field, start: keyStart, valueStart, end: this.pos, kind: RawKind.Array });
         } else {
           const kind = this.value(depth + 1);
-          members.push({ field, start: keyStart, valueStart, end: this.pos, kind });
+          if (mode !== Members.Ip || field === FIELD.ip)
+            members.push({ field, start: keyStart, valueStart, end: this.pos, kind });
         }
       }
       pos = this.pos;
