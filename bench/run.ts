@@ -132,15 +132,31 @@ ratio median **0.198 → 0.247**; handler about 46,000 → 63,500 events/s in th
 What changed: a plain-predicate check that accepts exactly what the zod schemas accept (zod now runs
 only for messages it refuses, to word the reason); ISO-8601 times in the form SDKs send read and
 written by arithmetic instead of \`Date.parse\`/\`toISOString\`; each request's records encoded into one
-buffer; the in-memory stream copies records into Node's buffer pool. Where the time goes now (CPU
-profile, in units of one \`JSON.parse\` of the body): \`JSON.parse\` in the handler 1.1, \`JSON.stringify\`
-of the stamped records 1.1 (they are ~25 % longer than the messages sent), everything else ~1.8
-(garbage collection ~0.6, the stream's put ~0.4, encoding ~0.3, checks and stamping ~0.4). Parsing
-and re-serialising alone cost ~2.1 parses, so this design tops out below 0.5; reaching it needs the
-records written without serialising each message again. Splicing the stamps into the message text as
-received was prototyped (2026-11-23) and dropped: a JavaScript scan that finds the messages and their
-members in the body costs 0.9–1.0 parses on this machine, about what the re-serialising it replaces
-costs.
+buffer; the in-memory stream copies records into Node's buffer pool. That left \`JSON.parse\` of the
+body 1.1 parses and \`JSON.stringify\` of the stamped records 1.1 (CPU profile), about 2.1 of the
+handler's 4: a design that parses and serialises again tops out below 0.5.
+
+**The text path** (2026-11-24): records are written from the request's text as received. A one-pass
+scanner (\`src/core/collector/raw-json.ts\`) finds each message and its top-level members without
+building objects, and holds every message to the depth and key limits with no duplicate,
+\`__proto__\` or object-holding \`constructor\`/\`prototype\` key; the checks and stamping are the
+general path's own, run on the members they read; each record is the message's members copied as they
+came, with only those stamping changes written anew (times, \`receivedAt\`, \`source\`, a generated
+\`messageId\`, \`context.ip\`, ids sent as numbers, the write key dropped). No \`JSON.parse\` of the
+body, no \`JSON.stringify\` of a message. A request it does not take (invalid JSON; escaped keys;
+exponents or numbers of more than 15 digits; tabs or line breaks between tokens; a refused message; a
+batch-level context to merge) takes the general path; property tests hold the two to the same records,
+partition keys and refusals, and to the same bytes for text written as \`JSON.stringify\` writes it.
+Record bytes go into 512 KB slabs shared by requests. In turns against the code before (7 runs each,
+the machine's \`JSON.parse\` rate moving between 135,000 and 252,000 events/s): ratio median **0.247 →
+0.325**, handler median 44,204 → 63,368 events/s (×1.43). Where the time goes now (CPU profile, in
+parses): the scan 0.94 (its check for raw control characters 0.18), reading, checking and stamping the
+members and writing the record text 0.71, the in-memory stream's put and its delivery to the
+benchmark's consumer 0.49, garbage collection 0.33, encoding the records 0.25, ISO times 0.19, the
+write key's hash and the answer 0.2. The scan alone costs about one \`JSON.parse\` — a scan that only
+follows brackets and quotes, with none of the checks, costs 0.35 here — so this design in JavaScript
+stays near 3 parses a request: 0.5 needs native code (a SIMD JSON reader), which this project does
+not ship.
 
 ### Collector over HTTP, local runtime
 The local runtime as \`npm start\` runs it (collector, in-process stream, Parquet lake writer, and since
@@ -168,10 +184,14 @@ consumers replaced by ones that take each batch and do nothing with it (\`bench/
 bundled and in its own process like the runtime, its stream logged to disk as the runtime's is): the
 most the runtime could take if resolving and landing cost nothing. Even so it stays far below 0.5 of the bare server. The load generator takes most
 of one of the machine's two cores, so each server has about one core, and per request the collector
-does several times the bare server's work (the in-process ratio above: validating, stamping and
-re-serialising every message). Its p99 is about the target (37–67 ms in runs on 2026-11-23, as the machine's speed varied; here
-${http.collectorAlone.latencyP99} ms, the median of the rounds) and its peak RSS about at it (162–209 MB; here at most ${fmt(http.collectorAlone.peakRssMb)} MB). The full runtime's p99 sits at the same edge (47–66 ms across runs on
-2026-11-23), and its peak RSS is far above, because its consumers share the collector's process.
+does about three times the bare server's work (the in-process ratio above: reading, validating and
+stamping every message and writing its record). Its p99 is about the target (37–67 ms in runs on
+2026-11-23, as the machine's speed varied; 42–51 ms since the text path, 2026-11-24; here
+${http.collectorAlone.latencyP99} ms, the median of the rounds) and its peak RSS about at it (162–209 MB; here at most ${fmt(http.collectorAlone.peakRssMb)} MB).
+The text path took the collector alone from 22,706–25,412 events/s (the rounds of the run before it,
+2026-11-24 morning) to 35,738–35,920 (the rounds of its first run), and the full runtime from
+22,546–27,018 to 26,098–33,380 (p99 59–72 ms against 69–76). The full runtime's p99 sits above the collector's (47–66 ms across runs on
+2026-11-23), and its peak RSS far above, because its consumers share the collector's process.
 Since the resolver has a thread of its own (2026-11-23, evening) its heap comes on top of the
 collector's: peak RSS 406–425 MB against 291–341 in the run before, at the same rate (22,314 events/s
 against 23,700; the bare server's rate, and with it the ratios, moved with the machine: 86,024 against
