@@ -162,7 +162,7 @@ const sdkMessage = fc
 const sdkBatch = fc.record(
   {
     batch: fc.array(sdkMessage, { minLength: 1, maxLength: 6 }),
-    sentAt: fc.constantFrom('2026-03-10T12:00:01.500Z', '2026-03-10T14:00:00+02:00', 'not a time'),
+    sentAt: fc.constantFrom('2026-03-10T12:00:01.500Z', '2026-03-10T14:00:00+02:00', 'not a time', 7),
     writeKey: fc.constant('body-key'),
   },
   { requiredKeys: ['batch'] },
@@ -274,6 +274,19 @@ describe('collector text path: the same answer as the general path', () => {
       messageId: 'id-2',
     });
     expect(JSON.parse(records[2] as string)).toMatchObject({ context: { ip: '198.51.100.4' } });
+
+    // A batch's sentAt read through its escapes, as JSON.parse reads it.
+    const escaped = String.raw`{"sentAt":"2026-03-10T12:00:05\u002e000Z","batch":[{"type":"track","event":"E","anonymousId":"a","timestamp":"2026-03-10T12:00:00.000Z"}]}`;
+    expect(textPathAnswers(escaped, 'batch', DEFAULT_LIMITS)).toBe(true);
+    expect(outcome(viaText(escaped, 'batch', DEFAULT_LIMITS))).toStrictEqual(
+      outcome(general(escaped, 'batch', DEFAULT_LIMITS)),
+    );
+    expect(
+      decodeJson(viaText(escaped, 'batch', DEFAULT_LIMITS).accepted[0]?.data ?? new Uint8Array()),
+    ).toMatchObject({
+      sentAt: '2026-03-10T12:00:05.000Z',
+      timestamp: '2026-03-10T11:59:55.000Z',
+    });
 
     // A context with only spaces inside is empty: the ip is its one member.
     const spaced = '{"type": "track", "event": "E", "anonymousId": "a", "context": { }}';

@@ -42,7 +42,7 @@ export function prepareFromText(
   if (route === 'batch') {
     for (const member of raw.members) {
       if (member.field === FIELD.context || member.field === FIELD.integrations) return undefined;
-      if (member.field === FIELD.sentAt && member.kind === RawKind.String) {
+      if (member.field === FIELD.sentAt) {
         const sentAt = memberValue(text, member);
         if (typeof sentAt === 'string' && !Number.isNaN(Date.parse(sentAt))) batchSentAt = sentAt;
       }
@@ -255,7 +255,7 @@ function memberText(
   else if (value === stamp.source) json = stamp.sourceJson;
   else if (value === stamp.batchSentAtIso && stamp.batchSentAtJson !== undefined)
     json = stamp.batchSentAtJson;
-  // A time kept as sent (`originalTimestamp`) was a string without escapes in the text.
+  // A time as sent (`originalTimestamp`) passed the ISO check: nothing in it needs escaping.
   else if (value === received[FIELD.timestamp] || value === received[FIELD.originalTimestamp])
     json = `"${value}"`;
   else json = typeof value === 'string' ? quoted(value) : JSON.stringify(value);
