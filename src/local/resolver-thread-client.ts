@@ -8,6 +8,7 @@ import { addRequestCounts, type StoreRequestCounts } from '../adapters/aws/dynam
 import type { Logger } from '../ports/logger';
 import type { ResolverEffects } from '../use-cases/resolve-identities';
 import {
+  packBatch,
   type ResolverThreadData,
   resolverWorkerOptions,
   type ToResolverThread,
@@ -76,7 +77,8 @@ export class ResolverThread {
     const id = this.nextId++;
     return new Promise<KinesisStreamBatchResponse>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.send(worker, { type: 'batch', id, event });
+      const batch = packBatch(event);
+      worker.postMessage({ type: 'batch', id, batch } satisfies ToResolverThread, [batch.data]);
     });
   };
 

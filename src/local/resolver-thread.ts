@@ -11,7 +11,12 @@ import { systemClock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import { createResolver, type ResolverEffects } from '../use-cases/resolve-identities';
 import { embeddedEngineClient } from './embedded-dynamodb';
-import type { ResolverThreadData, ToResolverThread, ToRuntime } from './resolver-thread-protocol';
+import {
+  type ResolverThreadData,
+  type ToResolverThread,
+  type ToRuntime,
+  unpackBatch,
+} from './resolver-thread-protocol';
 
 const port = parentPort;
 if (port === null) throw new Error('resolver-thread.ts runs as a worker of the local runtime');
@@ -69,7 +74,7 @@ async function resolveBatch(id: number, event: KinesisStreamEvent): Promise<void
 
 port.on('message', (message: ToResolverThread) => {
   if (message.type === 'batch') {
-    void resolveBatch(message.id, message.event);
+    void resolveBatch(message.id, unpackBatch(message.batch));
     return;
   }
   const publication = publications.get(message.id);
