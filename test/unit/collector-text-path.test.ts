@@ -475,6 +475,38 @@ describe('collector text path: the scanner', () => {
     expect(agreesWithParse(text)).toBe(true);
   });
 
+  it('finds a duplicate key wherever it is, in objects of a few keys or of many', () => {
+    const keys = fc.array(fc.stringMatching(/^[a-c]{1,3}$/), { maxLength: 60 });
+    fc.assert(
+      fc.property(keys, fc.boolean(), (names, nested) => {
+        const object = `{${names.map((k, i) => `"${k}":${i}`).join(',')}}`;
+        const text = `{"batch":[{"p":${nested ? `{"q":${object}}` : object}}]}`;
+        const duplicated = new Set(names).size < names.length;
+        expect(scanRawBody(text, false, { maxDepth: 8, maxKeys: 100 }) === undefined).toBe(duplicated);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('reads objects of thousands of keys in about the time JSON.parse takes, not quadratic time', () => {
+    // Same-length keys defeat a length check: compared pairwise, ~490 KB of them took 1-1.5 s.
+    const object = `{${Array.from({ length: 1990 }, (_, i) => `"k${String(i).padStart(4, '0')}":1`).join(',')}}`;
+    const message = `{"type":"track","event":"e","anonymousId":"a","properties":${object}}`;
+    const text = `{"batch":[${Array.from({ length: 25 }, () => message).join(',')}]}`;
+    const time = (f: () => unknown) => {
+      let best = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < 3; i++) {
+        const start = performance.now();
+        f();
+        best = Math.min(best, performance.now() - start);
+      }
+      return best;
+    };
+    const parse = time(() => JSON.parse(text));
+    const scan = time(() => expect(scanRawBody(text, false, DEFAULT_LIMITS)).toBeDefined());
+    expect(scan).toBeLessThan(Math.max(20 * parse, 150));
+  });
+
   it('recognises every field it numbers, and no other name', () => {
     const message = Object.fromEntries(FIELDS.map((name, i) => [name, i]));
     const raw = scanRawBody(JSON.stringify({ ...message, types: 1, Type: 2 }), true, DEFAULT_LIMITS);

@@ -98,6 +98,8 @@ export interface RawLimits {
   readonly maxKeys: number;
 }
 
+/** Objects with more keys than this check a key for duplicates against a set, not pairwise. */
+const PAIRWISE_KEYS = 16;
 /** Numbers longer than this many digits are left to `JSON.parse`, so their text is their value. */
 const MAX_NUMBER_DIGITS = 15;
 
@@ -165,6 +167,8 @@ class Scanner {
   /** Key spans (start, length) of the objects being read, innermost last, for duplicate checks. */
   private spans = new Int32Array(256);
   private spanTop = 0;
+  /** The keys of the large objects being read (by where their spans start), for duplicate checks. */
+  private readonly keySets = new Map<number, { readonly keys: Set<string>; through: number }>();
   /** A batch body's messages, once read. */
   private batchMessages: RawMessage[] | undefined;
 
@@ -295,6 +299,12 @@ class Scanner {
       if (c !== COMMA) throw DECLINED;
     }
     this.pos = pos;
+    this.endObject(base);
+  }
+
+  /** Forgets the keys of the object whose spans start at `base`. */
+  private endObject(base: number): void {
+    if (this.spanTop - base >= 2 * PAIRWISE_KEYS) this.keySets.delete(base);
     this.spanTop = base;
   }
 
@@ -308,9 +318,26 @@ class Scanner {
     this.spans[this.spanTop++] = length;
   }
 
-  /** Refuses a key already in the object whose keys start at `base` of the span stack. */
+  /**
+   * Refuses a key already in the object whose keys start at `base` of the span stack. Pairwise for a
+   * small object; past {@link PAIRWISE_KEYS} keys, against a set of them (kept up to date as the
+   * object grows), so an object of thousands of keys costs linear time, not quadratic.
+   */
   private checkDuplicate(base: number, start: number, length: number): void {
     const { spans, text } = this;
+    if (this.spanTop - base >= 2 * PAIRWISE_KEYS) {
+      let known = this.keySets.get(base);
+      if (known === undefined) {
+        known = { keys: new Set(), through: base };
+        this.keySets.set(base, known);
+      }
+      for (let i = known.through; i < this.spanTop; i += 2) {
+        known.keys.add(text.slice(spans[i], (spans[i] as number) + (spans[i + 1] as number)));
+      }
+      known.through = this.spanTop;
+      if (known.keys.has(text.slice(start, start + length))) throw DECLINED;
+      return;
+    }
     for (let i = base; i < this.spanTop; i += 2) {
       if (spans[i + 1] !== length) continue;
       const other = spans[i] as number;
@@ -404,7 +431,7 @@ class Scanner {
       if (next === CLOSE_BRACE) break;
       if (next !== COMMA) throw DECLINED;
     }
-    this.spanTop = base;
+    this.endObject(base);
     return pos;
   }
 
