@@ -17,10 +17,15 @@ import {
   type ToRuntime,
   unpackBatch,
 } from './resolver-thread-protocol';
+import { lowerThisThreadsPriority } from './thread-priority';
 
 const port = parentPort;
 if (port === null) throw new Error('resolver-thread.ts runs as a worker of the local runtime');
 const data = workerData as ResolverThreadData;
+// Resolving runs behind the stream, as the resolver Lambda does in AWS, where it never takes a core
+// from the collector. Here the two share the machine: when both want a core, the collector's thread
+// (what SDKs wait on) and the APIs' get it first, and this thread catches up from the stream.
+lowerThisThreadsPriority();
 const post = (message: ToRuntime) => port.postMessage(message);
 
 /** Log lines go to the runtime's logger, which decides what to show. */

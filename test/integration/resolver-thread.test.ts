@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbIdentityStore } from '../../src/adapters/aws/dynamodb-identity-store';
@@ -101,6 +102,30 @@ describe('the local runtime resolver thread (src/local/resolver-thread*.ts)', ()
       await thread.close();
     }
   });
+
+  it.runIf(process.platform === 'linux')(
+    'runs below the priority of the collector and APIs: nice 10 for its thread, not the process',
+    async () => {
+      /** The nice value of each of this process's threads (field 19 of /proc/self/task/<tid>/stat). */
+      const niceValues = () =>
+        readdirSync('/proc/self/task').map((tid) => {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+        });
+      const before = niceValues().filter((nice) => nice === 10).length;
+      const thread = await ResolverThread.start({
+        data,
+        logger: new RecordingLogger(),
+        publish: async () => {},
+      });
+      try {
+        expect(niceValues().filter((nice) => nice === 10)).toHaveLength(before + 1);
+        expect(niceValues()[0]).toBe(0); // the process's own thread keeps its priority
+      } finally {
+        await thread.close();
+      }
+    },
+  );
 
   it('reaches the engine by messages when given a port, and a new thread gets a new port', async () => {
     let connected = 0;
