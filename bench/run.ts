@@ -186,7 +186,7 @@ most the runtime could take if resolving and landing cost nothing. Even so it st
 of one of the machine's two cores, so each server has about one core, and per request the collector
 does about three times the bare server's work (the in-process ratio above: reading, validating and
 stamping every message and writing its record). Its p99 is about the target (37–67 ms in runs on
-2026-11-23, as the machine's speed varied; 42–51 ms since the text path, 2026-11-24; here
+2026-11-23, as the machine's speed varied; 40–52 ms since the text path, 2026-11-24; here
 ${http.collectorAlone.latencyP99} ms, the median of the rounds) and its peak RSS about at it (162–209 MB; here at most ${fmt(http.collectorAlone.peakRssMb)} MB).
 The text path took the collector alone from 22,706–25,412 events/s (the rounds of the run before it,
 2026-11-24 morning) to 35,738–35,920 (the rounds of its first run), and the full runtime from
@@ -224,7 +224,10 @@ turns 30,474, 29,006 and 28,807 events/s against 22,726, 31,564 and 25,770; peak
 2026-11-24 the same holds on the way to the resolver's thread: a batch crosses as one transferred
 buffer of its records' bytes, not as base64 text encoded, cloned and decoded back (four pairs in turns:
 1,792, 1,339, 1,422 and 1,546 requests a second against 1,405, 1,377, 1,348 and 1,679, p99 58–82
-against 66–75 ms: within this machine's spread, kept for the work it spares both threads). A
+against 66–75 ms: within this machine's spread, kept for the work it spares both threads). And since
+then the resolver's thread runs at nice 10 (Linux), so under load the collector's thread gets a core
+before it (four pairs in turns: 1,819, 1,739, 1,988 and 1,731 requests a second against 1,335, 1,318,
+1,786 and 1,309, p99 49–59 against 57–83 ms; the unify benchmark's targets hold: see Unify). A
 sampling heap profile under this load shows what fills the heap between full collections: the
 resolver's decoded records and the records of the batches handed to consumers, which live as long as
 a batch takes and so outlive V8's young generation.
@@ -650,6 +653,18 @@ shows. It is kept for what DynamoDB bills: in a pair of single rounds the write 
 load, estimated from the items written, were 2.22 against 2.36 (the 50 % phases differ too much to
 compare: the packed round's machine lost 5 % to steal and its resolver fell behind, so its batches
 grew and coalesced more).
+
+**The resolver's thread at nice 10, kept** (2026-11-24, last). Tried twice before and not kept (above:
+in one pair of three its freshness p99 at 50 % load reached 6.3 s on a slow stretch of the machine),
+it was measured again once records crossed to that thread as transferred bytes and the collector
+wrote them from the request text (both spare the threads work). One single round each way: every
+target met, freshness p99 216 / 776 ms against 156 / 734 ms, the API's p99 19 / 16 / 4.3 ms against
+13 / 19 / 4.7 ms. Then the three rounds in the table above, with it: the API's p99 11–14 ms in every
+round and phase, freshness p99 at 50 % load 451–704 ms, nothing timed out (steal 0.2–1.3 %). Over
+HTTP (ingest) it gives the collector the core first: in four pairs in turns 1,819, 1,739, 1,988 and
+1,731 requests a second against 1,335, 1,318, 1,786 and 1,309, p99 49–59 against 57–83 ms. The risk it
+keeps is the one seen before: when the machine slows, the resolver is the thread that waits, so
+freshness is what a slow minute costs, not the APIs' answers.
 
 **The main thread's busy stretches** (a CPU profile of the 25 % phase with the clients caching their
 middleware, 2026-11-23, last): the main thread was busy 41 % of the time (49 % before), the AWS SDK 11 %
