@@ -10,6 +10,7 @@ import {
   UnsupportedMediaTypeError,
 } from '../../src/core/errors';
 import type { JsonObject } from '../../src/core/events/stream-record';
+import { parseJsonObject } from '../../src/core/json-object';
 import type { Logger } from '../../src/ports/logger';
 
 /**
@@ -30,17 +31,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The request's body as a JSON object: {@link readBodyText}, parsed. */
 export function readJsonBody(event: APIGatewayProxyEventV2, options: JsonBodyOptions): JsonObject {
-  const text = readBodyText(event, options);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new BadRequestError('The body is not valid JSON', { code: 'invalid_json' });
-  }
-  if (!isJsonObject(parsed)) {
-    throw new BadRequestError('The body must be a JSON object', { code: 'invalid_json' });
-  }
-  return parsed;
+  return parseJsonObject(readBodyText(event, options));
 }
 
 /**

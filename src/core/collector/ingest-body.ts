@@ -1,7 +1,6 @@
 import type { CollectorLimits } from '../config/limits';
-import { BadRequestError } from '../errors';
 import type { JsonObject } from '../events/stream-record';
-import { isJsonObject } from './message-schemas';
+import { parseJsonObject } from '../json-object';
 import type { RequestStamp } from './normalize';
 import { type CheckedContext, type IngestRoute, type PreparedIngest, prepareIngest } from './prepare-ingest';
 import { prepareFromText } from './prepare-raw';
@@ -48,16 +47,4 @@ export function prepareIngestBody(
     prepareFromText(body.text, body.raw, route, stamp, ctx) ??
     prepareIngest(parseJsonObject(body.text), route, stamp, ctx)
   );
-}
-
-function parseJsonObject(text: string): JsonObject {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new BadRequestError('The body is not valid JSON', { code: 'invalid_json' });
-  }
-  if (!isJsonObject(parsed))
-    throw new BadRequestError('The body must be a JSON object', { code: 'invalid_json' });
-  return parsed;
 }

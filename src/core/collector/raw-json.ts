@@ -145,8 +145,6 @@ export function scanRawBody(text: string, single: boolean, limits: RawLimits): R
 
 /** How {@link Scanner.object} treats an object's members. */
 const Members = {
-  /** Skipped: only checked. */
-  Skip: 0,
   /** Only an `ip` member recorded: a message's `context`. */
   Ip: 1,
   /** Recorded, and an object under `context` recorded too: a message. */
@@ -233,8 +231,11 @@ class Scanner {
     return { start, end: this.pos, members };
   }
 
-  /** Reads the object at the position (the message is depth 0), recording members as `mode` says. */
-  private object(depth: number, mode: Members, members: RawMember[] | undefined): void {
+  /**
+   * Reads the object at the position (the message is depth 0), recording its members into `members`
+   * as `mode` says. Objects nothing is recorded of are read by {@link skipObject}.
+   */
+  private object(depth: number, mode: Members, members: RawMember[]): void {
     if (depth >= this.limits.maxDepth) throw DECLINED;
     const text = this.text;
     const base = this.spanTop;
@@ -267,30 +268,26 @@ class Scanner {
       const first = text.charCodeAt(valueStart);
       if (keyLength === 9 || keyLength === 11) this.checkKey(keyStart + 1, keyLength, first);
       this.pos = pos;
-      if (members === undefined) {
-        this.value(depth + 1);
+      const field = fieldOf(text, keyStart + 1, keyLength);
+      if (mode === Members.Message && first === OPEN_BRACE && field === FIELD.context) {
+        const own: RawMember[] = [];
+        this.object(depth + 1, Members.Ip, own);
+        members.push({
+          field,
+          start: keyStart,
+          valueStart,
+          end: this.pos,
+          kind: RawKind.Object,
+          members: own,
+        });
+      } else if (mode === Members.Body && field === FIELD.batch) {
+        if (first !== OPEN_BRACKET) throw DECLINED;
+        this.batchMessages = this.messages();
+        members.push({ field, start: keyStart, valueStart, end: this.pos, kind: RawKind.Array });
       } else {
-        const field = fieldOf(text, keyStart + 1, keyLength);
-        if (mode === Members.Message && first === OPEN_BRACE && field === FIELD.context) {
-          const own: RawMember[] = [];
-          this.object(depth + 1, Members.Ip, own);
-          members.push({
-            field,
-            start: keyStart,
-            valueStart,
-            end: this.pos,
-            kind: RawKind.Object,
-            members: own,
-          });
-        } else if (mode === Members.Body && field === FIELD.batch) {
-          if (first !== OPEN_BRACKET) throw DECLINED;
-          this.batchMessages = this.messages();
-          members.push({ field, start: keyStart, valueStart, end: this.pos, kind: RawKind.Array });
-        } else {
-          const kind = this.value(depth + 1);
-          if (mode !== Members.Ip || field === FIELD.ip)
-            members.push({ field, start: keyStart, valueStart, end: this.pos, kind });
-        }
+        const kind = this.value(depth + 1);
+        if (mode !== Members.Ip || field === FIELD.ip)
+          members.push({ field, start: keyStart, valueStart, end: this.pos, kind });
       }
       pos = this.pos;
       while (text.charCodeAt(pos) === SPACE) pos++;
