@@ -143,10 +143,26 @@ describe('ShardLog', () => {
     reopened.close();
   });
 
-  it('reads records appended but not yet flushed', () => {
-    const log = openLog('shard', 0);
+  it('reads only records already written: appends wait for the flush, and a read never writes them', () => {
+    const writes: number[] = [];
+    const log = openLog('shard', 0, undefined, {
+      ...NODE_LOG_FILES,
+      writev: (fd, buffers, position) => {
+        writes.push(position);
+        return NODE_LOG_FILES.writev(fd, buffers, position);
+      },
+    });
+    log.append('k', encoder.encode('written'), 1, 1);
+    log.flush();
     log.append('k', encoder.encode('unflushed'), 1, 1);
-    expect(Buffer.from((log.read(0, 1)[0] as { data: Uint8Array }).data).toString()).toBe('unflushed');
+    expect(log.end).toBe(2);
+    expect(log.writtenEnd).toBe(1);
+    expect(Buffer.from((log.read(0, 1)[0] as { data: Uint8Array }).data).toString()).toBe('written');
+    expect(() => log.read(0, 2)).toThrow(/not all written to shard's log \(written up to 1\)/);
+    expect(writes).toHaveLength(1);
+    log.flush();
+    expect(log.writtenEnd).toBe(2);
+    expect(Buffer.from((log.read(1, 2)[0] as { data: Uint8Array }).data).toString()).toBe('unflushed');
     log.close();
   });
 
@@ -165,6 +181,7 @@ describe('ShardLog', () => {
           const log = openLog(`p${Math.random().toString(36).slice(2)}`, 7, segmentBytes);
           try {
             for (const record of records) log.append(record.key, record.data, 1, 1);
+            log.flush();
             const back = log.read(7, 7 + records.length);
             expect(back.map((record) => record.partitionKey)).toEqual(records.map((record) => record.key));
             expect(back.map((record) => Buffer.from(record.data).toString('hex'))).toEqual(
@@ -391,6 +408,84 @@ describe('MemoryEventStream with a log folder', () => {
     expect(delivered).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
   });
 
+  it('writes the puts of one turn together, one write per shard, and delivers records only once written', async () => {
+    const stream = newStream({ shardCount: 2 });
+    const writes: number[] = [];
+    stream.injectFaults({
+      logFiles: {
+        read: NODE_LOG_FILES.read,
+        writev: (fd, buffers, position) => {
+          writes.push(buffers.length);
+          return NODE_LOG_FILES.writev(fd, buffers, position);
+        },
+      },
+    });
+    const delivered: string[] = [];
+    let writesAtFirstDelivery: number | undefined;
+    stream.subscribe({
+      name: 'reader',
+      batchSize: 1000,
+      maxBatchingWindowMs: 0,
+      handler: async (event) => {
+        writesAtFirstDelivery ??= writes.length;
+        delivered.push(...event.Records.map(textOf));
+      },
+    });
+    const keys = Array.from({ length: 8 }, (_, i) => `person-${i}`);
+    const puts = Array.from({ length: 25 }, (_, call) =>
+      stream.put(keys.map((key) => entry(key, `${key}#${call}`))),
+    );
+    // Appended, not written yet: the turn's puts are written together once its callbacks have run.
+    expect(writes).toEqual([]);
+    expect(stream.stats().recordsPut).toBe(200);
+    expect(await Promise.all(puts)).toEqual(puts.map(() => ({ failed: [] })));
+    // Both shards written, each with one gathering write of all 25 puts' records (a head and data each).
+    expect(writes).toHaveLength(2);
+    expect(writes.reduce((sum, buffers) => sum + buffers, 0)).toBe(2 * 200);
+    await stream.drain();
+    expect(writesAtFirstDelivery).toBe(2);
+    for (const key of keys) {
+      expect(delivered.filter((text) => text.startsWith(`${key}#`))).toEqual(
+        Array.from({ length: 25 }, (_, call) => `${key}#${call}`),
+      );
+    }
+  });
+
+  it('fails the entries of every put of a turn whose write fails, delivers none of them, and takes them again', async () => {
+    let full = false;
+    const stream = newStream({ shardCount: 1 });
+    stream.injectFaults({
+      logFiles: {
+        read: NODE_LOG_FILES.read,
+        writev: (...args) => {
+          if (full) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+          return NODE_LOG_FILES.writev(...args);
+        },
+      },
+    });
+    const delivered: string[] = [];
+    stream.subscribe({ name: 'reader', batchSize: 100, maxBatchingWindowMs: 0, handler: collect(delivered) });
+    expect(await stream.put([entry('k', 'before')])).toEqual({ failed: [] });
+    full = true;
+    const first = [entry('k', 'a0'), entry('j', 'a1')];
+    const second = [entry('k', 'b0'), entry('k', 'b1'), entry('j', 'b2')];
+    const outcomes = await Promise.all([stream.put(first), stream.put(second)]);
+    expect(outcomes).toEqual([
+      { failed: [0, 1].map((index) => ({ index, reason: INTERNAL_FAILURE })) },
+      { failed: [0, 1, 2].map((index) => ({ index, reason: INTERNAL_FAILURE })) },
+    ]);
+    expect(stream.stats()).toMatchObject({ recordsPut: 1, bufferedRecords: 0, logErrors: 1 });
+    await stream.drain();
+    expect(delivered).toEqual(['before']);
+    full = false;
+    expect(await Promise.all([stream.put(first), stream.put(second)])).toEqual([
+      { failed: [] },
+      { failed: [] },
+    ]);
+    await stream.drain();
+    expect(delivered).toEqual(['before', 'a0', 'a1', 'b0', 'b1', 'b2']);
+  });
+
   it('tries a batch again later when its spilled records cannot be read, and loses none', async () => {
     let readFailures = 2;
     const stream = newStream({ maxBufferedRecords: 1, shardCount: 1 });
@@ -449,6 +544,21 @@ describe('MemoryEventStream with a log folder', () => {
             maxBufferedRecords,
             logSegmentBytes,
           });
+          // What reached the files: no record is delivered before it is written.
+          const written = new Set<string>();
+          stream.injectFaults({
+            logFiles: {
+              read: NODE_LOG_FILES.read,
+              writev: (fd, buffers, position) => {
+                const bytes = NODE_LOG_FILES.writev(fd, buffers, position);
+                // Each record is its frame's head, then its data.
+                for (let i = 1; i < buffers.length; i += 2)
+                  written.add(Buffer.from(buffers[i] as Buffer).toString());
+                return bytes;
+              },
+            },
+          });
+          const unwrittenDeliveries: string[] = [];
           const flaky: string[] = [];
           const steady: string[] = [];
           stream.subscribe({
@@ -463,7 +573,11 @@ describe('MemoryEventStream with a log folder', () => {
             name: 'steady',
             batchSize: 3,
             maxBatchingWindowMs: 0,
-            handler: collect(steady),
+            handler: async (event) => {
+              const texts = event.Records.map(textOf);
+              unwrittenDeliveries.push(...texts.filter((text) => !written.has(text)));
+              steady.push(...texts);
+            },
           });
           const { outcomes, expected, count: n } = await putNumbered(stream, puts);
           expect(outcomes.every((outcome) => outcome.failed.length === 0)).toBe(true);
@@ -474,6 +588,7 @@ describe('MemoryEventStream with a log folder', () => {
               expect(processed.filter((text) => text.startsWith(`${key}:`))).toEqual(texts);
             }
           }
+          expect(unwrittenDeliveries).toEqual([]);
           expect(await logFiles(join(dir, `property-${runs}`))).toEqual([]);
         },
       ),

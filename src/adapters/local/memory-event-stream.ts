@@ -214,6 +214,23 @@ interface Shard {
   readonly cursors: Cursor[];
 }
 
+/** The puts of one turn of the event loop, and the shards they appended to, until the log write. */
+interface LogCommit {
+  readonly shards: Set<Shard>;
+  readonly puts: CommittingPut[];
+  /** Resolves once every shard is written (or its records taken back and reported failed). */
+  readonly written: Promise<void>;
+}
+
+/** A put waiting for its group commit: the entries it appended to logs, and its failures so far. */
+interface CommittingPut {
+  readonly entries: readonly StreamEntry[];
+  readonly logged: readonly number[];
+  readonly failed: Array<{ index: number; reason: string }>;
+  /** Whether the log write failed for some of its entries (reported failed after the others). */
+  unwritten: boolean;
+}
+
 interface RetryState {
   /** End (exclusive) of the batch being retried; retries cover `[position, end)`. */
   readonly end: number;
@@ -288,9 +305,11 @@ const IN_MEMORY = Number.POSITIVE_INFINITY;
  *
  * - `put` writes entries like PutRecords: each to the shard its partition key hashes to (MD5), with a
  *   per-shard increasing sequence number. With a log folder (`logDir`, `stream-log.ts`) every record
- *   is on disk before the put resolves and the subscriptions' positions are checkpointed, so a stream
- *   created on the same folder carries on after a restart or a crash. Records are held in memory up to
- *   `maxBufferedRecords` / `maxBufferedBytes`; past that a shard's records are read back from its log
+ *   is written to its shard's log before the put resolves — the puts of one turn of the event loop
+ *   together, one write per shard (group commit), and subscriptions read only what is written — and
+ *   the subscriptions' positions are checkpointed, so a stream created on the same folder carries on
+ *   after a restart or a crash. Records are held in memory up to `maxBufferedRecords` /
+ *   `maxBufferedBytes`; past that a shard's records are read back from its log
  *   until every subscription has passed them — or, without a log or past `maxLogBytes`, entries fail
  *   individually with {@link THROTTLED}. Records are released once every subscription has processed
  *   them. Records with the same key keep their order.
@@ -339,6 +358,8 @@ export class MemoryEventStream implements EventStream {
   private closed = false;
   private waiters: DrainWaiter[] = [];
   private readonly touched: boolean[];
+  /** The puts of this turn of the event loop waiting for their records' log write, if any. */
+  private commit: LogCommit | undefined;
   /** Recent partition keys' shards: keys repeat (one per person), and hashing costs more than a lookup. */
   private readonly shardOfKey = new Map<string, number>();
 
@@ -486,17 +507,46 @@ export class MemoryEventStream implements EventStream {
       this.bytesPut += bytes;
       this.touched[shard.index] = true;
     }
-    let unwritten = false;
+    const commit = logged === undefined ? undefined : (this.commit ??= this.nextCommit());
     for (const shard of this.shards) {
       if (!this.touched[shard.index]) continue;
       this.touched[shard.index] = false;
-      if (shard.log && logged && !this.flushLog(shard, shard.log, entries, logged, failed)) {
-        unwritten = true;
-      }
-      for (const cursor of shard.cursors) this.schedule(cursor);
+      // A shard with a log shows its new records to subscriptions once they are written.
+      if (commit !== undefined && shard.log !== undefined) commit.shards.add(shard);
+      else for (const cursor of shard.cursors) this.schedule(cursor);
     }
-    if (unwritten) failed.sort((a, b) => a.index - b.index);
+    if (commit === undefined || logged === undefined) return { failed };
+    const put: CommittingPut = { entries, logged, failed, unwritten: false };
+    commit.puts.push(put);
+    await commit.written;
+    if (put.unwritten) failed.sort((a, b) => a.index - b.index);
     return { failed };
+  }
+
+  /**
+   * The group commit the puts of this turn of the event loop join: once the turn's I/O callbacks have
+   * run (`setImmediate`), each shard they appended to is written with one gathering write, and then
+   * every one of those puts resolves. Under load that is one write per shard for many requests,
+   * instead of one for each; a put still resolves only once its records are written.
+   */
+  private nextCommit(): LogCommit {
+    let done = () => {};
+    const commit: LogCommit = {
+      shards: new Set(),
+      puts: [],
+      written: new Promise<void>((resolve) => {
+        done = resolve;
+      }),
+    };
+    setImmediate(() => {
+      this.commit = undefined;
+      for (const shard of commit.shards) {
+        this.flushLog(shard, shard.log as ShardLog, commit.puts);
+        for (const cursor of shard.cursors) this.schedule(cursor);
+      }
+      done();
+    });
+    return commit;
   }
 
   /** Starts delivering batches to a handler, like creating an event source mapping. */
@@ -593,6 +643,8 @@ export class MemoryEventStream implements EventStream {
    */
   async close(): Promise<void> {
     this.closed = true;
+    // Puts already made wait for their log write (no put can join it now).
+    await this.commit?.written;
     await this.drain();
     await Promise.all([...this.subscriptions.values()].map((sub) => this.unsubscribe(sub)));
     if (this.logDir === undefined) return;
@@ -667,22 +719,14 @@ export class MemoryEventStream implements EventStream {
   }
 
   /**
-   * Writes what this call appended to a shard's log. If that fails, the log takes those records back,
-   * memory lets go of them, and their entries are reported failed, so the caller puts them again; true
-   * when written.
+   * Writes what the commit's puts appended to a shard's log. If that fails, the log takes those records
+   * back, memory lets go of them, and their entries are reported failed, so the callers put them again.
    */
-  private flushLog(
-    shard: Shard,
-    log: ShardLog,
-    entries: readonly StreamEntry[],
-    logged: readonly number[],
-    failed: Array<{ index: number; reason: string }>,
-  ): boolean {
+  private flushLog(shard: Shard, log: ShardLog, puts: readonly CommittingPut[]): void {
     const bytesBefore = log.heldBytes;
     const recordsBefore = log.end;
     try {
       log.flush();
-      return true;
     } catch {
       this.logErrors++;
       this.loggedBytes -= bytesBefore - log.heldBytes;
@@ -696,13 +740,15 @@ export class MemoryEventStream implements EventStream {
         }
       }
       if (shard.diskFrom >= log.end) shard.diskFrom = IN_MEMORY;
-      for (const index of logged) {
-        const entry = entries[index] as StreamEntry;
-        if (this.shardIndexOf(entry.partitionKey) !== shard.index) continue;
-        this.bytesPut -= entry.data.byteLength;
-        failed.push({ index, reason: INTERNAL_FAILURE });
+      for (const put of puts) {
+        for (const index of put.logged) {
+          const entry = put.entries[index] as StreamEntry;
+          if (this.shardIndexOf(entry.partitionKey) !== shard.index) continue;
+          this.bytesPut -= entry.data.byteLength;
+          put.failed.push({ index, reason: INTERNAL_FAILURE });
+          put.unwritten = true;
+        }
       }
-      return false;
     }
   }
 
@@ -1110,8 +1156,9 @@ export class MemoryEventStream implements EventStream {
   }
 }
 
+/** Position after the shard's last record subscriptions may read: with a log, the last one written. */
 function endOf(shard: Shard): number {
-  return shard.log ? shard.log.end : shard.offset + shard.records.length;
+  return shard.log ? shard.log.writtenEnd : shard.offset + shard.records.length;
 }
 
 /** Monotonic time the record at `position` arrived (held in memory or only in the log). */

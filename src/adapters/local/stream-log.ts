@@ -247,9 +247,22 @@ export class ShardLog {
     return segment.arrived[index] as number;
   }
 
-  /** The records at `[from, to)`, read with one read per segment they span. */
+  /** Position after the last record written to its file; {@link read} reads up to here. */
+  get writtenEnd(): number {
+    return this.next - this.pendingRecords;
+  }
+
+  /**
+   * The records at `[from, to)`, read with one read per segment they span. Only records already
+   * written ({@link writtenEnd}): a read never writes what appends queued, so a write that fails is
+   * only ever met by the {@link flush} whose caller reports its records as not put.
+   */
   read(from: number, to: number): LoggedRecord[] {
-    this.flush();
+    if (to > this.writtenEnd) {
+      throw new RangeError(
+        `Records up to ${to} are not all written to ${this.name}'s log (written up to ${this.writtenEnd}).`,
+      );
+    }
     const records: LoggedRecord[] = [];
     let position = from;
     while (position < to) {
