@@ -507,7 +507,7 @@ export class MemoryEventStream implements EventStream {
       this.bytesPut += bytes;
       this.touched[shard.index] = true;
     }
-    const commit = logged === undefined ? undefined : (this.commit ??= this.nextCommit());
+    const commit = logged === undefined ? undefined : this.turnCommit();
     for (const shard of this.shards) {
       if (!this.touched[shard.index]) continue;
       this.touched[shard.index] = false;
@@ -529,7 +529,8 @@ export class MemoryEventStream implements EventStream {
    * every one of those puts resolves. Under load that is one write per shard for many requests,
    * instead of one for each; a put still resolves only once its records are written.
    */
-  private nextCommit(): LogCommit {
+  private turnCommit(): LogCommit {
+    if (this.commit !== undefined) return this.commit;
     let done = () => {};
     const commit: LogCommit = {
       shards: new Set(),
@@ -546,6 +547,7 @@ export class MemoryEventStream implements EventStream {
       }
       done();
     });
+    this.commit = commit;
     return commit;
   }
 
