@@ -182,10 +182,12 @@ ${http.rounds.map((r, i) => `| ${i + 1} | ${fmt(r.mosaic.eventsPerSecond)} | ${r
 **Collector alone** is the same collector, API Gateway twin and in-process stream, with the runtime's
 consumers replaced by ones that take each batch and do nothing with it (\`bench/collector-server.ts\`,
 bundled and in its own process like the runtime, its stream logged to disk as the runtime's is): the
-most the runtime could take if resolving and landing cost nothing. Even so it stays far below 0.5 of the bare server. The load generator takes most
-of one of the machine's two cores, so each server has about one core, and per request the collector
-does about three times the bare server's work (the in-process ratio above: reading, validating and
-stamping every message and writing its record). Its p99 is about the target (37–67 ms in runs on
+most the runtime could take if resolving and landing cost nothing. Even so it stays far below 0.5 of the bare server: per request the
+collector does about three times the bare server's work (the in-process ratio above: reading,
+validating and stamping every message and writing its record), on one thread. Under this load that
+thread is busy all the time (2026-11-24, per-thread CPU from \`/proc\`: the runtime's main thread 99 %
+of a core, the resolver's 39 %, autocannon 19–25 %, the rest of the runtime's threads 10–20 %), so the
+collector's thread, not the load generator, is what sets the rate. Its p99 is about the target (37–67 ms in runs on
 2026-11-23, as the machine's speed varied; 40–52 ms since the text path, 2026-11-24; here
 ${http.collectorAlone.latencyP99} ms, the median of the rounds) and its peak RSS about at it (162–209 MB; here at most ${fmt(http.collectorAlone.peakRssMb)} MB).
 The text path took the collector alone from 22,706–25,412 events/s (the rounds of the run before it,
@@ -227,7 +229,12 @@ buffer of its records' bytes, not as base64 text encoded, cloned and decoded bac
 against 66–75 ms: within this machine's spread, kept for the work it spares both threads). And since
 then the resolver's thread runs at nice 10 (Linux), so under load the collector's thread gets a core
 before it (four pairs in turns: 1,819, 1,739, 1,988 and 1,731 requests a second against 1,335, 1,318,
-1,786 and 1,309, p99 49–59 against 57–83 ms; the unify benchmark's targets hold: see Unify). A
+1,786 and 1,309, p99 49–59 against 57–83 ms; the unify benchmark's targets hold: see Unify). Since
+2026-11-24 (later) the requests of one turn of the event loop are written to the stream's log
+together, one write per shard, where each request made one synchronous write per shard it touched
+(four shards): in a CPU profile under this load the log's writes fell from 8.5 % of the main thread to
+4.2 %; four pairs in turns, 2,079, 1,762, 1,917 and 1,835 requests a second against 2,041, 1,851,
+1,389 and 1,892 (p99 53–67 against 46–68 ms), within this machine's spread. A
 sampling heap profile under this load shows what fills the heap between full collections: the
 resolver's decoded records and the records of the batches handed to consumers, which live as long as
 a batch takes and so outlive V8's young generation.
