@@ -35,6 +35,21 @@ function newStream(options: MemoryEventStreamOptions = {}): MemoryEventStream {
   return stream;
 }
 
+/** The log's file I/O, whose writes fail as on a full disk while `full` is set. */
+function fillableDisk(): { files: LogFiles; full: boolean } {
+  const disk = {
+    full: false,
+    files: {
+      read: NODE_LOG_FILES.read,
+      writev: (...args: Parameters<LogFiles['writev']>) => {
+        if (disk.full) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        return NODE_LOG_FILES.writev(...args);
+      },
+    },
+  };
+  return disk;
+}
+
 /** The log's segment files in the stream's folder (beside them: the checkpoints). */
 async function logFiles(folder = join(dir, 'stream')): Promise<string[]> {
   return existsSync(folder) ? (await readdir(folder)).filter((file) => file.endsWith('.log')) : [];
@@ -367,17 +382,9 @@ describe('MemoryEventStream with a log folder', () => {
   });
 
   it('reports the entries a failed log write did not store as InternalFailure, holds none of them, and takes them when put again', async () => {
-    let full = false;
+    const disk = fillableDisk();
     const stream = newStream({ maxBufferedRecords: 2, shardCount: 1 });
-    stream.injectFaults({
-      logFiles: {
-        read: NODE_LOG_FILES.read,
-        writev: (...args) => {
-          if (full) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-          return NODE_LOG_FILES.writev(...args);
-        },
-      },
-    });
+    stream.injectFaults({ logFiles: disk.files });
     const stalled = gate();
     const delivered: string[] = [];
     stream.subscribe({
@@ -386,7 +393,7 @@ describe('MemoryEventStream with a log folder', () => {
       maxBatchingWindowMs: 0,
       handler: collect(delivered, stalled.wait),
     });
-    full = true;
+    disk.full = true;
     const entries = ['m0', 'm1', 'm2', 'm3', 'm4'].map((text) => entry('k', text));
     const outcome = await stream.put(entries);
     // Nothing is acknowledged that is not in the log: not m0 and m1, which memory would have held too,
@@ -399,7 +406,7 @@ describe('MemoryEventStream with a log folder', () => {
       loggedBytes: 0,
       logErrors: 1,
     });
-    full = false;
+    disk.full = false;
     expect(await stream.put(outcome.failed.map(({ index }) => entries[index] as StreamEntry))).toEqual({
       failed: [],
     });
@@ -452,21 +459,13 @@ describe('MemoryEventStream with a log folder', () => {
   });
 
   it('fails the entries of every put of a turn whose write fails, delivers none of them, and takes them again', async () => {
-    let full = false;
+    const disk = fillableDisk();
     const stream = newStream({ shardCount: 1 });
-    stream.injectFaults({
-      logFiles: {
-        read: NODE_LOG_FILES.read,
-        writev: (...args) => {
-          if (full) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-          return NODE_LOG_FILES.writev(...args);
-        },
-      },
-    });
+    stream.injectFaults({ logFiles: disk.files });
     const delivered: string[] = [];
     stream.subscribe({ name: 'reader', batchSize: 100, maxBatchingWindowMs: 0, handler: collect(delivered) });
     expect(await stream.put([entry('k', 'before')])).toEqual({ failed: [] });
-    full = true;
+    disk.full = true;
     const first = [entry('k', 'a0'), entry('j', 'a1')];
     const second = [entry('k', 'b0'), entry('k', 'b1'), entry('j', 'b2')];
     const outcomes = await Promise.all([stream.put(first), stream.put(second)]);
@@ -477,7 +476,7 @@ describe('MemoryEventStream with a log folder', () => {
     expect(stream.stats()).toMatchObject({ recordsPut: 1, bufferedRecords: 0, logErrors: 1 });
     await stream.drain();
     expect(delivered).toEqual(['before']);
-    full = false;
+    disk.full = false;
     expect(await Promise.all([stream.put(first), stream.put(second)])).toEqual([
       { failed: [] },
       { failed: [] },
