@@ -507,7 +507,9 @@ export class MemoryEventStream implements EventStream {
       this.bytesPut += bytes;
       this.touched[shard.index] = true;
     }
-    const commit = logged === undefined ? undefined : this.turnCommit();
+    const put: CommittingPut | undefined =
+      logged === undefined ? undefined : { entries, logged, failed, unwritten: false };
+    const commit = put === undefined ? undefined : this.turnCommit();
     for (const shard of this.shards) {
       if (!this.touched[shard.index]) continue;
       this.touched[shard.index] = false;
@@ -515,8 +517,7 @@ export class MemoryEventStream implements EventStream {
       if (commit !== undefined && shard.log !== undefined) commit.shards.add(shard);
       else for (const cursor of shard.cursors) this.schedule(cursor);
     }
-    if (commit === undefined || logged === undefined) return { failed };
-    const put: CommittingPut = { entries, logged, failed, unwritten: false };
+    if (put === undefined || commit === undefined) return { failed };
     commit.puts.push(put);
     await commit.written;
     if (put.unwritten) failed.sort((a, b) => a.index - b.index);
@@ -541,11 +542,15 @@ export class MemoryEventStream implements EventStream {
     };
     setImmediate(() => {
       this.commit = undefined;
-      for (const shard of commit.shards) {
-        this.flushLog(shard, shard.log as ShardLog, commit.puts);
-        for (const cursor of shard.cursors) this.schedule(cursor);
+      try {
+        for (const shard of commit.shards) {
+          this.flushLog(shard, shard.log as ShardLog, commit.puts);
+          for (const cursor of shard.cursors) this.schedule(cursor);
+        }
+      } finally {
+        // Whatever happens, no put is left waiting: a request that never gets its answer is worse.
+        done();
       }
-      done();
     });
     this.commit = commit;
     return commit;
