@@ -99,8 +99,15 @@ const { Level } = require('node:module').createRequire(workerData.module)('level
 Level.prototype._get = async function (key, options) { return this._getSync(key, options); };
 const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...workerData.options });
 const listener = server.listeners('request')[0];
+// Once closing, requests are not handed to dynalite (their callers fail when the port closes), and the
+// error dynalite throws for a request the closing database cuts short is not a crash of this thread.
+let closing = false;
+process.on('uncaughtException', (error) => {
+  if (!closing) throw error;
+});
 function serve(port) {
   port.on('message', (request) => {
+    if (closing) return;
     const req = new EventEmitter();
     req.method = request.method;
     req.url = request.path;
@@ -123,6 +130,7 @@ server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.addres
 parentPort.on('message', (message) => {
   if (message.type === 'connect') return serve(message.port);
   if (message.type !== 'close') return;
+  closing = true;
   server.close(() => parentPort.postMessage({ closed: true }));
   server.closeAllConnections();
 });
