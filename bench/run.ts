@@ -255,7 +255,23 @@ memory by default; lowering \`allocator_flush_threshold\` to 4 MiB in the lake w
 measurable. Since 2026-11-24 the runtime runs with one V8 helper thread instead of four
 (\`--v8-pool-size=1\`, for the Profile API's tail: see Unify); in turns here it changed nothing
 measurable (Mosaic 21,156 and 22,816 events/s against 23,184 and 22,520, p99 93 and 84 ms against 84
-and 82, peak RSS 435 and 466 MB against 442 and 436).`;
+and 82, peak RSS 435 and 466 MB against 442 and 436). Since 2026-11-24 (afternoon) the runtime runs with
+\`--heap-growing-percent=50\` and the resolver's thread with a 12 MB young generation (V8's default
+lets it grow to about 34 MB). A heap snapshot under this load found 44 MB live on the collector's
+thread (15 MB of it buffers) while its heap reached 85–96 MB and its buffers 47–69 MB, and the
+resolver's heap 68–99 MB: most of the peak was garbage V8 had not yet collected. In alternating runs
+(one load run of 10 s each): V8's own choice 1,524–2,006 requests a second, p99 60–75 ms, peak RSS
+423–467 MB; 30 % 1,759–2,140, p99 52–74 ms, 356–375 MB (four pairs); 15 %, 30 % and 60 % against V8's
+choice, three rounds: 1,630–1,902, 1,897–2,084, 1,851–2,257 and 1,817–2,099 requests a second, peak
+RSS 354–368, 363–370, 370–376 and 441–480 MB. So on this day's code (the resolver's thread at nice
+10, the log's group commit) the flag cost no throughput, where on 2026-11-23 it cost about a tenth
+(above); only 15 % did, by collecting so often. The resolver's smaller young generation took its
+heap from 67–71 MB to 40 MB and peak RSS from 365–390 MB to 347–366 MB (three pairs, same requests a
+second), and left the unify benchmark's figures where they were (freshness p99 225 ms at 50 % load,
+Profile API p99 8.6 ms). Together, in this run: Mosaic's peak RSS 335–343 MB (438 in the run before),
+the collector alone 123–126 MB (165). What is left above 200 MB is three V8 heaps with their
+young generations (the collector's 34 MB of them is what its throughput needs: 8 MB cost about 15 %),
+buffers waiting for collection, DuckDB's converter and dynalite's store, and 45 MB of code.`;
 }
 
 /** Runs the unify benchmark's rounds and writes its section. */
