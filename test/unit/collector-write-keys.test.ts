@@ -17,7 +17,8 @@ describe('hashWriteKey', () => {
   it('is the lowercase hex SHA-256 of the key (UTF-8)', () => {
     expect(hashWriteKey('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     expect(hashWriteKey('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-    expect(hashWriteKey('clé')).toMatch(/^[0-9a-f]{64}$/);
+    // 'clé' as the bytes 63 6c c3 a9 (UTF-8), not as Latin-1 or UTF-16.
+    expect(hashWriteKey('clé')).toBe('51cbcf30514d0802eb5c60a018f384ea3fb9b69307c554ee63ecb43177594de4');
     expect(hashWriteKey('clé')).not.toBe(hashWriteKey('cle'));
   });
 });
@@ -33,6 +34,13 @@ describe('WriteKeyRegistry', () => {
 
   it('refuses a revoked key', () => {
     expect(registry.authenticate(REVOKED_WRITE_KEY)).toBeUndefined();
+  });
+
+  it('hashes a presented key as its configured hash was made: a key past ASCII matches itself only', () => {
+    const unicode = new WriteKeyRegistry([{ name: 'app', keys: [{ sha256: hashWriteKey('clé-ünï'), revoked: false }] }]);
+    expect(unicode.authenticate('clé-ünï')).toBe('app');
+    expect(unicode.authenticate('cle-uni')).toBeUndefined();
+    expect(unicode.authenticate('clé-ünï'.normalize('NFD'))).toBeUndefined();
   });
 
   it.each([
