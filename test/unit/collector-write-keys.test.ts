@@ -37,7 +37,9 @@ describe('WriteKeyRegistry', () => {
   });
 
   it('hashes a presented key as its configured hash was made: a key past ASCII matches itself only', () => {
-    const unicode = new WriteKeyRegistry([{ name: 'app', keys: [{ sha256: hashWriteKey('clé-ünï'), revoked: false }] }]);
+    const unicode = new WriteKeyRegistry([
+      { name: 'app', keys: [{ sha256: hashWriteKey('clé-ünï'), revoked: false }] },
+    ]);
     expect(unicode.authenticate('clé-ünï')).toBe('app');
     expect(unicode.authenticate('cle-uni')).toBeUndefined();
     expect(unicode.authenticate('clé-ünï'.normalize('NFD'))).toBeUndefined();
