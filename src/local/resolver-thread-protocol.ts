@@ -21,7 +21,7 @@ export interface ResolverThreadData {
 }
 
 /**
- * The resolver thread's young generation, in MB: V8's default lets each thread's grow to about 34 MB.
+ * The resolver thread's young generation, in MB (V8's default lets a thread's grow to about 34 MB).
  * The resolver's batches are short-lived garbage, and with 12 MB its heap under the ingest benchmark's
  * load peaked at 40 MB instead of 68 (peak RSS about 20 MB less), with the collector's requests per
  * second, and the unify benchmark's freshness and Profile API latencies, as before.

@@ -50,6 +50,18 @@ function fillableDisk(): { files: LogFiles; full: boolean } {
   return disk;
 }
 
+/** The log's file I/O, telling `seen` of every write (its buffers and position) as it passes it on. */
+function watchedDisk(seen: (buffers: readonly Buffer[], position: number) => void): LogFiles {
+  return {
+    read: NODE_LOG_FILES.read,
+    writev: (fd, buffers, position) => {
+      const bytes = NODE_LOG_FILES.writev(fd, buffers, position);
+      seen(buffers, position);
+      return bytes;
+    },
+  };
+}
+
 /** The log's segment files in the stream's folder (beside them: the checkpoints). */
 async function logFiles(folder = join(dir, 'stream')): Promise<string[]> {
   return existsSync(folder) ? (await readdir(folder)).filter((file) => file.endsWith('.log')) : [];
@@ -160,13 +172,12 @@ describe('ShardLog', () => {
 
   it('reads only records already written: appends wait for the flush, and a read never writes them', () => {
     const writes: number[] = [];
-    const log = openLog('shard', 0, undefined, {
-      ...NODE_LOG_FILES,
-      writev: (fd, buffers, position) => {
-        writes.push(position);
-        return NODE_LOG_FILES.writev(fd, buffers, position);
-      },
-    });
+    const log = openLog(
+      'shard',
+      0,
+      undefined,
+      watchedDisk((_, position) => writes.push(position)),
+    );
     log.append('k', encoder.encode('written'), 1, 1);
     log.flush();
     log.append('k', encoder.encode('unflushed'), 1, 1);
@@ -418,15 +429,7 @@ describe('MemoryEventStream with a log folder', () => {
   it('writes the puts of one turn together, one write per shard, and delivers records only once written', async () => {
     const stream = newStream({ shardCount: 2 });
     const writes: number[] = [];
-    stream.injectFaults({
-      logFiles: {
-        read: NODE_LOG_FILES.read,
-        writev: (fd, buffers, position) => {
-          writes.push(buffers.length);
-          return NODE_LOG_FILES.writev(fd, buffers, position);
-        },
-      },
-    });
+    stream.injectFaults({ logFiles: watchedDisk((buffers) => writes.push(buffers.length)) });
     const delivered: string[] = [];
     let writesAtFirstDelivery: number | undefined;
     stream.subscribe({
@@ -546,16 +549,11 @@ describe('MemoryEventStream with a log folder', () => {
           // What reached the files: no record is delivered before it is written.
           const written = new Set<string>();
           stream.injectFaults({
-            logFiles: {
-              read: NODE_LOG_FILES.read,
-              writev: (fd, buffers, position) => {
-                const bytes = NODE_LOG_FILES.writev(fd, buffers, position);
-                // Each record is its frame's head, then its data.
-                for (let i = 1; i < buffers.length; i += 2)
-                  written.add(Buffer.from(buffers[i] as Buffer).toString());
-                return bytes;
-              },
-            },
+            logFiles: watchedDisk((buffers) => {
+              // Each record is its frame's head, then its data.
+              for (let i = 1; i < buffers.length; i += 2)
+                written.add(Buffer.from(buffers[i] as Buffer).toString());
+            }),
           });
           const unwrittenDeliveries: string[] = [];
           const flaky: string[] = [];
