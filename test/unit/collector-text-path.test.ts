@@ -15,7 +15,16 @@ import {
   prepareIngest,
 } from '../../src/core/collector/prepare-ingest';
 import { prepareFromText } from '../../src/core/collector/prepare-raw';
-import { FIELD, FIELDS, OTHER_FIELD, RawKind, scanRawBody } from '../../src/core/collector/raw-json';
+import {
+  FIELD,
+  FIELDS,
+  OTHER_FIELD,
+  type RawBody,
+  RawKind,
+  scanRawBody,
+} from '../../src/core/collector/raw-json';
+import { NOT_ASCII, scanAsciiBody } from '../../src/core/collector/raw-json-wasm';
+import { scanBody } from '../../src/core/collector/scan-body';
 import { type CollectorLimits, DEFAULT_LIMITS } from '../../src/core/config/limits';
 import { CALL_TYPES, type CallType, type JsonObject } from '../../src/core/events/stream-record';
 import { batchBody, LIMITS, validTime } from '../support/collector-arbitraries';
@@ -62,7 +71,7 @@ function viaText(text: string, route: IngestRoute, limits: CollectorLimits, ip?:
 
 /** Whether the text path itself (not the general path it falls back to) answered for this text. */
 function textPathAnswers(text: string, route: IngestRoute, limits: CollectorLimits, ip?: string) {
-  const raw = scanRawBody(text, route !== 'batch', limits);
+  const raw = scanBody(text, route !== 'batch', limits);
   return (
     raw !== undefined && prepareFromText(text, raw, route, stampOf(ip), contextFor(limits)) !== undefined
   );
@@ -321,12 +330,26 @@ describe('collector text path: the same answer as the general path', () => {
   });
 });
 
-describe('collector text path: the scanner', () => {
+/**
+ * The scanner is written twice: in TypeScript, for any text, and compiled to WebAssembly for text that
+ * is all ASCII (`scanBody` picks). Every test of the scanner runs against both.
+ */
+const SCANNERS: ReadonlyArray<
+  [
+    string,
+    (text: string, single: boolean, limits: { maxDepth: number; maxKeys: number }) => RawBody | undefined,
+  ]
+> = [
+  ['TypeScript', scanRawBody],
+  ['WebAssembly where the text is ASCII', scanBody],
+];
+
+describe.each(SCANNERS)('collector text path: the scanner in %s', (_name, scan) => {
   const limits = { maxDepth: 6, maxKeys: 40 };
 
   /** Checks everything the scanner says against `JSON.parse`; false when it declined. */
   function agreesWithParse(text: string): boolean {
-    const raw = scanRawBody(text, false, limits);
+    const raw = scan(text, false, limits);
     if (raw === undefined) return false;
     const parsed = JSON.parse(text) as { batch: unknown[] };
     expect(raw.messages).toHaveLength(parsed.batch.length);
@@ -414,7 +437,7 @@ describe('collector text path: the scanner', () => {
           }
           if (!valid) {
             refused++;
-            expect(scanRawBody(text, false, limits)).toBeUndefined();
+            expect(scan(text, false, limits)).toBeUndefined();
           } else if (Array.isArray((JSON.parse(text) as { batch?: unknown }).batch)) {
             agreesWithParse(text);
           }
@@ -461,7 +484,7 @@ describe('collector text path: the scanner', () => {
     ['text after the body', '{"batch":[]} x'],
     ['a byte order mark', '\ufeff{"batch":[]}'],
   ])('declines %s', (_what, text) => {
-    expect(scanRawBody(text, false, limits)).toBeUndefined();
+    expect(scan(text, false, limits)).toBeUndefined();
   });
 
   it.each([
@@ -482,7 +505,7 @@ describe('collector text path: the scanner', () => {
         const object = `{${names.map((k, i) => `"${k}":${i}`).join(',')}}`;
         const text = `{"batch":[{"p":${nested ? `{"q":${object}}` : object}}]}`;
         const duplicated = new Set(names).size < names.length;
-        expect(scanRawBody(text, false, { maxDepth: 8, maxKeys: 100 }) === undefined).toBe(duplicated);
+        expect(scan(text, false, { maxDepth: 8, maxKeys: 100 }) === undefined).toBe(duplicated);
       }),
       { numRuns: 1000 },
     );
@@ -503,19 +526,114 @@ describe('collector text path: the scanner', () => {
       return best;
     };
     const parse = time(() => JSON.parse(text));
-    const scan = time(() => expect(scanRawBody(text, false, DEFAULT_LIMITS)).toBeDefined());
-    expect(scan).toBeLessThan(Math.max(20 * parse, 150));
+    const scanned = time(() => expect(scan(text, false, DEFAULT_LIMITS)).toBeDefined());
+    expect(scanned).toBeLessThan(Math.max(20 * parse, 150));
   });
 
   it('recognises every field it numbers, and no other name', () => {
     const message = Object.fromEntries(FIELDS.map((name, i) => [name, i]));
-    const raw = scanRawBody(JSON.stringify({ ...message, types: 1, Type: 2 }), true, DEFAULT_LIMITS);
+    const raw = scan(JSON.stringify({ ...message, types: 1, Type: 2 }), true, DEFAULT_LIMITS);
     expect(raw?.members.map((m) => m.field)).toStrictEqual([
       ...FIELDS.map((_, i) => i),
       OTHER_FIELD,
       OTHER_FIELD,
     ]);
     expect(FIELD.context).toBe(FIELDS.indexOf('context'));
+  });
+});
+
+describe('collector text path: the scanner in WebAssembly', () => {
+  const limits = { maxDepth: 6, maxKeys: 40 };
+  const ascii = (text: string) => !/[\u0080-\uffff]/.test(text);
+  /** The WebAssembly scanner's answer, which for ASCII text must be the TypeScript scanner's. */
+  function sameAnswer(text: string, single = false, bounds = limits): RawBody | undefined {
+    const wasm = scanAsciiBody(text, single, bounds);
+    if (!ascii(text)) {
+      expect(wasm).toBe(NOT_ASCII);
+      return undefined;
+    }
+    expect(wasm).not.toBe(NOT_ASCII);
+    expect(wasm).toStrictEqual(scanRawBody(text, single, bounds));
+    return wasm as RawBody | undefined;
+  }
+
+  const asciiJson = fc
+    .jsonValue({ maxDepth: 4 })
+    .map((v) => JSON.parse(JSON.stringify(v).replace(/[\u0080-\uffff]/g, '?')));
+  const message = fc.dictionary(
+    fc.oneof(
+      fc.constantFrom(...FIELDS, '__proto__', 'constructor', 'prototype'),
+      fc.stringMatching(/^[ -~]{0,6}$/),
+    ),
+    fc.oneof(
+      asciiJson,
+      fc.record({ ip: fc.constantFrom('1.2.3.4', 7, null), city: fc.string() }, { requiredKeys: [] }),
+    ),
+    { maxKeys: 10 },
+  );
+
+  it('gives the TypeScript scanner’s answer, member for member, for any ASCII text', () => {
+    let read = 0;
+    let declined = 0;
+    fc.assert(
+      fc.property(
+        fc.array(message, { maxLength: 4 }),
+        styles,
+        fc.array(
+          fc.tuple(fc.nat(), fc.constantFrom(...'{}[]",:\\ \t0e.-+tfnu/'.split(''), '\\u00', '"k":1,')),
+          {
+            maxLength: 2,
+          },
+        ),
+        fc.boolean(),
+        (batch, style, edits, single) => {
+          let text = single ? writeAs(batch[0] ?? {}, style) : writeAs({ sentAt: 'x', batch }, style);
+          for (const [at, piece] of edits) {
+            const i = at % (text.length + 1);
+            text = text.slice(0, i) + piece + text.slice(i);
+          }
+          if (sameAnswer(text, single) === undefined) declined++;
+          else read++;
+        },
+      ),
+      { numRuns: 4000 },
+    );
+    // Both answers are exercised: texts read (about a sixth) and texts declined.
+    expect(read).toBeGreaterThan(400);
+    expect(declined).toBeGreaterThan(1000);
+  });
+
+  it('leaves text past ASCII to the TypeScript scanner, which reads it', () => {
+    const text = '{"batch":[{"type":"track","event":"café","anonymousId":"a"}]}';
+    expect(scanAsciiBody(text, false, limits)).toBe(NOT_ASCII);
+    expect(scanBody(text, false, limits)).toStrictEqual(scanRawBody(text, false, limits));
+    expect(scanBody(text, false, limits)).toBeDefined();
+  });
+
+  it('answers the same for messages at the limits of depth and keys, and for large objects', () => {
+    const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    const keys = (n: number, dup = false) =>
+      `{${Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(',')}${dup ? ',"k3":0' : ''}}`;
+    for (const depth of [4, 5, 6, 7]) sameAnswer(`{"batch":[{"p":${nested(depth)}}]}`);
+    for (const n of [15, 16, 17, 39, 40]) sameAnswer(`{"batch":[${keys(n)}]}`);
+    for (const n of [16, 17, 300])
+      sameAnswer(`{"batch":[{"p":${keys(n, true)}}]}`, false, { maxDepth: 6, maxKeys: 1000 });
+    expect(sameAnswer(`{"batch":[{"p":${keys(300)}}]}`, false, { maxDepth: 6, maxKeys: 1000 })).toBeDefined();
+    expect(
+      sameAnswer(`{"batch":[{"p":${keys(300, true)}}]}`, false, { maxDepth: 6, maxKeys: 1000 }),
+    ).toBeUndefined();
+  });
+
+  it('reads a body after one it declined, and bodies of any size one after the other', () => {
+    // The module keeps its memory between calls: a trap or a larger text must leave nothing behind.
+    const small = '{"batch":[{"type":"track","event":"e","anonymousId":"a","context":{"ip":"1.2.3.4"}}]}';
+    const large = `{"batch":[${Array.from({ length: 400 }, () => JSON.stringify({ type: 'track', event: 'e'.repeat(300), anonymousId: 'a' })).join(',')}]}`;
+    expect(large.length).toBeGreaterThan(128 * 1024);
+    for (const text of [small, '{"batch":[{"a":1,"a":2}]}', large, small, '{"batch":[tru]}', small])
+      sameAnswer(text);
+    expect(
+      sameAnswer(small)?.messages[0]?.members.find((m) => m.field === FIELD.context)?.members,
+    ).toHaveLength(1);
   });
 });
 

@@ -4,11 +4,12 @@ import { parseJsonObject } from '../json-object';
 import type { RequestStamp } from './normalize';
 import { type CheckedContext, type IngestRoute, type PreparedIngest, prepareIngest } from './prepare-ingest';
 import { prepareFromText } from './prepare-raw';
-import { FIELD, type RawBody, RawKind, scanRawBody } from './raw-json';
+import { FIELD, type RawBody, RawKind } from './raw-json';
+import { scanBody } from './scan-body';
 
 /**
  * A request body as the collector reads it: scanned in place when its text is one the fast path
- * reads ({@link scanRawBody}), else parsed.
+ * reads ({@link scanBody}), else parsed.
  */
 export type IngestBody = { readonly text: string; readonly raw: RawBody } | { readonly parsed: JsonObject };
 
@@ -18,7 +19,7 @@ export function readIngestBody(
   route: IngestRoute,
   limits: Pick<CollectorLimits, 'maxDepth' | 'maxKeys'>,
 ): IngestBody {
-  const raw = scanRawBody(text, route !== 'batch', limits);
+  const raw = scanBody(text, route !== 'batch', limits);
   if (raw !== undefined) return { text, raw };
   return { parsed: parseJsonObject(text) };
 }
