@@ -1,12 +1,13 @@
 import { FIELD, type RawBody, RawKind, type RawLimits, type RawMember, type RawMessage } from './raw-json';
 import { WASM_BASE64 } from './raw-json-wasm.generated';
 
-/**
- * The scanner of {@link scanRawBody} compiled to WebAssembly (source: wasm/raw-json.ts), for text
- * that is all ASCII: the text is copied into the module's memory as bytes, which are its characters,
- * and read there — strings 16 bytes at a time — in about a fifth of the time the TypeScript scanner
- * takes. Its answers are that scanner's, member for member (the tests hold them to it).
- */
+// The scanner of raw-json.ts (`scanRawBody`) compiled to WebAssembly (source: wasm/raw-json.ts), for
+// text that is all ASCII: the text is copied into the module's memory as bytes, which are its
+// characters, and read there — strings 16 bytes at a time — in about a fifth of the time the
+// TypeScript scanner takes. Its answers are that scanner's, member for member (the tests hold them
+// to it). `scanBody` (scan-body.ts) picks between the two.
+
+/** What the module exports (wasm/raw-json.ts says what each does). */
 interface ScannerExports {
   readonly memory: { readonly buffer: ArrayBuffer };
   reserve(length: number): number;
@@ -63,7 +64,7 @@ function instance(): ScannerExports {
 }
 
 /**
- * Reads a batch body or, with `single`, one message, as {@link scanRawBody} does — `undefined` for
+ * Reads a batch body or, with `single`, one message, as `scanRawBody` does — `undefined` for
  * the texts it does not read — or answers {@link NOT_ASCII} for text with a character past ASCII
  * (or past this module's bounds), which the caller gives to the TypeScript scanner.
  */
