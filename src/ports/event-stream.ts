@@ -7,11 +7,7 @@
 export interface StreamEntry {
   /** Records with the same partition key are delivered in order. */
   readonly partitionKey: string;
-  /**
-   * The record's bytes (a UTF-8 JSON {@link StreamRecord} for the events stream). They are handed
-   * over: a stream may hold them as they are until its consumers have them (the local twin does, to
-   * spare a copy of every record), so the caller must not change them once it has put them.
-   */
+  /** The record's bytes (a UTF-8 JSON {@link StreamRecord} for the events stream). */
   readonly data: Uint8Array;
 }
 
