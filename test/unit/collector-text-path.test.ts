@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   bodyWriteKey,
   type IngestBody,
@@ -23,7 +23,7 @@ import {
   RawKind,
   scanRawBody,
 } from '../../src/core/collector/raw-json';
-import { NOT_ASCII, scanAsciiBody } from '../../src/core/collector/raw-json-wasm';
+import { NOT_READ_HERE, scanAsciiBody } from '../../src/core/collector/raw-json-wasm';
 import { scanBody } from '../../src/core/collector/scan-body';
 import { type CollectorLimits, DEFAULT_LIMITS } from '../../src/core/config/limits';
 import { CALL_TYPES, type CallType, type JsonObject } from '../../src/core/events/stream-record';
@@ -549,10 +549,10 @@ describe('collector text path: the scanner in WebAssembly', () => {
   function sameAnswer(text: string, single = false, bounds = limits): RawBody | undefined {
     const wasm = scanAsciiBody(text, single, bounds);
     if (!ascii(text)) {
-      expect(wasm).toBe(NOT_ASCII);
+      expect(wasm).toBe(NOT_READ_HERE);
       return undefined;
     }
-    expect(wasm).not.toBe(NOT_ASCII);
+    expect(wasm).not.toBe(NOT_READ_HERE);
     expect(wasm).toStrictEqual(scanRawBody(text, single, bounds));
     return wasm as RawBody | undefined;
   }
@@ -605,9 +605,31 @@ describe('collector text path: the scanner in WebAssembly', () => {
 
   it('leaves text past ASCII to the TypeScript scanner, which reads it', () => {
     const text = '{"batch":[{"type":"track","event":"café","anonymousId":"a"}]}';
-    expect(scanAsciiBody(text, false, limits)).toBe(NOT_ASCII);
+    expect(scanAsciiBody(text, false, limits)).toBe(NOT_READ_HERE);
     expect(scanBody(text, false, limits)).toStrictEqual(scanRawBody(text, false, limits));
     expect(scanBody(text, false, limits)).toBeDefined();
+  });
+
+  it('leaves every text to the TypeScript scanner where the module cannot run', async () => {
+    // As on a processor without the SIMD V8 needs for it: compiling the module fails.
+    vi.resetModules();
+    const api = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object } })
+      .WebAssembly;
+    const compile = vi.spyOn(api, 'Module').mockImplementation(function refuse() {
+      throw new Error('WebAssembly.Module(): Wasm SIMD unsupported');
+    });
+    try {
+      const wasm = await import('../../src/core/collector/raw-json-wasm');
+      const { scanBody: scan } = await import('../../src/core/collector/scan-body');
+      const text = '{"batch":[{"type":"track","event":"e","anonymousId":"a"}]}';
+      expect(wasm.scanAsciiBody(text, false, limits)).toBe(wasm.NOT_READ_HERE);
+      expect(scan(text, false, limits)).toStrictEqual(scanRawBody(text, false, limits));
+      expect(scan(text, false, limits)?.messages).toHaveLength(1);
+      expect(compile).toHaveBeenCalledTimes(1);
+    } finally {
+      compile.mockRestore();
+      vi.resetModules();
+    }
   });
 
   it('answers the same for messages at the limits of depth and keys, and for large objects', () => {

@@ -19,7 +19,7 @@ interface ScannerExports {
 }
 
 /** What {@link scanAsciiBody} answers for text it leaves to the TypeScript scanner. */
-export const NOT_ASCII = Symbol('not ASCII');
+export const NOT_READ_HERE = Symbol('left to the TypeScript scanner');
 
 /** Longest text read here; longer (never within the collector's limits) is left to the TypeScript scanner. */
 const MAX_TEXT = 4 * 1024 * 1024;
@@ -45,11 +45,17 @@ const Wasm = (
   }
 ).WebAssembly;
 
-let scanner: ScannerExports | undefined;
+/** The module's instance once made; `null` when it cannot be (see {@link instance}). */
+let scanner: ScannerExports | null | undefined;
 const encoder = new TextEncoder();
 
-function instance(): ScannerExports {
-  if (scanner === undefined) {
+/**
+ * The module's instance, made on first use; `null` where WebAssembly (or its SIMD, which V8 runs
+ * only on processors that have it) is not available: the TypeScript scanner then reads every text.
+ */
+function instance(): ScannerExports | null {
+  if (scanner !== undefined) return scanner;
+  try {
     const module = new Wasm.Module(Buffer.from(WASM_BASE64, 'base64'));
     scanner = new Wasm.Instance(module, {
       env: {
@@ -59,26 +65,30 @@ function instance(): ScannerExports {
         },
       },
     }).exports as unknown as ScannerExports;
+  } catch {
+    scanner = null;
   }
   return scanner;
 }
 
 /**
  * Reads a batch body or, with `single`, one message, as `scanRawBody` does — `undefined` for
- * the texts it does not read — or answers {@link NOT_ASCII} for text with a character past ASCII
- * (or past this module's bounds), which the caller gives to the TypeScript scanner.
+ * the texts it does not read — or answers {@link NOT_READ_HERE} for text with a character past ASCII
+ * or past this module's bounds, and for every text where the module cannot run; the caller gives
+ * those to the TypeScript scanner.
  */
 export function scanAsciiBody(
   text: string,
   single: boolean,
   limits: RawLimits,
-): RawBody | undefined | typeof NOT_ASCII {
-  if (text.length > MAX_TEXT || limits.maxDepth > MAX_DEPTH) return NOT_ASCII;
+): RawBody | undefined | typeof NOT_READ_HERE {
+  if (text.length > MAX_TEXT || limits.maxDepth > MAX_DEPTH) return NOT_READ_HERE;
   const wasm = instance();
+  if (wasm === null) return NOT_READ_HERE;
   const at = wasm.reserve(text.length);
   // Past ASCII a character takes more than one byte, and the copy stops short of the text's end.
   const { read, written } = encoder.encodeInto(text, new Uint8Array(wasm.memory.buffer, at, text.length));
-  if (read !== text.length || written !== text.length) return NOT_ASCII;
+  if (read !== text.length || written !== text.length) return NOT_READ_HERE;
   try {
     wasm.scan(text.length, single ? 1 : 0, limits.maxDepth, limits.maxKeys);
   } catch (error) {

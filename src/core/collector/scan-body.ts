@@ -1,5 +1,5 @@
 import { type RawBody, type RawLimits, scanRawBody } from './raw-json';
-import { NOT_ASCII, scanAsciiBody } from './raw-json-wasm';
+import { NOT_READ_HERE, scanAsciiBody } from './raw-json-wasm';
 
 /**
  * Reads a request's text for the collector's fast path ({@link scanRawBody}): in WebAssembly when
@@ -8,5 +8,5 @@ import { NOT_ASCII, scanAsciiBody } from './raw-json-wasm';
  */
 export function scanBody(text: string, single: boolean, limits: RawLimits): RawBody | undefined {
   const raw = scanAsciiBody(text, single, limits);
-  return raw === NOT_ASCII ? scanRawBody(text, single, limits) : raw;
+  return raw === NOT_READ_HERE ? scanRawBody(text, single, limits) : raw;
 }
