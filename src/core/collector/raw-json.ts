@@ -9,6 +9,11 @@
  * Anything else — invalid JSON, raw control characters or tabs and line breaks between tokens,
  * escaped keys, exponents and numbers of more than 15 digits, a message past a limit — gets
  * `undefined`, and the caller takes the general path (`JSON.parse` and the checks that word reasons).
+ *
+ * The same scanner is written again in AssemblyScript (wasm/raw-json.ts, loaded by raw-json-wasm.ts),
+ * which reads ASCII text; `scanBody` (scan-body.ts) picks. A change to what this one reads, to
+ * {@link RawKind} or to {@link FIELDS} is made there too, then `npm run build:wasm`: every scanner test
+ * runs against both, and a property test holds them to the same answers.
  */
 
 /** What a member's value is, as far as the fast path needs to know. */
@@ -28,7 +33,8 @@ export type RawKind = (typeof RawKind)[keyof typeof RawKind];
 
 /**
  * The member names the collector reads or stamps, numbered. The scanner recognises them in the text
- * (no string is made for any key), and gives every other name {@link OTHER_FIELD}.
+ * (no string is made for any key), and gives every other name {@link OTHER_FIELD}. The WebAssembly
+ * scanner has the same list, in the same order (`NAMES` in wasm/raw-json.ts).
  */
 export const FIELDS = [
   // Those stamping may add, in the order `normalizeMessage` adds them (the fast path appends them so).
