@@ -181,6 +181,14 @@ second (three pairs). What is left is spread thin: reading, checking and
 stamping the members 0.7 parses, the in-memory stream 0.3, encoding the records 0.25, garbage
 collection 0.25, times 0.15, the key's hash and the answer 0.1.
 
+**Run to run** (2026-11-24, night, a faster machine): the ratio falls into one of two places per
+process. This benchmark alone, 15 rounds, five processes: 0.486, 0.535, 0.489, 0.532, 0.531; 31 rounds:
+0.527–0.537; in a process that has also loaded the other benchmarks, as \`npm run bench\` runs it,
+0.369–0.544 (handler 175,000–200,000 events/s in the slow processes, 275,000–310,000 in the fast).
+In CPU profiles garbage collection takes 20 % of a slow process and 8 % of a fast one: there each
+scavenge keeps 8–10 MB and takes 1.5–3.7 ms, against about 1 MB and 0.5 ms. More warm-up rounds (five)
+did not change which.
+
 ### Collector over HTTP, local runtime
 The local runtime as \`npm start\` runs it (collector, in-process stream, Parquet lake writer, and since
 issue #3 the resolver on dynalite, which reads the same stream) and a bare \`node:http\` server that
@@ -223,7 +231,14 @@ against 23,700; the bare server's rate, and with it the ratios, moved with the m
 165,596). Latency here follows throughput: autocannon's 50 connections each wait for their answer, so the
 p50 is about 50 ÷ requests a second (here a median ${fmt(http.mosaic.requestsPerSecond)} a second, ${fmt(http.mosaic.eventsPerSecond)} events, gives ${fmt(50_000 / http.mosaic.requestsPerSecond)} ms; measured ${http.mosaic.latencyP50}), and in
 the runs of 2026-11-23 the p99 stayed under 50 ms only when a server took about 38,000 events a second
-or more.
+or more. On the faster machine of 2026-11-24 (night) the bare server's rate grew about threefold and
+Mosaic's about twofold, so the ratio fell (0.29–0.32; the collector alone 0.37–0.40) while the p99 met
+its target with room (23–27 ms). A CPU profile of the collector alone there (5,824 requests a second):
+garbage collection 16.5 % of its thread, reading, checking and stamping the bodies 26 %, the stream's
+put 14 % (the log's CRC-32s 4.3 %, its writes 4.9 %), handing batches to the consumers 9 %, the answers
+3 %, idle 8.7 %: about 155 µs of the thread a request. The ratio of 0.5 (8,800 requests a second
+there) leaves 115 µs, for the collector alone, before the resolver, dynalite and DuckDB take their
+share of the two cores.
 
 The stream does not refuse while the resolver lags: past its memory budget, consumers read a shard's
 records back from its log on disk, as Kinesis keeps them (2026-11-23; before, the stream filled to its
@@ -291,10 +306,33 @@ RSS 354–368, 363–370, 370–376 and 441–480 MB. So on this day's code (the
 (above); only 15 % did, by collecting so often. The resolver's smaller young generation took its
 heap from 67–71 MB to 40 MB and peak RSS from 365–390 MB to 347–366 MB (three pairs, same requests a
 second), and left the unify benchmark's figures where they were (freshness p99 225 ms at 50 % load,
-Profile API p99 8.6 ms). Together, in this run: Mosaic's peak RSS 335–343 MB (438 in the run before),
-the collector alone 123–126 MB (165). What is left above 200 MB is three V8 heaps with their
-young generations (the collector's 34 MB of them is what its throughput needs: 8 MB cost about 15 %),
-buffers waiting for collection, DuckDB's converter and dynalite's store, and 45 MB of code.`;
+Profile API p99 8.6 ms). Together, in the run of that afternoon: Mosaic's peak RSS 335–343 MB (438 in
+the run before), the collector alone 123–126 MB (165).
+
+**Peak RSS on a faster machine** (2026-11-24, night: the machine ran the bare server at 320,000–350,000
+events/s, three times its rate of the day, and Mosaic at about 100,000, p99 about 25 ms). Idle, the
+runtime now holds 176 MB (since issues #4 and #5 it also runs the segments, destinations and
+activation services): Node's binary 43 MB and DuckDB's library 26 MB of pages, three V8 heaps with
+their code about 86 MB (the collector's thread 58 MB, 32 MB of it the young generation V8 grew while
+starting; the resolver's 27 MB; dynalite's 11 MB), glibc's heap 11 MB. Under this load the
+collector's heap reached 70–77 MB and its ArrayBuffers 51–62 MB. V8 frees an ArrayBuffer that outlived
+a scavenge only in a full collection, and external memory starts one only when it has grown by a fixed
+64 MB since the last; a stream memory budget of 2,000 records instead of 20,000 left them where they
+were (58 MB). DuckDB's jemalloc held about 66 MB under load, 11 MB with the lake writer's handler
+replaced by a no-op; the lake writer alone, fed 45,000 records a second, peaked at 233–235 MB against
+166 MB fed nothing. DuckDB's JSON reader takes a 32 MiB buffer for each read (a \`memory_limit\` of 24
+MiB fails the conversion), and neither a \`maximum_object_size\` of 256 KiB nor Parquet row groups of
+1,024 rows lowered that peak (230–239 MB). With consumers replaced by no-ops, one load run each
+(DuckDB's freed pages given back at once in all): both 274 MB, the resolver alone 286 MB, the lake
+writer alone 314 MB, neither (the runtime as it is) 311–330 MB. Kept: DuckDB's jemalloc with one arena (\`scripts/start.mjs\`; 341–351 MB
+against 354–364 MB in turns, the segments benchmark's previews as fast). Not kept: its freed pages
+given back at once (\`dirty_decay_ms:0\`), a further 20 MB less but previews about a third slower.
+What is left above 200 MB is no single thing: three V8 heaps with their young generations (the
+collector's 32 MB of them is what its throughput needs: 8 MB cost about 15 %), ArrayBuffers waiting
+for a full collection, DuckDB's converter and dynalite's store, and 70 MB of code. The runtime's idle
+176 MB and one young generation already fill the target; meeting it would take threads or DuckDB out
+of the process that ingests (the resolver's and dynalite's threads are what the Profile API's tail of
+issue #3 rests on), not tuning.`;
 }
 
 /** Runs the unify benchmark's rounds and writes its section. */
