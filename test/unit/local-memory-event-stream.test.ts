@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,7 +15,20 @@ import {
 } from '../../src/adapters/local/memory-event-stream';
 import { ManualClock } from '../../src/ports/clock';
 import type { StreamEntry } from '../../src/ports/event-stream';
-import { entry, gate, putNumbered, scriptedHandler, textOf } from '../support/stream-helpers';
+import {
+  collect as collectInto,
+  entry,
+  gate,
+  putNumbered,
+  scriptedHandler,
+  textOf,
+} from '../support/stream-helpers';
+
+/** V8's `gc()`, for a test that measures what stays reachable. */
+function exposedGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
 
 function texts(event: KinesisStreamEvent): string[] {
   return event.Records.map(textOf);
@@ -487,6 +503,32 @@ describe('MemoryEventStream', () => {
       await stream.drain();
       expect(stream.stats().bufferedRecords).toBe(0);
     }
+  });
+
+  it('keeps its own copy of each partition key, not the text it was cut from', async () => {
+    // V8 keeps a substring of 13 or more characters as a view of the string it was cut from. A key the
+    // collector cut from a request's body (a 36-character anonymousId) must not keep that body alive
+    // while the stream holds the record or remembers the key.
+    const collectGarbage = exposedGc();
+    const stream = newStream();
+    const { wait, open } = gate();
+    const delivered: string[] = [];
+    stream.subscribe({ name: 'held', handler: collectInto(delivered, wait), maxBatchingWindowMs: 0 });
+    collectGarbage();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 100; i++) {
+      // A body of about 256 KB, flattened by the slice that cuts the key from its end.
+      const body = `{"batch":[],"pad":"${'x'.repeat(256 * 1024)}","anonymousId":"${randomUUID()}"}`;
+      expect((await stream.put([entry(body.slice(-38, -2), `record-${i}`)])).failed).toEqual([]);
+    }
+    collectGarbage();
+    const grown = process.memoryUsage().heapUsed - before;
+    open();
+    // Kept whole, the bodies would be 25 MB; the keys and the records held are a few hundred KB.
+    expect(grown).toBeLessThan(5 * 1024 * 1024);
+    expect(stream.stats().bufferedRecords).toBe(100);
+    await stream.drain();
+    expect(delivered.sort()).toEqual(Array.from({ length: 100 }, (_, i) => `record-${i}`).sort());
   });
 
   it('handles at most maxConcurrency batches at once, every shard in its turn', async () => {
