@@ -187,7 +187,13 @@ process. This benchmark alone, 15 rounds, five processes: 0.486, 0.535, 0.489, 0
 0.369–0.544 (handler 175,000–200,000 events/s in the slow processes, 275,000–310,000 in the fast).
 In CPU profiles garbage collection takes 20 % of a slow process and 8 % of a fast one: there each
 scavenge keeps 8–10 MB and takes 1.5–3.7 ms, against about 1 MB and 0.5 ms. More warm-up rounds (five)
-did not change which.
+did not change which. The two places are V8's allocation-site pretenuring (objects of an object
+literal that mostly survive get allocated in the old generation from then on): with it off
+(\`--no-allocation-site-pretenuring\`) five processes gave 0.456–0.477; its statistics show 19–22
+sites switched to the old generation in slow processes against 10 in a fast one, a dozen of them the
+benchmark's own message literals, built just before the measured rounds; with the bodies read from a
+file instead, twelve processes gave 0.426–0.512 and no slow one. Which way V8 goes is settled in the
+first rounds and stays for the process, so a run's median says more about that than about a change.
 
 ### Collector over HTTP, local runtime
 The local runtime as \`npm start\` runs it (collector, in-process stream, Parquet lake writer, and since
@@ -332,7 +338,18 @@ collector's 32 MB of them is what its throughput needs: 8 MB cost about 15 %), A
 for a full collection, DuckDB's converter and dynalite's store, and 70 MB of code. The runtime's idle
 176 MB and one young generation already fill the target; meeting it would take threads or DuckDB out
 of the process that ingests (the resolver's and dynalite's threads are what the Profile API's tail of
-issue #3 rests on), not tuning.`;
+issue #3 rests on), not tuning.
+
+Since that night the benchmark's messages carry UUIDs as \`anonymousId\`, as analytics.js sends them
+(they were \`anon-<n>\`), and the in-process stream keeps its own copy of each partition key: V8 makes a
+substring of 13 or more characters a view of the string it was cut from, so a 36-character id the
+collector cut from a body kept that whole body alive while the stream held its record or remembered
+the key (up to 10,000 keys; in the stream's test, 100 keys cut from 256 KB bodies kept 25 MB). Under
+this load, which sends one body over and over, it made no difference beyond the run-to-run spread
+(336–362 MB against 342–371 MB). On this faster machine a 10 s run writes about 1 GB to the stream's
+log while the resolver falls behind, and the log holds at most 1 GiB by default: past it the stream
+refuses puts and the collector answers 503 (2–36 requests in three of ten single runs; none in this
+benchmark's rounds), as it should rather than lose what it cannot hold.`;
 }
 
 /** Runs the unify benchmark's rounds and writes its section. */
