@@ -238,8 +238,8 @@ against 23,700; the bare server's rate, and with it the ratios, moved with the m
 p50 is about 50 ÷ requests a second (here a median ${fmt(http.mosaic.requestsPerSecond)} a second, ${fmt(http.mosaic.eventsPerSecond)} events, gives ${fmt(50_000 / http.mosaic.requestsPerSecond)} ms; measured ${http.mosaic.latencyP50}), and in
 the runs of 2026-11-23 the p99 stayed under 50 ms only when a server took about 38,000 events a second
 or more. On the faster machine of 2026-11-24 (night) the bare server's rate grew about threefold and
-Mosaic's about twofold, so the ratio fell (0.29–0.32; the collector alone 0.37–0.40) while the p99 met
-its target with room (23–27 ms). A CPU profile of the collector alone there (5,824 requests a second):
+Mosaic's about twofold, so the ratio fell (0.28–0.32; the collector alone 0.35–0.40) while the p99 met
+its target with room (23–29 ms). A CPU profile of the collector alone there (5,824 requests a second):
 garbage collection 16.5 % of its thread, reading, checking and stamping the bodies 26 %, the stream's
 put 14 % (the log's CRC-32s 4.3 %, its writes 4.9 %), handing batches to the consumers 9 %, the answers
 3 %, idle 8.7 %: about 155 µs of the thread a request. The ratio of 0.5 (8,800 requests a second
@@ -329,9 +329,10 @@ replaced by a no-op; the lake writer alone, fed 45,000 records a second, peaked 
 166 MB fed nothing. DuckDB's JSON reader takes a 32 MiB buffer for each read (a \`memory_limit\` of 24
 MiB fails the conversion), and neither a \`maximum_object_size\` of 256 KiB nor Parquet row groups of
 1,024 rows lowered that peak (230–239 MB). With consumers replaced by no-ops, one load run each
-(DuckDB's freed pages given back at once in all): both 274 MB, the resolver alone 286 MB, the lake
-writer alone 314 MB, neither (the runtime as it is) 311–330 MB. Kept: DuckDB's jemalloc with one arena (\`scripts/start.mjs\`; 341–351 MB
-against 354–364 MB in turns, the segments benchmark's previews as fast). Not kept: its freed pages
+(DuckDB's freed pages given back at once in all): both replaced 274 MB, only the resolver 286 MB, only
+the lake writer 314 MB, neither (the runtime as it is) 311–330 MB. Kept: DuckDB's jemalloc with one
+arena (\`scripts/start.mjs\`; 341–351 MB against 354–364 MB in turns, the segments benchmark's previews
+as fast). Not kept: its freed pages
 given back at once (\`dirty_decay_ms:0\`), a further 20 MB less but previews about a third slower.
 What is left above 200 MB is no single thing: three V8 heaps with their young generations (the
 collector's 32 MB of them is what its throughput needs: 8 MB cost about 15 %), ArrayBuffers waiting
