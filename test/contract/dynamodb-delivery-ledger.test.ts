@@ -1,4 +1,4 @@
-import { CreateTableCommand, DeleteTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   DELIVERY_LEDGER_TABLE_SHAPE,
@@ -9,6 +9,7 @@ import {
   DEFAULT_LEDGER_RETENTION_DAYS,
   DynamoDbDeliveryLedger,
 } from '../../src/adapters/aws/dynamodb-delivery-ledger';
+import { createActiveTable } from '../support/dynalite';
 import { describeDeliveryLedgerContract } from './delivery-ledger.contract';
 import { DYNAMODB_ENGINES, uniqueTableName, useEngine } from './dynamodb-engines';
 
@@ -19,7 +20,7 @@ for (const engine of DYNAMODB_ENGINES) {
 
     describeDeliveryLedgerContract(engine.name, async () => {
       const tableName = uniqueTableName('ledger');
-      await db().client.send(new CreateTableCommand(deliveryLedgerTableDefinition(tableName)));
+      await createActiveTable(db().client, deliveryLedgerTableDefinition(tableName));
       const open = () => new DynamoDbDeliveryLedger({ client: db().client, tableName });
       return {
         ledger: open(),
@@ -34,7 +35,7 @@ for (const engine of DYNAMODB_ENGINES) {
       let tableName: string;
       beforeEach(async () => {
         tableName = uniqueTableName('ledger');
-        await db().client.send(new CreateTableCommand(deliveryLedgerTableDefinition(tableName)));
+        await createActiveTable(db().client, deliveryLedgerTableDefinition(tableName));
       });
       afterEach(async () => {
         await db().client.send(new DeleteTableCommand({ TableName: tableName }));

@@ -1,9 +1,10 @@
-import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbSegmentStore } from '../../src/adapters/aws/dynamodb-segment-store';
 import { segmentTableDefinition } from '../../src/adapters/aws/segment-table';
 import { BadRequestError, ConflictError, NotFoundError } from '../../src/core/errors';
 import type { ExportRecord, StoredSegment } from '../../src/ports/segment-store';
+import { createActiveTable } from '../support/dynalite';
 import { DYNAMODB_ENGINES, uniqueTableName, useEngine } from './dynamodb-engines';
 
 const segment = (id: string, over: Partial<StoredSegment> = {}): StoredSegment => ({
@@ -45,7 +46,7 @@ for (const engine of DYNAMODB_ENGINES) {
 
     beforeEach(async () => {
       tableName = uniqueTableName('segments');
-      await db().client.send(new CreateTableCommand(segmentTableDefinition(tableName)));
+      await createActiveTable(db().client, segmentTableDefinition(tableName));
       store = new DynamoDbSegmentStore({ client: db().client, tableName, now: () => now });
     });
     afterEach(async () => {

@@ -1,4 +1,9 @@
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { identityTableDefinition } from '../../src/adapters/aws/identity-table';
 import { sdkClientConfig } from '../../src/adapters/aws/sdk-config';
 import { startDynaliteServer } from '../../src/local/embedded-dynamodb';
@@ -57,9 +62,17 @@ export function localDynamoDbClient(
   });
 }
 
-/** Creates an identity table through `client` and waits until the engine reports it ACTIVE. */
-export async function createIdentityTable(client: DynamoDBClient, name: string): Promise<void> {
-  await client.send(new CreateTableCommand(identityTableDefinition(name)));
+/**
+ * Creates a table through `client` and waits until the engine reports it ACTIVE. Both engines answer
+ * CreateTable with the table still CREATING and refuse requests to it (ResourceNotFoundException) until
+ * it is ACTIVE; dynalite marks it so on a timer, which a busy machine can run after the next request.
+ */
+export async function createActiveTable(
+  client: DynamoDBClient,
+  definition: CreateTableCommandInput,
+): Promise<void> {
+  const name = definition.TableName;
+  await client.send(new CreateTableCommand(definition));
   const deadline = Date.now() + 10_000;
   for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
@@ -67,6 +80,11 @@ export async function createIdentityTable(client: DynamoDBClient, name: string):
     if (Date.now() > deadline) throw new Error(`table ${name} still ${Table?.TableStatus} after 10 s`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** Creates an identity table through `client` and waits until the engine reports it ACTIVE. */
+export function createIdentityTable(client: DynamoDBClient, name: string): Promise<void> {
+  return createActiveTable(client, identityTableDefinition(name));
 }
 
 /**
