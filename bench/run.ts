@@ -321,7 +321,7 @@ runtime now holds 176 MB (since issues #4 and #5 it also runs the segments, dest
 activation services): Node's binary 43 MB and DuckDB's library 26 MB of pages, three V8 heaps with
 their code about 86 MB (the collector's thread 58 MB, 32 MB of it the young generation V8 grew while
 starting; the resolver's 27 MB; dynalite's 11 MB), glibc's heap 11 MB. Under this load the
-collector's heap reached 70–77 MB and its ArrayBuffers 51–62 MB. V8 frees an ArrayBuffer that outlived
+collector's heap reached 70–77 MB and its ArrayBuffers 51–66 MB. V8 frees an ArrayBuffer that outlived
 a scavenge only in a full collection, and external memory starts one only when it has grown by a fixed
 64 MB since the last; a stream memory budget of 2,000 records instead of 20,000 left them where they
 were (58 MB). DuckDB's jemalloc held about 66 MB under load, 11 MB with the lake writer's handler
@@ -332,11 +332,12 @@ MiB fails the conversion), and neither a \`maximum_object_size\` of 256 KiB nor 
 (DuckDB's freed pages given back at once in all): both replaced 274 MB, only the resolver 286 MB, only
 the lake writer 314 MB, neither (the runtime as it is) 311–330 MB. Kept: DuckDB's jemalloc with one
 arena (\`scripts/start.mjs\`; 341–351 MB against 354–364 MB in turns, the segments benchmark's previews
-as fast). Not kept: its freed pages
-given back at once (\`dirty_decay_ms:0\`), a further 20 MB less but previews about a third slower.
-What is left above 200 MB is no single thing: three V8 heaps with their young generations (the
-collector's 32 MB of them is what its throughput needs: 8 MB cost about 15 %), ArrayBuffers waiting
-for a full collection, DuckDB's converter and dynalite's store, and 70 MB of code. The runtime's idle
+as fast). Not kept: its freed pages given back at once (\`dirty_decay_ms:0\`), a further 20 MB less
+but previews about a third slower; the collector's young generation at half its size
+(\`--max-semi-space-size=8\`), 20 MB less (323–328 MB against 337–358) at about 7 % fewer requests a
+second (five runs each, in turns; 15 % on 2026-11-23). What is left above 200 MB is no single thing:
+three V8 heaps with their young generations, ArrayBuffers waiting for a full collection (their peak
+was 61–66 MB with either consumer replaced by a no-op too, the collector alone's 20–33 MB), DuckDB's converter and dynalite's store, and 70 MB of code. The runtime's idle
 176 MB and one young generation already fill the target; meeting it would take threads or DuckDB out
 of the process that ingests (the resolver's and dynalite's threads are what the Profile API's tail of
 issue #3 rests on), not tuning.
