@@ -6,7 +6,7 @@ export const BENCH_WRITE_KEY = 'bench-write-key';
 
 let counter = 0;
 
-/** A UUID v4 as analytics.js makes for `anonymousId`, the same for the same `n`. */
+/** An id shaped like the UUID v4 analytics.js makes for `anonymousId`; the same for the same `n`. */
 function anonymousIdOf(n: number): string {
   const hex = (n * 2654435761 + 0x9e3779b9).toString(16).padStart(12, '0').slice(-12);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(0, 3)}-a${hex.slice(3, 6)}-${hex}`;

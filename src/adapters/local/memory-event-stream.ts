@@ -299,8 +299,8 @@ interface DrainWaiter {
 
 /** Lambda's limit on a synchronous invocation payload, kept so batches stay a realistic size. */
 const MAX_BATCH_PAYLOAD_CHARS = 6 * 1024 * 1024 - 64 * 1024;
-/** Partition keys whose shard is remembered before the memo starts over. */
-const SHARD_CACHE_SIZE = 10_000;
+/** Partition keys remembered (the stream's copy and shard of each) before the memo starts over. */
+const KEY_MEMO_SIZE = 10_000;
 /** Released slots are dropped from a shard's array once there are this many (and they are most of it). */
 const COMPACT_AFTER = 4096;
 /** A shard with records only in memory. */
@@ -705,7 +705,7 @@ export class MemoryEventStream implements EventStream {
   private keyMemoOf(partitionKey: string): KeyMemo {
     let memo = this.keyMemos.get(partitionKey);
     if (memo === undefined) {
-      if (this.keyMemos.size >= SHARD_CACHE_SIZE) this.keyMemos.clear();
+      if (this.keyMemos.size >= KEY_MEMO_SIZE) this.keyMemos.clear();
       const own = ownCopy(partitionKey);
       memo = { partitionKey: own, shard: shardIndexOf(own, this.shards.length) };
       this.keyMemos.set(own, memo);
