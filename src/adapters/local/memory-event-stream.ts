@@ -15,6 +15,7 @@ import {
   shardIndexOf,
   streamArnOf,
 } from './kinesis-shape';
+import { RecordArena } from './record-arena';
 import { readCheckpoints, type StreamCheckpoints, writeCheckpoints } from './stream-checkpoints';
 import { frameBytes, type LogFiles, NODE_LOG_FILES, ShardLog } from './stream-log';
 
@@ -218,6 +219,8 @@ interface Shard {
    */
   diskFrom: number;
   readonly cursors: Cursor[];
+  /** Where the shard's copies of the records it holds in memory are kept. */
+  readonly arena: RecordArena;
 }
 
 /** The puts of one turn of the event loop, and the shards they appended to, until the log write. */
@@ -423,7 +426,17 @@ export class MemoryEventStream implements EventStream {
   ): Shard {
     const id = shardIdOf(index);
     if (this.logDir === undefined) {
-      return { index, id, records: [], offset: 0, trim: 0, log: undefined, diskFrom: IN_MEMORY, cursors: [] };
+      return {
+        index,
+        id,
+        records: [],
+        offset: 0,
+        trim: 0,
+        log: undefined,
+        diskFrom: IN_MEMORY,
+        cursors: [],
+        arena: new RecordArena(),
+      };
     }
     const { log, recovery } = ShardLog.open(
       this.logDir,
@@ -448,6 +461,7 @@ export class MemoryEventStream implements EventStream {
       log,
       diskFrom: trim < log.end ? trim : IN_MEMORY,
       cursors: [],
+      arena: new RecordArena(),
     };
   }
 
@@ -721,9 +735,8 @@ export class MemoryEventStream implements EventStream {
     arrivalSeconds: number,
     arrivedAt: number,
   ): void {
-    // A copy: the caller's buffer is theirs to reuse once put resolves, as with the AWS SDK. Buffer.from
-    // copies small records into Node's shared pool, much cheaper than a fresh ArrayBuffer each.
-    const data = Buffer.from(record);
+    // A copy: the caller's buffer is theirs to reuse once put resolves, as with the AWS SDK.
+    const data = shard.arena.copy(record);
     const bytes = data.byteLength;
     const chars = 4 * Math.ceil(bytes / 3);
     shard.records.push({ partitionKey, data, arrivalSeconds, bytes, chars, arrivedAt });
