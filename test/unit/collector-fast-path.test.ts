@@ -149,6 +149,28 @@ describe('collector fast path: ISO times without Date', () => {
     );
   });
 
+  it('isoOf writes what toISOString writes for runs of nearby times, across hours, days and years', () => {
+    // It remembers the last hour it wrote: times in the same hour, and the ones either side of one.
+    const hour = 3_600_000;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(
+          0,
+          Date.UTC(2026, 11, 31, 23),
+          Date.UTC(2028, 1, 28, 23),
+          -hour,
+          Date.UTC(-1, 0, 1) + hour,
+        ),
+        fc.array(fc.integer({ min: -2 * hour, max: 2 * hour }), { minLength: 1, maxLength: 40 }),
+        (base, offsets) => {
+          for (const offset of offsets)
+            expect(isoOf(base + offset)).toBe(new Date(base + offset).toISOString());
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('parseCanonicalIso reads only in-range canonical text, as Date.parse does', () => {
     fc.assert(
       fc.property(

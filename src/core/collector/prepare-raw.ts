@@ -147,35 +147,52 @@ function stampedText(
   normalizeMessage(view, read.type, stamp, ctx.limits, ctx.newId);
   const stamped = valuesOf(view);
 
-  // The members in the order they came, each as received unless stamping changed it...
+  // The members in the order they came, each as received unless stamping changed it. Members kept as
+  // received one after another are copied as one slice of the text, separators and all: the fewer the
+  // pieces, the less it costs to join them when the record is encoded.
   let json = '{';
+  let runStart = -1;
+  let runEnd = -1;
   for (let i = 0; i < members.length; i++) {
     const member = members[i] as RawMember;
     const field = member.field;
-    let part: string;
-    if (field === OTHER_FIELD) {
-      part = text.slice(member.start, member.end);
-    } else {
+    let part: string | undefined;
+    if (field !== OTHER_FIELD) {
       const value = stamped[field];
-      if (value === undefined) continue; // removed: the write key, empty ids
-      if (value !== received[field]) part = memberText(field, value, stamp, received);
-      else if (member !== context) part = text.slice(member.start, member.end);
-      else part = contextText(text, member, value as JsonObject);
+      // Removed (the write key, empty ids): '', which ends a run and adds nothing.
+      if (value === undefined) part = '';
+      else if (value !== received[field]) part = memberText(field, value, stamp, received);
+      else if (member === context) part = contextText(text, member, value as JsonObject);
     }
-    json += json.length === 1 ? part : `,${part}`;
+    if (part === undefined) {
+      // As received: it extends the run (any member that is not ends the run before it).
+      if (runStart < 0) runStart = member.start;
+      runEnd = member.end;
+      continue;
+    }
+    if (runStart >= 0) {
+      json = joined(json, text.slice(runStart, runEnd));
+      runStart = -1;
+    }
+    if (part !== '') json = joined(json, part);
   }
+  if (runStart >= 0) json = joined(json, text.slice(runStart, runEnd));
   // ...then those stamping added.
   for (let field = 0; field < APPENDABLE; field++) {
     const value = stamped[field];
     if (value === undefined || (present & (1 << field)) !== 0) continue;
-    const part = memberText(field, value, stamp, received);
-    json += json.length === 1 ? part : `,${part}`;
+    json = joined(json, memberText(field, value, stamp, received));
   }
   json += '}';
   // Unreachable with the limits as they are (the stamps add far less than the allowance): a guard.
   const cap = recordCap(ctx.limits);
   if (json.length * 3 > cap && byteLength(json) > cap) return undefined;
   return { index, partitionKey: partitionKeyOf(view as StreamRecord), json };
+}
+
+/** The members so far (`{` and the first ones) with one more member (or run of them) after them. */
+function joined(json: string, part: string): string {
+  return json.length === 1 ? json + part : `${json},${part}`;
 }
 
 /**
