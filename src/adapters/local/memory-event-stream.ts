@@ -330,6 +330,8 @@ const IN_MEMORY = Number.POSITIVE_INFINITY;
  */
 export class MemoryEventStream implements EventStream {
   readonly streamArn: string;
+  /** The role Lambda's records name as `invokeIdentityArn`. */
+  private readonly invokeIdentityArn: string;
   private readonly shards: Shard[];
   private readonly subscriptions = new Map<string, SubscriptionState>();
   private readonly region: string;
@@ -383,6 +385,7 @@ export class MemoryEventStream implements EventStream {
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '000000000000';
     this.streamArn = streamArnOf(this.region, this.accountId, options.streamName ?? 'mosaic-events');
+    this.invokeIdentityArn = `arn:aws:iam::${this.accountId}:role/mosaic-local`;
     this.maxRecords = positive('maxBufferedRecords', options.maxBufferedRecords ?? 20_000);
     this.maxBytes = positive('maxBufferedBytes', options.maxBufferedBytes ?? 16 * 1024 * 1024);
     this.logDir = options.logDir;
@@ -1014,7 +1017,7 @@ export class MemoryEventStream implements EventStream {
       eventVersion: '1.0',
       eventID: `${shard.id}:${sequenceNumber}`,
       eventName: 'aws:kinesis:record',
-      invokeIdentityArn: `arn:aws:iam::${this.accountId}:role/mosaic-local`,
+      invokeIdentityArn: this.invokeIdentityArn,
       awsRegion: this.region,
       eventSourceARN: this.streamArn,
     };
