@@ -19,7 +19,9 @@ export interface PutOutcome {
 export interface EventStream {
   /**
    * Writes the entries once. Resolves with the entries that failed individually; rejects only when the
-   * whole call failed (then nothing may be assumed written).
+   * whole call failed (then nothing may be assumed written). Once it settles, the entries' bytes are
+   * the caller's again, as with the AWS SDK: an adapter that keeps them keeps its own copy (the
+   * collector encodes the next request's records into the same buffer).
    */
   put(entries: readonly StreamEntry[]): Promise<PutOutcome>;
 }

@@ -6,7 +6,8 @@ import {
 } from '../core/collector/ingest-body';
 import { buildMessageCheck } from '../core/collector/message-check';
 import { buildMessageSchemas, type MessageSchemas } from '../core/collector/message-schemas';
-import type { IngestRoute, Rejection } from '../core/collector/prepare-ingest';
+import type { IngestRoute, PreparedIngest, Rejection } from '../core/collector/prepare-ingest';
+import { RecordBuffers } from '../core/collector/record-buffers';
 import type { WriteKeyRegistry } from '../core/collector/write-keys';
 import type { CollectorLimits } from '../core/config/limits';
 import { ServiceUnavailableError, UnauthorizedError } from '../core/errors';
@@ -58,12 +59,26 @@ export type Ingest = (request: IngestRequest) => Promise<IngestResult>;
 export function createIngest(deps: IngestDeps): Ingest {
   const schemas: MessageSchemas = buildMessageSchemas(deps.limits);
   const ctx = { schemas, check: buildMessageCheck(deps.limits), limits: deps.limits, newId: deps.newId };
-  const quarantine: QuarantineSink['put'] = (messages) =>
-    deps.quarantine.put(messages).catch((cause: unknown) => {
+  const recordBuffers = new RecordBuffers();
+  /** Quarantines a request's rejected messages; undefined when there are none. */
+  const quarantineRejected = (source: string, receivedAtMs: number, rejected: readonly Rejection[]) => {
+    if (rejected.length === 0) return undefined;
+    const receivedAt = new Date(receivedAtMs).toISOString();
+    const messages = rejected.map((r) => ({
+      source,
+      receivedAt,
+      code: r.code,
+      reason: r.reason,
+      index: r.index,
+      raw: r.raw,
+      ...(r.messageId === undefined ? {} : { messageId: r.messageId }),
+    }));
+    return deps.quarantine.put(messages).catch((cause: unknown) => {
       throw new ServiceUnavailableError(`${messages.length} rejected messages could not be quarantined`, {
         cause,
       });
     });
+  };
 
   return async (request) => {
     const body: IngestBody =
@@ -80,31 +95,32 @@ export function createIngest(deps: IngestDeps): Ingest {
       );
     }
     const receivedAtMs = deps.clock.now();
-    const prepared = prepareIngestBody(body, request.route, { source, receivedAtMs, ip: request.ip }, ctx);
-
-    const receivedAt = new Date(receivedAtMs).toISOString();
-    await Promise.all([
-      prepared.accepted.length === 0
-        ? undefined
-        : putAllOrFail(
-            deps.stream,
-            prepared.accepted.map((m) => ({ partitionKey: m.partitionKey, data: m.data })),
-            { policy: deps.retry, sleep: deps.sleep, onRetry: (n) => deps.metrics.streamRetried(n) },
-          ),
-      prepared.rejected.length === 0
-        ? undefined
-        : quarantine(
-            prepared.rejected.map((r) => ({
-              source,
-              receivedAt,
-              code: r.code,
-              reason: r.reason,
-              index: r.index,
-              raw: r.raw,
-              ...(r.messageId === undefined ? {} : { messageId: r.messageId }),
-            })),
-          ),
-    ]);
+    const records = recordBuffers.lend();
+    let putting: Promise<void> | undefined;
+    let prepared: PreparedIngest;
+    try {
+      prepared = prepareIngestBody(
+        body,
+        request.route,
+        { source, receivedAtMs, ip: request.ip },
+        ctx,
+        records,
+      );
+      putting =
+        prepared.accepted.length === 0
+          ? undefined
+          : putAllOrFail(
+              deps.stream,
+              prepared.accepted.map((m) => ({ partitionKey: m.partitionKey, data: m.data })),
+              { policy: deps.retry, sleep: deps.sleep, onRetry: (n) => deps.metrics.streamRetried(n) },
+            );
+      await Promise.all([putting, quarantineRejected(source, receivedAtMs, prepared.rejected)]);
+    } finally {
+      // The records' bytes may be written over only once no put of them can still be reading them
+      // (the quarantine failing first must not hand the buffer to the next request mid-put).
+      await putting?.catch(() => undefined);
+      recordBuffers.giveBack(records);
+    }
 
     if (prepared.accepted.length > 0) deps.metrics.accepted(source, prepared.accepted.length);
     for (const r of prepared.rejected) deps.metrics.rejected(source, r.code, 1);

@@ -103,6 +103,21 @@ export function describeEventStreamContract(
       expect(decoder.decode(byKey.get('ключ-🔑'))).toBe(decoder.decode(unicode.data));
     });
 
+    it('leaves the entries’ bytes to the caller once put resolves: writing over them changes nothing', async () => {
+      // As the collector does: one buffer for a request's records, written over by the next request.
+      const shared = Buffer.alloc(64);
+      const texts = ['{"n":1}', '{"n":22}', '{"n":333}'];
+      let used = 0;
+      const entries = texts.map((text, i) => {
+        const start = used;
+        used += shared.write(text, start);
+        return { partitionKey: `key-${i}`, data: shared.subarray(start, used) };
+      });
+      expect(await harness.stream.put(entries)).toEqual({ failed: [] });
+      shared.fill('x');
+      expect((await harness.readWritten()).map(textOf).sort()).toEqual([...texts].sort());
+    });
+
     it('reports each entry the service refused, by index and with a reason, and writes only the others', async () => {
       const refused = new Set(['b', 'e', 'f']);
       harness.failEntries((record) => refused.has(textOf(record)));

@@ -1,4 +1,10 @@
-import { MemoryEventStream } from '../../src/adapters/local/memory-event-stream';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  MemoryEventStream,
+  type MemoryEventStreamOptions,
+} from '../../src/adapters/local/memory-event-stream';
 import {
   describeEventStreamContract,
   type EventStreamHarness,
@@ -6,8 +12,8 @@ import {
 } from './event-stream.contract';
 
 /** Reads the in-process stream back the way a consumer does: through a subscription. */
-async function memoryHarness(): Promise<EventStreamHarness> {
-  const stream = new MemoryEventStream({ shardCount: 4 });
+async function memoryHarness(options: MemoryEventStreamOptions = {}): Promise<EventStreamHarness> {
+  const stream = new MemoryEventStream({ shardCount: 4, ...options });
   const written: WrittenRecord[] = [];
   stream.subscribe({
     name: 'contract-reader',
@@ -39,8 +45,16 @@ async function memoryHarness(): Promise<EventStreamHarness> {
     failCalls: (on) => {
       callsFail = on;
     },
-    close: () => stream.close(),
+    close: async () => {
+      await stream.close();
+      if (options.logDir !== undefined) await rm(options.logDir, { recursive: true, force: true });
+    },
   };
 }
 
-describeEventStreamContract('MemoryEventStream', memoryHarness);
+describeEventStreamContract('MemoryEventStream', () => memoryHarness());
+
+// With a log and a memory budget of a few records, most records are read back from the log files.
+describeEventStreamContract('MemoryEventStream with its log, past its memory budget', async () =>
+  memoryHarness({ logDir: await mkdtemp(join(tmpdir(), 'mosaic-stream-contract-')), maxBufferedRecords: 2 }),
+);

@@ -77,6 +77,11 @@ export class ScriptedEventStream implements EventStream {
   constructor(private readonly script: readonly StreamAttempt[] = []) {}
 
   async put(entries: readonly StreamEntry[]): Promise<PutOutcome> {
+    // Copies, as a stream keeps them: the caller may write over its entries' bytes once put resolves.
+    entries = entries.map((entry) => ({
+      partitionKey: entry.partitionKey,
+      data: Uint8Array.from(entry.data),
+    }));
     this.calls.push([...entries]);
     const attempt = this.script[Math.min(this.calls.length - 1, this.script.length - 1)];
     if (attempt !== undefined && 'throws' in attempt) throw attempt.throws;

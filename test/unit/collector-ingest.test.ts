@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ServiceUnavailableError, UnauthorizedError } from '../../src/core/errors';
 import type { JsonObject } from '../../src/core/events/stream-record';
 import { ManualClock } from '../../src/ports/clock';
+import type { EventStream, PutOutcome, StreamEntry } from '../../src/ports/event-stream';
 import { createIngest } from '../../src/use-cases/ingest';
 import {
   BACKEND_WRITE_KEY,
@@ -207,5 +208,72 @@ describe('createIngest: writing', () => {
     await expect(attempt).rejects.toBeInstanceOf(ServiceUnavailableError);
     await expect(attempt).rejects.toThrow(/quarantine/);
     expect(metrics.acceptedCounts).toEqual([]);
+  });
+});
+
+/** A stream whose puts wait until `settle`, keeping the caller's entries as given (no copy). */
+class HeldPutStream implements EventStream {
+  readonly puts: Array<{ entries: readonly StreamEntry[]; bytesThen: string[] }> = [];
+  private readonly waiting: Array<() => void> = [];
+
+  put(entries: readonly StreamEntry[]): Promise<PutOutcome> {
+    this.puts.push({ entries, bytesThen: entries.map((entry) => Buffer.from(entry.data).toString()) });
+    return new Promise((resolve) => this.waiting.push(() => resolve({ failed: [] })));
+  }
+
+  settle(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+}
+
+describe('createIngest: the buffer records are encoded into', () => {
+  it('is lent to the next request once the put of the last one resolved', async () => {
+    const stream = new ScriptedEventStream();
+    const given: StreamEntry[][] = [];
+    const recording: EventStream = {
+      put: (entries) => {
+        given.push([...entries]);
+        return stream.put(entries);
+      },
+    };
+    const ingest = createIngest(fakeIngestDeps({ stream: recording }));
+    const requests = [trackBatch(3), trackBatch(3).map((message) => ({ ...message, event: 'Second' }))];
+    for (const messages of requests) {
+      await ingest({ route: 'batch', body: batchBody(messages), headerWriteKey: WRITE_KEY });
+    }
+    // The second request's records are in the first one's buffer, from its start.
+    const [first, second] = given.map((entries) => entries[0]?.data);
+    expect(second?.buffer).toBe(first?.buffer);
+    expect(second?.byteOffset).toBe(first?.byteOffset);
+    // What the stream took (it copies) is each request's own records.
+    expect(stream.written.map((entry) => decodeJson(entry.data).event)).toStrictEqual(
+      requests.flat().map((message) => message.event),
+    );
+  });
+
+  it('is not lent again while a put of its records is still running, even when the quarantine failed first', async () => {
+    const stream = new HeldPutStream();
+    const quarantine = new RecordingQuarantine();
+    quarantine.failWith = new Error('firehose down');
+    const ingest = createIngest(fakeIngestDeps({ stream, quarantine }));
+    const failing = ingest({
+      route: 'batch',
+      body: batchBody([trackMessage(), trackMessage({ event: '' })]),
+      headerWriteKey: WRITE_KEY,
+    });
+    let failed = false;
+    failing.catch(() => {
+      failed = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    // The answer waits for the put: only then may the buffer be written over.
+    expect(failed).toBe(false);
+    const next = ingest({ route: 'batch', body: batchBody(trackBatch(5)), headerWriteKey: WRITE_KEY });
+    await new Promise((resolve) => setImmediate(resolve));
+    stream.settle();
+    await expect(failing).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(next).resolves.toMatchObject({ accepted: 5 });
+    const [held] = stream.puts;
+    expect(held?.entries.map((entry) => Buffer.from(entry.data).toString())).toStrictEqual(held?.bytesThen);
   });
 });

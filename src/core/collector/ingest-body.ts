@@ -5,6 +5,7 @@ import type { RequestStamp } from './normalize';
 import { type CheckedContext, type IngestRoute, type PreparedIngest, prepareIngest } from './prepare-ingest';
 import { prepareFromText } from './prepare-raw';
 import { FIELD, type RawBody, RawKind } from './raw-json';
+import type { RecordBuffer } from './record-buffers';
 import { scanBody } from './scan-body';
 
 /**
@@ -35,17 +36,19 @@ export function bodyWriteKey(body: IngestBody): string | undefined {
 
 /**
  * Validates and stamps every message of the body ({@link prepareIngest}): from its text when every
- * message is accepted as it is, else through the general path.
+ * message is accepted as it is, else through the general path. The records are encoded into `into`
+ * as far as it has room.
  */
 export function prepareIngestBody(
   body: IngestBody,
   route: IngestRoute,
   stamp: Omit<RequestStamp, 'batchContext' | 'batchIntegrations' | 'batchSentAt'>,
   ctx: CheckedContext,
+  into?: RecordBuffer,
 ): PreparedIngest {
-  if ('parsed' in body) return prepareIngest(body.parsed, route, stamp, ctx);
+  if ('parsed' in body) return prepareIngest(body.parsed, route, stamp, ctx, into);
   return (
-    prepareFromText(body.text, body.raw, route, stamp, ctx) ??
-    prepareIngest(parseJsonObject(body.text), route, stamp, ctx)
+    prepareFromText(body.text, body.raw, route, stamp, ctx, into) ??
+    prepareIngest(parseJsonObject(body.text), route, stamp, ctx, into)
   );
 }

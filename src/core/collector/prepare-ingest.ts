@@ -11,6 +11,7 @@ import {
   type RequestStamp,
   STAMPED_FIELDS,
 } from './normalize';
+import type { RecordBuffer } from './record-buffers';
 
 /** Which endpoint the request came to: one of the six calls, or `batch`. */
 export type IngestRoute = CallType | 'batch';
@@ -61,16 +62,18 @@ export const CALL_TYPE_SET: ReadonlySet<string> = new Set(CALL_TYPES);
 /**
  * Validates and stamps every message of one request independently: one bad message never costs its
  * neighbours. Throws only for what makes the whole request unusable (not a batch, too many messages).
+ * The records are encoded into `into` as far as it has room ({@link encodeAll}).
  */
 export function prepareIngest(
   body: JsonObject,
   route: IngestRoute,
   stamp: Omit<RequestStamp, 'batchContext' | 'batchIntegrations' | 'batchSentAt'>,
   context: PrepareContext,
+  into?: RecordBuffer,
 ): PreparedIngest {
   const ctx: CheckedContext = { ...context, check: context.check ?? buildMessageCheck(context.limits) };
   if (route !== 'batch') {
-    return prepareMessages([body], prepareStamp(stamp), ctx, route);
+    return prepareMessages([body], prepareStamp(stamp), ctx, into, route);
   }
   const batch = body.batch;
   if (!Array.isArray(batch))
@@ -89,10 +92,12 @@ export function prepareIngest(
     batchSentAt:
       typeof body.sentAt === 'string' && !Number.isNaN(Date.parse(body.sentAt)) ? body.sentAt : undefined,
   });
-  return prepareMessages(batch, batchStamp, {
-    ...ctx,
-    limits: { ...ctx.limits, maxKeys: ctx.limits.maxKeys - keysMerged },
-  });
+  return prepareMessages(
+    batch,
+    batchStamp,
+    { ...ctx, limits: { ...ctx.limits, maxKeys: ctx.limits.maxKeys - keysMerged } },
+    into,
+  );
 }
 
 /**
@@ -125,6 +130,7 @@ function prepareMessages(
   messages: readonly unknown[],
   stamp: PreparedStamp,
   ctx: CheckedContext,
+  into: RecordBuffer | undefined,
   fixedType?: CallType,
 ): PreparedIngest {
   const accepted: StampedMessage[] = [];
@@ -134,7 +140,7 @@ function prepareMessages(
     if ('code' in outcome) rejected.push(outcome);
     else accepted.push(outcome);
   }
-  return { accepted: encodeAll(accepted), rejected };
+  return { accepted: encodeAll(accepted, into), rejected };
 }
 
 /** An accepted message before encoding: its partition key and its record's JSON text. */
@@ -145,13 +151,14 @@ export interface StampedMessage {
 }
 
 /**
- * Every record's JSON as UTF-8, written into a shared slab as Node's buffer pool does for small
- * buffers, but larger: one allocation for many requests instead of one per message (or per request),
- * and no pass to measure the text first. Each record's `data` is its own view of the slab, which is
- * never written again once handed out.
+ * Every record's JSON as UTF-8, into the request's buffer (`into`, lent by {@link RecordBuffers}) as
+ * far as it has room, the rest into a shared slab as Node's buffer pool does for small buffers, but
+ * larger: one allocation for many requests instead of one per message, and no pass to measure the
+ * text first. Each record's `data` is its own view, of bytes that are not written again until the
+ * request gives its buffer back (the slab's, never).
  */
-export function encodeAll(stamped: readonly StampedMessage[]): AcceptedMessage[] {
-  return stamped.map(({ index, partitionKey, json }) => ({ index, partitionKey, data: encode(json) }));
+export function encodeAll(stamped: readonly StampedMessage[], into?: RecordBuffer): AcceptedMessage[] {
+  return stamped.map(({ index, partitionKey, json }) => ({ index, partitionKey, data: encode(json, into) }));
 }
 
 /** Size of a slab; records that could take more than an eighth of one get a buffer of their own. */
@@ -159,16 +166,21 @@ const SLAB_BYTES = 512 * 1024;
 let slab = Buffer.allocUnsafeSlow(0);
 let slabUsed = 0;
 
-function encode(json: string): Uint8Array {
+function encode(json: string, into: RecordBuffer | undefined): Uint8Array {
   // UTF-8 takes at most three bytes per UTF-16 unit.
   const most = json.length * 3;
+  // Bytes past what is written are never exposed: a view ends where its text does.
+  if (into !== undefined && into.used + most <= into.bytes.byteLength) {
+    const start = into.used;
+    into.used += into.bytes.write(json, start, 'utf8');
+    return into.bytes.subarray(start, into.used);
+  }
   if (most > SLAB_BYTES / 8) return Buffer.from(json, 'utf8');
   if (slabUsed + most > slab.byteLength) {
     slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
     slabUsed = 0;
   }
   const start = slabUsed;
-  // Bytes past what is written are never exposed: the view ends where the text does.
   slabUsed += slab.write(json, start, 'utf8');
   return slab.subarray(start, slabUsed);
 }

@@ -19,6 +19,7 @@ import {
   type RawMember,
   type RawMessage,
 } from './raw-json';
+import type { RecordBuffer } from './record-buffers';
 
 /**
  * The collector's fast path for a request whose text {@link scanRawBody} read: each record is written
@@ -29,7 +30,8 @@ import {
  *
  * It answers only when every message of the request is accepted, and the batch has no `context` or
  * `integrations` of its own to merge; otherwise `undefined`, and the general path (which words the
- * reasons of refusals) prepares the request. Either way the records mean the same JSON.
+ * reasons of refusals) prepares the request. Either way the records mean the same JSON, encoded into
+ * `into` as far as it has room (`encodeAll`).
  */
 export function prepareFromText(
   text: string,
@@ -37,6 +39,7 @@ export function prepareFromText(
   route: IngestRoute,
   stamp: Omit<RequestStamp, 'batchContext' | 'batchIntegrations' | 'batchSentAt'>,
   ctx: CheckedContext,
+  into?: RecordBuffer,
 ): PreparedIngest | undefined {
   let batchSentAt: string | undefined;
   if (route === 'batch') {
@@ -64,7 +67,7 @@ export function prepareFromText(
     if (record === undefined) return undefined;
     stamped.push(record);
   }
-  return { accepted: encodeAll(stamped), rejected: [] };
+  return { accepted: encodeAll(stamped, into), rejected: [] };
 }
 
 /** Stands in for a nested object or array the fast path copies as text and never looks into. */
