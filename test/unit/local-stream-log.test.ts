@@ -62,6 +62,22 @@ function watchedDisk(seen: (buffers: readonly Buffer[], position: number) => voi
   };
 }
 
+/**
+ * The data of each frame in what one write took (whole frames: `[crc32][data length][key length]
+ * [arrival][key][data]`, as the log writes them).
+ */
+function framedData(buffers: readonly Buffer[]): string[] {
+  const bytes = Buffer.concat(buffers);
+  const texts: string[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const dataLength = bytes.readUInt32LE(at + 4);
+    const dataStart = at + 18 + bytes.readUInt16LE(at + 8);
+    texts.push(bytes.toString('utf8', dataStart, dataStart + dataLength));
+    at = dataStart + dataLength;
+  }
+  return texts;
+}
+
 /** The log's segment files in the stream's folder (beside them: the checkpoints). */
 async function logFiles(folder = join(dir, 'stream')): Promise<string[]> {
   return existsSync(folder) ? (await readdir(folder)).filter((file) => file.endsWith('.log')) : [];
@@ -429,7 +445,13 @@ describe('MemoryEventStream with a log folder', () => {
   it('writes the puts of one turn together, one write per shard, and delivers records only once written', async () => {
     const stream = newStream({ shardCount: 2 });
     const writes: number[] = [];
-    stream.injectFaults({ logFiles: watchedDisk((buffers) => writes.push(buffers.length)) });
+    const framed: string[] = [];
+    stream.injectFaults({
+      logFiles: watchedDisk((buffers) => {
+        writes.push(buffers.length);
+        framed.push(...framedData(buffers));
+      }),
+    });
     const delivered: string[] = [];
     let writesAtFirstDelivery: number | undefined;
     stream.subscribe({
@@ -449,9 +471,11 @@ describe('MemoryEventStream with a log folder', () => {
     expect(writes).toEqual([]);
     expect(stream.stats().recordsPut).toBe(200);
     expect(await Promise.all(puts)).toEqual(puts.map(() => ({ failed: [] })));
-    // Both shards written, each with one gathering write of all 25 puts' records (a head and data each).
-    expect(writes).toHaveLength(2);
-    expect(writes.reduce((sum, buffers) => sum + buffers, 0)).toBe(2 * 200);
+    // Both shards written, each with one write of all 25 puts' frames, one after another in one buffer.
+    expect(writes).toEqual([1, 1]);
+    expect(framed.sort()).toEqual(
+      keys.flatMap((key) => Array.from({ length: 25 }, (_, call) => `${key}#${call}`)).sort(),
+    );
     await stream.drain();
     expect(writesAtFirstDelivery).toBe(2);
     for (const key of keys) {
@@ -550,9 +574,7 @@ describe('MemoryEventStream with a log folder', () => {
           const written = new Set<string>();
           stream.injectFaults({
             logFiles: watchedDisk((buffers) => {
-              // Each record is its frame's head, then its data.
-              for (let i = 1; i < buffers.length; i += 2)
-                written.add(Buffer.from(buffers[i] as Buffer).toString());
+              for (const text of framedData(buffers)) written.add(text);
             }),
           });
           const unwrittenDeliveries: string[] = [];
@@ -820,6 +842,25 @@ describe('ShardLog read back from its files', () => {
     expect(log.read(52, 53).map((record) => Buffer.from(record.data).toString())).toEqual(['next']);
     log.close();
     expect(read(reopen('whole').log)).toEqual([...texts, 'next']);
+  });
+
+  it('copies what it appends: the caller may reuse its buffer before the flush, for frames of any size', () => {
+    const log = openLog('copied', 0, 64 * 1024 * 1024);
+    const sizes = [10, 900, 200_000, 5, 150_000, 700_000, 40];
+    const texts = sizes.map((size, i) => String(i).repeat(size));
+    // More than the staging buffer takes in one flush, and a frame too large for it.
+    const reused = Buffer.alloc(800_000);
+    for (const text of texts) {
+      const length = reused.write(text);
+      log.append(`key-${text.length}`, reused.subarray(0, length), 1, 1);
+      reused.fill('x');
+    }
+    log.flush();
+    for (const text of texts.slice(0, 3)) log.append('again', encoder.encode(text), 2, 2);
+    log.flush();
+    expect(read(log)).toEqual([...texts, ...texts.slice(0, 3)]);
+    log.close();
+    expect(read(reopen('copied').log)).toEqual([...texts, ...texts.slice(0, 3)]);
   });
 
   it('cuts the log off where a write was cut short, keeping every whole record before it', async () => {

@@ -34,6 +34,13 @@ export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const SEGMENT_SUFFIX = '.log';
 /** Largest frame recovery accepts: a record of 1 MiB with a 256-character key. */
 const MAX_FRAME_BYTES = HEADER_BYTES + 1024 + 1024 * 1024;
+/**
+ * A log's staging buffer, which the frames of a commit are written into before the file: its first
+ * size, and the most it grows to when commits fill it. Frames larger than a quarter of the most get a
+ * buffer of their own.
+ */
+const STAGING_BYTES = 256 * 1024;
+const MAX_STAGING_BYTES = 4 * 1024 * 1024;
 /** Bytes read at a time when a segment is scanned on recovery. */
 const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -66,6 +73,13 @@ export interface LogRecovery {
   readonly discardedBytes: number;
 }
 
+/** Frames waiting to be written: `buffer` from `start` to `end`. */
+interface PendingRun {
+  readonly buffer: Buffer;
+  readonly start: number;
+  end: number;
+}
+
 interface Segment {
   /** Position of the segment's first record. */
   readonly start: number;
@@ -81,7 +95,8 @@ interface Segment {
   offsets: Uint32Array;
   dataBytes: Uint32Array;
   arrived: Float64Array;
-  pending: Buffer[];
+  /** Frames appended and not yet written, as runs of bytes (contiguous frames are one run). */
+  pending: PendingRun[];
   /** Read back from a previous run's file: takes no appends. */
   sealed: boolean;
 }
@@ -100,6 +115,9 @@ interface Segment {
  */
 export class ShardLog {
   private readonly segments: Segment[] = [];
+  /** Frames appended since the last flush are in `staging` up to `staged` (and in older buffers). */
+  private staging = Buffer.allocUnsafeSlow(0);
+  private staged = 0;
   private next: number;
   private written = 0;
   private first: number;
@@ -157,22 +175,14 @@ export class ShardLog {
   }
 
   /**
-   * Appends a record at position {@link end}; it reaches the file at the next {@link flush}, which
-   * writes `data` from the caller's buffer (not copied: leave it as it is until then). Returns the
-   * frame's size.
+   * Appends a record at position {@link end}; it reaches the file at the next {@link flush}. The frame
+   * is written into the log's staging buffer right away (`data` is copied: the caller may reuse it),
+   * so the frames of one commit are contiguous: one CRC call a record, one buffer for the write.
+   * Returns the frame's size.
    */
   append(partitionKey: string, data: Uint8Array, arrivalSeconds: number, arrivedAt: number): number {
     const keyLength = Buffer.byteLength(partitionKey, 'utf8');
-    const head = Buffer.allocUnsafe(HEADER_BYTES + keyLength);
-    head.writeUInt32LE(data.byteLength, DATA_LENGTH_AT);
-    head.writeUInt16LE(keyLength, KEY_LENGTH_AT);
-    head.writeDoubleLE(arrivalSeconds, ARRIVAL_AT);
-    head.write(partitionKey, HEADER_BYTES, 'utf8');
-    const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const headCrc = crc32(head.subarray(DATA_LENGTH_AT));
-    // Node's crc32 returns 0, not the value it is given, for empty data with no memory behind it.
-    head.writeUInt32LE(body.length === 0 ? headCrc : crc32(body, headCrc), CRC_AT);
-    const length = head.length + body.length;
+    const length = HEADER_BYTES + keyLength + data.byteLength;
     let segment = this.segments.at(-1);
     if (
       segment === undefined ||
@@ -181,13 +191,38 @@ export class ShardLog {
     ) {
       segment = this.openSegment();
     }
+    let frame: Buffer;
+    let at: number;
+    if (length > MAX_STAGING_BYTES / 4) {
+      frame = Buffer.allocUnsafe(length);
+      at = 0;
+    } else {
+      if (this.staged + length > this.staging.length) {
+        // A commit that filled the buffer: the next one gets a larger buffer, up to the most. The
+        // frames already staged keep the old one until they are written.
+        const size = this.staging.length === 0 ? STAGING_BYTES : this.staging.length * 2;
+        this.staging = Buffer.allocUnsafeSlow(Math.min(Math.max(size, length), MAX_STAGING_BYTES));
+        this.staged = 0;
+      }
+      frame = this.staging;
+      at = this.staged;
+      this.staged += length;
+    }
+    frame.writeUInt32LE(data.byteLength, at + DATA_LENGTH_AT);
+    frame.writeUInt16LE(keyLength, at + KEY_LENGTH_AT);
+    frame.writeDoubleLE(arrivalSeconds, at + ARRIVAL_AT);
+    frame.write(partitionKey, at + HEADER_BYTES, 'utf8');
+    frame.set(data, at + HEADER_BYTES + keyLength);
+    frame.writeUInt32LE(crc32(frame.subarray(at + DATA_LENGTH_AT, at + length)), at + CRC_AT);
     if (segment.count === segment.offsets.length) grow(segment);
     segment.offsets[segment.count] = segment.size;
     segment.dataBytes[segment.count] = data.byteLength;
     segment.arrived[segment.count] = arrivedAt;
     segment.count++;
     segment.size += length;
-    segment.pending.push(head, body);
+    const last = segment.pending.at(-1);
+    if (last !== undefined && last.buffer === frame && last.end === at) last.end += length;
+    else segment.pending.push({ buffer: frame, start: at, end: at + length });
     this.written += length;
     this.next++;
     return length;
@@ -201,7 +236,8 @@ export class ShardLog {
   }
 
   /**
-   * Writes what {@link append} queued (one gathering write per segment, no copy). If a write fails (a
+   * Writes what {@link append} staged (one write per segment, of one buffer but when the staging buffer
+   * filled up, or a frame too large for it came). If a write fails (a
    * full disk), every record not yet written is taken back — positions from the first of them on are
    * free again, as if never appended — and the error is thrown: the caller reports those records as
    * not put.
@@ -210,7 +246,7 @@ export class ShardLog {
     try {
       for (const segment of this.segments) {
         if (segment.pending.length === 0) continue;
-        let buffers = segment.pending;
+        let buffers = segment.pending.map((run) => run.buffer.subarray(run.start, run.end));
         let position = segment.flushedSize;
         while (position < segment.size) {
           let written = this.files.writev(segment.fd, buffers, position);
@@ -229,6 +265,8 @@ export class ShardLog {
         segment.flushedCount = segment.count;
         segment.flushedSize = segment.size;
       }
+      // Every staged frame is in its file: the staging buffer is free again.
+      this.staged = 0;
     } catch (error) {
       this.takeBackPending();
       throw error;
@@ -323,6 +361,7 @@ export class ShardLog {
   }
 
   private takeBackPending(): void {
+    this.staged = 0;
     for (let i = this.segments.length - 1; i >= 0; i--) {
       const segment = this.segments[i] as Segment;
       const records = segment.count - segment.flushedCount;
