@@ -6,7 +6,7 @@ import { hashKey } from '../core/auth/hashed-keys';
 import { hashWriteKey } from '../core/collector/write-keys';
 import { parseEnv } from '../core/config/env';
 import { SourcesConfig } from '../core/config/sources';
-import { type LocalRuntime, startLocalRuntime } from './runtime';
+import { DEFAULT_STREAM_BACKLOG_BYTES, type LocalRuntime, startLocalRuntime } from './runtime';
 
 /**
  * `npm start`: the whole CDP on this machine. Reads its settings from the environment once, prints
@@ -27,6 +27,12 @@ const LocalEnv = z.object({
   /** Destinations: a JSON file's path, or the JSON itself (`{"destinations":[...]}`). */
   MOSAIC_DESTINATIONS: z.string().optional(),
   MOSAIC_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('warn'),
+  /** Most MiB of unprocessed records the stream keeps on disk before the collector answers 503. */
+  MOSAIC_STREAM_BACKLOG_MB: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_STREAM_BACKLOG_BYTES / 1024 ** 2),
 });
 
 async function main(): Promise<void> {
@@ -43,6 +49,7 @@ async function main(): Promise<void> {
     ...(env.MOSAIC_DESTINATIONS === undefined
       ? {}
       : { destinations: readJsonSetting(env.MOSAIC_DESTINATIONS, 'MOSAIC_DESTINATIONS') }),
+    streamBacklogBytes: env.MOSAIC_STREAM_BACKLOG_MB * 1024 ** 2,
     logger: consoleLogger('mosaic', env.MOSAIC_LOG_LEVEL),
   });
   printBanner(runtime, env.MOSAIC_WRITE_KEY, env.MOSAIC_ADMIN_KEY, env.MOSAIC_SOURCES !== undefined);

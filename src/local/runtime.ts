@@ -47,6 +47,9 @@ const IDENTITY_TABLE_NAME = 'mosaic-identity';
 /** The segments table's name in the embedded DynamoDB. */
 const SEGMENT_TABLE_NAME = 'mosaic-segments';
 
+/** The stream's default backlog on disk before it throttles: see `streamBacklogBytes`. */
+export const DEFAULT_STREAM_BACKLOG_BYTES = 4 * 1024 ** 3;
+
 export interface LocalRuntimeOptions {
   /** 0 picks a free port (tests). */
   readonly port: number;
@@ -74,6 +77,12 @@ export interface LocalRuntimeOptions {
    * `dataDir/stream` until its consumers catch up. Default 20,000.
    */
   readonly streamMemoryRecords?: number;
+  /**
+   * Most bytes of backlog the stream's files under `dataDir/stream` hold (records a consumer has not
+   * processed yet); past it the collector answers 503 until consumers catch up. Default 4 GiB: about
+   * forty seconds of the collector's top rate on a two-core machine while the resolver is far behind.
+   */
+  readonly streamBacklogBytes?: number;
   /** Keep the embedded DynamoDB in memory instead of under `dataDir/dynamodb` (tests). */
   readonly inMemoryDynamoDb?: boolean;
   readonly logger?: Logger;
@@ -149,6 +158,7 @@ async function startIn(
     streamName: 'mosaic-events',
     logDir: resolve(dataDir, 'stream'),
     ...(options.streamMemoryRecords === undefined ? {} : { maxBufferedRecords: options.streamMemoryRecords }),
+    maxLogBytes: options.streamBacklogBytes ?? DEFAULT_STREAM_BACKLOG_BYTES,
   });
   const lake = await LakeWriter.open({
     dataDir,

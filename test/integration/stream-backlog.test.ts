@@ -77,3 +77,53 @@ describe('a backlog past the stream memory budget', () => {
     expect(((await profile.json()) as { computed: { eventCount: number } }).computed.eventCount).toBe(30);
   });
 });
+
+describe('a backlog past the stream’s budget on disk', () => {
+  it('is refused with 503 until the consumers catch up, and a client that sends again loses nothing', async () => {
+    // About 100 records of backlog: thirty requests of thirty at once overrun it before the consumers
+    // have processed any.
+    const small = await startTestRuntime({ streamMemoryRecords: 10, streamBacklogBytes: 32 * 1024 });
+    try {
+      const bodies = Array.from({ length: 30 }, (_, request) =>
+        JSON.stringify({
+          batch: Array.from({ length: 30 }, (_, i) => ({
+            type: 'track',
+            event: 'Budget Tested',
+            userId: `budget-user-${i}`,
+            messageId: `budget-${request}-${i}`,
+          })),
+        }),
+      );
+      const send = (body: string) =>
+        fetch(`${small.runtime.url}/v1/batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: basicAuth(WRITE_KEY) },
+          body,
+        });
+      const first = await Promise.all(bodies.map(send));
+      const refused = bodies.filter((_, i) => first[i]?.status === 503);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(first.every((response) => response.status === 200 || response.status === 503)).toBe(true);
+      const answer = (await (first.find((r) => r.status === 503) as Response).json()) as {
+        error: { code: string };
+      };
+      expect(answer.error.code).toBe('service_unavailable');
+      // As an SDK does: the refused requests again, one at a time, until they are taken.
+      for (const body of refused) {
+        for (let attempt = 0; ; attempt++) {
+          const response = await send(body);
+          if (response.status === 200) break;
+          expect(attempt).toBeLessThan(50);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      await small.runtime.flush();
+      const rows = await queryLake(
+        `SELECT DISTINCT message_id FROM read_parquet('${eventsGlob(small.runtime)}') WHERE event = 'Budget Tested'`,
+      );
+      expect(rows).toHaveLength(900);
+    } finally {
+      await small.stop();
+    }
+  });
+});
