@@ -187,9 +187,10 @@ interface HeldRecordData {
   readonly arrivalSeconds: number;
 }
 
-/** A partition key as the stream keeps it (its own copy), with its shard. */
+/** A partition key as the stream keeps it (its own copy, and its UTF-8 for the log), with its shard. */
 interface KeyMemo {
   readonly partitionKey: string;
+  readonly utf8: Buffer;
   readonly shard: number;
 }
 
@@ -517,7 +518,7 @@ export class MemoryEventStream implements EventStream {
         else shard.diskFrom = log.end;
       }
       if (!throttling && log !== undefined) {
-        throttling = this.loggedBytes + frameBytes(entry.partitionKey, bytes) > this.maxLogBytes;
+        throttling = this.loggedBytes + frameBytes(key.utf8.byteLength, bytes) > this.maxLogBytes;
       }
       if (throttling) {
         this.entriesThrottled++;
@@ -525,7 +526,7 @@ export class MemoryEventStream implements EventStream {
         continue;
       }
       if (log !== undefined) {
-        this.loggedBytes += log.append(entry.partitionKey, entry.data, arrivalSeconds, arrivedAt);
+        this.loggedBytes += log.append(key.utf8, entry.data, arrivalSeconds, arrivedAt);
         logged ??= [];
         logged.push(index);
       }
@@ -724,7 +725,11 @@ export class MemoryEventStream implements EventStream {
     if (memo === undefined) {
       if (this.keyMemos.size >= KEY_MEMO_SIZE) this.keyMemos.clear();
       const own = ownCopy(partitionKey);
-      memo = { partitionKey: own, shard: shardIndexOf(own, this.shards.length) };
+      memo = {
+        partitionKey: own,
+        utf8: Buffer.from(own, 'utf8'),
+        shard: shardIndexOf(own, this.shards.length),
+      };
       this.keyMemos.set(own, memo);
     }
     return memo;

@@ -57,9 +57,9 @@ export const NODE_LOG_FILES: LogFiles = {
   read: (fd, buffer, offset, length, position) => readSync(fd, buffer, offset, length, position),
 };
 
-/** Bytes a record takes in a log file. */
-export function frameBytes(partitionKey: string, dataBytes: number): number {
-  return HEADER_BYTES + Buffer.byteLength(partitionKey, 'utf8') + dataBytes;
+/** Bytes a record takes in a log file, for its partition key's UTF-8 length and its data's length. */
+export function frameBytes(keyBytes: number, dataBytes: number): number {
+  return HEADER_BYTES + keyBytes + dataBytes;
 }
 
 /** What {@link ShardLog.open} found in the files a previous run left. */
@@ -177,11 +177,18 @@ export class ShardLog {
   /**
    * Appends a record at position {@link end}; it reaches the file at the next {@link flush}. The frame
    * is written into the log's staging buffer right away (`data` is copied: the caller may reuse it),
-   * so the frames of one commit are contiguous: one CRC call a record, one buffer for the write.
-   * Returns the frame's size.
+   * so the frames of one commit are contiguous: one CRC call a record, one buffer for the write. The
+   * partition key comes as text or as its UTF-8 bytes (the stream keeps those per key). Returns the
+   * frame's size.
    */
-  append(partitionKey: string, data: Uint8Array, arrivalSeconds: number, arrivedAt: number): number {
-    const keyLength = Buffer.byteLength(partitionKey, 'utf8');
+  append(
+    partitionKey: string | Uint8Array,
+    data: Uint8Array,
+    arrivalSeconds: number,
+    arrivedAt: number,
+  ): number {
+    const key = typeof partitionKey === 'string' ? Buffer.from(partitionKey, 'utf8') : partitionKey;
+    const keyLength = key.byteLength;
     const length = HEADER_BYTES + keyLength + data.byteLength;
     let segment = this.segments.at(-1);
     if (
@@ -211,7 +218,7 @@ export class ShardLog {
     frame.writeUInt32LE(data.byteLength, at + DATA_LENGTH_AT);
     frame.writeUInt16LE(keyLength, at + KEY_LENGTH_AT);
     frame.writeDoubleLE(arrivalSeconds, at + ARRIVAL_AT);
-    frame.write(partitionKey, at + HEADER_BYTES, 'utf8');
+    frame.set(key, at + HEADER_BYTES);
     frame.set(data, at + HEADER_BYTES + keyLength);
     frame.writeUInt32LE(crc32(frame.subarray(at + DATA_LENGTH_AT, at + length)), at + CRC_AT);
     if (segment.count === segment.offsets.length) grow(segment);
