@@ -47,6 +47,24 @@ describe('resolver thread protocol: a batch crosses to the thread as one transfe
     expect(JSON.parse(JSON.stringify(unpacked))).toEqual(JSON.parse(JSON.stringify(event)));
   });
 
+  it('keeps the fields records do not share, record by record, and sends the ones they share once', () => {
+    const bytes = Buffer.from('{}');
+    const records = [0, 1, 2].map((n) => record(n, payloadWithBytes(fields(n), bytes)));
+    // Not what one shard's batch holds, but a batch may: another region and schema version.
+    const odd = {
+      ...record(3, payloadWithBytes({ ...fields(3), kinesisSchemaVersion: '2.0' }, bytes)),
+      awsRegion: 'us-east-1',
+    };
+    const event: KinesisStreamEvent = { Records: [...records, odd] };
+    const packed = packBatch(event);
+    expect(packed.fields.eventSourceARN).toEqual({
+      all: 'arn:aws:kinesis:eu-west-1:000000000000:stream/events',
+    });
+    expect(packed.fields.awsRegion).toEqual({ each: ['eu-west-1', 'eu-west-1', 'eu-west-1', 'us-east-1'] });
+    const unpacked = unpackBatch(structuredClone(packed, { transfer: [packed.data] }));
+    expect(JSON.parse(JSON.stringify(unpacked))).toEqual(JSON.parse(JSON.stringify(event)));
+  });
+
   it('packs an empty batch', () => {
     expect(unpackBatch(structuredClone(packBatch({ Records: [] }))).Records).toEqual([]);
   });
