@@ -195,6 +195,25 @@ benchmark's own message literals, built just before the measured rounds; with th
 file instead, twelve processes gave 0.426–0.512 and no slow one. Which way V8 goes is settled in the
 first rounds and stays for the process, so a run's median says more about that than about a change.
 
+**Fresh memory and fewer pieces** (2026-11-24, late night). Timed in place, the same UTF-8 write of a
+record took about 220 ns into memory written for the first time and 115 ns the second time, and the
+stream's copy of each record paid the same again: every few hundred records the collector took a fresh
+512 KB slab and the stream a fresh 8 KB piece of Node's pool. Now each shard of the in-memory stream
+copies its records into 64 KiB chunks of its own (\`src/adapters/local/record-arena.ts\`; a stopped
+shard pins only its own chunks), and the collector encodes a request's records into a 64 KiB buffer
+lent to the request and taken back once its put has settled (\`src/core/collector/record-buffers.ts\`:
+the event stream port now says that an entry's bytes are the caller's again once put settles, and a
+contract test holds both adapters to it). A record's text is joined from fewer pieces (members kept as
+received one after another are one slice; an ISO time is the hour's \`YYYY-MM-DDTHH:\` and three table
+pieces), which V8 flattens when it encodes the record. In turns against the code before each change
+(six processes each): the arena 230,956 → 240,226 events/s, the pieces 241,795 → 256,694, the lent
+buffer 256,691 → 260,843 and 259,008 → 269,605 (the ratio's medians in those pairs: 0.447 → 0.466,
+0.465 → 0.489, 0.475 → 0.485 and 0.480 → 0.493).
+Tried and not kept: handing out records without a view of each (no change), a cache of sequence
+numbers' heads (no change here, with one consumer; kept for the runtime's two, below). In the runs since, the allocation-site statistics showed the same four sites
+tenured in every process and no process in the slow place (six processes: 0.453–0.486); what stays is
+a round-to-round spread of 0.37–0.60 around a median at 0.5.
+
 ### Collector over HTTP, local runtime
 The local runtime as \`npm start\` runs it (collector, in-process stream, Parquet lake writer, and since
 issue #3 the resolver on dynalite, which reads the same stream) and a bare \`node:http\` server that
@@ -245,6 +264,20 @@ put 14 % (the log's CRC-32s 4.3 %, its writes 4.9 %), handing batches to the con
 3 %, idle 8.7 %: about 155 µs of the thread a request. The ratio of 0.5 (8,800 requests a second
 there) leaves 115 µs, for the collector alone, before the resolver, dynalite and DuckDB take their
 share of the two cores.
+
+Since then (2026-11-24, late night; each change in turns against the code before it, single 10 s runs,
+requests a second): the stream's log writes each frame into a staging buffer as it is appended, with
+one CRC-32 over the frame instead of two, and a commit's frames go to the file as one buffer instead of
+two a record (collector alone 5,796 → 6,614, 5,035 → 5,827, 5,784 → 5,995; the runtime 5,080 →
+5,253, 5,095 → 5,274, 4,710 → 5,300); the log takes each key's UTF-8 from the stream's key memo, and
+each shard's sequence-number head (\`49\`, the shard, the zeros: 85 ns a number, now 20) is made once
+(collector alone 6,730 → 7,339, 7,030 → 6,939, 6,610 → 7,248); and a batch crosses to the resolver's
+thread as columns, what its records share sent once (540 → 190 bytes a record, about 1.2 → 0.3 µs a
+record on each thread; the runtime +1.5 %, −1.8 %, +8.8 %). With all of it the collector alone went from
+0.35–0.40 of the bare server to 0.46, the runtime from 0.28 to 0.33. Faster, the collector filled the
+stream's backlog budget on disk (then 1 GiB: a 10 s flood writes about 1.2 GB while the resolver, which
+meets only duplicates here, falls behind) and answered 503 to 43 requests of one measured round; the
+runtime's budget is now 4 GiB, about forty seconds of this rate, and \`MOSAIC_STREAM_BACKLOG_MB\` sets it.
 
 The stream does not refuse while the resolver lags: past its memory budget, consumers read a shard's
 records back from its log on disk, as Kinesis keeps them (2026-11-23; before, the stream filled to its
