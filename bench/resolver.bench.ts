@@ -133,14 +133,14 @@ export interface UnifyBenchResult {
  */
 export async function benchUnify(options: UnifyBenchOptions = UNIFY_DEFAULTS): Promise<UnifyBenchResult> {
   const started = performance.now();
-  const workload = unifyWorkload({
-    people: options.people,
-    // The steady phases take what they need of the rest (rate × seconds); this is more than enough.
-    events: options.throughputEvents * 2,
-    seed: options.seed,
-  });
-  const random = seededRandom(options.seed + 1);
-  const batches = toBatches(workload.messages, random);
+  // The same seeds give the same messages and batches, whatever the length: a longer workload only
+  // adds to the end of a shorter one.
+  const workloadOf = (events: number) => {
+    const generated = unifyWorkload({ people: options.people, events, seed: options.seed });
+    return { workload: generated, batches: toBatches(generated.messages, seededRandom(options.seed + 1)) };
+  };
+  // The steady phases continue it at shares of the throughput measured: enough for them is made then.
+  let { workload, batches } = workloadOf(options.throughputEvents * 2);
   const split = batches.findIndex((batch) => batch.first >= options.throughputEvents);
   const throughputBatches = batches.slice(0, split);
 
@@ -179,6 +179,14 @@ export async function benchUnify(options: UnifyBenchOptions = UNIFY_DEFAULTS): P
     baselines.push(await server.baseline(BASELINE_MS));
 
     // ---- 2. steady loads with probes and Profile API samples ---------------------------------
+    const steadyEvents = options.steadyLoads.reduce(
+      (total, share) => total + Math.ceil(throughput.eventsPerSecond * share * options.steadySeconds),
+      0,
+    );
+    // A fifth more, and a batch for each phase to end on.
+    const needed =
+      options.throughputEvents + Math.ceil(steadyEvents * 1.2) + 100 * options.steadyLoads.length;
+    if (workload.messages.length < needed) ({ workload, batches } = workloadOf(needed));
     const probePeople = probeCandidates(workload, options.throughputEvents);
     const ask = askedAbout(workload.people.length, probePeople, seededRandom(options.seed + 2));
     /** User ids the Profile API has been asked about (by a sample or a probe). */
