@@ -95,7 +95,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       );
     }
     const receivedAtMs = deps.clock.now();
-    const records = recordBuffers.lend();
+    const buffer = recordBuffers.lend();
     let putting: Promise<void> | undefined;
     let prepared: PreparedIngest;
     try {
@@ -104,7 +104,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         request.route,
         { source, receivedAtMs, ip: request.ip },
         ctx,
-        records,
+        buffer,
       );
       putting =
         prepared.accepted.length === 0
@@ -119,7 +119,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       // The records' bytes may be written over only once no put of them can still be reading them
       // (the quarantine failing first must not hand the buffer to the next request mid-put).
       await putting?.catch(() => undefined);
-      recordBuffers.giveBack(records);
+      recordBuffers.giveBack(buffer);
     }
 
     if (prepared.accepted.length > 0) deps.metrics.accepted(source, prepared.accepted.length);

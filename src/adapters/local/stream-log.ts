@@ -106,7 +106,8 @@ interface Segment {
  * `[crc32][data length][key length][arrival seconds][key][data]`, appended in order, written before
  * the put that appended them resolves ({@link flush}), and read back by position. What stays in memory
  * is 16 bytes a record (where its frame is, its length, its arrival) — a backlog of a million records
- * costs 16 MB, not their data. A segment is deleted once every consumer has passed it
+ * costs 16 MB, not their data — and the staging buffer the frames of a commit wait in (256 KiB, up to
+ * 4 MiB if commits fill it). A segment is deleted once every consumer has passed it
  * ({@link releaseBefore}).
  *
  * Files outlive the process: {@link ShardLog.open} reads back the segments a previous run left, so a
