@@ -263,6 +263,10 @@ function valuesOf(view: JsonObject): unknown[] {
   return v;
 }
 
+/** `"name":` of each field, and `"name":"` for a string value to follow. */
+const MEMBER_NAMES = FIELDS.map((name) => `"${name}":`);
+const MEMBER_NAMES_QUOTED = FIELDS.map((name) => `"${name}":"`);
+
 /** `"name":value` for a member stamping wrote. */
 function memberText(
   field: number,
@@ -270,16 +274,15 @@ function memberText(
   stamp: RequestParts,
   received: readonly unknown[],
 ): string {
-  let json: string;
-  if (value === stamp.receivedAtIso) json = stamp.receivedAtJson;
-  else if (value === stamp.source) json = stamp.sourceJson;
-  else if (value === stamp.batchSentAtIso && stamp.batchSentAtJson !== undefined)
-    json = stamp.batchSentAtJson;
+  const name = MEMBER_NAMES[field] as string;
+  if (value === stamp.receivedAtIso) return name + stamp.receivedAtJson;
+  if (value === stamp.source) return name + stamp.sourceJson;
+  if (value === stamp.batchSentAtIso && stamp.batchSentAtJson !== undefined)
+    return name + stamp.batchSentAtJson;
   // A time as sent (`originalTimestamp`) passed the ISO check: nothing in it needs escaping.
-  else if (value === received[FIELD.timestamp] || value === received[FIELD.originalTimestamp])
-    json = `"${value}"`;
-  else json = typeof value === 'string' ? quoted(value) : JSON.stringify(value);
-  return `"${FIELDS[field]}":${json}`;
+  if (value === received[FIELD.timestamp] || value === received[FIELD.originalTimestamp])
+    return `${MEMBER_NAMES_QUOTED[field] as string}${value as string}"`;
+  return name + (typeof value === 'string' ? quoted(value) : JSON.stringify(value));
 }
 
 /** A request's stamp with the JSON of the values every message of it gets, written once. */
