@@ -68,7 +68,8 @@ export type StreamAttempt =
 
 /**
  * An in-memory event stream that records every call and answers from a script (one entry per call;
- * the last one repeats). With no script every entry is written.
+ * the last one repeats). With no script every entry is written. `calls` holds the entries as given
+ * (the caller may write over their bytes once put resolves); `written` holds copies.
  */
 export class ScriptedEventStream implements EventStream {
   readonly calls: StreamEntry[][] = [];
@@ -77,18 +78,15 @@ export class ScriptedEventStream implements EventStream {
   constructor(private readonly script: readonly StreamAttempt[] = []) {}
 
   async put(entries: readonly StreamEntry[]): Promise<PutOutcome> {
-    // Copies, as a stream keeps them: the caller may write over its entries' bytes once put resolves.
-    entries = entries.map((entry) => ({
-      partitionKey: entry.partitionKey,
-      data: Uint8Array.from(entry.data),
-    }));
     this.calls.push([...entries]);
     const attempt = this.script[Math.min(this.calls.length - 1, this.script.length - 1)];
     if (attempt !== undefined && 'throws' in attempt) throw attempt.throws;
     const failed: Array<{ index: number; reason: string }> = [];
     entries.forEach((entry, index) => {
       const reason = attempt?.fail(entry, index);
-      if (reason === undefined) this.written.push(entry);
+      // A copy, as a stream keeps it: the caller may write over its entries' bytes once put resolves.
+      if (reason === undefined)
+        this.written.push({ partitionKey: entry.partitionKey, data: Uint8Array.from(entry.data) });
       else failed.push({ index, reason });
     });
     return { failed };

@@ -53,7 +53,7 @@ describe('putAllOrFail', () => {
     ]);
     const input = entries(2);
     await putAllOrFail(stream, input, { sleep: instantSleep(), policy: POLICY });
-    expect(stream.calls[1]?.[0]).toEqual(input[1]);
+    expect(stream.calls[1]?.[0]).toBe(input[1]);
   });
 
   it('backs off exponentially up to maxDelayMs, scaled by the jitter', async () => {
