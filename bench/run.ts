@@ -4,6 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { LAKE_PARQUET_COMPRESSION } from '../src/adapters/local/lake-sql';
 import { type ActivationBenchResult, benchActivation, SCENARIOS, type Scenario } from './activation.bench';
 import { benchCollectorHandler } from './collector-handler.bench';
 import { benchCollectorHttp } from './collector-http.bench';
@@ -1004,7 +1005,7 @@ Measured on ${new Date().toISOString().slice(0, 10)}, ${r.threads} DuckDB thread
 
 The lake of \`bench/segments-lake.ts\` (generator \`${r.lake.generator}\`, seed ${o.seed}, ${r.lake.duckdb}): ${fmt(c.events)} events over ${o.days} days from
 ${fmt(o.people)} people (skewed: the most active send the most), written by DuckDB with the local lake's layout and columns
-(\`events/dt=…/hour=…/*.parquet\`, \`identity_links/dt=…/hour=…/*.parquet\`, zstd): ${types}; ${fmt(c.redeliveries)} messages held twice,
+(\`events/dt=…/hour=…/*.parquet\`, \`identity_links/dt=…/hour=…/*.parquet\`, ${LAKE_PARQUET_COMPRESSION} compression): ${types}; ${fmt(c.redeliveries)} messages held twice,
 ${fmt(c.late)} events received more than an hour late; ${fmt(c.links)} \`identity_links\` rows (anonymous ids, then user ids when people identify;
 a second device first gets a profile of its own and is merged; 2 % of people are merged into another's profile), ${fmt(c.repointed)} identifiers
 re-pointed, ${fmt(c.profiles)} profiles; ${fmt(c.eventFiles + c.linkFiles)} files, ${mib(r.lakeBytes)}. Generated in ${fmt(r.lake.generatedSeconds)} s (peak RSS ${fmt(r.lake.peakRssMb)} MB)${r.generated ? ' by this run' : ', cached in `node_modules/.cache/mosaic-bench/` and reused by this run'}.

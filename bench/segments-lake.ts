@@ -1,7 +1,7 @@
 // A seeded synthetic lake for the segments benchmark (issue #4): 10,000,000 events over 30 days from
 // 200,000 people, written with exactly the local lake's layout and Parquet columns. Generated inside
 // DuckDB (range() and hash(), no rows in JavaScript) and cached under
-// node_modules/.cache/mosaic-bench/segments-lake-v1/. Run it alone with `node --import tsx bench/segments-lake.ts`.
+// node_modules/.cache/mosaic-bench/segments-lake-v2/. Run it alone with `node --import tsx bench/segments-lake.ts`.
 
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -9,11 +9,14 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DUCKDB_TYPES, sqlStringLiteral } from '../src/adapters/local/lake-sql';
+import { DUCKDB_TYPES, LAKE_PARQUET_COMPRESSION, sqlStringLiteral } from '../src/adapters/local/lake-sql';
 import { EVENT_COLUMNS, IDENTITY_LINK_COLUMNS, type LakeColumn } from '../src/core/lake/tables';
 
-/** Bump when the generated rows change: a cached lake of another version is generated again. */
-export const GENERATOR_VERSION = 'segments-lake-v1';
+/**
+ * Bump when the generated files change: a cached lake of another version is generated again. v2: Snappy,
+ * as the local lake writer writes (was zstd).
+ */
+export const GENERATOR_VERSION = 'segments-lake-v2';
 
 export interface SegmentsLakeOptions {
   readonly seed: number;
@@ -338,7 +341,7 @@ export async function generateSegmentsLake(
     const write = (select: string, table: string) =>
       connection.run(
         `COPY (${select}) TO ${sqlStringLiteral(join(temporary, table))} ` +
-          `(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt, hour), FILENAME_PATTERN '${table}-bench-{i}')`,
+          `(FORMAT parquet, COMPRESSION ${LAKE_PARQUET_COMPRESSION}, PARTITION_BY (dt, hour), FILENAME_PATTERN '${table}-bench-{i}')`,
       );
     await write(sql.events, 'events');
     lap('events written');

@@ -92,7 +92,7 @@ describe('LakeIdentityLinkSink: the local lake', () => {
     return sink;
   }
 
-  it('has exactly the IDENTITY_LINK_COLUMNS: strings as VARCHAR, linked_at as TIMESTAMP', async () => {
+  it('has exactly the IDENTITY_LINK_COLUMNS: strings as VARCHAR, linked_at as TIMESTAMP; Snappy Parquet', async () => {
     const sink = await open();
     await sink.put([identityLink()]);
     await sink.flush();
@@ -103,6 +103,11 @@ describe('LakeIdentityLinkSink: the local lake', () => {
     expect(described.map((c) => [c.column_name, c.column_type])).toEqual(
       IDENTITY_LINK_COLUMNS.map((c) => [c.name, c.type === 'timestamp' ? 'TIMESTAMP' : 'VARCHAR']),
     );
+    // Snappy, as the identity-links Firehose stream converts them.
+    const compressions = await query(`SELECT DISTINCT compression FROM parquet_metadata($1)`, [
+      tableGlob(dataDir),
+    ]);
+    expect(compressions).toEqual([{ compression: 'SNAPPY' }]);
   });
 
   it('buffers until flush, counting rows buffered and landed, and writes on its interval', async () => {

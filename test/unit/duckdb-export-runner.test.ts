@@ -360,7 +360,7 @@ describe('DuckDB audience engine and export runner', { timeout: 30_000 }, () => 
       expect(first).not.toContain('p-13,e13@x.example,pro,');
     });
 
-    it('the Parquet format: the audience file has the columns under their names', async () => {
+    it('the Parquet format: the audience file has the columns under their names, every file Snappy', async () => {
       const completion = recordingCompletion();
       const runner = new DuckDbExportRunner({ lake, root, completion, onError: vi.fn() });
       const job = await exportJob(root, {
@@ -386,6 +386,21 @@ describe('DuckDB audience engine and export runner', { timeout: 30_000 }, () => 
         { profile_id: 'p-03', user_id: 'u-03', email: 'e03@x.example', plan: 'free' },
         { profile_id: 'p-12', user_id: 'u-12', email: 'e12@x.example', plan: 'free' },
       ]);
+      // Snappy, as Athena's UNLOAD writes an export in AWS.
+      for (const file of [
+        'audience/audience.parquet',
+        'changes/changes.parquet',
+        'members/members.parquet',
+      ]) {
+        const compressions = await lake.withConnection(async (connection) =>
+          (
+            await connection.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata($1)`, [
+              join(job.location, file),
+            ])
+          ).getRowObjectsJS(),
+        );
+        expect(compressions, file).toEqual([{ compression: 'SNAPPY' }]);
+      }
     });
 
     it('columns named like the partition columns do not change which members are read', async () => {

@@ -191,6 +191,17 @@ describe('LakeWriter', () => {
     expect(String(schema[0]?.logical_type)).toMatch(/TimestampType\(isAdjustedToUTC=0/);
   });
 
+  it("compresses every column chunk with Snappy, as Firehose's Parquet conversion does", async () => {
+    const writer = await openWriter();
+    await writer.handler(eventOf([streamRecord(), streamRecord({ type: 'identify', event: undefined })]));
+    await writer.flush();
+    const [file] = await parquetFiles();
+    const chunks = await query(`SELECT DISTINCT compression FROM parquet_metadata($1)`, [
+      join(dataDir, 'lake', 'events', file as string),
+    ]);
+    expect(chunks).toEqual([{ compression: 'SNAPPY' }]);
+  });
+
   it('maps every record as toEventRow does (property)', async () => {
     const writer = await openWriter();
     const isoDate = fc

@@ -9,7 +9,7 @@ import type {
   ExportRunner,
 } from '../../ports/audience-engine';
 import type { DuckDbLake } from './duckdb-lake';
-import { sqlStringLiteral } from './lake-sql';
+import { LAKE_PARQUET_COMPRESSION, sqlStringLiteral } from './lake-sql';
 
 export interface DuckDbExportRunnerOptions {
   readonly lake: DuckDbLake;
@@ -127,7 +127,9 @@ async function copy(
   await mkdir(folder, { recursive: true });
   const temporary = join(folder, `.${file}.tmp`);
   const options =
-    format === 'csv' ? "(FORMAT csv, HEADER true, DELIMITER ',')" : '(FORMAT parquet, COMPRESSION zstd)';
+    format === 'csv'
+      ? "(FORMAT csv, HEADER true, DELIMITER ',')"
+      : `(FORMAT parquet, COMPRESSION ${LAKE_PARQUET_COMPRESSION})`;
   try {
     await connection.run(`COPY (${query.sql}) TO ${sqlStringLiteral(temporary)} ${options}`, values(query));
     await rename(temporary, join(folder, file));

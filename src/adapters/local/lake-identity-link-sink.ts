@@ -6,7 +6,7 @@ import { LakeWriter, type LakeWriterOptions, type LakeWriterStats } from './lake
 export type LakeIdentityLinkSinkOptions = Omit<LakeWriterOptions, 'table'>;
 
 /**
- * The local twin of the Firehose identity-links stream: the `identity_links` table as zstd Parquet
+ * The local twin of the Firehose identity-links stream: the `identity_links` table as Snappy Parquet
  * under `<dataDir>/lake/identity_links/dt=YYYY-MM-DD/hour=HH/` (partitioned by `linked_at`, UTC), with
  * exactly the `IDENTITY_LINK_COLUMNS`, so DuckDB reads the table with one `read_parquet` glob, exactly
  * as `events`. Built on {@link LakeWriter}: `put` resolves once the rows are appended to a staging

@@ -10,6 +10,15 @@ import type { LakeColumn, LakeColumnType } from '../../core/lake/tables';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * The Parquet compression of every file the local twins write to the lake and to exports: Snappy, as
+ * Firehose's record-format conversion writes the AWS lake (`lib/constructs/lake.ts`) and Athena's
+ * `UNLOAD` writes exports (`export-plan.ts`), so a file read locally is the file AWS would hold.
+ * (They wrote zstd before: files half the size, for the same CPU in DuckDB — a staged batch of 5,000
+ * events converted in 13.7 ms with Snappy and 13.9 ms with zstd, medians of six rounds.)
+ */
+export const LAKE_PARQUET_COMPRESSION = 'snappy';
+
 /** The time text a row is partitioned by (`receivedAt`, `linked_at`) must start like `2026-11-22T16`. */
 export const PARTITIONABLE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}/;
 const PARTITIONABLE_SQL = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}';
@@ -84,6 +93,6 @@ export function compileLakeSql(columns: readonly LakeColumn<string>[], partition
     partitions: `SELECT ${dt} AS dt, ${hour} AS hour, count(*) AS n FROM ${source} GROUP BY ALL`,
     copyPartition: (target) =>
       `COPY (SELECT ${projection} FROM ${source} WHERE ${dt} = $2 AND ${hour} = $3) ` +
-      `TO ${sqlStringLiteral(target)} (FORMAT parquet, COMPRESSION zstd)`,
+      `TO ${sqlStringLiteral(target)} (FORMAT parquet, COMPRESSION ${LAKE_PARQUET_COMPRESSION})`,
   };
 }

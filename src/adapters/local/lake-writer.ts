@@ -126,8 +126,8 @@ const STAGING_SUFFIX = '.ndjson';
  * A staging file is converted when it reaches `maxFileRows`/`maxFileBytes`, when its oldest record has
  * waited `flushIntervalMs`, on `flush()` and on `close()`: DuckDB reads it with SQL compiled from the
  * table's columns (`EVENT_COLUMNS`, `IDENTITY_LINK_COLUMNS`: the columns and types Firehose's
- * conversion gives the AWS lake) and writes one zstd Parquet file per `dt`/`hour` partition (from
- * `receivedAt` for events, `linked_at` for identity links, as `partitionOf` computes it):
+ * conversion gives the AWS lake) and writes one Snappy Parquet file, as Firehose does, per `dt`/`hour`
+ * partition (from `receivedAt` for events, `linked_at` for identity links, as `partitionOf` computes it):
  * `<dataDir>/lake/events/dt=YYYY-MM-DD/hour=HH/events-<run>-<n>.parquet`. Each file is written under
  * a hidden temporary name and renamed, so readers never see a partial file.
  * A failed write keeps the records and is retried; a partition already written is never written again.
