@@ -280,6 +280,32 @@ stream's backlog budget on disk (then 1 GiB: a 10 s flood writes about 1.2 GB wh
 meets only duplicates here, falls behind) and answered 503 to 43 requests of one measured round; the
 runtime's budget is now 4 GiB, about forty seconds of this rate, and \`MOSAIC_STREAM_BACKLOG_MB\` sets it.
 
+**Where the two cores go** (2026-11-25; the runtime under this load, 5 s of each thread's
+\`/proc/<pid>/task/<tid>/schedstat\`): the collector's thread ran 83.5 % of the time and waited for a
+core another 14.3 %; the resolver's thread ran 34 % (nice 10; it waited 51 %); V8's helper thread 23 %;
+libuv's four pool threads, where DuckDB converts the lake's staged batches, about 25 % together;
+autocannon 14 %. Landing a staged batch of 5,000 of these events costs DuckDB about 18 ms of CPU
+(counting its partitions 4.6 ms, writing the Parquet 13.7 ms; medians of six rounds on their own), about
+3.7 µs an event, so at half the bare server's rate (about 160,000 events a second) the lake alone would
+take 60 % of a core; the collector alone reaches 0.46 with a whole thread of its own; and the load
+generator takes its share: the two cores are spent before the resolver, dynalite or V8's helper run. Tried and not kept, each in turns against the code before: the collector's handler
+on worker threads, one or two, as Lambda runs concurrent environments (4,333 and 4,055 requests a second
+with one, 4,647 and 4,695 with two, against 4,996 and 5,639; peak RSS 411 and 452 MB against 334–345:
+the main thread keeps the HTTP work, the stream's put and log and the deliveries, and the messages cost
+more than the handler work they move; the collector alone in two processes, with nothing else on the
+machine, made 10,256 against 6,504, 0.63 of the bare server); the resolver at nice 19 instead of 10 (no
+difference in three pairs); a young generation of 8 or 4 MB instead of 16 (peak RSS 321–326 and
+289–292 MB, but 4,604–5,144 and 3,563–3,746 requests a second against 4,918–5,914); the stream holding
+4,000 or 1,000 records in memory instead of 20,000 (no difference); one DuckDB pass over a staged batch
+instead of two (a temporary table: 19 ms against 20; the pass that counts partitions reads one column
+and costs 4.6 ms). Lowering libuv's pool threads to nice 10 from outside gave 6,209 requests a second
+against 5,576 (medians of three pairs), but Node names none of its threads before libuv 1.50, so the
+runtime has no sound way to find them. Peak RSS, from \`/proc/<pid>/smaps\` at the end of a run: Node's
+and DuckDB's code 76 MB, V8's heaps (the collector's 74–84 MB, the resolver's 33–37, dynalite's
+17–45) and DuckDB's memory about 170 MB, malloc's heap 80 MB (most of it the collector's array
+buffers, 69–89 MB); a full collection on the collector's thread every 50 ms took the peak only to 295
+MB.
+
 The stream does not refuse while the resolver lags: past its memory budget, consumers read a shard's
 records back from its log on disk, as Kinesis keeps them (2026-11-23; before, the stream filled to its
 20,000 records and refused with 503: 9,418 events/s against 135,944, p99 659 ms, 139–188 requests
