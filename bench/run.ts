@@ -306,6 +306,30 @@ and DuckDB's code 76 MB, V8's heaps (the collector's 74–84 MB, the resolver's 
 buffers, 69–89 MB); a full collection on the collector's thread every 50 ms took the peak only to 295
 MB.
 
+**What bounds it** (2026-11-25, later; single 10 s runs, requests a second, the bare server 14,518 in
+the same hour). With the resolver's and the lake's subscriptions answering at once and doing nothing,
+everything else as \`npm start\` runs it, the runtime made 5,719 and 6,351 (0.39–0.44 of the bare
+server) against 4,260 and 4,482 as it is, and peaked at 238–243 MB against 327–338; with only the
+lake's doing nothing, 5,152 and 5,369 at 299–302 MB. So even consumers that cost nothing leave both
+targets unmet: what the process holds besides the collector costs about 110 MB before any load (idle
+174 MB: Node's code 43 MB, DuckDB's 26, V8's heaps 42 MB on the collector's thread, 26.5 on the
+resolver's and 11.5 on dynalite's). A process that loads DuckDB's bindings holds 71–73 MB, 92 with one
+database open and 93 with three, so the runtime's three DuckDB databases cost little beyond the first.
+The collector alone, its log written as it is, made 6,454 and 6,491 (0.45); with the log's writes
+skipped (an experiment, not a mode), 6,762 and 6,877: its durable log costs it about 5 %. In the
+runtime the same writes take 14.3 % of the collector's thread (4.5 % in the collector alone, CPU
+profiles), where the lake's staging files, its Parquet and LevelDB write to the same disk. Tried and
+not kept: the log's group commit written off the event loop, on libuv's pool, the puts that come
+meanwhile waiting for the write in flight before they append (the runtime 3,698 and 4,007 against 4,861
+and 4,882; the collector alone 5,093 against 6,500: the pool is shared with DuckDB and LevelDB, and
+each request waits for a write more); dynalite's thread with a young generation of 6 MB (peak RSS 336
+and 328 MB against 337 and 332: no change). The handler in-process, run alone four times that day:
+0.476, 0.508, 0.490 and 0.485 of \`JSON.parse\`: its target sits at its edge. In that benchmark the
+stream's lookup of each partition key in its memo (the shard, the key's UTF-8, the stream's own copy)
+takes about 450 ns a message timed in place, the timer's own cost included — about a tenth of the
+handler — where the same lookup takes about 100 ns in a loop of its own and about 200 ns with other
+memory touched between batches: most of it is waiting on memory, not work.
+
 The stream does not refuse while the resolver lags: past its memory budget, consumers read a shard's
 records back from its log on disk, as Kinesis keeps them (2026-11-23; before, the stream filled to its
 20,000 records and refused with 503: 9,418 events/s against 135,944, p99 659 ms, 139–188 requests
