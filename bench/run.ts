@@ -311,9 +311,9 @@ the same hour). With the resolver's and the lake's subscriptions answering at on
 everything else as \`npm start\` runs it, the runtime made 5,719 and 6,351 (0.39–0.44 of the bare
 server) against 4,260 and 4,482 as it is, and peaked at 238–243 MB against 327–338; with only the
 lake's doing nothing, 5,152 and 5,369 at 299–302 MB. So even consumers that cost nothing leave both
-targets unmet: what the process holds besides the collector costs about 110 MB before any load (idle
-174 MB: Node's code 43 MB, DuckDB's 26, V8's heaps 42 MB on the collector's thread, 26.5 on the
-resolver's and 11.5 on dynalite's). A process that loads DuckDB's bindings holds 71–73 MB, 92 with one
+targets unmet: what the process holds besides the collector costs about 110 MB at peak (238–243 MB
+against the collector alone's 127–131), and idle the runtime holds 174 MB (Node's code 43 MB, DuckDB's
+26, V8's heaps 42 MB on the collector's thread, 26.5 on the resolver's and 11.5 on dynalite's). A process that loads DuckDB's bindings holds 71–73 MB, 92 with one
 database open and 93 with three, so the runtime's three DuckDB databases cost little beyond the first.
 The collector alone, its log written as it is, made 6,454 and 6,491 (0.45); with the log's writes
 skipped (an experiment, not a mode), 6,762 and 6,877: its durable log costs it about 5 %. In the
