@@ -213,7 +213,8 @@ buffer 256,691 → 260,843 and 259,008 → 269,605 (the ratio's medians in those
 Tried and not kept: handing out records without a view of each (no change), a cache of sequence
 numbers' heads (no change here, with one consumer; kept for the runtime's two, below). In the runs since, the allocation-site statistics showed the same four sites
 tenured in every process and no process in the slow place (six processes: 0.453–0.486); what stays is
-a round-to-round spread of 0.37–0.60 around a median at 0.5.
+a round-to-round spread of 0.37–0.60 around a median at 0.5 (on 2026-11-25 the medians of single
+processes were 0.44–0.51: see "What bounds it" below).
 
 ### Collector over HTTP, local runtime
 The local runtime as \`npm start\` runs it (collector, in-process stream, Parquet lake writer, and since
