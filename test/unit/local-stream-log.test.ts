@@ -1,10 +1,16 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  fnvShardIndexOf,
+  type Partitioning,
+  shardIdOf,
+  shardIndexOf,
+} from '../../src/adapters/local/kinesis-shape';
 import {
   INTERNAL_FAILURE,
   MemoryEventStream,
@@ -176,7 +182,7 @@ describe('ShardLog', () => {
     expect(log.read(0, 4).map((record) => Buffer.from(record.data).toString())).toEqual(texts);
     log.close();
     const { log: reopened, recovery } = ShardLog.open(dir, 'short', 0);
-    expect(recovery).toEqual({ records: 4, discardedBytes: 0 });
+    expect(recovery).toEqual({ records: 4, discardedBytes: 0, keysFit: true });
     expect(reopened.read(0, 4).map((record) => record.partitionKey)).toEqual([
       'key-0',
       'key-1',
@@ -758,7 +764,7 @@ describe('MemoryEventStream started again on its log folder', () => {
     await writeFile(join(dir, 'stream', 'shardId-000000000000-000000000120.spill'), 'old backlog');
     const stream = newStream({ shardCount: 1 });
     expect(stream.stats().recoveredRecords).toBe(0);
-    expect(await readdir(join(dir, 'stream'))).toEqual([]);
+    expect(await readdir(join(dir, 'stream'))).toEqual(['checkpoints.json']);
   });
 
   it('keeps the records of a stream closed with nobody subscribed for the next run', async () => {
@@ -789,6 +795,134 @@ describe('MemoryEventStream started again on its log folder', () => {
     expect(() => new MemoryEventStream({ logDir: join(dir, 'stream'), shardCount: 2 })).toThrow(
       /checkpoints\.json is not a stream checkpoint file.*Remove it to have every record the log beside it still holds delivered again/,
     );
+  });
+
+  describe('partitioning', () => {
+    const SHARDS = 4;
+    /** Keys that MD5 (Kinesis's mapping) and FNV-1a put on different shards. */
+    const keys = Array.from({ length: 200 }, (_, i) => `anon-${i}`)
+      .filter((key) => shardIndexOf(key, SHARDS) !== fnvShardIndexOf(key, SHARDS))
+      .slice(0, 8);
+    const shardOfRecord = (record: KinesisStreamRecord) => record.eventID.split(':')[0] as string;
+    const checkpointsFile = async () =>
+      JSON.parse(await readFile(join(dir, 'stream', 'checkpoints.json'), 'utf8')) as Record<string, unknown>;
+
+    /**
+     * A log as an older version left it: two records of each key on the shard MD5 puts it on, not yet
+     * processed by subscription `s`, with version 1 checkpoints (no partitioning named), or none.
+     */
+    function olderVersionLog(
+      checkpoints: boolean,
+      shardOf: (key: string) => number = (key) => shardIndexOf(key, SHARDS),
+    ) {
+      const folder = join(dir, 'stream');
+      mkdirSync(folder, { recursive: true });
+      const logs = Array.from({ length: SHARDS }, (_, i) => ShardLog.open(folder, shardIdOf(i), 0).log);
+      for (const n of [1, 2]) {
+        for (const key of keys)
+          (logs[shardOf(key)] as ShardLog).append(key, encoder.encode(`${key}#${n}`), 1, 1);
+      }
+      for (const log of logs) log.flush();
+      const ends = logs.map((log) => log.end);
+      for (const log of logs) log.close();
+      if (checkpoints) {
+        const file = { version: 1, shards: SHARDS, ends, subscriptions: { s: ends.map(() => 0) } };
+        writeFileSync(join(folder, 'checkpoints.json'), JSON.stringify(file));
+      }
+    }
+
+    /** Puts `#3` of each key and delivers everything to `s`: per key, its records and their shards. */
+    async function deliverAll(stream: MemoryEventStream) {
+      const byKey = new Map<string, { texts: string[]; shards: Set<string> }>();
+      stream.subscribe({
+        name: 's',
+        maxBatchingWindowMs: 0,
+        handler: async (event) => {
+          for (const record of event.Records) {
+            const seen = byKey.get(record.kinesis.partitionKey) ?? { texts: [], shards: new Set<string>() };
+            seen.texts.push(textOf(record));
+            seen.shards.add(shardOfRecord(record));
+            byKey.set(record.kinesis.partitionKey, seen);
+          }
+        },
+      });
+      await stream.put(keys.map((key) => entry(key, `${key}#3`)));
+      await stream.drain();
+      return byKey;
+    }
+
+    it('names FNV-1a in the checkpoints of a new folder before the first put, and puts each key where FNV-1a maps it', async () => {
+      expect(keys).toHaveLength(8);
+      const stream = newStream({ shardCount: SHARDS });
+      expect(stream.partitioning).toBe('fnv1a');
+      expect(await checkpointsFile()).toMatchObject({ version: 2, partitioning: 'fnv1a', shards: SHARDS });
+      const byKey = await deliverAll(stream);
+      for (const key of keys) {
+        expect([...(byKey.get(key)?.shards ?? [])]).toEqual([shardIdOf(fnvShardIndexOf(key, SHARDS))]);
+      }
+    });
+
+    it.each([
+      ['version 1 checkpoints', true],
+      ['no checkpoints', false],
+    ])(
+      "keeps MD5 for an older version's log with %s while it holds records, then moves to FNV-1a",
+      async (_, checkpoints) => {
+        olderVersionLog(checkpoints);
+        const second = newStream({ shardCount: SHARDS });
+        expect(second.partitioning).toBe('md5');
+        const byKey = await deliverAll(second);
+        // Each key's new record goes to the shard of its old ones, so it comes after them.
+        for (const key of keys) {
+          expect(byKey.get(key)?.texts).toEqual([`${key}#1`, `${key}#2`, `${key}#3`]);
+          expect([...(byKey.get(key)?.shards ?? [])]).toEqual([shardIdOf(shardIndexOf(key, SHARDS))]);
+        }
+        await second.close();
+        expect(await checkpointsFile()).toMatchObject({ version: 2, partitioning: 'md5' });
+        // Everything processed: nothing is left that MD5 put, so the next run maps with FNV-1a.
+        const third = newStream({ shardCount: SHARDS });
+        expect(third.partitioning).toBe('fnv1a');
+        expect(await checkpointsFile()).toMatchObject({ version: 2, partitioning: 'fnv1a' });
+        const after = await deliverAll(third);
+        for (const key of keys) {
+          expect(after.get(key)?.texts).toEqual([`${key}#3`]);
+          expect([...(after.get(key)?.shards ?? [])]).toEqual([shardIdOf(fnvShardIndexOf(key, SHARDS))]);
+        }
+      },
+    );
+
+    it('reads a log whose checkpoints are gone with FNV-1a when every record it holds is where FNV-1a puts its key', async () => {
+      olderVersionLog(false, (key) => fnvShardIndexOf(key, SHARDS));
+      const stream = newStream({ shardCount: SHARDS });
+      expect(stream.partitioning).toBe('fnv1a');
+      const byKey = await deliverAll(stream);
+      for (const key of keys) {
+        expect(byKey.get(key)?.texts).toEqual([`${key}#1`, `${key}#2`, `${key}#3`]);
+        expect(byKey.get(key)?.shards.size).toBe(1);
+      }
+    });
+
+    it('keeps the partitioning its checkpoints name while records are left, whatever the records look like', async () => {
+      olderVersionLog(true, (key) => fnvShardIndexOf(key, SHARDS));
+      const file = await checkpointsFile();
+      await writeFile(
+        join(dir, 'stream', 'checkpoints.json'),
+        JSON.stringify({ ...file, version: 2, partitioning: 'fnv1a' satisfies Partitioning }),
+      );
+      expect(newStream({ shardCount: SHARDS }).partitioning).toBe('fnv1a');
+    });
+
+    it('refuses checkpoints naming a partitioning it does not know', async () => {
+      olderVersionLog(true);
+      const file = await checkpointsFile();
+      await writeFile(
+        join(dir, 'stream', 'checkpoints.json'),
+        JSON.stringify({ ...file, version: 2, partitioning: 'crc' }),
+      );
+      expect(() => newStream({ shardCount: SHARDS })).toThrow(
+        /checkpoints\.json is not a stream checkpoint file/,
+      );
+    });
   });
 
   it('delivers every record its log holds again when the checkpoints are gone (at least once)', async () => {
@@ -833,7 +967,7 @@ describe('ShardLog read back from its files', () => {
   it('reads every record back in place, with its key and arrival, and appends after them', async () => {
     written('whole');
     const { log, recovery } = reopen('whole');
-    expect(recovery).toEqual({ records: 12, discardedBytes: 0 });
+    expect(recovery).toEqual({ records: 12, discardedBytes: 0, keysFit: true });
     expect([log.start, log.end]).toEqual([40, 52]);
     expect(read(log)).toEqual(texts);
     expect(log.read(45, 46)[0]).toMatchObject({ partitionKey: 'key', arrivalSeconds: 1_700_000_000 });

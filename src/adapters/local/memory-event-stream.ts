@@ -7,16 +7,23 @@ import type { EventStream, PutOutcome, StreamEntry } from '../../ports/event-str
 import { payloadWithBytes } from '../../ports/stream-record-data';
 import type { FailedBatch, FailureDestination } from './failure-destination';
 import {
+  fnvShardIndexOf,
   MAX_PARTITION_KEY_LENGTH,
   MAX_RECORD_BYTES,
+  type Partitioning,
   positionOfSequenceNumber,
   sequenceNumberOf,
   shardIdOf,
-  shardIndexOf,
+  shardPicker,
   streamArnOf,
 } from './kinesis-shape';
 import { RecordArena } from './record-arena';
-import { readCheckpoints, type StreamCheckpoints, writeCheckpoints } from './stream-checkpoints';
+import {
+  readCheckpoints,
+  type StreamCheckpoints,
+  writeCheckpoints,
+  writeCheckpointsSync,
+} from './stream-checkpoints';
 import { frameBytes, type LogFiles, NODE_LOG_FILES, ShardLog } from './stream-log';
 
 /** The reason a put entry fails with when the stream holds as much as it may (Kinesis's throttling code). */
@@ -187,13 +194,6 @@ interface HeldRecordData {
   readonly arrivalSeconds: number;
 }
 
-/** A partition key as the stream keeps it (its own copy, and its UTF-8 for the log), with its shard. */
-interface KeyMemo {
-  readonly partitionKey: string;
-  readonly utf8: Buffer;
-  readonly shard: number;
-}
-
 interface HeldRecord extends HeldRecordData {
   readonly bytes: number;
   /** Length of the data in base64, for Lambda's payload limit. */
@@ -303,8 +303,6 @@ interface DrainWaiter {
 
 /** Lambda's limit on a synchronous invocation payload, kept so batches stay a realistic size. */
 const MAX_BATCH_PAYLOAD_CHARS = 6 * 1024 * 1024 - 64 * 1024;
-/** Partition keys remembered (the stream's copy and shard of each) before the memo starts over. */
-const KEY_MEMO_SIZE = 10_000;
 /** Released slots are dropped from a shard's array once there are this many (and they are most of it). */
 const COMPACT_AFTER = 4096;
 /** A shard with records only in memory. */
@@ -313,8 +311,8 @@ const IN_MEMORY = Number.POSITIVE_INFINITY;
 /**
  * The local twin of a Kinesis data stream and its Lambda event source mappings, in one process.
  *
- * - `put` writes entries like PutRecords: each to the shard its partition key hashes to (MD5), with a
- *   per-shard increasing sequence number. With a log folder (`logDir`, `stream-log.ts`) every record
+ * - `put` writes entries like PutRecords: each to the shard its partition key hashes to (FNV-1a, or
+ *   MD5 like Kinesis for a log an older version wrote: `kinesis-shape.ts`), with a per-shard increasing sequence number. With a log folder (`logDir`, `stream-log.ts`) every record
  *   is written to its shard's log before the put resolves — the puts of one turn of the event loop
  *   together, one write per shard (group commit), and subscriptions read only what is written — and
  *   the subscriptions' positions are checkpointed, so a stream created on the same folder carries on
@@ -372,11 +370,14 @@ export class MemoryEventStream implements EventStream {
   private readonly touched: boolean[];
   /** The puts of this turn of the event loop waiting for their records' log write, if any. */
   private commit: LogCommit | undefined;
+  /** How partition keys map to shards; a log is read back with the mapping it was written with. */
+  readonly partitioning: Partitioning;
+  private readonly shardOf: (partitionKey: string) => number;
   /**
-   * Recent partition keys, each with the stream's own copy of it and its shard: keys repeat (one per
-   * person), and hashing costs more than a lookup.
+   * Whether every record read back from a log with no checkpoints is on the shard FNV-1a puts its key
+   * on (found while the shards open).
    */
-  private readonly keyMemos = new Map<string, KeyMemo>();
+  private logKeysFitFnv = true;
 
   constructor(options: MemoryEventStreamOptions = {}) {
     const shardCount = options.shardCount ?? 4;
@@ -396,8 +397,19 @@ export class MemoryEventStream implements EventStream {
     this.touched = new Array<boolean>(shardCount).fill(false);
     const stored = this.logDir === undefined ? undefined : this.readLogFolder(this.logDir, shardCount);
     this.shards = Array.from({ length: shardCount }, (_, index) =>
-      this.openShard(index, stored, options.logSegmentBytes),
+      this.openShard(index, shardCount, stored, options.logSegmentBytes),
     );
+    // A key's records must all be on one shard, or a consumer could read its new ones before its old:
+    // while the log holds records that were not processed, it keeps the mapping they were put with
+    // (named in the checkpoints; version 1, of older versions, means MD5; with no checkpoints, MD5
+    // if a record's key is not where FNV-1a puts it). Once none are left, a log moves to FNV-1a, and
+    // says so on disk before the first put.
+    this.partitioning =
+      this.recoveredRecords > 0 ? (stored?.partitioning ?? (this.logKeysFitFnv ? 'fnv1a' : 'md5')) : 'fnv1a';
+    this.shardOf = shardPicker(this.partitioning, shardCount);
+    if (this.logDir !== undefined && stored?.partitioning !== this.partitioning) {
+      writeCheckpointsSync(this.logDir, this.currentCheckpoints());
+    }
   }
 
   /** The checkpoints a previous run left in the log folder (created if missing), if any. */
@@ -425,6 +437,7 @@ export class MemoryEventStream implements EventStream {
    */
   private openShard(
     index: number,
+    shardCount: number,
     stored: StreamCheckpoints | undefined,
     segmentBytes: number | undefined,
   ): Shard {
@@ -442,13 +455,18 @@ export class MemoryEventStream implements EventStream {
         arena: new RecordArena(),
       };
     }
+    // Checkpoints name the partitioning; without them, the records' keys show whether it was FNV-1a.
+    const keyFits =
+      stored === undefined ? (key: string) => fnvShardIndexOf(key, shardCount) === index : undefined;
     const { log, recovery } = ShardLog.open(
       this.logDir,
       id,
       stored?.ends[index] ?? 0,
       segmentBytes,
       this.logFiles,
+      keyFits,
     );
+    this.logKeysFitFnv &&= recovery.keysFit;
     let trim = log.start;
     const positions = [...this.checkpoints.values()].map((shards) => shards[index] ?? 0);
     if (positions.length > 0) trim = Math.min(Math.max(Math.min(...positions), log.start), log.end);
@@ -510,15 +528,17 @@ export class MemoryEventStream implements EventStream {
         failed.push({ index, reason: injected });
         continue;
       }
-      const key = this.keyMemoOf(entry.partitionKey);
-      const shard = this.shards[key.shard] as Shard;
+      const partitionKey = entry.partitionKey;
+      const shard = this.shards[this.shardOf(partitionKey)] as Shard;
       const { log } = shard;
       if (!throttling && shard.diskFrom === IN_MEMORY && this.overMemoryBudget(bytes)) {
         if (log === undefined) throttling = true;
         else shard.diskFrom = log.end;
       }
+      let keyBytes = 0;
       if (!throttling && log !== undefined) {
-        throttling = this.loggedBytes + frameBytes(key.utf8.byteLength, bytes) > this.maxLogBytes;
+        keyBytes = Buffer.byteLength(partitionKey, 'utf8');
+        throttling = this.loggedBytes + frameBytes(keyBytes, bytes) > this.maxLogBytes;
       }
       if (throttling) {
         this.entriesThrottled++;
@@ -526,12 +546,11 @@ export class MemoryEventStream implements EventStream {
         continue;
       }
       if (log !== undefined) {
-        this.loggedBytes += log.append(key.utf8, entry.data, arrivalSeconds, arrivedAt);
+        this.loggedBytes += log.append(partitionKey, entry.data, arrivalSeconds, arrivedAt, keyBytes);
         logged ??= [];
         logged.push(index);
       }
-      if (shard.diskFrom === IN_MEMORY)
-        this.hold(shard, key.partitionKey, entry.data, arrivalSeconds, arrivedAt);
+      if (shard.diskFrom === IN_MEMORY) this.hold(shard, partitionKey, entry.data, arrivalSeconds, arrivedAt);
       this.recordsPut++;
       this.bytesPut += bytes;
       this.touched[shard.index] = true;
@@ -720,21 +739,6 @@ export class MemoryEventStream implements EventStream {
     };
   }
 
-  private keyMemoOf(partitionKey: string): KeyMemo {
-    let memo = this.keyMemos.get(partitionKey);
-    if (memo === undefined) {
-      if (this.keyMemos.size >= KEY_MEMO_SIZE) this.keyMemos.clear();
-      const own = ownCopy(partitionKey);
-      memo = {
-        partitionKey: own,
-        utf8: Buffer.from(own, 'utf8'),
-        shard: shardIndexOf(own, this.shards.length),
-      };
-      this.keyMemos.set(own, memo);
-    }
-    return memo;
-  }
-
   /** Keeps a record in memory (its shard's records are all there, up to the newest). */
   private hold(
     shard: Shard,
@@ -747,7 +751,15 @@ export class MemoryEventStream implements EventStream {
     const data = shard.arena.copy(record);
     const bytes = data.byteLength;
     const chars = 4 * Math.ceil(bytes / 3);
-    shard.records.push({ partitionKey, data, arrivalSeconds, bytes, chars, arrivedAt });
+    // The key's own copy too: the caller's may be a slice of a whole request's text, kept alive by it.
+    shard.records.push({
+      partitionKey: ownCopy(partitionKey),
+      data,
+      arrivalSeconds,
+      bytes,
+      chars,
+      arrivedAt,
+    });
     this.heldRecords++;
     this.heldBytes += bytes;
   }
@@ -784,7 +796,7 @@ export class MemoryEventStream implements EventStream {
       for (const put of puts) {
         for (const index of put.logged) {
           const entry = put.entries[index] as StreamEntry;
-          if (this.keyMemoOf(entry.partitionKey).shard !== shard.index) continue;
+          if (this.shardOf(entry.partitionKey) !== shard.index) continue;
           this.bytesPut -= entry.data.byteLength;
           put.failed.push({ index, reason: INTERNAL_FAILURE });
           put.unwritten = true;
@@ -832,19 +844,25 @@ export class MemoryEventStream implements EventStream {
     while (this.checkpointWrite !== undefined) await this.checkpointWrite;
   }
 
-  private async writeCheckpoints(): Promise<void> {
-    if (this.logDir === undefined) return;
+  /** The positions as they are now, as the checkpoints file keeps them. */
+  private currentCheckpoints(): StreamCheckpoints {
     const subscriptions: Record<string, number[]> = Object.fromEntries(this.checkpoints);
     for (const sub of this.subscriptions.values()) {
       subscriptions[sub.name] = sub.cursors.map((cursor) => cursor.position);
     }
+    return {
+      version: 2,
+      partitioning: this.partitioning,
+      shards: this.shards.length,
+      ends: this.shards.map(endOf),
+      subscriptions,
+    };
+  }
+
+  private async writeCheckpoints(): Promise<void> {
+    if (this.logDir === undefined) return;
     try {
-      await writeCheckpoints(this.logDir, {
-        version: 1,
-        shards: this.shards.length,
-        ends: this.shards.map(endOf),
-        subscriptions,
-      });
+      await writeCheckpoints(this.logDir, this.currentCheckpoints());
     } catch {
       // A restart would redeliver a little more; the next checkpoint tries again.
       this.logErrors++;

@@ -1,24 +1,38 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { PARTITIONINGS } from './kinesis-shape';
 
 const FILE = 'checkpoints.json';
 
 const Position = z.number().int().nonnegative();
 
-/** What the in-process stream keeps beside its log so a restart carries on where it stopped. */
-const StreamCheckpoints = z.object({
-  version: z.literal(1),
+const fields = {
   /** The stream's shard count: a log is read back only with the same partitioning. */
   shards: z.number().int().positive(),
   /** Per shard, the position after its last record (sequence numbers carry on from there). */
   ends: z.array(Position),
   /** Per subscription, per shard, the position of the first record it has not processed. */
   subscriptions: z.record(z.string(), z.array(Position)),
-});
+};
 
-export type StreamCheckpoints = z.infer<typeof StreamCheckpoints>;
+/**
+ * What the in-process stream keeps beside its log so a restart carries on where it stopped. Version 2
+ * names how keys were mapped to shards; version 1 (written before there was a choice) means `md5`.
+ */
+const StreamCheckpoints = z
+  .discriminatedUnion('version', [
+    z.object({ version: z.literal(2), partitioning: z.enum(PARTITIONINGS), ...fields }),
+    z.object({ version: z.literal(1), ...fields }),
+  ])
+  .transform((file) => ({
+    ...file,
+    version: 2 as const,
+    partitioning: 'partitioning' in file ? file.partitioning : 'md5',
+  }));
+
+export type StreamCheckpoints = z.output<typeof StreamCheckpoints>;
 
 /** The checkpoints in `dir`, or undefined when there are none; throws if the file is not one. */
 export function readCheckpoints(dir: string): StreamCheckpoints | undefined {
@@ -53,4 +67,11 @@ export async function writeCheckpoints(dir: string, checkpoints: StreamCheckpoin
   const path = join(dir, FILE);
   await writeFile(`${path}.tmp`, JSON.stringify(checkpoints));
   await rename(`${path}.tmp`, path);
+}
+
+/** {@link writeCheckpoints}, done before it returns: for what must be on disk before the first put. */
+export function writeCheckpointsSync(dir: string, checkpoints: StreamCheckpoints): void {
+  const path = join(dir, FILE);
+  writeFileSync(`${path}.tmp`, JSON.stringify(checkpoints));
+  renameSync(`${path}.tmp`, path);
 }

@@ -71,6 +71,8 @@ export interface LogRecovery {
    * segment after it.
    */
   readonly discardedBytes: number;
+  /** Whether every record read back has a key `keyFits` accepts (true when it was not given). */
+  readonly keysFit: boolean;
 }
 
 /** Frames waiting to be written: `buffer` from `start` to `end`. */
@@ -137,6 +139,8 @@ export class ShardLog {
   /**
    * Opens shard `name`'s log in `dir`, reading back the segments already there; an empty log starts at
    * position `start` (where the shard's last run ended, when all of its segments had been released).
+   * With `keyFits`, the key of every record read back is checked with it (the stream asks whether a log
+   * whose checkpoints are gone was partitioned the way it partitions).
    */
   static open(
     dir: string,
@@ -144,9 +148,10 @@ export class ShardLog {
     start: number,
     segmentBytes = DEFAULT_SEGMENT_BYTES,
     files: LogFiles = NODE_LOG_FILES,
+    keyFits?: (partitionKey: string) => boolean,
   ): { log: ShardLog; recovery: LogRecovery } {
     const log = new ShardLog(dir, name, start, segmentBytes, files);
-    const recovery = log.recover();
+    const recovery = log.recover(keyFits);
     return { log, recovery };
   }
 
@@ -179,17 +184,16 @@ export class ShardLog {
    * Appends a record at position {@link end}; it reaches the file at the next {@link flush}. The frame
    * is written into the log's staging buffer right away (`data` is copied: the caller may reuse it),
    * so the frames of one commit are contiguous: one CRC call a record, one buffer for the write. The
-   * partition key comes as text or as its UTF-8 bytes (the stream keeps those per key). Returns the
-   * frame's size.
+   * partition key is encoded straight into the frame; a caller that has its UTF-8 length passes it.
+   * Returns the frame's size.
    */
   append(
-    partitionKey: string | Uint8Array,
+    partitionKey: string,
     data: Uint8Array,
     arrivalSeconds: number,
     arrivedAt: number,
+    keyLength = Buffer.byteLength(partitionKey, 'utf8'),
   ): number {
-    const key = typeof partitionKey === 'string' ? Buffer.from(partitionKey, 'utf8') : partitionKey;
-    const keyLength = key.byteLength;
     const length = HEADER_BYTES + keyLength + data.byteLength;
     let segment = this.segments.at(-1);
     if (
@@ -219,7 +223,7 @@ export class ShardLog {
     frame.writeUInt32LE(data.byteLength, at + DATA_LENGTH_AT);
     frame.writeUInt16LE(keyLength, at + KEY_LENGTH_AT);
     frame.writeDoubleLE(arrivalSeconds, at + ARRIVAL_AT);
-    frame.set(key, at + HEADER_BYTES);
+    frame.write(partitionKey, at + HEADER_BYTES, keyLength, 'utf8');
     frame.set(data, at + HEADER_BYTES + keyLength);
     frame.writeUInt32LE(crc32(frame.subarray(at + DATA_LENGTH_AT, at + length)), at + CRC_AT);
     if (segment.count === segment.offsets.length) grow(segment);
@@ -392,7 +396,7 @@ export class ShardLog {
    * truncated there and the segments after it are deleted. Recovered segments take no more appends;
    * the next append opens a new one.
    */
-  private recover(): LogRecovery {
+  private recover(keyFits: ((partitionKey: string) => boolean) | undefined): LogRecovery {
     const pattern = new RegExp(`^${escapeRegExp(this.name)}-(\\d{12,})\\${SEGMENT_SUFFIX}$`);
     const found = readdirSync(this.dir)
       .map((file) => ({ file, match: pattern.exec(file) }))
@@ -402,6 +406,7 @@ export class ShardLog {
     let records = 0;
     let discardedBytes = 0;
     let ended = false;
+    let keysFit = true;
     for (const { path, start } of found) {
       const fd = openSync(path, 'r+');
       const size = fstatSync(fd).size;
@@ -414,7 +419,9 @@ export class ShardLog {
         continue;
       }
       const segment = newSegment(start, path, fd);
-      const valid = this.scan(segment, size);
+      const scanned = this.scan(segment, size, keyFits);
+      const valid = scanned.bytes;
+      keysFit &&= scanned.keysFit;
       if (valid < size) {
         ftruncateSync(fd, valid);
         discardedBytes += size - valid;
@@ -438,11 +445,19 @@ export class ShardLog {
       this.next += segment.count;
       records += segment.count;
     }
-    return { records, discardedBytes };
+    return { records, discardedBytes, keysFit };
   }
 
-  /** Indexes a segment's intact frames; returns the bytes they take (where the first bad one starts). */
-  private scan(segment: Segment, size: number): number {
+  /**
+   * Indexes a segment's intact frames; returns the bytes they take (where the first bad one starts),
+   * and whether `keyFits` accepted every one of their keys.
+   */
+  private scan(
+    segment: Segment,
+    size: number,
+    keyFits: ((partitionKey: string) => boolean) | undefined,
+  ): { bytes: number; keysFit: boolean } {
+    let keysFit = true;
     const arrivedAt = performance.now();
     let chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK_BYTES, Math.max(size, HEADER_BYTES)));
     let chunkStart = 0;
@@ -472,6 +487,9 @@ export class ShardLog {
       const f = at - chunkStart;
       const expected = chunk.readUInt32LE(f + CRC_AT);
       if (crc32(chunk.subarray(f + DATA_LENGTH_AT, f + length)) !== expected) break;
+      if (keyFits !== undefined && keysFit) {
+        keysFit = keyFits(chunk.toString('utf8', f + HEADER_BYTES, f + HEADER_BYTES + keyLength));
+      }
       if (segment.count === segment.offsets.length) grow(segment);
       segment.offsets[segment.count] = at;
       segment.dataBytes[segment.count] = dataLength;
@@ -479,7 +497,7 @@ export class ShardLog {
       segment.count++;
       at += length;
     }
-    return at;
+    return { bytes: at, keysFit };
   }
 
   private openSegment(): Segment {
