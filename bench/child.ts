@@ -1,7 +1,32 @@
-// Child processes of the benchmarks: a server started in its own process is read for the URL it
-// prints, measured through /proc, and stopped as Ctrl+C would stop it.
-import type { ChildProcess } from 'node:child_process';
+// Child processes of the benchmarks: a benchmark or load generator run in its own process and read for
+// the JSON it prints; a server started in its own process read for the URL it prints, measured through
+// /proc, and stopped as Ctrl+C would stop it.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+
+/**
+ * Runs a TypeScript script of the project in a Node process of its own (run through tsx, from the
+ * project's folder) and resolves with the JSON it prints; rejects if it exits with an error.
+ */
+export function jsonOfChild<T>(script: string, args: readonly string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, script), ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`${script} exited ${code}`)),
+    );
+  });
+}
 
 /** Resolves with the URL the child prints (`pattern`'s first group); rejects if it exits first. */
 export function printedUrl(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<string> {

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleForNode, bundleLocalRuntime, launcherEnv, RUNTIME_NODE_ARGS } from '../scripts/start.mjs';
-import { peakRssMb as peakRssOf, printedUrl, stopChild } from './child';
+import { jsonOfChild, peakRssMb as peakRssOf, printedUrl, stopChild } from './child';
 import { BENCH_WRITE_KEY, batchBodies } from './fixtures';
 import { median } from './stats';
 
@@ -181,31 +181,10 @@ async function measure(
 }
 
 function runLoad(url: string, connections: number, seconds: number, bodyFile: string): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(root, 'bench', 'load.ts'),
-        url,
-        String(connections),
-        String(seconds),
-        bodyFile,
-      ],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.once('exit', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out) as LoadResult)
-        : reject(new Error(`load generator exited ${code}`)),
-    );
-  });
+  return jsonOfChild<LoadResult>(join('bench', 'load.ts'), [
+    url,
+    String(connections),
+    String(seconds),
+    bodyFile,
+  ]);
 }
