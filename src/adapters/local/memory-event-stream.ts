@@ -311,15 +311,15 @@ const IN_MEMORY = Number.POSITIVE_INFINITY;
 /**
  * The local twin of a Kinesis data stream and its Lambda event source mappings, in one process.
  *
- * - `put` writes entries like PutRecords: each to the shard its partition key hashes to (FNV-1a, or
- *   MD5 like Kinesis for a log an older version wrote: `kinesis-shape.ts`), with a per-shard increasing sequence number. With a log folder (`logDir`, `stream-log.ts`) every record
- *   is written to its shard's log before the put resolves — the puts of one turn of the event loop
- *   together, one write per shard (group commit), and subscriptions read only what is written — and
- *   the subscriptions' positions are checkpointed, so a stream created on the same folder carries on
- *   after a restart or a crash. Records are held in memory up to `maxBufferedRecords` /
- *   `maxBufferedBytes`; past that a shard's records are read back from its log
- *   until every subscription has passed them — or, without a log or past `maxLogBytes`, entries fail
- *   individually with {@link THROTTLED}. Records are released once every subscription has processed
+ * - `put` writes entries like PutRecords: each to the shard its partition key hashes to (FNV-1a; MD5
+ *   like Kinesis for a log an older version wrote: `kinesis-shape.ts`), with a per-shard increasing
+ *   sequence number. With a log folder (`logDir`, `stream-log.ts`) every record is written to its
+ *   shard's log before the put resolves — the puts of one turn of the event loop together, one write
+ *   per shard (group commit), and subscriptions read only what is written — and the subscriptions'
+ *   positions are checkpointed, so a stream created on the same folder carries on after a restart or
+ *   a crash. Records are held in memory up to `maxBufferedRecords` / `maxBufferedBytes`; past that a
+ *   shard's records are read back from its log until every subscription has passed them — or,
+ *   without a log or past `maxLogBytes`, entries fail individually with {@link THROTTLED}. Records are released once every subscription has processed
  *   them. Records with the same key keep their order.
  * - `subscribe` adds an event source mapping: Lambda-shaped batches per shard, one batch at a time per
  *   shard, shards concurrently, each subscription with its own positions; ReportBatchItemFailures

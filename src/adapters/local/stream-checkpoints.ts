@@ -9,7 +9,7 @@ const FILE = 'checkpoints.json';
 const Position = z.number().int().nonnegative();
 
 const fields = {
-  /** The stream's shard count: a log is read back only with the same partitioning. */
+  /** The stream's shard count: a log is read back only with the same count. */
   shards: z.number().int().positive(),
   /** Per shard, the position after its last record (sequence numbers carry on from there). */
   ends: z.array(Position),
