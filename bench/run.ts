@@ -346,6 +346,22 @@ mapping its records were put with (named in its checkpoints, now version 2) unti
 In ten alternating pairs of processes against the code before: ratio median 0.524 (0.504–0.558) against
 0.490 (0.448–0.506), handler 269,319 against 252,230 events/s.
 
+**Where the cores go over HTTP** (2026-11-25, later; single 10 s runs, CPU time per thread from
+\`/proc\`). The runtime at 4,532–4,791 requests a second used 1.72–1.73 cores: the collector's thread
+0.81–0.84, the resolver's thread (nice 10) 0.33–0.36, V8's helper thread 0.22–0.24, the rest about 0.3;
+with the load generator the machine was 1.91–1.94 of its 2 cores busy. In CPU profiles of the same run
+the resolver's thread was 85–90 % busy throughout and went on through the backlog for 27 s after a
+12 s load; dynalite's thread was 1–7 % busy. The collector alone at 5,782 a second: its thread 0.98,
+V8's helper 0.22, the machine 1.47 busy, so it is bound by its one thread, at about 170 µs of it a
+request against about 70 µs for the bare server's. The disk does not bound either: with the data
+folder on tmpfs the runtime made 4,868 and 4,661 a second, against 4,760 and 5,031 on disk. Of the
+collector's thread in the runtime (90 % busy under load): the HTTP server's parsing and answering 55 %
+(the answer's socket write alone 8 %), the stream's log appends 7 % (their CRC-32s 3 %) and its writes
+4 %, garbage collection 8 %, delivering to the two consumers 4 %, the lake writer's DuckDB calls 2 %.
+At today's cost a request, 0.5 of the bare server (about 7,200 requests a second here) would take 2.7
+cores for the runtime alone: the collector's thread would have to cost about 30 % less a request, and
+the resolver and the rest about 45 % less, together.
+
 The stream does not refuse while the resolver lags: past its memory budget, consumers read a shard's
 records back from its log on disk, as Kinesis keeps them (2026-11-23; before, the stream filled to its
 20,000 records and refused with 503: 9,418 events/s against 135,944, p99 659 ms, 139–188 requests
