@@ -274,7 +274,7 @@ Since then (2026-11-24, late night; each change in turns against the code before
 requests a second): the stream's log writes each frame into a staging buffer as it is appended, with
 one CRC-32 over the frame instead of two, and a commit's frames go to the file as one buffer instead of
 two a record (collector alone 5,796 → 6,614, 5,035 → 5,827, 5,784 → 5,995; the runtime 5,080 →
-5,253, 5,095 → 5,274, 4,710 → 5,300); the log takes each key's UTF-8 from the stream's key memo, and
+5,253, 5,095 → 5,274, 4,710 → 5,300); the log takes each key's UTF-8 from the stream's key memo (gone since 2026-11-25: "No memo" below), and
 each shard's sequence-number head (\`49\`, the shard, the zeros: 85 ns a number, now 20) is made once
 (collector alone 6,730 → 7,339, 7,030 → 6,939, 6,610 → 7,248); and a batch crosses to the resolver's
 thread as columns, what its records share sent once (540 → 190 bytes a record, about 1.2 → 0.3 µs a
