@@ -7,6 +7,7 @@ import { hashWriteKey } from '../core/collector/write-keys';
 import { parseEnv } from '../core/config/env';
 import { SourcesConfig } from '../core/config/sources';
 import { DEFAULT_STREAM_BACKLOG_BYTES, type LocalRuntime, startLocalRuntime } from './runtime';
+import { lowerThreadPoolPriority } from './thread-priority';
 
 /**
  * `npm start`: the whole CDP on this machine. Reads its settings from the environment once, prints
@@ -37,6 +38,9 @@ const LocalEnv = z.object({
 
 async function main(): Promise<void> {
   const env = parseEnv(LocalEnv, process.env);
+  // Under load the collector's thread gets a core before the background work of libuv's pool (the
+  // lake's Parquet conversions in DuckDB), as it does before the resolver's thread.
+  await lowerThreadPoolPriority();
   const sources = env.MOSAIC_SOURCES
     ? SourcesConfig.parse(JSON.parse(env.MOSAIC_SOURCES))
     : [{ name: 'default', keys: [{ sha256: hashWriteKey(env.MOSAIC_WRITE_KEY), revoked: false }] }];
