@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { bundleForNode, bundleLocalRuntime, launcherEnv, RUNTIME_NODE_ARGS } from '../scripts/start.mjs';
 import { jsonOfChild, peakRssMb as peakRssOf, printedUrl, stopChild } from './child';
 import { BENCH_WRITE_KEY, batchBodies } from './fixtures';
+import type { CpuUse } from './proc-cpu';
 import { median } from './stats';
 
 export interface LoadResult {
@@ -16,6 +17,8 @@ export interface LoadResult {
   readonly timeouts: number;
   readonly latencyP50: number;
   readonly latencyP99: number;
+  /** The server's CPU while the load ran, when its pid was given (undefined where /proc is missing). */
+  readonly cpu?: CpuUse;
 }
 
 export type Measured = LoadResult & { eventsPerSecond: number; peakRssMb: number };
@@ -141,11 +144,27 @@ async function measureRound(
   return { mosaic, baseline, collectorAlone };
 }
 
-/** A server's rounds as one: medians of rates and latencies, the highest peak RSS, all refusals. */
+/**
+ * A server's rounds as one: medians of rates, latencies and CPU figures, the highest peak RSS, all
+ * refusals.
+ */
 function summarise(runs: readonly Measured[]): Measured {
   const mid = (pick: (run: Measured) => number) => median(runs.map(pick));
   const sum = (pick: (run: Measured) => number) => runs.reduce((total, run) => total + pick(run), 0);
+  const cpus = runs.flatMap((run) => (run.cpu === undefined ? [] : [run.cpu]));
+  const midCpu = (pick: (cpu: CpuUse) => number) => median(cpus.map(pick));
   return {
+    ...(cpus.length === runs.length && cpus.length > 0
+      ? {
+          cpu: {
+            processCores: midCpu((cpu) => cpu.processCores),
+            mainThreadCores: midCpu((cpu) => cpu.mainThreadCores),
+            mainThreadWaitingCores: midCpu((cpu) => cpu.mainThreadWaitingCores),
+            machineBusyCores: midCpu((cpu) => cpu.machineBusyCores),
+            machineCores: midCpu((cpu) => cpu.machineCores),
+          },
+        }
+      : {}),
     requestsPerSecond: mid((run) => run.requestsPerSecond),
     eventsPerSecond: mid((run) => run.eventsPerSecond),
     latencyP50: mid((run) => run.latencyP50),
@@ -170,8 +189,9 @@ async function measure(
     const url = await printedUrl(server, ready);
     // A short warm-up (JIT, connection pools), then the measured run.
     await runLoad(`${url}/v1/batch`, connections, 2, bodyFile);
-    const result = await runLoad(`${url}/v1/batch`, connections, seconds, bodyFile);
-    const peakRssMb = await peakRssOf(server.pid as number);
+    const pid = server.pid as number;
+    const result = await runLoad(`${url}/v1/batch`, connections, seconds, bodyFile, pid);
+    const peakRssMb = await peakRssOf(pid);
     // Only answered-200 batches count as ingested events; refusals (503 under back-pressure) are reported.
     const eventsPerSecond = (result.ok / Math.max(result.totalRequests, 1)) * result.requestsPerSecond * 20;
     return { ...result, eventsPerSecond, peakRssMb };
@@ -180,11 +200,19 @@ async function measure(
   }
 }
 
-function runLoad(url: string, connections: number, seconds: number, bodyFile: string): Promise<LoadResult> {
+/** A load run from a process of its own; with `serverPid`, the server's CPU while it ran. */
+function runLoad(
+  url: string,
+  connections: number,
+  seconds: number,
+  bodyFile: string,
+  serverPid?: number,
+): Promise<LoadResult> {
   return jsonOfChild<LoadResult>(join('bench', 'load.ts'), [
     url,
     String(connections),
     String(seconds),
     bodyFile,
+    ...(serverPid === undefined ? [] : [String(serverPid)]),
   ]);
 }

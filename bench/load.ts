@@ -1,13 +1,16 @@
-// The load generator, in its own process: autocannon against one URL, results as JSON on stdout.
+// The load generator, in its own process: autocannon against one URL, results as JSON on stdout. Given
+// the server's pid, it also reports the server's CPU over exactly the time the load ran.
 import autocannon from 'autocannon';
+import { cpuBetween, sampleCpu } from './proc-cpu';
 
-const [url, connections, duration, bodyFile] = process.argv.slice(2);
+const [url, connections, duration, bodyFile, serverPid] = process.argv.slice(2);
 const { readFileSync } = await import('node:fs');
 const { body, authorization } = JSON.parse(readFileSync(bodyFile as string, 'utf8')) as {
   body: string;
   authorization: string;
 };
 
+const before = serverPid === undefined ? undefined : await sampleCpu(Number(serverPid));
 const result = await autocannon({
   url: url as string,
   connections: Number(connections),
@@ -16,6 +19,7 @@ const result = await autocannon({
   headers: { 'content-type': 'application/json', authorization },
   body,
 });
+const cpu = serverPid === undefined ? undefined : cpuBetween(before, await sampleCpu(Number(serverPid)));
 process.stdout.write(
   `${JSON.stringify({
     requestsPerSecond: result.requests.average,
@@ -26,5 +30,6 @@ process.stdout.write(
     timeouts: result.timeouts,
     latencyP50: result.latency.p50,
     latencyP99: result.latency.p99,
+    ...(cpu === undefined ? {} : { cpu }),
   })}\n`,
 );

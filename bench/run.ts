@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { LAKE_PARQUET_COMPRESSION } from '../src/adapters/local/lake-sql';
 import { type ActivationBenchResult, benchActivation, SCENARIOS, type Scenario } from './activation.bench';
 import { benchCollectorHandlerInChild } from './collector-handler.bench';
-import { benchCollectorHttp } from './collector-http.bench';
+import { benchCollectorHttp, type HttpBenchResult } from './collector-http.bench';
 import {
   benchUnify,
   type PhaseCost,
@@ -17,6 +17,44 @@ import {
 } from './resolver.bench';
 import { benchSegments, type SegmentsBenchResult } from './segments.bench';
 import { median } from './stats';
+
+/**
+ * Where the cores went during the measured load runs (from \`/proc\`, by the load generator, over
+ * exactly the time it ran), and what half the bare server's rate would take at Mosaic's cost per event
+ * in this run. Empty where \`/proc\` is missing.
+ */
+function coresSection(http: HttpBenchResult): string {
+  const servers = [
+    ['Mosaic', http.mosaic],
+    ['bare node:http + JSON.parse', http.baseline],
+    ['collector alone', http.collectorAlone],
+  ] as const;
+  const { cpu } = http.mosaic;
+  if (cpu === undefined || servers.some(([, run]) => run.cpu === undefined)) return '';
+  const perCore = (run: (typeof servers)[number][1]) =>
+    run.eventsPerSecond / (run.cpu as NonNullable<typeof run.cpu>).processCores;
+  const rows = servers.map(([name, run]) => {
+    const c = run.cpu as NonNullable<typeof run.cpu>;
+    return `| ${name} | ${fmt(run.eventsPerSecond)} | ${fmt(c.processCores, 2)} | ${fmt(c.mainThreadCores, 2)} | ${fmt(c.mainThreadWaitingCores, 2)} | ${fmt(c.machineBusyCores, 2)} of ${c.machineCores} | ${fmt(perCore(run))} |`;
+  });
+  const half = http.baseline.eventsPerSecond / 2;
+  const others = cpu.machineBusyCores - cpu.processCores;
+  return `
+**Where the cores went** in this run (medians of the rounds; CPU time of each server's threads and of
+the whole machine from \`/proc\`, read by the load generator as its load starts and ends; the load
+generator itself runs on the same ${cpu.machineCores} cores):
+
+| server | events/s | cores, all its threads | its main thread | its main thread waiting for a core | machine busy | events/s a core |
+| --- | --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+At the cost per event Mosaic had here, half the bare server's rate (${fmt(half)} events/s) would take
+${fmt(half / perCore(http.mosaic), 1)} cores for Mosaic alone, besides the ${fmt(others, 2)} the load generator and the rest of the
+machine used; this machine has ${cpu.machineCores}. That is a floor: under this load the resolver works through a backlog
+with what CPU is left (its thread runs below the collector's), so the cores counted here pay for less resolving than
+these events need.
+`;
+}
 
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -112,7 +150,10 @@ async function ingestSection(): Promise<string> {
     `  mosaic ${fmt(http.mosaic.eventsPerSecond)} events/s p99 ${http.mosaic.latencyP99} ms peak RSS ${fmt(http.mosaic.peakRssMb)} MB\n` +
       `  baseline ${fmt(http.baseline.eventsPerSecond)} events/s p99 ${http.baseline.latencyP99} ms peak RSS ${fmt(http.baseline.peakRssMb)} MB\n` +
       `  collector alone ${fmt(http.collectorAlone.eventsPerSecond)} events/s p99 ${http.collectorAlone.latencyP99} ms peak RSS ${fmt(http.collectorAlone.peakRssMb)} MB\n` +
-      `  ratio ${fmt(http.ratio, 3)} (collector alone ${fmt(http.collectorAloneRatio, 3)})\n`,
+      `  ratio ${fmt(http.ratio, 3)} (collector alone ${fmt(http.collectorAloneRatio, 3)})\n` +
+      (http.mosaic.cpu === undefined
+        ? ''
+        : `  cores: mosaic ${fmt(http.mosaic.cpu.processCores, 2)} (main thread ${fmt(http.mosaic.cpu.mainThreadCores, 2)}), machine busy ${fmt(http.mosaic.cpu.machineBusyCores, 2)} of ${http.mosaic.cpu.machineCores}\n`),
   );
   return `## Ingest (issue #2)
 
@@ -239,6 +280,7 @@ ${http.rounds.map((r, i) => `| ${i + 1} | ${fmt(r.mosaic.eventsPerSecond)} | ${r
 | p99 latency | ${http.mosaic.latencyP99} ms | ${http.baseline.latencyP99} ms | < 50 ms | ${verdict(http.mosaic.latencyP99 < 50)} | ${http.collectorAlone.latencyP99} ms |
 | peak RSS | ${fmt(http.mosaic.peakRssMb)} MB | ${fmt(http.baseline.peakRssMb)} MB | ≤ 200 MB | ${verdict(http.mosaic.peakRssMb <= 200)} | ${fmt(http.collectorAlone.peakRssMb)} MB |
 | non-2xx / errors | ${http.mosaic.non2xx} / ${http.mosaic.errors} | ${http.baseline.non2xx} / ${http.baseline.errors} | 0 | ${verdict(http.mosaic.non2xx === 0 && http.mosaic.errors === 0)} | ${http.collectorAlone.non2xx} / ${http.collectorAlone.errors} |
+${coresSection(http)}
 
 **Collector alone** is the same collector, API Gateway twin and in-process stream, with the runtime's
 consumers replaced by ones that take each batch and do nothing with it (\`bench/collector-server.ts\`,
