@@ -52,8 +52,7 @@ At the cost per event Mosaic had here, half the bare server's rate (${fmt(half)}
 ${fmt(half / perCore(http.mosaic), 1)} cores for Mosaic alone, besides the ${fmt(others, 2)} the load generator and the rest of the
 machine used; this machine has ${cpu.machineCores}. That is a floor: under this load the resolver works through a backlog
 with what CPU is left (its thread runs below the collector's), so the cores counted here pay for less resolving than
-these events need.
-`;
+these events need.`;
 }
 
 const fmt = (n: number, digits = 0) =>
@@ -403,6 +402,21 @@ collector's thread in the runtime (90 % busy under load): the HTTP server's pars
 At today's cost a request, 0.5 of the bare server (about 7,200 requests a second here) would take 2.7
 cores for the runtime alone: the collector's thread would have to cost about 30 % less a request, and
 the resolver and the rest about 45 % less, together.
+
+**libuv's pool below the collector** (2026-11-25, later). The collector's thread waited for a core
+14 % of the time under this load (the table "Where the cores went" above, which every run now
+writes). The lake writer's DuckDB conversions run on libuv's pool at the collector's priority; the
+runtime now lowers the pool's threads to nice 10, as it does the resolver's (Linux; it finds each
+by reading \`/proc/thread-self\` with an asynchronous \`readlink\`, which the pool thread running the
+call resolves to itself). In four alternating pairs of single 10 s runs: 5,732, 5,595, 5,599 and
+5,241 requests a second against 5,288, 4,869, 5,414 and 5,118 (medians 5,597 and 5,203, +7.6 %),
+the collector's thread 0.84–0.88 cores against 0.82–0.86. Tried and not kept: V8's helper thread at
+nice 10 as well (6,202, 6,084 and 5,670 against 5,364, 6,130 and 5,926: no difference), and
+recycling the stream log's released segment files instead of deleting them and writing new ones (a
+20 KB write into a file's cached pages costs about 3 µs against 9–13 µs into new ones, but the
+collector alone made 5,973–6,447 requests a second against 6,079–6,290 in four pairs: its log's
+writes are 4.5 % of its thread, and in the runtime the lagging resolver releases nothing during a
+run).
 
 The stream does not refuse while the resolver lags: past its memory budget, consumers read a shard's
 records back from its log on disk, as Kinesis keeps them (2026-11-23; before, the stream filled to its
