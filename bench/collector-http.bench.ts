@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { bundleForNode, bundleLocalRuntime, launcherEnv, RUNTIME_NODE_ARGS } from '../scripts/start.mjs';
 import { jsonOfChild, peakRssMb as peakRssOf, printedUrl, stopChild } from './child';
 import { BENCH_WRITE_KEY, batchBodies } from './fixtures';
-import type { CpuUse } from './proc-cpu';
+import { type CpuUse, medianCpuUse } from './proc-cpu';
 import { median } from './stats';
 
 export interface LoadResult {
@@ -152,19 +152,8 @@ function summarise(runs: readonly Measured[]): Measured {
   const mid = (pick: (run: Measured) => number) => median(runs.map(pick));
   const sum = (pick: (run: Measured) => number) => runs.reduce((total, run) => total + pick(run), 0);
   const cpus = runs.flatMap((run) => (run.cpu === undefined ? [] : [run.cpu]));
-  const midCpu = (pick: (cpu: CpuUse) => number) => median(cpus.map(pick));
   return {
-    ...(cpus.length === runs.length && cpus.length > 0
-      ? {
-          cpu: {
-            processCores: midCpu((cpu) => cpu.processCores),
-            mainThreadCores: midCpu((cpu) => cpu.mainThreadCores),
-            mainThreadWaitingCores: midCpu((cpu) => cpu.mainThreadWaitingCores),
-            machineBusyCores: midCpu((cpu) => cpu.machineBusyCores),
-            machineCores: midCpu((cpu) => cpu.machineCores),
-          },
-        }
-      : {}),
+    ...(cpus.length === runs.length && cpus.length > 0 ? { cpu: medianCpuUse(cpus) } : {}),
     requestsPerSecond: mid((run) => run.requestsPerSecond),
     eventsPerSecond: mid((run) => run.eventsPerSecond),
     latencyP50: mid((run) => run.latencyP50),

@@ -10,7 +10,7 @@ const { body, authorization } = JSON.parse(readFileSync(bodyFile as string, 'utf
   authorization: string;
 };
 
-const before = serverPid === undefined ? undefined : await sampleCpu(Number(serverPid));
+const before = serverPid === undefined ? undefined : sampleCpu(Number(serverPid));
 const result = await autocannon({
   url: url as string,
   connections: Number(connections),
@@ -19,7 +19,7 @@ const result = await autocannon({
   headers: { 'content-type': 'application/json', authorization },
   body,
 });
-const cpu = serverPid === undefined ? undefined : cpuBetween(before, await sampleCpu(Number(serverPid)));
+const cpu = serverPid === undefined ? undefined : cpuBetween(before, sampleCpu(Number(serverPid)));
 process.stdout.write(
   `${JSON.stringify({
     requestsPerSecond: result.requests.average,

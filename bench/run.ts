@@ -345,7 +345,7 @@ difference in three pairs); a young generation of 8 or 4 MB instead of 16 (peak 
 instead of two (a temporary table: 19 ms against 20; the pass that counts partitions reads one column
 and costs 4.6 ms). Lowering libuv's pool threads to nice 10 from outside gave 6,209 requests a second
 against 5,576 (medians of three pairs), but Node names none of its threads before libuv 1.50, so the
-runtime has no sound way to find them. Peak RSS, from \`/proc/<pid>/smaps\` at the end of a run: Node's
+runtime had no sound way to find them (it has since: "libuv's pool below the collector" below). Peak RSS, from \`/proc/<pid>/smaps\` at the end of a run: Node's
 and DuckDB's code 76 MB, V8's heaps (the collector's 74–84 MB, the resolver's 33–37, dynalite's
 17–45) and DuckDB's memory about 170 MB, malloc's heap 80 MB (most of it the collector's array
 buffers, 69–89 MB); a full collection on the collector's thread every 50 ms took the peak only to 295

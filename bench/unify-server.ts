@@ -8,7 +8,6 @@
 // so the runtime itself is unchanged. For
 // experiments, MOSAIC_BENCH_RESOLVER_BATCH_SIZE and MOSAIC_BENCH_RESOLVER_WINDOW_MS override the
 // resolver subscription's `batchSize` and `maxBatchingWindowMs` (the report says when they are set).
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +23,7 @@ import { hashWriteKey } from '../src/core/collector/write-keys';
 import { ensureIdentityTable, startEmbeddedDynamoDb } from '../src/local/embedded-dynamodb';
 import { resolverWorkerOptions } from '../src/local/resolver-thread-protocol';
 import { startLocalRuntime } from '../src/local/runtime';
+import { cpuBetween, sampleCpu } from './proc-cpu';
 import { ascending, nearestRank } from './stats';
 import {
   addCalls,
@@ -225,54 +225,7 @@ const LOOP_RESOLUTION_MS = 5;
 const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 loop.enable();
 const late = (ns: number) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
-let loadSince = { wall: performance.now(), cpu: process.cpuUsage(), sched: schedFigures() };
-
-interface SchedFigures {
-  /** Nanoseconds on a run queue: the main thread's, and each thread's by tid. */
-  readonly main: number;
-  readonly waits: ReadonlyMap<string, number>;
-  /** The machine's steal time and all its CPU time, in clock ticks. */
-  readonly steal: number;
-  readonly total: number;
-}
-
-/**
- * Nanoseconds this process's threads spent waiting on a run queue (`/proc/self/task/<tid>/schedstat`:
- * run time, wait time, timeslices), the main thread's (its tid is the pid) and all threads' (those
- * alive now: one that ended since the last call drops out of the difference), and the machine's
- * steal and total CPU time from `/proc/stat`. Undefined where `/proc` lacks them.
- */
-function schedFigures(): SchedFigures | undefined {
-  try {
-    const waits = new Map<string, number>();
-    for (const tid of readdirSync('/proc/self/task')) {
-      const wait = threadWait(tid);
-      if (wait !== undefined) waits.set(tid, wait);
-    }
-    const cpu = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    return {
-      main: waits.get(String(process.pid)) ?? 0,
-      waits,
-      steal: cpu[7] ?? 0,
-      total: cpu.slice(0, 8).reduce((sum, value) => sum + value, 0),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/** A thread's run-queue wait in ns, or undefined if it ended meanwhile. */
-function threadWait(tid: string): number | undefined {
-  try {
-    return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
+let loadSince = { wall: performance.now(), cpu: process.cpuUsage(), sched: sampleCpu(process.pid) };
 
 function spread(values: readonly number[]): Spread {
   const sorted = ascending(values);
@@ -307,21 +260,15 @@ process.on('message', (message: { id: number; type: 'stats' | 'baseline' | 'load
 function takeLoad(): RuntimeLoad {
   const cpu = process.cpuUsage(loadSince.cpu);
   const wallMs = performance.now() - loadSince.wall;
-  const sched = schedFigures();
-  const since = loadSince.sched;
+  const sched = sampleCpu(process.pid);
+  const since = cpuBetween(loadSince.sched, sched);
   const load: RuntimeLoad = {
     cpu: (cpu.user + cpu.system) / 1000 / wallMs,
-    ...(sched === undefined || since === undefined
+    ...(since === undefined
       ? {}
       : {
-          coreWait: {
-            main: (sched.main - since.main) / 1e6 / wallMs,
-            all:
-              [...sched.waits].reduce((sum, [tid, wait]) => sum + wait - (since.waits.get(tid) ?? 0), 0) /
-              1e6 /
-              wallMs,
-          },
-          steal: (sched.steal - since.steal) / Math.max(1, sched.total - since.total),
+          coreWait: { main: since.mainThreadWaitingCores, all: since.waitingCores },
+          steal: since.stealShare,
         }),
     // The histogram counts the sampling interval itself: what is beyond it is the delay.
     loopDelay: {

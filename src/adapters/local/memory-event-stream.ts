@@ -319,8 +319,9 @@ const IN_MEMORY = Number.POSITIVE_INFINITY;
  *   positions are checkpointed, so a stream created on the same folder carries on after a restart or
  *   a crash. Records are held in memory up to `maxBufferedRecords` / `maxBufferedBytes`; past that a
  *   shard's records are read back from its log until every subscription has passed them — or,
- *   without a log or past `maxLogBytes`, entries fail individually with {@link THROTTLED}. Records are released once every subscription has processed
- *   them. Records with the same key keep their order.
+ *   without a log or past `maxLogBytes`, entries fail individually with {@link THROTTLED}. Records
+ *   are released once every subscription has processed them. Records with the same key keep their
+ *   order.
  * - `subscribe` adds an event source mapping: Lambda-shaped batches per shard, one batch at a time per
  *   shard, shards concurrently, each subscription with its own positions; ReportBatchItemFailures
  *   (retry from the lowest failed record), whole-batch retry on throw, bounded retries with backoff,
