@@ -228,6 +228,16 @@ describe('config schema', () => {
     ['a misspelt field', { ...REQUIRED, throtle: {} }, /mosaic: .*throtle/],
     ['a misspelt limit', { ...REQUIRED, limits: { maxBatch: 1 } }, /mosaic\.limits: .*maxBatch/],
     [
+      'a message limit past what one Kinesis record holds',
+      { ...REQUIRED, limits: { maxMessageBytes: 1024 * 1024 } },
+      /mosaic\.limits\.maxMessageBytes: at most 1024000 bytes: .*Kinesis record/,
+    ],
+    [
+      "a request limit past Lambda's invocation payload",
+      { ...REQUIRED, limits: { maxRequestBytes: 6 * 1024 * 1024 } },
+      /mosaic\.limits\.maxRequestBytes: at most 4194304 bytes: .*6 MB/,
+    ],
+    [
       'a destination webhook over plain http',
       {
         ...REQUIRED,

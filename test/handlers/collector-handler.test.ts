@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
@@ -550,6 +551,29 @@ describe('collector handler: durability of what is acknowledged', () => {
     expect(calls[1]?.[0]?.partitionKey).toBe('anon-137');
     expect(calls[1]?.[0]?.bytes).toEqual(calls[0]?.[137]?.bytes);
     expect(sleeps).toHaveLength(1);
+  });
+
+  it('accepts a message whose id is longer than a Kinesis partition key may be, keyed by its SHA-256', async () => {
+    const longId = `anon-${'z'.repeat(400)}`;
+    const response = await send(
+      authed({
+        path: '/v1/batch',
+        body: {
+          batch: [
+            trackMessage({ messageId: 'long', anonymousId: longId }),
+            trackMessage({ messageId: 'short' }),
+          ],
+        },
+      }),
+    );
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toEqual({ success: true, accepted: 2, rejected: [] });
+    const sent = written();
+    expect(sent.map((s) => [s.record.messageId, s.partitionKey])).toEqual([
+      ['long', `sha256:${createHash('sha256').update(longId).digest('hex')}`],
+      ['short', 'anon-1'],
+    ]);
+    expect(sent[0]?.record.anonymousId).toBe(longId);
   });
 
   it('answers 503 and reports nothing accepted when the stream keeps failing records', async () => {

@@ -27,6 +27,15 @@ export function putRecordsAnswer(
   errorFor: (record: SentRecord, index: number) => string | undefined = () => undefined,
 ): Partial<PutRecordsCommandOutput> {
   const records = decodePutRecords(input);
+  // As the service does: one key past its limit fails the whole call, not that record.
+  const tooLong = records.find((r) => [...r.partitionKey].length > 256);
+  if (tooLong !== undefined)
+    throw Object.assign(
+      new Error(`1 validation error detected: partitionKey of length ${[...tooLong.partitionKey].length}`),
+      {
+        name: 'ValidationException',
+      },
+    );
   let failed = 0;
   const Records = records.map((record, i) => {
     const code = errorFor(record, i);

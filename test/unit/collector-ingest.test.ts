@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { MemoryEventStream } from '../../src/adapters/local/memory-event-stream';
 import { ServiceUnavailableError, UnauthorizedError } from '../../src/core/errors';
 import type { JsonObject } from '../../src/core/events/stream-record';
 import { ManualClock } from '../../src/ports/clock';
@@ -130,6 +132,63 @@ describe('createIngest: writing', () => {
     expect(metrics.acceptedCounts).toEqual([{ source: SOURCE, count: 2 }]);
     expect(metrics.rejectedCounts).toEqual([{ source: SOURCE, code: 'invalid_message', count: 1 }]);
   });
+
+  it.each([
+    ['as text (the fast path)', (body: JsonObject) => JSON.stringify(body)],
+    ['parsed (the general path)', (body: JsonObject) => body],
+  ])(
+    'keys an id longer than Kinesis takes by its SHA-256, and the stream takes the whole request (%s)',
+    async (_how, asBody) => {
+      const stream = new MemoryEventStream({ shardCount: 4 });
+      const seen: Array<{ partitionKey: string; record: JsonObject }> = [];
+      stream.subscribe({
+        name: 'reader',
+        maxBatchingWindowMs: 0,
+        handler: async (event) => {
+          for (const { kinesis } of event.Records)
+            seen.push({
+              partitionKey: kinesis.partitionKey,
+              record: decodeJson(Buffer.from(kinesis.data, 'base64')),
+            });
+          return { batchItemFailures: [] };
+        },
+      });
+      const ingest = createIngest(fakeIngestDeps({ stream }));
+      // Accepted ids go up to limits.maxIdLength (512); a Kinesis partition key, to 256 characters.
+      const longAnonymous = `anon-${'é'.repeat(295)}`;
+      const longUser = `user-${'x'.repeat(507)}`;
+      const result = await ingest({
+        route: 'batch',
+        body: asBody(
+          batchBody([
+            trackMessage({ messageId: 'm-0', anonymousId: longAnonymous }),
+            trackMessage({ messageId: 'm-1', anonymousId: 'a-short' }),
+            trackMessage({ messageId: 'm-2', anonymousId: longAnonymous }),
+            trackMessage({ messageId: 'm-3', anonymousId: undefined, userId: longUser }),
+          ]),
+        ),
+        headerWriteKey: WRITE_KEY,
+      });
+      await stream.drain();
+      await stream.close();
+
+      expect(result).toMatchObject({ accepted: 4, rejected: [] });
+      const sha256 = (id: string) => `sha256:${createHash('sha256').update(id, 'utf8').digest('hex')}`;
+      const byMessage = new Map(seen.map((s) => [s.record.messageId, s]));
+      expect([...byMessage.keys()].sort()).toEqual(['m-0', 'm-1', 'm-2', 'm-3']);
+      expect(byMessage.get('m-0')?.partitionKey).toBe(sha256(longAnonymous));
+      expect(byMessage.get('m-2')?.partitionKey).toBe(sha256(longAnonymous));
+      expect(byMessage.get('m-1')?.partitionKey).toBe('a-short');
+      expect(byMessage.get('m-3')?.partitionKey).toBe(sha256(longUser));
+      // The records keep the ids as sent; only the key the stream shards by is derived.
+      expect(byMessage.get('m-0')?.record.anonymousId).toBe(longAnonymous);
+      expect(byMessage.get('m-3')?.record.userId).toBe(longUser);
+      // One id, one shard, in the order sent.
+      expect(
+        seen.filter((s) => s.record.anonymousId === longAnonymous).map((s) => s.record.messageId),
+      ).toEqual(['m-0', 'm-2']);
+    },
+  );
 
   it('does not call the stream when nothing is valid, nor the quarantine when nothing is invalid', async () => {
     const stream = new ScriptedEventStream();

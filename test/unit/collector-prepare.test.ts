@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildMessageSchemas } from '../../src/core/collector/message-schemas';
@@ -729,6 +730,10 @@ const hasDangerousKey = (value: unknown): boolean => {
   return Object.keys(value).some((k) => DANGEROUS.has(k) || hasDangerousKey((value as JsonObject)[k]));
 };
 
+/** The partition key of an id: itself, or `sha256:` and its hex SHA-256 past Kinesis's 256 characters. */
+const kinesisKeyOf = (id: unknown): string =>
+  String(id).length <= 256 ? String(id) : `sha256:${createHash('sha256').update(String(id)).digest('hex')}`;
+
 const anyText = (maxLength: number) =>
   fc.oneof(
     fc.string({ maxLength, unit: 'binary' }),
@@ -752,6 +757,8 @@ const objectArb = fc
   .filter((o) => !hasDangerousKey(o));
 const requiredIdArb = fc.oneof(
   nonBlank(30),
+  // Past the 256 characters of a Kinesis partition key, within the 512 of limits.maxIdLength.
+  fc.string({ minLength: 250, maxLength: 400 }).filter((s) => s.trim() !== ''),
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
 );
@@ -927,7 +934,7 @@ describe('prepareIngest: property', () => {
             }
             expect(actual).toStrictEqual(expected);
             expect(text).not.toContain(WRITE_KEY);
-            expect(accepted.partitionKey).toBe(expected.anonymousId ?? expected.userId);
+            expect(accepted.partitionKey).toBe(kinesisKeyOf(expected.anonymousId ?? expected.userId));
           });
         },
       ),

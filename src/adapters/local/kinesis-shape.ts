@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { MAX_PARTITION_KEY_CHARS } from '../../core/events/stream-record';
 
 /**
  * The pieces of Kinesis's data model the in-process stream reproduces: how a partition key picks a
@@ -6,7 +7,7 @@ import * as crypto from 'node:crypto';
  */
 
 /** Kinesis's limit on a partition key, in Unicode characters. */
-export const MAX_PARTITION_KEY_LENGTH = 256;
+export const MAX_PARTITION_KEY_LENGTH = MAX_PARTITION_KEY_CHARS;
 /** Kinesis's limit on one record's data blob. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
 

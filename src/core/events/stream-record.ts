@@ -1,3 +1,5 @@
+import { hash } from 'node:crypto';
+
 /** The six Segment call types. */
 export const CALL_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
 export type CallType = (typeof CALL_TYPES)[number];
@@ -39,7 +41,17 @@ export interface StreamRecord {
   readonly [extra: string]: unknown;
 }
 
-/** Kinesis partition key: per-person order for the resolver (`anonymousId ?? userId`). */
+/** Longest partition key Kinesis takes (characters); `limits.maxIdLength` allows longer ids. */
+export const MAX_PARTITION_KEY_CHARS = 256;
+
+/**
+ * Kinesis partition key: per-person order for the resolver (`anonymousId ?? userId`). An id longer
+ * than Kinesis takes (the collector accepts ids up to `limits.maxIdLength`, 512 by default) is keyed
+ * by its SHA-256 instead, `sha256:` and 64 hex digits: the same id always gets the same key, so its
+ * events keep their order, and the put is not refused for every message in the request.
+ */
 export function partitionKeyOf(record: Pick<StreamRecord, 'anonymousId' | 'userId' | 'messageId'>): string {
-  return record.anonymousId ?? record.userId ?? record.messageId;
+  const key = record.anonymousId ?? record.userId ?? record.messageId;
+  // UTF-16 units: never fewer than the characters Kinesis counts, so a key within this is within its limit.
+  return key.length <= MAX_PARTITION_KEY_CHARS ? key : `sha256:${hash('sha256', key, 'hex')}`;
 }
