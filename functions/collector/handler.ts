@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { COLLECTOR_ALLOWED_HEADERS } from '../../src/core/collector/cors';
 import type { IngestRoute } from '../../src/core/collector/prepare-ingest';
 import type { CollectorLimits } from '../../src/core/config/limits';
 import { MethodNotAllowedError, NotFoundError } from '../../src/core/errors';
@@ -35,7 +36,7 @@ const ROUTES: Readonly<Record<string, IngestRoute>> = {
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'POST, OPTIONS',
-  'access-control-allow-headers': 'content-type, authorization, content-encoding',
+  'access-control-allow-headers': COLLECTOR_ALLOWED_HEADERS.join(', '),
   'access-control-max-age': '86400',
 };
 

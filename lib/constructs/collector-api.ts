@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { CollectorEnv } from '../../functions/collector/env';
+import { COLLECTOR_ALLOWED_HEADERS } from '../../src/core/collector/cors';
 import type { CollectorLimits } from '../../src/core/config/limits';
 import type { SourcesConfig } from '../../src/core/config/sources';
 import { CALL_TYPES } from '../../src/core/events/stream-record';
@@ -124,7 +125,7 @@ export class CollectorApi extends Construct {
       corsPreflight: {
         allowOrigins: ['*'],
         allowMethods: [apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.OPTIONS],
-        allowHeaders: ['content-type', 'authorization', 'content-encoding'],
+        allowHeaders: [...COLLECTOR_ALLOWED_HEADERS],
         maxAge: Duration.days(1),
       },
     });

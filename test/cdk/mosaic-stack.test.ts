@@ -440,7 +440,7 @@ describe('collector HTTP API', () => {
     expect(propsOf(m.stack.collector.api).CorsConfiguration).toEqual({
       AllowOrigins: ['*'],
       AllowMethods: ['POST', 'OPTIONS'],
-      AllowHeaders: ['content-type', 'authorization', 'content-encoding'],
+      AllowHeaders: ['content-type', 'authorization', 'content-encoding', 'anonymousid'],
       MaxAge: 86400,
     });
   });

@@ -182,7 +182,8 @@ describe('collector handler: CORS', () => {
     const headers = result.headers ?? {};
     expect(headers['access-control-allow-origin']).toBe('*');
     expect(String(headers['access-control-allow-methods'])).toContain('POST');
-    for (const h of ['content-type', 'authorization', 'content-encoding'])
+    // anonymousid: the RudderStack JavaScript SDK sends it on every request.
+    for (const h of ['content-type', 'authorization', 'content-encoding', 'anonymousid'])
       expect(String(headers['access-control-allow-headers']).toLowerCase()).toContain(h);
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
