@@ -102,10 +102,28 @@ describe('collector fast path: prepareIngest writes and refuses exactly what the
   });
 });
 
-/** The definition of `isIsoDate` before the canonical form was recognised without `Date.parse`. */
+/**
+ * The definition of `isIsoDate`, spelled out with `Date`: ISO-8601 text `Date.parse` reads, whose day
+ * and time exist (`Date.parse` rolls February 30th into March), naming an instant in years 0000-9999.
+ */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?))?$/;
-const referenceIsIsoDate = (value: string) =>
-  value.length <= 40 && ISO_8601.test(value) && !Number.isNaN(Date.parse(value));
+const referenceIsIsoDate = (value: string) => {
+  if (value.length > 40 || !ISO_8601.test(value)) return false;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) return false;
+  const [year, month, day] = [value.slice(0, 4), value.slice(5, 7), value.slice(8, 10)].map(Number) as [
+    number,
+    number,
+    number,
+  ];
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day)
+    return false;
+  const clock = value.length > 10 ? value.slice(11).match(/^(\d{2}):(\d{2})(?::(\d{2}))?/) : null;
+  if (clock && (Number(clock[1]) > 23 || Number(clock[2]) > 59 || Number(clock[3] ?? 0) > 59)) return false;
+  return ms >= Date.parse('0000-01-01T00:00:00.000Z') && ms <= Date.parse('9999-12-31T23:59:59.999Z');
+};
 
 /** Text shaped like `YYYY-MM-DDTHH:mm:ss.sssZ` with any digits (so many fields out of range). */
 const twoDigits = fc.integer({ min: 0, max: 99 });

@@ -411,6 +411,42 @@ describe('prepareIngest: timestamps (receivedAt = 2026-03-10T12:00:00.000Z)', ()
     expect(onlyRecord(prepared).timestamp).toBe(RECEIVED_AT);
   });
 
+  it('keeps the time as sent when a sentAt far ahead would correct it to before year 0000', () => {
+    const r = record(trackMessage({ timestamp: at('11:59:00'), sentAt: '9999-12-31T23:59:59.999Z' }));
+    expect(r.timestamp).toBe(at('11:59:00'));
+    expect(r.originalTimestamp).toBe(at('11:59:00'));
+    expect(r.sentAt).toBe('9999-12-31T23:59:59.999Z');
+  });
+
+  it.each([
+    ['a bare number', '1'],
+    ['a time without a zone (it would be read in the collector’s own zone)', '2026-03-10 12:05'],
+    ['a day that does not exist', '2026-02-30T12:05:00Z'],
+  ])('ignores a batch-level sentAt that is %s: the time stays as sent', (_what, sentAt) => {
+    const r = record(trackMessage({ timestamp: at('11:59:30') }), { sentAt });
+    expect(r.timestamp).toBe(at('11:59:30'));
+    expect(r).not.toHaveProperty('sentAt');
+  });
+
+  it.each([
+    ['a day that does not exist', '2026-02-30T00:00:00Z'],
+    ['a date that does not exist', '2026-13-01'],
+    ['an hour that does not exist', '2026-03-10T25:00:00+01:00'],
+    ['a minute that does not exist', '2026-03-10T12:60:00+01:00'],
+    ['an instant before year 0000', '0000-01-01T00:30:00+01:00'],
+    ['an instant after year 9999', '9999-12-31T23:00:00-05:00'],
+  ])('rejects a timestamp that is %s as an invalid message', (_what, timestamp) => {
+    const prepared = prepare({ batch: [trackMessage({ timestamp }), trackMessage({ messageId: 'ok' })] });
+    expect(prepared.accepted.map((a) => decodeJson(a.data).messageId)).toEqual(['ok']);
+    expect(prepared.rejected).toEqual([
+      expect.objectContaining({
+        index: 0,
+        code: 'invalid_message',
+        reason: expect.stringContaining('timestamp'),
+      }),
+    ]);
+  });
+
   it('writes times sent in other ISO-8601 forms as canonical UTC', () => {
     const r = record(
       trackMessage({ timestamp: '2026-03-10T12:59:00+01:00', sentAt: '2026-03-10T12:00:00Z' }),

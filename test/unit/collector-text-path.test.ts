@@ -304,6 +304,21 @@ describe('collector text path: the same answer as the general path', () => {
     expect(utf8.decode(record?.data)).toContain('"context": {"ip":"203.0.113.7"}');
   });
 
+  it('corrects times as the general path does when the sender’s clocks disagree or its sentAt is not a time', () => {
+    const message = { type: 'track', event: 'E', anonymousId: 'a', timestamp: '2026-03-10T11:59:00.000Z' };
+    for (const body of [
+      { batch: [{ ...message, sentAt: '9999-12-31T23:59:59.999Z' }] },
+      { sentAt: '1', batch: [message] },
+      { sentAt: '2026-02-30T12:00:00Z', batch: [message] },
+    ]) {
+      const text = JSON.stringify(body);
+      expect(textPathAnswers(text, 'batch', DEFAULT_LIMITS)).toBe(true);
+      const answer = outcome(viaText(text, 'batch', DEFAULT_LIMITS));
+      expect(answer).toStrictEqual(outcome(general(text, 'batch', DEFAULT_LIMITS)));
+      expect(answer.accepted[0]?.record.timestamp).toBe('2026-03-10T11:59:00.000Z');
+    }
+  });
+
   it('leaves to the general path what it does not take, and the answer is still that path’s', () => {
     const message = { type: 'track', event: 'E', anonymousId: 'a' };
     const cases: Array<[string, unknown]> = [

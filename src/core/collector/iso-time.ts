@@ -96,6 +96,29 @@ function hourText(hours: number): string {
   return `${TWO_DIGITS[Math.floor(year / 100)]}${TWO_DIGITS[year % 100]}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}T${TWO_DIGITS[hour]}:`;
 }
 
+/** Whether an instant is written with a four-digit year (0000-9999): what the lake's timestamps hold. */
+export function isFourDigitYearTime(ms: number): boolean {
+  return ms >= MIN_FOUR_DIGIT_YEAR_MS && ms <= MAX_FOUR_DIGIT_YEAR_MS;
+}
+
+/**
+ * Whether the `YYYY-MM-DD` and, when there is one, the `THH:mm[:ss]` that an ISO-8601 text starts with
+ * name a real day and time: `Date.parse` rolls `2026-02-30` over into March instead of refusing it.
+ */
+export function hasRealDateAndTime(text: string): boolean {
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
+  if (text.length <= 10) return true;
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59) return false;
+  if (text.charCodeAt(16) !== COLON) return true;
+  const second = digits(text, 17, 2);
+  return second >= 0 && second <= 59;
+}
+
 /** A time as sent, read: `Date.parse(text)`, and the same instant as `toISOString` writes it. */
 export interface ReadTime {
   readonly ms: number;

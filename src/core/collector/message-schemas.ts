@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CollectorLimits } from '../config/limits';
 import type { CallType, JsonObject } from '../events/stream-record';
-import { parseCanonicalIso } from './iso-time';
+import { hasRealDateAndTime, isFourDigitYearTime, parseCanonicalIso } from './iso-time';
 
 /**
  * ISO-8601 as SDKs send it: a date, or a date and time with a zone (`Z` or an offset). A time without
@@ -13,7 +13,13 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z
 export function isIsoDate(value: string): boolean {
   // The form SDKs send (toISOString's) is recognised without the regular expression and Date.parse.
   if (parseCanonicalIso(value) !== undefined) return true;
-  return value.length <= 40 && ISO_8601.test(value) && !Number.isNaN(Date.parse(value));
+  // An instant outside years 0000-9999 (`9999-12-31T23:00:00-05:00`) is one the lake cannot hold.
+  return (
+    value.length <= 40 &&
+    ISO_8601.test(value) &&
+    hasRealDateAndTime(value) &&
+    isFourDigitYearTime(Date.parse(value))
+  );
 }
 
 /** A JSON object (not an array, not null). Free-form parts of a message are checked for this only. */

@@ -1,6 +1,6 @@
 import type { CollectorLimits } from '../config/limits';
 import type { CallType, JsonObject, StreamRecord } from '../events/stream-record';
-import { isoOf, readTime } from './iso-time';
+import { isFourDigitYearTime, isoOf, readTime } from './iso-time';
 
 /** What the collector knows about the request a message arrived in. */
 export interface RequestStamp {
@@ -102,6 +102,9 @@ export function normalizeMessage(
     out.originalTimestamp = originalIso;
     let timestamp = sentAt === undefined ? original : receivedAt - (sentAt - original);
     if (timestamp > receivedAt + limits.maxFutureMs) timestamp = receivedAt;
+    // A sentAt far ahead of the time sent (clocks that disagree) can correct it back past year 0000,
+    // which no lake holds: the time as sent is kept instead.
+    else if (!isFourDigitYearTime(timestamp)) timestamp = original;
     out.timestamp =
       timestamp === original
         ? originalIso

@@ -3,7 +3,7 @@ import { BadRequestError, PayloadTooLargeError } from '../errors';
 import { CALL_TYPES, type CallType, type JsonObject, partitionKeyOf } from '../events/stream-record';
 import { checkBounds, measureBounds } from './bounds';
 import { buildMessageCheck, type MessageCheck } from './message-check';
-import { describeIssues, isJsonObject, type MessageSchemas } from './message-schemas';
+import { describeIssues, isIsoDate, isJsonObject, type MessageSchemas } from './message-schemas';
 import {
   normalizeMessage,
   type PreparedStamp,
@@ -89,8 +89,7 @@ export function prepareIngest(
     ...stamp,
     batchContext: isJsonObject(body.context) ? body.context : undefined,
     batchIntegrations: isJsonObject(body.integrations) ? body.integrations : undefined,
-    batchSentAt:
-      typeof body.sentAt === 'string' && !Number.isNaN(Date.parse(body.sentAt)) ? body.sentAt : undefined,
+    batchSentAt: typeof body.sentAt === 'string' && isIsoDate(body.sentAt) ? body.sentAt : undefined,
   });
   return prepareMessages(
     batch,

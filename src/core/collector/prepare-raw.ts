@@ -1,4 +1,5 @@
 import { type CallType, type JsonObject, partitionKeyOf, type StreamRecord } from '../events/stream-record';
+import { isIsoDate } from './message-schemas';
 import { normalizeMessage, type PreparedStamp, prepareStamp, type RequestStamp } from './normalize';
 import {
   CALL_TYPE_SET,
@@ -47,7 +48,7 @@ export function prepareFromText(
       if (member.field === FIELD.context || member.field === FIELD.integrations) return undefined;
       if (member.field === FIELD.sentAt) {
         const sentAt = memberValue(text, member);
-        if (typeof sentAt === 'string' && !Number.isNaN(Date.parse(sentAt))) batchSentAt = sentAt;
+        if (typeof sentAt === 'string' && isIsoDate(sentAt)) batchSentAt = sentAt;
       }
     }
     if (raw.messages.length === 0 || raw.messages.length > ctx.limits.maxBatchMessages) return undefined;
