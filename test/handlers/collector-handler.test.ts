@@ -502,6 +502,35 @@ describe('collector handler: per-message validation', () => {
     expect(quarantined().map((l) => l.message_id)).toEqual(['x-0', 'x-1']);
   });
 
+  it('answers 400 for a batch whose batch-level context is refused, and quarantines each message', async () => {
+    const text = `{"context":{"__proto__":{"polluted":1}},"batch":[${JSON.stringify(trackMessage({ messageId: 'p-0' }))},${JSON.stringify(trackMessage({ messageId: 'p-1' }))}]}`;
+    const res = await send(authed({ path: '/v1/batch', body: text }));
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toMatchObject({
+      success: false,
+      accepted: 0,
+      rejected: [
+        {
+          index: 0,
+          messageId: 'p-0',
+          code: 'out_of_bounds',
+          reason: expect.stringContaining('batch context'),
+        },
+        {
+          index: 1,
+          messageId: 'p-1',
+          code: 'out_of_bounds',
+          reason: expect.stringContaining('batch context'),
+        },
+      ],
+    });
+    expect(written()).toEqual([]);
+    expect(quarantined().map((q) => [q.index, q.message_id, q.code])).toEqual([
+      [0, 'p-0', 'out_of_bounds'],
+      [1, 'p-1', 'out_of_bounds'],
+    ]);
+  });
+
   it('answers 413 for a single message over 32 KB, and quarantines it', async () => {
     const res = await send(
       authed({

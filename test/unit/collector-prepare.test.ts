@@ -739,6 +739,41 @@ describe('prepareIngest: prototype pollution', () => {
     expect(({} as JsonObject).polluted).toBeUndefined();
   });
 
+  it.each([
+    [
+      'a __proto__ key in the batch context',
+      '"context":{"__proto__":{"polluted":1}}',
+      /batch context: .*__proto__/,
+    ],
+    [
+      'an object under constructor in the batch integrations',
+      '"integrations":{"constructor":{"a":1}}',
+      /batch integrations: .*constructor/,
+    ],
+    [
+      'a batch context nested too deeply',
+      `"context":${JSON.stringify({ deep: nestedObject(40) })}`,
+      /batch context: .*(depth|nest)/i,
+    ],
+  ])(
+    'refuses every message of a batch with %s, each kept for the quarantine',
+    (_what, batchFields, reason) => {
+      const messages = [trackMessage({ messageId: 'b-0' }), identifyMessage({ messageId: 'b-1' })];
+      const body = JSON.parse(`{${batchFields},"batch":${JSON.stringify(messages)}}`) as JsonObject;
+      const prepared = prepareRaw(body);
+      expect(prepared.accepted).toEqual([]);
+      expect(prepared.rejected.map((r) => [r.index, r.messageId, r.code])).toEqual([
+        [0, 'b-0', 'out_of_bounds'],
+        [1, 'b-1', 'out_of_bounds'],
+      ]);
+      for (const [i, rejection] of prepared.rejected.entries()) {
+        expect(rejection.reason).toMatch(reason);
+        expect(JSON.parse(rejection.raw)).toStrictEqual(overTheWire(messages[i]));
+      }
+      expect(({} as JsonObject).polluted).toBeUndefined();
+    },
+  );
+
   it('puts no record on the stream nested deeper than maxDepth because of a batch-level context', () => {
     const limits = limitsWith({ maxDepth: 6 });
     const body = overTheWire({ context: { deep: nestedObject(10) }, batch: [trackMessage()] });

@@ -84,7 +84,16 @@ export function prepareIngest(
       `batch has ${batch.length} messages; at most ${ctx.limits.maxBatchMessages} are accepted`,
     );
   }
-  const keysMerged = batchBounds(body, ctx.limits);
+  const bounds = batchBounds(body, ctx.limits);
+  if (typeof bounds === 'string') {
+    // What the batch would merge into every message is out of bounds: so is every message with it.
+    // Each is refused, and quarantined, with that reason: nothing is lost, and the SDK sees why.
+    return {
+      accepted: [],
+      rejected: batch.map((message, index) => reject(index, message, 'out_of_bounds', bounds)),
+    };
+  }
+  const keysMerged = bounds;
   const batchStamp = prepareStamp({
     ...stamp,
     batchContext: isJsonObject(body.context) ? body.context : undefined,
@@ -101,10 +110,10 @@ export function prepareIngest(
 
 /**
  * A batch's `context` and `integrations` are merged one level down into every message, so they are
- * held to the same bounds (one level less deep); a violation refuses the whole request. Returns how
- * many keys they add to each message.
+ * held to the same bounds (one level less deep). Returns how many keys they add to each message, or
+ * the violation, which refuses every message of the batch.
  */
-function batchBounds(body: JsonObject, limits: CollectorLimits): number {
+function batchBounds(body: JsonObject, limits: CollectorLimits): number | string {
   let keys = 0;
   for (const part of ['context', 'integrations'] as const) {
     const value = body[part];
@@ -113,15 +122,10 @@ function batchBounds(body: JsonObject, limits: CollectorLimits): number {
       maxDepth: limits.maxDepth - 1,
       maxKeys: limits.maxKeys,
     });
-    if (violation !== undefined)
-      throw new BadRequestError(`batch ${part}: ${violation}`, { code: 'invalid_batch' });
+    if (violation !== undefined) return `batch ${part}: ${violation}`;
     keys += counted;
   }
-  if (keys >= limits.maxKeys) {
-    throw new BadRequestError(`batch context and integrations have more than ${limits.maxKeys} keys`, {
-      code: 'invalid_batch',
-    });
-  }
+  if (keys >= limits.maxKeys) return `batch context and integrations have more than ${limits.maxKeys} keys`;
   return keys;
 }
 
