@@ -64,7 +64,10 @@ export function createCollectorHandler(deps: CollectorHandlerDeps): CollectorHan
       const method = event.requestContext.http.method;
       if (method === 'OPTIONS') return { statusCode: 204, headers: CORS_HEADERS };
       const route = routeOf(event.rawPath);
-      if (method !== 'POST') throw new MethodNotAllowedError(`${method} is not allowed; send POST`);
+      if (method !== 'POST')
+        throw new MethodNotAllowedError(`${method} is not allowed; send POST`, {
+          allow: ['POST', 'OPTIONS'],
+        });
       const body = readBodyText(event, { ...deps.limits, contentTypes: JSON_BODY_TYPES });
       const result = await deps.ingest({
         route,

@@ -134,7 +134,7 @@ export class ApiGatewayServer {
       req.resume();
       return send(res, { statusCode: 413, body: '{"message":"Request Entity Too Large"}' }, true);
     }
-    const request = toRequest(req, url, path);
+    const request = toRequest(req, url, path, route.prefix);
     let authorizer: object | undefined;
     if (route.authorizer !== undefined) {
       const outcome = await this.authorize(route.authorizer, request);
@@ -215,7 +215,7 @@ interface RequestParts {
   readonly requestContext: APIGatewayProxyEventV2['requestContext'];
 }
 
-function toRequest(req: IncomingMessage, url: URL, path: string): RequestParts {
+function toRequest(req: IncomingMessage, url: URL, path: string, prefix: string): RequestParts {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
@@ -246,7 +246,9 @@ function toRequest(req: IncomingMessage, url: URL, path: string): RequestParts {
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
-      routeKey: `${method} ${path}`,
+      // The route matched, not the path: HTTP API names a greedy route so (`GET /v1/profiles/{proxy+}`),
+      // and handlers log it, so it must not carry what the path does (an email in a profile lookup).
+      routeKey: `${method} ${prefix}{proxy+}`,
       stage: '$default',
       time: new Date(now).toUTCString(),
       timeEpoch: now,

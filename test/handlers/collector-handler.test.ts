@@ -165,12 +165,16 @@ describe('collector handler: routes', () => {
     },
   );
 
-  it.each(['GET', 'PUT', 'DELETE', 'PATCH'])('answers 405 for %s on a collector route', async (method) => {
-    const res = await send(authed({ method, path: '/v1/track', body: trackMessage() }));
-    expect(res.statusCode).toBe(405);
-    expect(res.body).toMatchObject({ success: false, error: { code: 'method_not_allowed' } });
-    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
-  });
+  it.each(['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'])(
+    'answers 405 with Allow for %s on a collector route',
+    async (method) => {
+      const res = await send(authed({ method, path: '/v1/track', body: trackMessage() }));
+      expect(res.statusCode).toBe(405);
+      expect(res.headers.allow).toBe('POST, OPTIONS');
+      expect(res.body).toMatchObject({ success: false, error: { code: 'method_not_allowed' } });
+      expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+    },
+  );
 });
 
 describe('collector handler: CORS', () => {

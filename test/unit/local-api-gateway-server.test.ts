@@ -122,6 +122,31 @@ describe('ApiGatewayServer: Lambda authorizers as HTTP API runs them', () => {
     });
   });
 
+  it('names the route matched, not the path, as routeKey: a refused key is logged without the email looked up', async () => {
+    const warnings: unknown[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (message: string, attributes?: object) => warnings.push({ message, ...attributes }),
+    };
+    const authorizer = createAdminAuthorizerHandler({ keys: new AdminKeyRegistry(ADMIN_KEYS), logger });
+    const open = recordingHandler();
+    const url = await serve([
+      { prefix: '/v1/profiles/', handler: open.handler, authorizer: { handler: authorizer } },
+      { prefix: '/v1/', handler: open.handler },
+    ]);
+    const refused = await fetch(`${url}/v1/profiles/email:secret.person%40example.com`, {
+      headers: { authorization: bearer('mk_guess') },
+    });
+    expect(refused.status).toBe(403);
+    expect(warnings).toEqual([
+      expect.objectContaining({ message: 'admin key refused', routeKey: 'GET /v1/profiles/{proxy+}' }),
+    ]);
+    expect(JSON.stringify(warnings)).not.toContain('secret.person');
+    await fetch(`${url}/v1/track`, { method: 'POST', body: '{}' });
+    expect(open.events[0]?.routeKey).toBe('POST /v1/{proxy+}');
+    expect(open.events[0]?.requestContext.routeKey).toBe('POST /v1/{proxy+}');
+  });
+
   it('leaves routes without an authorizer open, and their events without authorizer context', async () => {
     const { url, open } = await profileApi();
     expect((await fetch(`${url}/v1/track`, { method: 'POST', body: '{}' })).status).toBe(200);
