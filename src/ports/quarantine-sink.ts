@@ -17,6 +17,17 @@ export interface QuarantinedMessage {
   readonly index: number;
   /** The message as JSON text, exactly as it was received (after batch unpacking). */
   readonly raw: string;
+  /**
+   * The call the request was sent to (`track`, `identify`, ..., or `batch`): what a message of a
+   * single call that does not name its `type` was, and where to send it again.
+   */
+  readonly route: string;
+  /**
+   * The batch-level `context`, `integrations` and `sentAt` its batch was sent with, as JSON text of
+   * an object of those it had; absent when it had none (or for a single call). With `raw`, what to
+   * send again: `{"batch":[raw], ...batch}`.
+   */
+  readonly batch?: string;
 }
 
 export interface QuarantineSink {

@@ -61,7 +61,12 @@ export function createIngest(deps: IngestDeps): Ingest {
   const ctx = { schemas, check: buildMessageCheck(deps.limits), limits: deps.limits, newId: deps.newId };
   const recordBuffers = new RecordBuffers();
   /** Quarantines a request's rejected messages; undefined when there are none. */
-  const quarantineRejected = (source: string, receivedAtMs: number, rejected: readonly Rejection[]) => {
+  const quarantineRejected = (
+    source: string,
+    receivedAtMs: number,
+    route: IngestRoute,
+    { rejected, batchFields }: PreparedIngest,
+  ) => {
     if (rejected.length === 0) return undefined;
     const receivedAt = new Date(receivedAtMs).toISOString();
     const messages = rejected.map((r) => ({
@@ -71,7 +76,9 @@ export function createIngest(deps: IngestDeps): Ingest {
       reason: r.reason,
       index: r.index,
       raw: r.raw,
+      route,
       ...(r.messageId === undefined ? {} : { messageId: r.messageId }),
+      ...(batchFields === undefined ? {} : { batch: batchFields }),
     }));
     return deps.quarantine.put(messages).catch((cause: unknown) => {
       throw new ServiceUnavailableError(`${messages.length} rejected messages could not be quarantined`, {
@@ -114,7 +121,7 @@ export function createIngest(deps: IngestDeps): Ingest {
               prepared.accepted.map((m) => ({ partitionKey: m.partitionKey, data: m.data })),
               { policy: deps.retry, sleep: deps.sleep, onRetry: (n) => deps.metrics.streamRetried(n) },
             );
-      await Promise.all([putting, quarantineRejected(source, receivedAtMs, prepared.rejected)]);
+      await Promise.all([putting, quarantineRejected(source, receivedAtMs, request.route, prepared)]);
     } finally {
       // The records' bytes may be written over only once no put of them can still be reading them
       // (the quarantine failing first must not hand the buffer to the next request mid-put).

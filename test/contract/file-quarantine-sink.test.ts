@@ -109,7 +109,7 @@ describe('FileQuarantineSink: the local lake reads it', () => {
     const connection = await db.connect();
     try {
       const reader = await connection.runAndReadAll(
-        `SELECT source, received_at::VARCHAR AS received_at, code, reason, message_id, "index", raw,
+        `SELECT source, received_at::VARCHAR AS received_at, code, reason, message_id, "index", raw, route, batch,
                 dt::VARCHAR AS dt, hour::VARCHAR AS hour
          FROM read_json($1, format = 'newline_delimited', hive_partitioning = true, hive_types_autocast = false)
          ORDER BY "index"`,
@@ -134,6 +134,7 @@ describe('FileQuarantineSink: the local lake reads it', () => {
         messageId: 'huge',
         index: 0,
         raw,
+        route: 'track',
       },
       {
         source: 'ios',
@@ -142,6 +143,8 @@ describe('FileQuarantineSink: the local lake reads it', () => {
         code: 'invalid_message',
         index: 1,
         raw: '{"type":"track"}',
+        route: 'batch',
+        batch: '{"context":{"library":{"name":"analytics-ios"}},"sentAt":"2026-11-22T17:00:00.000Z"}',
       },
     ]);
     await sink.close();
@@ -155,6 +158,8 @@ describe('FileQuarantineSink: the local lake reads it', () => {
         message_id: 'huge',
         index: 0n,
         raw,
+        route: 'track',
+        batch: null,
         dt: '2026-11-22',
         hour: '16',
       },
@@ -166,6 +171,8 @@ describe('FileQuarantineSink: the local lake reads it', () => {
         message_id: null,
         index: 1n,
         raw: '{"type":"track"}',
+        route: 'batch',
+        batch: '{"context":{"library":{"name":"analytics-ios"}},"sentAt":"2026-11-22T17:00:00.000Z"}',
         dt: '2026-11-22',
         hour: '17',
       },

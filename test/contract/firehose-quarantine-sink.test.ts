@@ -64,6 +64,7 @@ function message(index: number, overrides: Partial<QuarantinedMessage> = {}): Qu
     messageId: `m-${index}`,
     index,
     raw: `{"type":"track","event":"Signed Up","n":${index}}`,
+    route: 'batch',
     ...overrides,
   };
 }

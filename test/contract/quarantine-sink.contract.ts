@@ -58,6 +58,8 @@ function expectedRow(m: QuarantinedMessage): Record<string, unknown> {
     message_id: m.messageId ?? null,
     index: m.index,
     raw: m.raw,
+    route: m.route,
+    batch: m.batch ?? null,
   };
 }
 
@@ -210,14 +212,19 @@ export function describeQuarantineSinkContract(
       const [stored, ...more] = await harness.readRows();
       expect(more).toEqual([]);
       if (!stored) throw new Error('the row was not stored');
-      const { raw: keptRaw, reason, ...columns } = stored.row;
-      const { raw: _raw, reason: _reason, ...expectedColumns } = expectedRow(original);
+      const { raw: keptRaw, reason, batch, ...columns } = stored.row;
+      const { raw: _raw, reason: _reason, batch: _batch, ...expectedColumns } = expectedRow(original);
       expect(columns).toStrictEqual(expectedColumns);
+      expect(original.batch).toBeDefined();
       if (traits.maxLineBytes === undefined) {
         expect(keptRaw).toBe(raw);
         expect(reason).toBe(original.reason);
+        expect(batch).toBe(original.batch);
       } else {
         expect(stored.lineBytes).toBeLessThanOrEqual(traits.maxLineBytes);
+        // The batch's fields go first (every row of the batch has them), and the reason says so.
+        expect(batch).toBeNull();
+        expect(reason).toMatch(/batch fields not kept/);
         // Cut, not mangled: the start of the text as received, as much as reasonably fits.
         expect(typeof keptRaw).toBe('string');
         expect(raw.startsWith(keptRaw as string)).toBe(true);

@@ -506,6 +506,34 @@ describe('collector handler: per-message validation', () => {
     expect(quarantined().map((l) => l.message_id)).toEqual(['x-0', 'x-1']);
   });
 
+  it('quarantines what a replay needs: the route called, and the batch-level fields without the write key', async () => {
+    const single = await send(authed({ path: '/v1/t', body: { userId: 'V-1' } }));
+    expect(single.statusCode).toBe(400);
+    const batchFields = { context: { app: { name: 'shop' } }, sentAt: '2026-03-10T12:00:01.000Z' };
+    const mixed = await send({
+      path: '/v1/batch',
+      body: {
+        ...batchFields,
+        writeKey: WRITE_KEY,
+        batch: [trackMessage({ messageId: 'ok' }), { type: 'group', userId: 'V-1' }],
+      },
+    });
+    expect(mixed.statusCode).toBe(200);
+
+    const rows = quarantined();
+    expect(rows.map((q) => [q.route, q.raw, q.batch])).toEqual([
+      ['track', '{"userId":"V-1"}', null],
+      ['batch', '{"type":"group","userId":"V-1"}', JSON.stringify(batchFields)],
+    ]);
+    // Sent again as they came, they are the same requests (and refused for the same reasons).
+    const again = rows.map((q) =>
+      q.route === 'batch'
+        ? { ...JSON.parse(q.batch ?? '{}'), batch: [JSON.parse(q.raw)] }
+        : JSON.parse(q.raw),
+    );
+    expect(again).toEqual([{ userId: 'V-1' }, { ...batchFields, batch: [{ type: 'group', userId: 'V-1' }] }]);
+  });
+
   it('answers 400 for a batch whose batch-level context is refused, and quarantines each message', async () => {
     const text = `{"context":{"__proto__":{"polluted":1}},"batch":[${JSON.stringify(trackMessage({ messageId: 'p-0' }))},${JSON.stringify(trackMessage({ messageId: 'p-1' }))}]}`;
     const res = await send(authed({ path: '/v1/batch', body: text }));

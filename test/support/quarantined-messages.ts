@@ -10,6 +10,8 @@ export function quarantinedMessage(overrides: Partial<QuarantinedMessage> = {}):
     messageId: 'm-1',
     index: 0,
     raw: '{"type":"track","event":"Signed Up"}',
+    route: 'batch',
+    batch: '{"sentAt":"2026-11-22T16:05:11.000Z"}',
     ...overrides,
   };
 }

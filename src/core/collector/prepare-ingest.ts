@@ -41,6 +41,12 @@ export interface AcceptedMessage {
 export interface PreparedIngest {
   readonly accepted: readonly AcceptedMessage[];
   readonly rejected: readonly Rejection[];
+  /**
+   * When some messages of a batch are rejected: JSON text of the batch-level `context`,
+   * `integrations` and `sentAt` the batch had (those it had), for the quarantine; they belong to
+   * every message of it.
+   */
+  readonly batchFields?: string;
 }
 
 export interface PrepareContext {
@@ -88,10 +94,13 @@ export function prepareIngest(
   if (typeof bounds === 'string') {
     // What the batch would merge into every message is out of bounds: so is every message with it.
     // Each is refused, and quarantined, with that reason: nothing is lost, and the SDK sees why.
-    return {
-      accepted: [],
-      rejected: batch.map((message, index) => reject(index, message, 'out_of_bounds', bounds)),
-    };
+    return withBatchFields(
+      {
+        accepted: [],
+        rejected: batch.map((message, index) => reject(index, message, 'out_of_bounds', bounds)),
+      },
+      body,
+    );
   }
   const keysMerged = bounds;
   const batchStamp = prepareStamp({
@@ -100,12 +109,32 @@ export function prepareIngest(
     batchIntegrations: isJsonObject(body.integrations) ? body.integrations : undefined,
     batchSentAt: typeof body.sentAt === 'string' && isIsoDate(body.sentAt) ? body.sentAt : undefined,
   });
-  return prepareMessages(
-    batch,
-    batchStamp,
-    { ...ctx, limits: { ...ctx.limits, maxKeys: ctx.limits.maxKeys - keysMerged } },
-    into,
+  return withBatchFields(
+    prepareMessages(
+      batch,
+      batchStamp,
+      { ...ctx, limits: { ...ctx.limits, maxKeys: ctx.limits.maxKeys - keysMerged } },
+      into,
+    ),
+    body,
   );
+}
+
+/** The batch-level fields a batch's rejected messages are quarantined with (its write key never). */
+const BATCH_FIELDS = ['context', 'integrations', 'sentAt'] as const;
+
+function withBatchFields(prepared: PreparedIngest, body: JsonObject): PreparedIngest {
+  if (prepared.rejected.length === 0) return prepared;
+  const fields: JsonObject = {};
+  let any = false;
+  for (const name of BATCH_FIELDS) {
+    if (body[name] === undefined) continue;
+    fields[name] = body[name];
+    any = true;
+  }
+  // Nested past what JSON.stringify can write (a context far past maxDepth): not kept, as with raw.
+  const text = any ? safeStringify(fields) : undefined;
+  return text === undefined ? prepared : { ...prepared, batchFields: text };
 }
 
 /**

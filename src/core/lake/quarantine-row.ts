@@ -7,6 +7,10 @@ export interface QuarantineRow {
   readonly message_id: string | null;
   readonly index: number;
   readonly raw: string;
+  /** The call the request was sent to (`track`, ..., `batch`). */
+  readonly route: string;
+  /** JSON text of the batch-level `context`, `integrations` and `sentAt` of its batch, if it had any. */
+  readonly batch: string | null;
 }
 
 /** The row for a quarantined message; one JSON line each in the lake's `quarantine/` prefix. */
@@ -18,6 +22,8 @@ export function toQuarantineRow(m: {
   readonly messageId?: string;
   readonly index: number;
   readonly raw: string;
+  readonly route: string;
+  readonly batch?: string;
 }): QuarantineRow {
   return {
     source: m.source,
@@ -27,6 +33,8 @@ export function toQuarantineRow(m: {
     message_id: m.messageId ?? null,
     index: m.index,
     raw: m.raw,
+    route: m.route,
+    batch: m.batch ?? null,
   };
 }
 
@@ -34,19 +42,30 @@ const encoder = new TextEncoder();
 
 /**
  * The row as one NDJSON line of at most `maxBytes` (a Firehose record holds at most 1,000 KiB). Only
- * a rejected message near the request limit whose text is rich in escapes can exceed it; its `raw` is
- * then cut to fit and the reason says so, so the rejection is still recorded and never blocks the
- * request.
+ * a rejected message near the request limit whose text is rich in escapes (or whose batch-level
+ * fields are as large) can exceed it: the batch's fields are dropped first (every row of the batch
+ * has them), then `raw` is cut to fit, and the reason says so, so the rejection is still recorded and
+ * never blocks the request.
  */
 export function quarantineLine(row: QuarantineRow, maxBytes: number): Uint8Array<ArrayBuffer> {
-  let current = row;
-  let line = encoder.encode(`${JSON.stringify(current)}\n`);
+  let line = encoder.encode(`${JSON.stringify(row)}\n`);
+  if (line.byteLength <= maxBytes) return line as Uint8Array<ArrayBuffer>;
+  const base: QuarantineRow =
+    row.batch === null
+      ? row
+      : {
+          ...row,
+          batch: null,
+          reason: `${row.reason} (batch fields not kept: too large for the quarantine)`,
+        };
+  let current = base;
+  line = encoder.encode(`${JSON.stringify(current)}\n`);
   while (line.byteLength > maxBytes && current.raw.length > 0) {
     const keep = Math.floor(current.raw.length * Math.min(0.9, maxBytes / line.byteLength));
     current = {
-      ...row,
-      raw: row.raw.slice(0, keep),
-      reason: `${row.reason} (raw text cut to ${keep} of ${row.raw.length} characters to fit the quarantine)`,
+      ...base,
+      raw: base.raw.slice(0, keep),
+      reason: `${base.reason} (raw text cut to ${keep} of ${base.raw.length} characters to fit the quarantine)`,
     };
     line = encoder.encode(`${JSON.stringify(current)}\n`);
   }

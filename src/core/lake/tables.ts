@@ -52,6 +52,8 @@ export const QUARANTINE_COLUMNS = [
   { name: 'message_id', type: 'string' },
   { name: 'index', type: 'int' },
   { name: 'raw', type: 'string' },
+  { name: 'route', type: 'string' },
+  { name: 'batch', type: 'string' },
 ] as const satisfies ReadonlyArray<{ name: string; type: LakeColumnType }>;
 
 /** An `identity_links` row: the column names as keys, timestamps as ISO-8601 UTC text. */
