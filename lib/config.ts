@@ -270,6 +270,16 @@ export const MosaicConfig = z
     // A destination may receive only identifier types identity resolution knows.
     const identifierTypes = new Set(config.identity.types.map((type) => type.name));
     config.destinations.destinations.forEach((destination, d) => {
+      // Locally 1 means one delivery at a time; on AWS an SQS event source polls with two at least,
+      // so a function allowed one would be throttled, and each throttled poll counts a receive
+      // towards the dead-letter queue: messages would end there without a delivery failing.
+      if (destination.reservedConcurrency < 2)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['destinations', 'destinations', d, 'reservedConcurrency'],
+          message:
+            'must be at least 2 on AWS: an SQS event source runs two pollers at least, and a throttled poll counts a receive towards the dead-letter queue',
+        });
       destination.fields.identifiers.forEach((field, f) => {
         if (!identifierTypes.has(field.type))
           ctx.addIssue({

@@ -295,8 +295,9 @@ export class DestinationDelivery extends Construct {
         batchSize: 1,
         reportBatchItemFailures: true,
         // Never more pollers than the function may run: a throttled invocation would return its
-        // message to the queue and count a receive towards the dead-letter queue (2 is SQS's minimum).
-        maxConcurrency: Math.max(2, destination.reservedConcurrency),
+        // message to the queue and count a receive towards the dead-letter queue. The config holds
+        // reservedConcurrency to SQS's minimum of 2 (lib/config.ts).
+        maxConcurrency: destination.reservedConcurrency,
       }),
     );
     Validations.of(fn).acknowledge(

@@ -308,7 +308,7 @@ describe('Activation: one isolated delivery per enabled destination', () => {
         FunctionName: refOf(d.function.function),
         BatchSize: 1,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: Math.max(2, destination(name).reservedConcurrency) },
+        ScalingConfig: { MaximumConcurrency: destination(name).reservedConcurrency },
       });
     }
   });

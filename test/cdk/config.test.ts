@@ -257,6 +257,26 @@ describe('config schema', () => {
       /mosaic\.destinations\.destinations\.0\.url: must be https/,
     ],
     [
+      'a destination allowed fewer deliveries at once than an SQS event source polls with',
+      {
+        ...REQUIRED,
+        destinations: {
+          destinations: [
+            {
+              kind: 'webhook',
+              name: 'crm',
+              segments: ['vip'],
+              consent: { category: 'marketing' },
+              url: 'https://crm.example.com/hook',
+              auth: { type: 'none' },
+              reservedConcurrency: 1,
+            },
+          ],
+        },
+      },
+      /mosaic\.destinations\.destinations\.0\.reservedConcurrency: must be at least 2 on AWS/,
+    ],
+    [
       'a destination receiving an identifier type identity does not configure',
       {
         ...REQUIRED,

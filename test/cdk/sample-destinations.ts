@@ -42,7 +42,7 @@ export const SAMPLE_DESTINATIONS: DestinationsConfigInput = {
       segments: ['vip'],
       consent: { category: null },
       queue: WAREHOUSE_QUEUE_URL,
-      reservedConcurrency: 1,
+      reservedConcurrency: 3,
     },
     {
       kind: 'lambda',
