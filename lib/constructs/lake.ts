@@ -236,7 +236,7 @@ export class Lake extends Construct {
         },
       });
       Validations.of(role).acknowledge(
-        ...[LAKE_PREFIXES[tableName], LAKE_PREFIXES.errors].map((prefix) => ({
+        ...[LAKE_PREFIXES[tableName], `${LAKE_PREFIXES.errors}${tableName}/`].map((prefix) => ({
           id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${prefix}*]`,
           reason: `Firehose writes objects with generated names, so object access is granted by prefix: only ${prefix} of the lake bucket.`,
         })),
@@ -367,7 +367,8 @@ export class Lake extends Construct {
 
 /**
  * Write access to the lake for one table's delivery stream: list the bucket, write objects under the
- * table's prefix and `errors/`, and use the lake key through S3.
+ * table's prefix and its own part of `errors/` (`errors/<table>/`: one stream cannot read another's
+ * failed records), and use the lake key through S3.
  */
 function lakeWriteStatements(bucket: s3.IBucket, key: kms.IKey, table: LakeTableName): iam.PolicyStatement[] {
   const stack = Stack.of(bucket);
@@ -380,7 +381,7 @@ function lakeWriteStatements(bucket: s3.IBucket, key: kms.IKey, table: LakeTable
       actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
       resources: [
         bucket.arnForObjects(`${LAKE_PREFIXES[table]}*`),
-        bucket.arnForObjects(`${LAKE_PREFIXES.errors}*`),
+        bucket.arnForObjects(`${LAKE_PREFIXES.errors}${table}/*`),
       ],
     }),
     new iam.PolicyStatement({

@@ -331,14 +331,14 @@ describe('Firehose roles (least privilege)', () => {
     statements.filter((s) => actionsOf(s).includes('s3:PutObject')).flatMap(resourcesOf);
 
   it.each([
-    ['eventsDeliveryStream', 'events/'],
-    ['quarantineDeliveryStream', 'quarantine/'],
-  ] as const)('%s may write objects only under %s and errors/', (deliveryStream, prefix) => {
+    ['eventsDeliveryStream', 'events/', 'errors/events/'],
+    ['quarantineDeliveryStream', 'quarantine/', 'errors/quarantine/'],
+  ] as const)('%s may write objects only under %s and %s', (deliveryStream, prefix, errors) => {
     const statements = statementsOfRole(m.template, roleOf(deliveryStream));
     expect(objectResources(statements)).toEqual(
       expect.arrayContaining([
         objectArn(m.stack.lake.bucket, prefix),
-        objectArn(m.stack.lake.bucket, 'errors/'),
+        objectArn(m.stack.lake.bucket, errors),
       ]),
     );
     expect(objectResources(statements)).toHaveLength(2);

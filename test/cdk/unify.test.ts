@@ -237,7 +237,7 @@ describe('lake: identity_links', () => {
     );
   });
 
-  it('its role writes only identity_links/ and errors/, reads only the identity_links schema, and no stream', () => {
+  it('its role writes only identity_links/ and errors/identity_links/, reads only the identity_links schema, and no stream', () => {
     const roleId = (destination().RoleARN as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const statements = statementsOfRole(m.template, roleId);
     const objects = resourcesFor(statements, 's3:PutObject');
@@ -245,7 +245,7 @@ describe('lake: identity_links', () => {
     expect(objects).toEqual(
       expect.arrayContaining([
         { 'Fn::Join': ['', [arnOf(m.stack.lake.bucket), '/identity_links/*']] },
-        { 'Fn::Join': ['', [arnOf(m.stack.lake.bucket), '/errors/*']] },
+        { 'Fn::Join': ['', [arnOf(m.stack.lake.bucket), '/errors/identity_links/*']] },
       ]),
     );
     expect(json(resourcesFor(statements, 'glue:GetTable'))).toContain('/identity_links');
