@@ -152,7 +152,10 @@ export const BusConfig = z.strictObject({
 });
 export type BusConfig = z.infer<typeof BusConfig>;
 
-/** Where the operational alarms (resolver lag and errors) notify. */
+/**
+ * Where the operational alarms notify: collector errors and throttling, lake landing (conversion,
+ * delivery, freshness), resolver lag and errors, destination queues.
+ */
 export const AlarmsConfig = z.strictObject({
   /**
    * An existing standard SNS topic for the alarms (its policy and key must let CloudWatch alarms

@@ -2,9 +2,12 @@ import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type { IDeliveryStreamRef } from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { CollectorEnv } from '../../functions/collector/env';
@@ -56,6 +59,8 @@ export interface CollectorApiProps {
   /** Retention of the function's and the access logs' log groups. */
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** Where the collector's alarms notify. */
+  readonly alarmTopic: sns.ITopic;
 }
 
 /**
@@ -66,6 +71,11 @@ export interface CollectorApiProps {
  * The routes have no API Gateway authorizer on purpose: SDKs authenticate with the source's write key
  * (HTTP Basic username or `writeKey` in the body), which the function checks against the configured
  * key hashes, answering 401 to unknown keys.
+ *
+ * Alarms (to the alarm topic) tell when SDKs are being turned away: the function failing or being
+ * throttled, the API answering 5xx (whatever the cause, API Gateway's own included), and the events
+ * stream throttling the collector's writes for minutes on end, which ends in 503s once the
+ * collector's retries run out.
  */
 export class CollectorApi extends Construct {
   /** The HTTP API; the Profile API adds its routes to it (same URL, same stage and access logs). */
@@ -77,6 +87,14 @@ export class CollectorApi extends Construct {
   public readonly accessLogGroup: logs.ILogGroup;
   /** Base URL of the collector (`https://{api}.execute-api.{region}.amazonaws.com/`). */
   public readonly url: string;
+  /** The function crashed, timed out or ran out of memory: the request got a 5xx. */
+  public readonly errorsAlarm: cloudwatch.Alarm;
+  /** Lambda refused to run the function (concurrency exhausted): the request got a 5xx. */
+  public readonly throttlesAlarm: cloudwatch.Alarm;
+  /** The HTTP API answered 5xx (collector, the admin APIs on the same API, or API Gateway itself). */
+  public readonly serverErrorsAlarm: cloudwatch.Alarm;
+  /** The events stream throttled writes in 3 of 5 minutes: traffic is outgrowing its capacity. */
+  public readonly streamThrottlingAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: CollectorApiProps) {
     super(scope, id);
@@ -161,5 +179,61 @@ export class CollectorApi extends Construct {
       },
     });
     this.url = this.stage.url;
+
+    const alarmAction = new cloudwatchActions.SnsAction(props.alarmTopic);
+    const fn = this.function.function;
+    const fiveMinuteSum = { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM };
+    // Every alarm here counts failures: no requests or no writes, no datapoints, nothing wrong.
+    this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+      alarmDescription:
+        'The collector function failed (threw, timed out or ran out of memory): its requests got a 5xx and SDKs retry them. Its logs say why.',
+      metric: fn.metricErrors(fiveMinuteSum),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.throttlesAlarm = new cloudwatch.Alarm(this, 'ThrottlesAlarm', {
+      alarmDescription:
+        "Lambda throttled the collector function (the account's or region's concurrency is used up): those requests got a 5xx. Raise the concurrency quota or find what else uses it.",
+      metric: fn.metricThrottles(fiveMinuteSum),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.serverErrorsAlarm = new cloudwatch.Alarm(this, 'ServerErrorsAlarm', {
+      alarmDescription:
+        'The collector HTTP API answered 5xx: SDKs had events refused and retry them (503: the events stream or the quarantine could not take them after retries; 500/502: a function failed or API Gateway could not invoke it). The same API serves the Profile, Segments and Destinations APIs; its access logs name the route and the error.',
+      metric: this.stage.metricServerError(fiveMinuteSum),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    // The collector retries throttled records for about two seconds before answering 503, so a brief
+    // throttle costs nothing; throttling in most minutes means on-demand capacity is not keeping up.
+    this.streamThrottlingAlarm = new cloudwatch.Alarm(this, 'StreamThrottlingAlarm', {
+      alarmDescription:
+        "The events stream throttled the collector's writes in 3 of the last 5 minutes: traffic rose past twice its previous peak faster than on-demand capacity adapts, or the stream reached its on-demand write limit (a quota that can be raised). Requests whose retries run out get 503 (SDKs retry).",
+      metric: props.eventStream.metricWriteProvisionedThroughputExceeded({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    for (const alarm of [
+      this.errorsAlarm,
+      this.throttlesAlarm,
+      this.serverErrorsAlarm,
+      this.streamThrottlingAlarm,
+    ]) {
+      alarm.addAlarmAction(alarmAction);
+      alarm.addOkAction(alarmAction);
+    }
   }
 }

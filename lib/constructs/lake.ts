@@ -1,4 +1,6 @@
 import { ArnFormat, Duration, type RemovalPolicy, type Size, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -6,6 +8,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { IDENTITY_LINK_COLUMNS, LAKE_PREFIXES } from '../../src/core/lake/tables';
 import { bucketDefaults } from './bucket-defaults';
@@ -19,6 +22,36 @@ import {
 } from './lake-catalog';
 
 const ONE_DAY = Duration.days(1);
+
+/**
+ * How late the lake may be before an alarm: a record waits up to one buffering interval, then is
+ * converted and written. One more interval (a slow or retried flush) and 5 minutes for conversion and
+ * S3 retries are allowed on top; past that, landing is stuck or falling behind. 15 minutes at the
+ * default 300 s interval (the most Firehose's alarm guidance suggests waiting).
+ */
+export function lakeLatenessThreshold(bufferingInterval: Duration): Duration {
+  return Duration.seconds(2 * bufferingInterval.toSeconds() + 300);
+}
+
+/** The alarms on one delivery stream of the lake. */
+export interface DeliveryStreamAlarms {
+  /** S3 puts keep failing (`DeliveryToS3.Success` average below 1 for 15 minutes). */
+  readonly delivery: cloudwatch.Alarm;
+  /** Records could not be converted to Parquet and went to `errors/` (Parquet streams only). */
+  readonly conversion?: cloudwatch.Alarm;
+}
+
+/** The lake's alarms, per delivery stream. */
+export interface LakeAlarms {
+  readonly events: Required<DeliveryStreamAlarms> & {
+    /** The oldest record not yet in the lake is older than {@link lakeLatenessThreshold}. */
+    readonly freshness: cloudwatch.Alarm;
+    /** Firehose reads the events stream further behind its newest record than the same threshold. */
+    readonly streamLag: cloudwatch.Alarm;
+  };
+  readonly quarantine: DeliveryStreamAlarms;
+  readonly identityLinks: Required<DeliveryStreamAlarms>;
+}
 
 export interface LakeProps {
   /** The events stream; Firehose reads it and lands every record in `events/` as Parquet. */
@@ -41,6 +74,8 @@ export interface LakeProps {
   readonly accessLogsExpiration: Duration;
   /** Retention of the Firehose error log group. */
   readonly logRetention: logs.RetentionDays;
+  /** Where the delivery alarms notify. */
+  readonly alarmTopic: sns.ITopic;
   /** What happens to the buckets, their objects, the key and the logs when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
 }
@@ -59,6 +94,12 @@ export interface LakeProps {
  *
  * Each delivery stream has its own role that can read only its source and write only its own prefix
  * and `errors/`.
+ *
+ * Alarms (to the alarm topic) tell when records leave the lake's tables silently: records Firehose
+ * could not convert to Parquet (they land under `errors/`, which expires), S3 delivery failing (after
+ * 24 hours of retries Firehose drops the records), and, for `events`, landing falling behind: the
+ * oldest undelivered record too old (`DeliveryToS3.DataFreshness`) or Firehose reading the stream too
+ * far behind its newest record (`KinesisMillisBehindLatest`), until the stream's retention drops them.
  */
 export class Lake extends Construct {
   public readonly bucket: s3.IBucket;
@@ -77,6 +118,7 @@ export class Lake extends Construct {
   public readonly identityLinksDeliveryStream: firehose.IDeliveryStreamRef;
   /** Firehose delivery errors. */
   public readonly deliveryLogGroup: logs.ILogGroup;
+  public readonly alarms: LakeAlarms;
 
   constructor(scope: Construct, id: string, props: LakeProps) {
     super(scope, id);
@@ -362,6 +404,86 @@ export class Lake extends Construct {
     this.eventsDeliveryStream = eventsDelivery;
     this.quarantineDeliveryStream = quarantineDelivery;
     this.identityLinksDeliveryStream = linksDelivery;
+
+    // Alarms. Firehose publishes these metrics under AWS/Firehose by DeliveryStreamName; the L1
+    // delivery streams have no metric helpers, so the metrics are named here.
+    const errorsDays = props.errorsExpiration.toDays();
+    const lateness = lakeLatenessThreshold(props.bufferingInterval);
+    const alarmAction = new cloudwatchActions.SnsAction(props.alarmTopic);
+    const lakeAlarm = (
+      id: string,
+      metricName: string,
+      deliveryStream: firehose.CfnDeliveryStream,
+      options: Omit<cloudwatch.AlarmProps, 'metric'> & { readonly statistic: string },
+    ) => {
+      const { statistic, ...alarmProps } = options;
+      const alarm = new cloudwatch.Alarm(this, id, {
+        ...alarmProps,
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/Firehose',
+          metricName,
+          dimensionsMap: { DeliveryStreamName: deliveryStream.ref },
+          statistic,
+          period: Duration.minutes(5),
+        }),
+        // No records, no datapoints: an idle delivery stream is a healthy one.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(alarmAction);
+      alarm.addOkAction(alarmAction);
+      return alarm;
+    };
+    /** Any record that failed Parquet conversion: it is in `errors/`, not in the table. */
+    const conversionAlarm = (id: string, table: LakeTableName, deliveryStream: firehose.CfnDeliveryStream) =>
+      lakeAlarm(id, 'FailedConversion.Records', deliveryStream, {
+        alarmDescription: `Firehose could not convert records for the lake's ${table} table to Parquet (a record that does not match the Glue table's schema): they are under ${LAKE_PREFIXES.errors}${table}/format-conversion-failed/ with the error, not in the table, and expire after ${errorsDays} days. Fix the schema or the writer, then replay them from there.`,
+        statistic: cloudwatch.Stats.SUM,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    /**
+     * S3 puts failing for 15 minutes. Firehose retries a failed put, so one failure alone is no loss
+     * (hence three periods); puts that keep failing (bucket policy, lake key, role) drop the records
+     * after 24 hours.
+     */
+    const deliveryAlarm = (id: string, table: LakeTableName, deliveryStream: firehose.CfnDeliveryStream) =>
+      lakeAlarm(id, 'DeliveryToS3.Success', deliveryStream, {
+        alarmDescription: `Firehose keeps failing to write the lake's ${table} table to S3 (bucket policy, lake key or its role; the delivery log group says why). It retries for 24 hours, then drops the records.`,
+        statistic: cloudwatch.Stats.AVERAGE,
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+      });
+    this.alarms = {
+      events: {
+        conversion: conversionAlarm('EventsConversionAlarm', 'events', eventsDelivery),
+        delivery: deliveryAlarm('EventsDeliveryAlarm', 'events', eventsDelivery),
+        freshness: lakeAlarm('EventsFreshnessAlarm', 'DeliveryToS3.DataFreshness', eventsDelivery, {
+          alarmDescription: `Events reach the lake late: the oldest record Firehose has not yet written to events/ is older than ${lateness.toSeconds()} s (twice the ${props.bufferingInterval.toSeconds()} s buffering interval plus 5 minutes). Delivery is stuck or too slow; records wait in the events stream, which drops them after its retention.`,
+          statistic: cloudwatch.Stats.MAXIMUM,
+          threshold: lateness.toSeconds(),
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 3,
+        }),
+        streamLag: lakeAlarm('EventsStreamLagAlarm', 'KinesisMillisBehindLatest', eventsDelivery, {
+          alarmDescription: `Firehose is reading the events stream more than ${lateness.toSeconds()} s behind its newest record: the lake is falling behind the stream (read throttling, or delivery too slow for the traffic). Records the stream drops after its retention never reach the lake.`,
+          statistic: cloudwatch.Stats.MAXIMUM,
+          threshold: lateness.toMilliseconds(),
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 3,
+        }),
+      },
+      // Quarantine is gzip JSON lines: no format conversion, so no conversion alarm.
+      quarantine: { delivery: deliveryAlarm('QuarantineDeliveryAlarm', 'quarantine', quarantineDelivery) },
+      identityLinks: {
+        conversion: conversionAlarm('IdentityLinksConversionAlarm', 'identity_links', linksDelivery),
+        delivery: deliveryAlarm('IdentityLinksDeliveryAlarm', 'identity_links', linksDelivery),
+      },
+    };
   }
 }
 

@@ -54,6 +54,12 @@ export class MosaicStack extends Stack {
     const removalPolicy = removalPolicyOf(config);
     const logRetention = config.retention.logDays;
 
+    // First, so that every construct with alarms (the ingest path's included) can notify it.
+    this.alarmTopic = new AlarmTopic(this, 'Alarms', {
+      ...(config.alarms.topicArn === undefined ? {} : { topicArn: config.alarms.topicArn }),
+      removalPolicy,
+    });
+
     this.eventStream = new EventStream(this, 'EventStream', {
       retentionHours: config.retention.streamHours,
       removalPolicy,
@@ -70,6 +76,7 @@ export class MosaicStack extends Stack {
       noncurrentVersionExpiration: Duration.days(config.retention.lakeNoncurrentDays),
       accessLogsExpiration: Duration.days(config.retention.accessLogDays),
       logRetention,
+      alarmTopic: this.alarmTopic.topic,
       removalPolicy,
     });
 
@@ -81,6 +88,7 @@ export class MosaicStack extends Stack {
       throttle: config.throttle,
       logRetention,
       removalPolicy,
+      alarmTopic: this.alarmTopic.topic,
     });
 
     this.identityTable = new IdentityTable(this, 'IdentityTable', { removalPolicy });
@@ -88,11 +96,6 @@ export class MosaicStack extends Stack {
     this.eventBus = new EventBus(this, 'EventBus', {
       busName: config.bus.name,
       archiveRetention: Duration.days(config.bus.archiveDays),
-    });
-
-    this.alarmTopic = new AlarmTopic(this, 'Alarms', {
-      ...(config.alarms.topicArn === undefined ? {} : { topicArn: config.alarms.topicArn }),
-      removalPolicy,
     });
 
     this.resolver = new Resolver(this, 'Resolver', {
@@ -230,7 +233,8 @@ export class MosaicStack extends Stack {
       value: this.exportWorkflow.stateMachine.stateMachineArn,
     });
     new CfnOutput(this, 'AlarmTopicArn', {
-      description: 'Subscribe here for the operational alarms (resolver, destination queues)',
+      description:
+        'Subscribe here for the operational alarms (collector, lake landing, resolver, destination queues)',
       value: this.alarmTopic.topic.topicArn,
     });
     new CfnOutput(this, 'DeliveryLedgerTableName', {

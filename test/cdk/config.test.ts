@@ -517,6 +517,27 @@ describe('a non-default config flows into the template', () => {
     expect(props(m.stack.resolver.iteratorAgeAlarm).Threshold).toBe(300_000);
   });
 
+  it('alarms: the ingest path’s alarms notify the configured topic; lake lateness follows the buffering interval', () => {
+    const { events, quarantine, identityLinks } = m.stack.lake.alarms;
+    const { errorsAlarm, throttlesAlarm, serverErrorsAlarm, streamThrottlingAlarm } = m.stack.collector;
+    for (const alarm of [
+      ...Object.values(events),
+      ...Object.values(quarantine),
+      ...Object.values(identityLinks),
+      errorsAlarm,
+      throttlesAlarm,
+      serverErrorsAlarm,
+      streamThrottlingAlarm,
+    ]) {
+      expect(props(alarm)).toMatchObject({ AlarmActions: [TOPIC_ARN], OKActions: [TOPIC_ARN] });
+    }
+    // firehose.intervalSeconds 60: twice that plus 5 minutes.
+    expect(props(events.freshness).Threshold).toBe(420);
+    expect(props(events.streamLag).Threshold).toBe(420_000);
+    // retention.errorsDays 60: the conversion alarms say how long the failed records stay.
+    expect(props(events.conversion).AlarmDescription).toContain('expire after 60 days');
+  });
+
   it('removal policy "destroy" deletes stateful resources, emptying the buckets first', () => {
     for (const construct of [
       m.stack.eventStream.stream,

@@ -471,6 +471,178 @@ describe('collector HTTP API', () => {
   });
 });
 
+describe('lake landing: alarms', () => {
+  const topic = () => refOf(m.stack.alarmTopic.topic);
+  const onStream = (deliveryStream: Parameters<typeof logicalIdOf>[0]) => ({
+    Namespace: 'AWS/Firehose',
+    Dimensions: [{ Name: 'DeliveryStreamName', Value: refOf(deliveryStream) }],
+    Period: 300,
+    TreatMissingData: 'notBreaching',
+  });
+  const parquetStreams = () => [
+    { name: 'events', stream: m.stack.lake.eventsDeliveryStream, alarms: m.stack.lake.alarms.events },
+    {
+      name: 'identity_links',
+      stream: m.stack.lake.identityLinksDeliveryStream,
+      alarms: m.stack.lake.alarms.identityLinks,
+    },
+  ];
+  const allStreams = () => [
+    ...parquetStreams(),
+    {
+      name: 'quarantine',
+      stream: m.stack.lake.quarantineDeliveryStream,
+      alarms: m.stack.lake.alarms.quarantine,
+    },
+  ];
+
+  it('alarms on any record that failed Parquet conversion (it went to errors/, which expires), for both Parquet streams', () => {
+    for (const { name, stream, alarms } of parquetStreams()) {
+      const alarm = propsOf(alarms.conversion);
+      expect(alarm, name).toMatchObject({
+        ...onStream(stream),
+        MetricName: 'FailedConversion.Records',
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+      });
+      expect(alarm.AlarmDescription).toContain(`errors/${name}/format-conversion-failed/`);
+      expect(alarm.AlarmDescription).toContain('expire after 30 days');
+    }
+  });
+
+  it('has no conversion alarm on the quarantine, which converts nothing (gzip JSON lines)', () => {
+    expect(m.stack.lake.alarms.quarantine.conversion).toBeUndefined();
+    expect(
+      propsOf(m.stack.lake.quarantineDeliveryStream).ExtendedS3DestinationConfiguration,
+    ).not.toHaveProperty('DataFormatConversionConfiguration');
+  });
+
+  it('alarms when S3 delivery keeps failing (success rate below 1 for three 5-minute periods), for all three streams', () => {
+    for (const { name, stream, alarms } of allStreams()) {
+      expect(propsOf(alarms.delivery), name).toMatchObject({
+        ...onStream(stream),
+        MetricName: 'DeliveryToS3.Success',
+        Statistic: 'Average',
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+      });
+    }
+  });
+
+  it('alarms when events land late: DataFreshness above twice the 300 s buffering interval plus 5 minutes', () => {
+    expect(propsOf(m.stack.lake.alarms.events.freshness)).toMatchObject({
+      ...onStream(m.stack.lake.eventsDeliveryStream),
+      MetricName: 'DeliveryToS3.DataFreshness',
+      Statistic: 'Maximum',
+      Threshold: 900,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+    });
+  });
+
+  it('alarms when Firehose reads the events stream more than the same 15 minutes behind its newest record', () => {
+    expect(propsOf(m.stack.lake.alarms.events.streamLag)).toMatchObject({
+      ...onStream(m.stack.lake.eventsDeliveryStream),
+      MetricName: 'KinesisMillisBehindLatest',
+      Statistic: 'Maximum',
+      Threshold: 900_000,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+    });
+  });
+
+  it('all notify the alarm topic, on alarm and on recovery; no other Firehose alarm exists', () => {
+    const lakeAlarms = allStreams().flatMap(({ alarms }) => Object.values(alarms));
+    expect(lakeAlarms).toHaveLength(7);
+    for (const alarm of lakeAlarms) {
+      expect(propsOf(alarm)).toMatchObject({ AlarmActions: [topic()], OKActions: [topic()] });
+    }
+    const firehoseAlarms = Object.values(m.template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (alarm) => alarm.Properties.Namespace === 'AWS/Firehose',
+    );
+    expect(firehoseAlarms).toHaveLength(7);
+  });
+});
+
+describe('collector: alarms', () => {
+  const fnDimensions = () => [{ Name: 'FunctionName', Value: refOf(m.stack.collector.function.function) }];
+
+  it('alarms on any collector function error', () => {
+    expect(propsOf(m.stack.collector.errorsAlarm)).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: fnDimensions(),
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms on any throttled collector invocation', () => {
+    expect(propsOf(m.stack.collector.throttlesAlarm)).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Throttles',
+      Dimensions: fnDimensions(),
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms on any 5xx of the HTTP API’s $default stage (HTTP API metric names and dimensions)', () => {
+    expect(propsOf(m.stack.collector.serverErrorsAlarm)).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Dimensions: [
+        { Name: 'ApiId', Value: refOf(m.stack.collector.api) },
+        { Name: 'Stage', Value: '$default' },
+      ],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(propsOf(m.stack.collector.stage).StageName).toBe('$default');
+  });
+
+  it('alarms when the events stream throttles writes in 3 of 5 minutes (brief throttles are retried away)', () => {
+    expect(propsOf(m.stack.collector.streamThrottlingAlarm)).toMatchObject({
+      Namespace: 'AWS/Kinesis',
+      MetricName: 'WriteProvisionedThroughputExceeded',
+      Dimensions: [{ Name: 'StreamName', Value: refOf(m.stack.eventStream.stream) }],
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('all notify the alarm topic, on alarm and on recovery', () => {
+    const topic = refOf(m.stack.alarmTopic.topic);
+    const { errorsAlarm, throttlesAlarm, serverErrorsAlarm, streamThrottlingAlarm } = m.stack.collector;
+    for (const alarm of [errorsAlarm, throttlesAlarm, serverErrorsAlarm, streamThrottlingAlarm]) {
+      expect(propsOf(alarm)).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
+    }
+  });
+});
+
 describe('collector function', () => {
   const fn = () => propsOf(m.stack.collector.function.function);
   const env = () => (fn().Environment as { Variables: Record<string, unknown> }).Variables;
