@@ -337,6 +337,54 @@ describe('prepareIngest: stamps', () => {
   });
 });
 
+describe('prepareIngest: null for a field that may be left out', () => {
+  it('reads it as not sent: stamps what is stamped, and carries no null on', () => {
+    const sent = {
+      type: 'identify',
+      userId: 'u-null',
+      messageId: null,
+      timestamp: null,
+      originalTimestamp: null,
+      sentAt: null,
+      context: null,
+      integrations: null,
+      traits: null,
+    };
+    const r = onlyRecord(prepare({ batch: [sent] }, { ip: IP, newId: () => 'generated' }));
+    expect(r).toStrictEqual({
+      type: 'identify',
+      userId: 'u-null',
+      messageId: 'generated',
+      timestamp: RECEIVED_AT,
+      context: { ip: IP },
+      receivedAt: RECEIVED_AT,
+      source: SOURCE,
+    });
+  });
+
+  it('takes originalTimestamp when timestamp is null, and drops a null properties', () => {
+    const r = onlyRecord(
+      prepare({
+        batch: [
+          trackMessage({ timestamp: null, originalTimestamp: '2026-03-10T11:00:00.000Z', properties: null }),
+        ],
+      }),
+    );
+    expect(r.timestamp).toBe('2026-03-10T11:00:00.000Z');
+    expect(r.originalTimestamp).toBe('2026-03-10T11:00:00.000Z');
+    expect(r).not.toHaveProperty('properties');
+  });
+
+  it('still refuses null where a value is required (a track’s event)', () => {
+    const prepared = prepare({ batch: [trackMessage({ event: null })] });
+    expect(prepared.accepted).toEqual([]);
+    expect(prepared.rejected[0]).toMatchObject({
+      code: 'invalid_message',
+      reason: expect.stringContaining('event'),
+    });
+  });
+});
+
 describe('prepareIngest: timestamps (receivedAt = 2026-03-10T12:00:00.000Z)', () => {
   const at = (time: string) => `2026-03-10T${time}.000Z`;
   const record = (message: JsonObject, batchFields: JsonObject = {}) =>

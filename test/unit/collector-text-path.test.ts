@@ -319,6 +319,25 @@ describe('collector text path: the same answer as the general path', () => {
     }
   });
 
+  it('reads null as not sent, as the general path does, copying the rest as received', () => {
+    const text = JSON.stringify({
+      batch: [
+        { type: 'track', event: 'E', anonymousId: 'a', messageId: null, timestamp: null, properties: null },
+        { type: 'identify', userId: 'u', context: null, traits: null, sentAt: null, integrations: null },
+        { type: 'page', anonymousId: 'b', name: null, originalTimestamp: null, properties: { path: '/' } },
+      ],
+    });
+    expect(textPathAnswers(text, 'batch', DEFAULT_LIMITS, '203.0.113.7')).toBe(true);
+    const answer = outcome(viaText(text, 'batch', DEFAULT_LIMITS, '203.0.113.7'));
+    expect(answer).toStrictEqual(outcome(general(text, 'batch', DEFAULT_LIMITS, '203.0.113.7')));
+    expect(answer.rejected).toEqual([]);
+    for (const { record } of answer.accepted)
+      for (const field of ['messageId', 'timestamp', 'context']) expect(record[field]).not.toBeNull();
+    expect(
+      answer.accepted.map(({ record }) => Object.keys(record).filter((k) => record[k] === null)),
+    ).toEqual([[], [], ['name']]);
+  });
+
   it('leaves to the general path what it does not take, and the answer is still that path’s', () => {
     const message = { type: 'track', event: 'E', anonymousId: 'a' };
     const cases: Array<[string, unknown]> = [

@@ -28,6 +28,7 @@ export function buildMessageCheck(limits: Pick<CollectorLimits, 'maxIdLength' | 
 
   const common = (m: JsonObject): boolean =>
     (m.messageId === undefined ||
+      m.messageId === null ||
       (typeof m.messageId === 'string' && lengthWithin(m.messageId, 1, maxMessageIdLength))) &&
     optionalId(m.anonymousId) &&
     optionalTime(m.timestamp) &&
@@ -60,10 +61,13 @@ const lengthWithin = (text: string, min: number, max: number): boolean =>
 
 const isFiniteNumber = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value);
 
+/** `isoDate.nullish()`. */
 const optionalTime = (value: unknown): boolean =>
-  value === undefined || (typeof value === 'string' && isIsoDate(value));
+  value === undefined || value === null || (typeof value === 'string' && isIsoDate(value));
 
-const optionalObject = (value: unknown): boolean => value === undefined || isJsonObject(value);
+/** `jsonObject(...).nullish()`. */
+const optionalObject = (value: unknown): boolean =>
+  value === undefined || value === null || isJsonObject(value);
 
 /** `z.string().max(1024).nullish()` (page and screen `name`, `category`). */
 const nullishName = (value: unknown): boolean =>

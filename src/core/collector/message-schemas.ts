@@ -46,37 +46,39 @@ export function buildMessageSchemas(limits: CollectorLimits) {
     error: `must be a non-empty string of at most ${limits.maxIdLength} characters or a number`,
   });
 
+  // `null` stands for "not sent" wherever a field may be left out (SDKs and hand-written backends
+  // send `"properties": null`): stamping treats it so (normalize.ts).
   const common = {
-    messageId: z.string().min(1).max(limits.maxMessageIdLength).optional(),
+    messageId: z.string().min(1).max(limits.maxMessageIdLength).nullish(),
     userId: id.nullish(),
     anonymousId: id.nullish(),
-    timestamp: isoDate.optional(),
-    originalTimestamp: isoDate.optional(),
-    sentAt: isoDate.optional(),
-    context: jsonObject('context').optional(),
-    integrations: jsonObject('integrations').optional(),
+    timestamp: isoDate.nullish(),
+    originalTimestamp: isoDate.nullish(),
+    sentAt: isoDate.nullish(),
+    context: jsonObject('context').nullish(),
+    integrations: jsonObject('integrations').nullish(),
   };
 
   const schemas = {
     track: z.looseObject({
       ...common,
       event: z.string().trim().min(1, 'event must be a non-empty string').max(1024),
-      properties: jsonObject('properties').optional(),
+      properties: jsonObject('properties').nullish(),
     }),
-    identify: z.looseObject({ ...common, traits: jsonObject('traits').optional() }),
+    identify: z.looseObject({ ...common, traits: jsonObject('traits').nullish() }),
     page: z.looseObject({
       ...common,
       name: z.string().max(1024).nullish(),
       category: z.string().max(1024).nullish(),
-      properties: jsonObject('properties').optional(),
+      properties: jsonObject('properties').nullish(),
     }),
     screen: z.looseObject({
       ...common,
       name: z.string().max(1024).nullish(),
       category: z.string().max(1024).nullish(),
-      properties: jsonObject('properties').optional(),
+      properties: jsonObject('properties').nullish(),
     }),
-    group: z.looseObject({ ...common, groupId: requiredId, traits: jsonObject('traits').optional() }),
+    group: z.looseObject({ ...common, groupId: requiredId, traits: jsonObject('traits').nullish() }),
     alias: z.looseObject({ ...common, previousId: requiredId, userId: requiredId }),
   } satisfies Record<CallType, z.ZodType>;
   return schemas;

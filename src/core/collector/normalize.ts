@@ -51,6 +51,8 @@ export const STAMPED_FIELDS = [
   'sentAt',
   'receivedAt',
   'source',
+  'properties',
+  'traits',
 ] as const;
 
 /**
@@ -76,6 +78,9 @@ export function normalizeMessage(
   if (type === 'alias') normalizeId(out, 'previousId');
   if (type === 'group') normalizeId(out, 'groupId');
   if (typeof out.messageId !== 'string') out.messageId = newId();
+  // `null` for a field that may be left out means it was not sent (the schemas let it through): no
+  // record carries it on, so what reads the stream sees a field absent or of its type.
+  for (const field of NULLABLE_FIELDS) if (out[field] === null) delete out[field];
 
   const own = out.context as JsonObject | undefined;
   const context: JsonObject = stamp.batchContext ? { ...stamp.batchContext, ...own } : (own ?? {});
@@ -96,6 +101,7 @@ export function normalizeMessage(
   }
   const sentTimestamp = (out.timestamp ?? out.originalTimestamp) as string | undefined;
   if (sentTimestamp === undefined) {
+    // (A `timestamp: null` stays in its place: stamping writes receivedAt there.)
     out.timestamp = stamp.receivedAtIso;
   } else {
     const { ms: original, iso: originalIso } = readTime(sentTimestamp);
@@ -116,6 +122,9 @@ export function normalizeMessage(
   out.source = stamp.source;
   return out as unknown as StreamRecord;
 }
+
+/** Fields a message may leave out or send as `null`, dropped when `null` (besides the ids, below). */
+const NULLABLE_FIELDS = ['originalTimestamp', 'sentAt', 'integrations', 'properties', 'traits'] as const;
 
 function normalizeId(out: Record<string, unknown>, field: string): void {
   const value = out[field];
