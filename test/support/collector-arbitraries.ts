@@ -78,11 +78,13 @@ const idsFor = (max: number) =>
     fc.oneof(
       fc.string({ minLength: 1, maxLength: max }),
       fc.integer(),
-      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.double({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, noNaN: true }),
     ),
     fc.oneof(
       tricky,
       around(max, 'u'),
+      // Numbers JSON cannot hold exactly as ids: refused (send them as strings).
+      fc.constantFrom(2 ** 53, -(2 ** 53), 2 ** 64, 1e21),
       fc.constantFrom(
         ' ',
         '  x  ',

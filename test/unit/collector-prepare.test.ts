@@ -337,6 +337,22 @@ describe('prepareIngest: stamps', () => {
   });
 });
 
+describe('prepareIngest: ids sent as numbers', () => {
+  it('writes a number id as text, and refuses one past 2^53 that JSON has already rounded', () => {
+    const prepared = prepareRaw(
+      JSON.parse(
+        '{"batch":[{"type":"identify","userId":9007199254740991},{"type":"identify","userId":12345678901234567890},{"type":"track","event":"E","anonymousId":-9007199254740993}]}',
+      ) as JsonObject,
+    );
+    expect(streamed(prepared).map((r) => r.userId)).toEqual(['9007199254740991']);
+    expect(prepared.rejected.map((r) => [r.index, r.code])).toEqual([
+      [1, 'invalid_message'],
+      [2, 'invalid_message'],
+    ]);
+    expect(prepared.rejected[0]?.reason).toMatch(/userId: .*2\^53.*as strings/);
+  });
+});
+
 describe('prepareIngest: null for a field that may be left out', () => {
   it('reads it as not sent: stamps what is stamped, and carries no null on', () => {
     const sent = {
@@ -879,7 +895,7 @@ const requiredIdArb = fc.oneof(
   // Past the 256 characters of a Kinesis partition key, within the 512 of limits.maxIdLength.
   fc.string({ minLength: 250, maxLength: 400 }).filter((s) => s.trim() !== ''),
   fc.integer(),
-  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.double({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, noNaN: true }),
 );
 const optionalIdArb = fc.oneof(requiredIdArb, fc.constant(''), fc.constant(null));
 

@@ -20,11 +20,11 @@ export function buildMessageCheck(limits: Pick<CollectorLimits, 'maxIdLength' | 
   const optionalId = (value: unknown): boolean =>
     value === undefined ||
     value === null ||
-    (typeof value === 'string' ? value.length <= maxIdLength : isFiniteNumber(value));
+    (typeof value === 'string' ? value.length <= maxIdLength : isNumberId(value));
 
   /** `requiredId`: a string non-empty and at most maxIdLength once trimmed, or a finite number. */
   const requiredId = (value: unknown): boolean =>
-    typeof value === 'string' ? lengthWithin(value.trim(), 1, maxIdLength) : isFiniteNumber(value);
+    typeof value === 'string' ? lengthWithin(value.trim(), 1, maxIdLength) : isNumberId(value);
 
   const common = (m: JsonObject): boolean =>
     (m.messageId === undefined ||
@@ -59,7 +59,9 @@ export function buildMessageCheck(limits: Pick<CollectorLimits, 'maxIdLength' | 
 const lengthWithin = (text: string, min: number, max: number): boolean =>
   text.length >= min && text.length <= max;
 
-const isFiniteNumber = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value);
+/** `numberId`: a number JSON holds exactly as an id, within ±2^53. */
+const isNumberId = (value: unknown): boolean =>
+  typeof value === 'number' && Math.abs(value) <= Number.MAX_SAFE_INTEGER;
 
 /** `isoDate.nullish()`. */
 const optionalTime = (value: unknown): boolean =>

@@ -39,11 +39,20 @@ const isoDate = z.string().refine(isIsoDate, { message: 'must be an ISO-8601 dat
  * integrations) are checked for shape only, their contents by `checkBounds`.
  */
 export function buildMessageSchemas(limits: CollectorLimits) {
-  const id = z.union([z.string().max(limits.maxIdLength), z.number().finite()], {
-    error: `must be a string of at most ${limits.maxIdLength} characters or a number`,
+  // A number id is written as text (`42` → "42"); past 2^53 JSON's number has already lost digits
+  // (12345678901234567890 reads as 12345678901234567000), so such an id must come as a string.
+  const pastExact = {
+    error: 'a number id must be within ±2^53 (9007199254740991): send larger ones as strings',
+  };
+  const numberId = z
+    .number()
+    .min(-Number.MAX_SAFE_INTEGER, pastExact)
+    .max(Number.MAX_SAFE_INTEGER, pastExact);
+  const id = z.union([z.string().max(limits.maxIdLength), numberId], {
+    error: `must be a string of at most ${limits.maxIdLength} characters or a number within ±2^53 (larger ones as strings)`,
   });
-  const requiredId = z.union([z.string().trim().min(1).max(limits.maxIdLength), z.number().finite()], {
-    error: `must be a non-empty string of at most ${limits.maxIdLength} characters or a number`,
+  const requiredId = z.union([z.string().trim().min(1).max(limits.maxIdLength), numberId], {
+    error: `must be a non-empty string of at most ${limits.maxIdLength} characters or a number within ±2^53 (larger ones as strings)`,
   });
 
   // `null` stands for "not sent" wherever a field may be left out (SDKs and hand-written backends
