@@ -1,14 +1,15 @@
 import { forEachConcurrently } from '../core/concurrency';
 import { isMergeEntry } from '../core/events/bus-events';
 import type { StreamRecord } from '../core/events/stream-record';
+import { IdentityInvariantError } from '../core/identity/errors';
 import { extractIdentifiers } from '../core/identity/extract-identifiers';
 import { type Identifier, identifierKey } from '../core/identity/identifier';
 import type { IdentityConfig } from '../core/identity/identity-config';
 import type { IdentityLink } from '../core/identity/identity-link';
 import { type LedgerEntry, type MergePlan, type ProfileRef, planMerge } from '../core/identity/merge-plan';
-import { applyEvent } from '../core/profile/apply-event';
+import { applyEvent, hasApplied } from '../core/profile/apply-event';
 import { PROFILE_BOUNDS, type ProfileBounds } from '../core/profile/bounds';
-import { attachIdentifiers, detachIdentifiers, profileRef } from '../core/profile/identities';
+import { attachIdentifiers, detachIdentifiers, listsOnly, profileRef } from '../core/profile/identities';
 import { mergeProfiles } from '../core/profile/merge-profiles';
 import { createProfile, type Profile } from '../core/profile/profile';
 import type { ProfileWarning } from '../core/profile/warnings';
@@ -464,9 +465,19 @@ export function createResolver(deps: ResolveDeps) {
         const written = withLinks ? applied.profile : listed;
         if (target.isNew) {
           if (!(await store.createProfile(written))) {
-            // Created by an earlier attempt of this message: continue on what is there.
+            // The id is derived from this message's source, messageId and identifiers, so the profile
+            // is one an earlier attempt of this message created before it died or lost its first claim.
+            // Continue on it only if it is exactly that: it holds this event (or nothing, emptied) and
+            // lists only identifiers this plan links. Then the links give it the identifiers the plan
+            // counted, within every limit; anything else would attach them to someone else's profile.
             await batch.refresh(slot);
             if (slot.record.state !== 'live') throw new Replan(`profile ${slot.id} is not live`);
+            const existing = slot.doc as Profile;
+            if (!listsOnly(existing, linkIds) || !(hasApplied(existing, record) || isEmpty(existing))) {
+              throw new IdentityInvariantError(
+                `profile ${slot.id} exists but was not created by this message; its identifiers are not attached to it`,
+              );
+            }
             return execute({ ...plan, target: { ...target, isNew: false } }, record, index);
           }
           metrics.profileCreated();

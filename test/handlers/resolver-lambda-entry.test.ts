@@ -126,6 +126,67 @@ describe('resolver Lambda entry (functions/resolver/index.ts)', () => {
     });
   });
 
+  it("a messageId reused by another person's message: their identifiers go to a profile of their own, in the table and in identity_links", async () => {
+    const handler = await coldStart();
+    const alice = streamRecord({
+      type: 'identify',
+      userId: 'alice-77',
+      traits: { email: 'alice77@example.com' },
+      messageId: 'collide-77',
+    });
+    const bob = streamRecord({
+      type: 'identify',
+      userId: 'bob-77',
+      traits: { email: 'bob77@example.com', plan: 'bobplan' },
+      messageId: 'collide-77',
+      receivedAt: '2026-11-01T10:00:05.000Z',
+    });
+    for (const batch of [[alice], [bob], [alice]]) {
+      expect(await handler(kinesisEvent(batch), lambdaContext())).toEqual({ batchItemFailures: [] });
+    }
+
+    const store = new DynamoDbIdentityStore({ client: engine.client, tableName: TABLE });
+    const ids = [
+      { type: 'user_id', value: 'alice-77' },
+      { type: 'email', value: 'alice77@example.com' },
+      { type: 'user_id', value: 'bob-77' },
+      { type: 'email', value: 'bob77@example.com' },
+    ];
+    const owners = await store.getOwners(ids);
+    const [aliceId, aliceEmail, bobId, bobEmail] = ids.map((id) => owners.get(identifierKey(id))?.profileId);
+    expect(aliceEmail).toBe(aliceId);
+    expect(bobEmail).toBe(bobId);
+    expect(bobId).toBeDefined();
+    expect(bobId).not.toBe(aliceId);
+    const profiles = await store.getProfiles([aliceId as string, bobId as string]);
+    const live = (id: string | undefined) => {
+      const record = profiles.get(id as string);
+      return record?.state === 'live' ? record.profile : undefined;
+    };
+    expect(live(aliceId)?.identities.map(identifierKey)).toEqual([
+      'email:alice77@example.com',
+      'user_id:alice-77',
+    ]);
+    expect(live(bobId)?.identities.map(identifierKey)).toEqual(['email:bob77@example.com', 'user_id:bob-77']);
+    expect(live(bobId)?.traits.plan?.v).toBe('bobplan');
+    expect([live(aliceId)?.eventCount, live(bobId)?.eventCount]).toEqual([1, 1]);
+
+    const links = firehose
+      .commandCalls(PutRecordBatchCommand)
+      .flatMap((call) => call.args[0].input.Records ?? [])
+      .map(
+        (record) =>
+          JSON.parse(Buffer.from(record.Data as Uint8Array).toString('utf8')) as {
+            id_value: string;
+            profile_id: string;
+          },
+      );
+    const bobsRows = links.filter((row) => row.id_value === 'bob-77' || row.id_value === 'bob77@example.com');
+    expect(bobsRows.length).toBeGreaterThan(0);
+    expect(bobsRows.every((row) => row.profile_id === bobId)).toBe(true);
+    expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(0);
+  });
+
   it('a malformed MOSAIC_IDENTITY fails the cold start, naming the variable', async () => {
     vi.stubEnv('MOSAIC_IDENTITY', '{"types":[]}');
     await expect(coldStart()).rejects.toThrow(/MOSAIC_IDENTITY/);

@@ -2,7 +2,14 @@ import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { Analytics } from '@segment/analytics-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../src/local/runtime';
-import { ADMIN_KEY, identityLinksGlob, queryLake, startTestRuntime, WRITE_KEY } from './local-runtime';
+import {
+  ADMIN_KEY,
+  basicAuth,
+  identityLinksGlob,
+  queryLake,
+  startTestRuntime,
+  WRITE_KEY,
+} from './local-runtime';
 
 let runtime: LocalRuntime;
 let stop: () => Promise<void>;
@@ -92,6 +99,67 @@ describe('real SDK clients → local runtime → Profile API', () => {
     );
     expect(latest).toHaveLength(4);
     expect(latest.every((row) => row.profile_id === profile.profileId)).toBe(true);
+  });
+
+  it("a messageId reused by another person's identify never attaches them to the first person's profile", async () => {
+    // The black-box tester's curl calls: two different messages, one messageId.
+    const identify = async (body: object) => {
+      const response = await fetch(`${runtime.url}/v1/identify`, {
+        method: 'POST',
+        headers: { authorization: basicAuth(WRITE_KEY), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(200);
+    };
+    const alice = { userId: 'alice-77', traits: { email: 'alice77@example.com' }, messageId: 'collide-77' };
+    await identify(alice);
+    await identify({
+      userId: 'bob-77',
+      traits: { email: 'bob77@example.com', plan: 'bobplan' },
+      messageId: 'collide-77',
+    });
+    // And alice's request again, as an SDK retry sends it: a true redelivery.
+    await identify(alice);
+    await runtime.flush();
+
+    type View = {
+      profileId: string;
+      identities: { type: string; value: string }[];
+      traits: Record<string, unknown>;
+      computed: { eventCount: number };
+    };
+    const bob = (await (await getProfile('user_id:bob-77')).json()) as View;
+    const aliceView = (await (await getProfile('user_id:alice-77')).json()) as View;
+    expect(bob.profileId).not.toBe(aliceView.profileId);
+    expect(bob.identities).toEqual([
+      { type: 'email', value: 'bob77@example.com' },
+      { type: 'user_id', value: 'bob-77' },
+    ]);
+    expect(bob.traits).toEqual({ email: 'bob77@example.com', plan: 'bobplan' });
+    expect(bob.computed.eventCount).toBe(1);
+    expect(aliceView.identities).toEqual([
+      { type: 'email', value: 'alice77@example.com' },
+      { type: 'user_id', value: 'alice-77' },
+    ]);
+    expect(aliceView.traits).toEqual({ email: 'alice77@example.com' });
+    expect(aliceView.computed.eventCount).toBe(1);
+    expect(((await (await getProfile('email:bob77%40example.com')).json()) as View).profileId).toBe(
+      bob.profileId,
+    );
+
+    const rows = await queryLake(
+      `SELECT id_type, id_value, profile_id
+         FROM read_parquet('${identityLinksGlob(runtime)}', hive_partitioning = true)
+        WHERE id_value IN ('alice-77', 'alice77@example.com', 'bob-77', 'bob77@example.com')`,
+    );
+    const owners = new Map(rows.map((row) => [row.id_value, new Set<unknown>()]));
+    for (const row of rows) owners.get(row.id_value)?.add(row.profile_id);
+    expect(Object.fromEntries([...owners].map(([value, ids]) => [value, [...ids]]))).toEqual({
+      'alice-77': [aliceView.profileId],
+      'alice77@example.com': [aliceView.profileId],
+      'bob-77': [bob.profileId],
+      'bob77@example.com': [bob.profileId],
+    });
   });
 
   it('guards the Profile API: 401 without the admin key, 403 with a write key, 404 and 400 as documented', async () => {

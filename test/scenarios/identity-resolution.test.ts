@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CountingResolverMetrics } from '../../src/adapters/local/counting-resolver-metrics';
 import type { StreamRecord } from '../../src/core/events/stream-record';
+import type { Profile } from '../../src/core/profile/profile';
 import { type LocalDynamoDb, startDynalite } from '../support/dynalite';
-import { resolvedOwners, resolverOn, traitValues } from '../support/resolver-harness';
+import { resolvedOwners, resolverOn, type TableSnapshot, traitValues } from '../support/resolver-harness';
 import { BLOCKING_CONFIG, keysOf, minute, msg } from './fixtures';
 
 /**
@@ -412,5 +413,165 @@ describe('identity resolution on the real store', () => {
     const other = await resolverOn(engine);
     await deliver(other, ...creations.map((m) => [m]), [aJoinsB], [cJoinsB], [bLinksEmail]);
     expect((await other.snapshot()).live).toEqual(snapshot.live);
+  });
+});
+
+/** Every live profile holds at most one user_id (the default limit), whatever path built it. */
+function expectOneUserIdEach(snapshot: TableSnapshot) {
+  for (const profile of snapshot.live.values()) {
+    expect(profile.identities.filter((id) => id.type === 'user_id').length).toBeLessThanOrEqual(1);
+  }
+}
+
+describe('a messageId reused by a different message', () => {
+  const alicesIdentify = () =>
+    msg({
+      id: 'collide-77',
+      type: 'identify',
+      userId: 'alice-77',
+      traits: { email: 'alice77@example.com' },
+      at: 1,
+    });
+  const bobsIdentify = () =>
+    msg({
+      id: 'collide-77',
+      type: 'identify',
+      userId: 'bob-77',
+      traits: { email: 'bob77@example.com', plan: 'bobplan' },
+      at: 2,
+    });
+
+  it("the tester's scenario: bob's identify never attaches to alice's profile; each person has their own, with their own traits and event", async () => {
+    for (const batches of [
+      [[alicesIdentify()], [bobsIdentify()]],
+      [[alicesIdentify(), bobsIdentify()]],
+      [[bobsIdentify()], [alicesIdentify()]],
+    ]) {
+      const metrics = new CountingResolverMetrics();
+      const r = await resolverOn(engine, { metrics });
+      await deliver(r, ...batches);
+
+      const alice = await r.profileOf({ type: 'user_id', value: 'alice-77' });
+      const bob = await r.profileOf({ type: 'user_id', value: 'bob-77' });
+      expect(bob?.profileId).toBeDefined();
+      expect(bob?.profileId).not.toBe(alice?.profileId);
+      expect(keysOf(alice)).toEqual(['email:alice77@example.com', 'user_id:alice-77']);
+      expect(keysOf(bob)).toEqual(['email:bob77@example.com', 'user_id:bob-77']);
+      expect(traitValues(alice)).toEqual({ email: 'alice77@example.com' });
+      expect(traitValues(bob)).toEqual({ email: 'bob77@example.com', plan: 'bobplan' });
+      expect([alice?.eventCount, bob?.eventCount]).toEqual([1, 1]);
+      expect(await r.profileOf({ type: 'email', value: 'bob77@example.com' })).toEqual(bob);
+
+      const snapshot = await r.snapshot();
+      expect(snapshot.live.size).toBe(2);
+      expectOneUserIdEach(snapshot);
+      expect(r.merges).toEqual([]);
+      // identity_links: each identifier is pointed at its own person's profile, and only there.
+      const pointed = new Map(
+        r.links.map((link) => [`${link.identifier.type}:${link.identifier.value}`, link]),
+      );
+      expect(r.links).toHaveLength(4);
+      expect(pointed.get('user_id:bob-77')?.profileId).toBe(bob?.profileId);
+      expect(pointed.get('email:bob77@example.com')?.profileId).toBe(bob?.profileId);
+      expect(pointed.get('user_id:alice-77')?.profileId).toBe(alice?.profileId);
+      // Nothing merged or dropped: the ledger has nothing to explain.
+      expect(await r.store.listLedger([alice?.profileId as string, bob?.profileId as string])).toEqual([]);
+      expect(metrics.get('event.applied')).toBe(2);
+      expect(metrics.get('event.duplicate')).toBe(0);
+    }
+  });
+
+  it('a true redelivery still changes nothing: the stream delivering the record again, and an SDK retry stamped anew by the collector', async () => {
+    const r = await resolverOn(engine);
+    const alice = alicesIdentify();
+    await deliver(r, [alice], [bobsIdentify()]);
+    const once = await r.snapshot();
+    const rows = new Set(r.links.map((link) => JSON.stringify(link)));
+
+    // The SDK retried the request: the collector stamped another receivedAt and corrected timestamp.
+    const retried = { ...alice, receivedAt: minute(9), timestamp: minute(8), sentAt: minute(9) };
+    await deliver(r, [alice], [retried, alice], [bobsIdentify()]);
+    expect(await r.snapshot()).toEqual(once);
+    // identity_links may repeat a row (at least once), never say anything new.
+    for (const link of r.links) expect(rows.has(JSON.stringify(link))).toBe(true);
+  });
+
+  it('the same messageId from two sources is two messages: two people get a profile each; one person counts both', async () => {
+    const r = await resolverOn(engine);
+    await deliver(r, [alicesIdentify()], [{ ...bobsIdentify(), source: 'ios' }]);
+    const alice = await r.profileOf({ type: 'user_id', value: 'alice-77' });
+    const bob = await r.profileOf({ type: 'user_id', value: 'bob-77' });
+    expect(bob?.profileId).not.toBe(alice?.profileId);
+    expect(keysOf(bob)).toEqual(['email:bob77@example.com', 'user_id:bob-77']);
+    expect(keysOf(alice)).toEqual(['email:alice77@example.com', 'user_id:alice-77']);
+
+    await deliver(r, [{ ...alicesIdentify(), source: 'ios', at: 3 }]);
+    expect((await r.profileOf({ type: 'user_id', value: 'alice-77' }))?.eventCount).toBe(2);
+    expectOneUserIdEach(await r.snapshot());
+  });
+
+  it('reused by a message about the same person (same user_id): resolved by its identifiers under the limits, and not counted twice on that person', async () => {
+    const r = await resolverOn(engine);
+    await deliver(r, [alicesIdentify()]);
+    const work = msg({
+      id: 'collide-77',
+      type: 'identify',
+      userId: 'alice-77',
+      traits: { email: 'alice@work.example' },
+      at: 3,
+    });
+    await deliver(r, [work]);
+    const alice = await r.profileOf({ type: 'user_id', value: 'alice-77' });
+    expect(keysOf(alice)).toEqual([
+      'email:alice77@example.com',
+      'email:alice@work.example',
+      'user_id:alice-77',
+    ]);
+    // Deduplicated by (source, messageId) on the person, as documented.
+    expect(alice?.eventCount).toBe(1);
+    expect(traitValues(alice)).toEqual({ email: 'alice77@example.com' });
+    expect((await r.snapshot()).live.size).toBe(1);
+  });
+
+  it("reused by a message that names another user_id and one of alice's identifiers: merge protection keeps them apart", async () => {
+    const metrics = new CountingResolverMetrics();
+    const r = await resolverOn(engine, { metrics });
+    await deliver(r, [alicesIdentify()]);
+    const mixed = msg({
+      id: 'collide-77',
+      type: 'identify',
+      userId: 'bob-77',
+      traits: { email: 'alice77@example.com' },
+      at: 2,
+    });
+    await deliver(r, [mixed]);
+    const alice = await r.profileOf({ type: 'user_id', value: 'alice-77' });
+    const bob = await r.profileOf({ type: 'user_id', value: 'bob-77' });
+    expect(bob?.profileId).not.toBe(alice?.profileId);
+    expect(keysOf(alice)).toEqual(['email:alice77@example.com', 'user_id:alice-77']);
+    expect(keysOf(bob)).toEqual(['user_id:bob-77']);
+    expect(bob?.eventCount).toBe(1);
+    expect(metrics.get('identifier_dropped.email.user_id')).toBe(1);
+    expectOneUserIdEach(await r.snapshot());
+  });
+
+  it('a profile already under the id this message would create, which did not come from this message, is never continued on', async () => {
+    const r = await resolverOn(engine);
+    const bob = bobsIdentify();
+    // Plant a profile under the id bob's identify plans for a new profile: what an earlier attempt
+    // of it would have created, but holding another message (as a derived-id collision would).
+    const probe = await resolverOn(engine);
+    await deliver(probe, [bob]);
+    const planned = (await probe.profileOf({ type: 'user_id', value: 'bob-77' }))?.profileId as string;
+    await deliver(r, [msg({ id: 'other', userId: 'carol', at: 1 })]);
+    const carol = (await r.profileOf({ type: 'user_id', value: 'carol' })) as Profile;
+    expect(await r.store.createProfile({ ...carol, profileId: planned })).toBe(true);
+
+    const outcome = await r.resolve([bob]);
+    expect(outcome.failed).toEqual([0]);
+    const snapshot = await r.snapshot();
+    expect(snapshot.owners.has('user_id:bob-77')).toBe(false);
+    expect(snapshot.owners.has('email:bob77@example.com')).toBe(false);
+    expect(keysOf(snapshot.live.get(planned))).toEqual(keysOf(carol));
   });
 });

@@ -52,7 +52,7 @@ function resolved(p: MergePlan): Extract<MergePlan, { outcome: 'resolved' }> {
 describe('planMerge: new identifiers', () => {
   it('creates a profile, derived from the message, for an event whose identifiers nobody has', () => {
     const p = resolved(plan([id('user_id', 'u1'), id('anonymous_id', 'a1')]));
-    const profileId = profileIdFor(RECORD);
+    const profileId = profileIdFor(RECORD, [id('user_id', 'u1'), id('anonymous_id', 'a1')]);
     expect(p.target).toEqual({
       profileId,
       createdAt: RECORD.receivedAt,
@@ -75,6 +75,33 @@ describe('planMerge: new identifiers', () => {
     const first = resolved(plan([id('user_id', 'u1')]));
     const again = resolved(plan([id('user_id', 'u1')]));
     expect(again).toEqual(first);
+  });
+
+  it('plans another new profile for another message that reuses the messageId with other identifiers', () => {
+    // A buggy client, or two clients generating colliding ids: the second message is about someone else.
+    const alice = resolved(plan([id('user_id', 'alice-77'), id('email', 'alice77@example.com')]));
+    const bob = resolved(plan([id('user_id', 'bob-77'), id('email', 'bob77@example.com')]));
+    expect(bob.target.profileId).not.toBe(alice.target.profileId);
+    // One identifier more or less is another message too.
+    const aliceAlone = resolved(plan([id('user_id', 'alice-77')]));
+    expect(aliceAlone.target.profileId).not.toBe(alice.target.profileId);
+  });
+
+  it("derives a new profile's id from the source, the messageId and the set of identifiers, in any order", () => {
+    const ids = [id('user_id', 'u1'), id('email', 'u1@example.com'), id('anonymous_id', 'a1')];
+    const reversed = [...ids].reverse();
+    expect(profileIdFor(RECORD, reversed)).toBe(profileIdFor(RECORD, ids));
+    expect(profileIdFor(RECORD, [...ids, ids[0] as Identifier])).toBe(profileIdFor(RECORD, ids));
+    expect(profileIdFor(RECORD, ids)).toMatch(/^p_[0-9a-f]{32}$/);
+    expect(profileIdFor({ ...RECORD, source: 'ios' }, ids)).not.toBe(profileIdFor(RECORD, ids));
+    expect(profileIdFor({ ...RECORD, messageId: 'msg-2' }, ids)).not.toBe(profileIdFor(RECORD, ids));
+    // The parts cannot run into each other.
+    expect(profileIdFor({ source: 'a', messageId: 'b:c' }, [])).not.toBe(
+      profileIdFor({ source: 'a:b', messageId: 'c' }, []),
+    );
+    expect(profileIdFor(RECORD, [id('email', 'a,b')])).not.toBe(
+      profileIdFor(RECORD, [id('email', 'a'), id('email', 'b')]),
+    );
   });
 
   it('uses a given id for a new profile', () => {

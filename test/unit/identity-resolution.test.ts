@@ -15,8 +15,8 @@ import {
   type ProfileRef,
   planMerge,
 } from '../../src/core/identity/merge-plan';
-import { applyEvent } from '../../src/core/profile/apply-event';
-import { attachIdentifiers, profileRef } from '../../src/core/profile/identities';
+import { applyEvent, hasApplied } from '../../src/core/profile/apply-event';
+import { attachIdentifiers, listsOnly, profileRef } from '../../src/core/profile/identities';
 import { mergeProfiles } from '../../src/core/profile/merge-profiles';
 import { createProfile, type Profile } from '../../src/core/profile/profile';
 
@@ -56,7 +56,15 @@ class MemoryGraph {
       owners.set(identifierKey(identifier), profileRef(this.profile(owner)));
     }
     const plan = planMerge({ record, identifiers, owners, at: record.receivedAt }, this.config);
-    if (plan.outcome === 'resolved') for (const step of plan.steps) this.execute(step, record);
+    if (plan.outcome !== 'resolved') return plan;
+    const existing = plan.target.isNew ? this.profiles.get(plan.target.profileId) : undefined;
+    // A profile under the id this message plans to create must be an earlier attempt's (see `create_profile`).
+    if (existing !== undefined) {
+      const own =
+        listsOnly(existing, plan.kept) && (existing.eventCount === 0 || hasApplied(existing, record));
+      if (!own) throw new Error(`profile ${existing.profileId} is not this message's`);
+    }
+    for (const step of plan.steps) this.execute(step, record);
     return plan;
   }
 
@@ -332,6 +340,56 @@ describe('identity resolution scenarios', () => {
     expect(graph.snapshot()).toEqual(before);
   });
 
+  it("a messageId reused by another person's message: each person gets their own profile, no identifier crosses, limits hold", () => {
+    const alice = message({
+      id: 'collide-77',
+      type: 'identify',
+      userId: 'alice-77',
+      traits: { email: 'alice77@example.com' },
+      at: 1,
+    });
+    const bob = message({
+      id: 'collide-77',
+      type: 'identify',
+      userId: 'bob-77',
+      traits: { email: 'bob77@example.com', plan: 'bobplan' },
+      at: 2,
+    });
+    for (const order of [
+      [alice, bob],
+      [bob, alice],
+    ]) {
+      const graph = run(new MemoryGraph(), order);
+      const a = graph.profileOf('user_id', 'alice-77');
+      const b = graph.profileOf('user_id', 'bob-77');
+      expect(graph.profiles.size).toBe(2);
+      expect(b?.profileId).not.toBe(a?.profileId);
+      expect(a?.identities.map(identifierKey)).toEqual(['email:alice77@example.com', 'user_id:alice-77']);
+      expect(b?.identities.map(identifierKey)).toEqual(['email:bob77@example.com', 'user_id:bob-77']);
+      expect(traitsOf(a)).toEqual({ email: 'alice77@example.com' });
+      expect(traitsOf(b)).toEqual({ email: 'bob77@example.com', plan: 'bobplan' });
+      expect([a?.eventCount, b?.eventCount]).toEqual([1, 1]);
+      expect(graph.profileOf('email', 'bob77@example.com')).toBe(b);
+
+      // Either message delivered again (also an SDK retry, stamped anew by the collector) changes nothing.
+      const before = graph.snapshot();
+      run(graph, [alice, bob, { ...alice, receivedAt: new Date(T0 + 3_600_000).toISOString() }]);
+      expect(graph.snapshot()).toEqual(before);
+    }
+  });
+
+  it('the same messageId from two sources: two messages, on two people or counted twice on one', () => {
+    const web = message({ id: 'same', type: 'identify', userId: 'alice-77', at: 1 });
+    const graph = run(new MemoryGraph(), [
+      web,
+      { ...web, source: 'ios' },
+      { ...web, source: 'ios', userId: 'bob-77' },
+    ]);
+    expect(graph.profiles.size).toBe(2);
+    expect(graph.profileOf('user_id', 'alice-77')?.eventCount).toBe(2);
+    expect(graph.profileOf('user_id', 'bob-77')?.eventCount).toBe(1);
+  });
+
   it('merge chain A→B→C ends in one profile, the oldest, in either order', () => {
     const creations = [
       message({ anonymousId: 'a', at: 1 }),
@@ -517,6 +575,35 @@ describe('order independence of resolution', () => {
           }
         }
         expect(new Map(graph.owners)).toEqual(listed);
+      }),
+    );
+  });
+
+  it('messageIds reused by different messages (buggy clients), in any order: limits hold, no identifier is on two profiles, a redelivery changes no profile', () => {
+    const reused = fc
+      .array(fc.tuple(eventShape, fc.constantFrom('m1', 'm2', 'm3')), { minLength: 1, maxLength: 25 })
+      .map((pairs) => pairs.map(([shape, messageId], i) => ({ ...toRecord(shape, i), messageId })));
+    fc.assert(
+      fc.property(reused, (records) => {
+        const graph = run(new MemoryGraph(), records);
+        const listed = new Map<string, string>();
+        for (const profile of graph.profiles.values()) {
+          for (const id of profile.identities) {
+            expect(listed.has(identifierKey(id))).toBe(false);
+            listed.set(identifierKey(id), profile.profileId);
+          }
+          for (const type of DEFAULT_IDENTITY_CONFIG.types) {
+            expect(profile.identities.filter((id) => id.type === type.name).length).toBeLessThanOrEqual(
+              type.limit,
+            );
+          }
+        }
+        expect(new Map(graph.owners)).toEqual(listed);
+        // (Not the ledger: a redelivery after a merge may note a drop again, naming the survivor.)
+        const { ledger: _once, ...once } = graph.snapshot();
+        run(graph, records);
+        const { ledger: _again, ...again } = graph.snapshot();
+        expect(again).toEqual(once);
       }),
     );
   });

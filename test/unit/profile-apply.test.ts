@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallType, JsonObject, StreamRecord } from '../../src/core/events/stream-record';
 import { messageKey } from '../../src/core/identity/message-key';
-import { applyEvent } from '../../src/core/profile/apply-event';
+import { applyEvent, hasApplied } from '../../src/core/profile/apply-event';
 import { PROFILE_BOUNDS, type ProfileBounds } from '../../src/core/profile/bounds';
 import { createProfile, type Profile } from '../../src/core/profile/profile';
 
@@ -288,6 +288,16 @@ describe('applyEvent: idempotent by (source, messageId)', () => {
     const once = applyEvent(fresh(), record).profile;
     const retried = applyEvent(once, { ...record, receivedAt: iso(20) });
     expect(retried.skipped).toBe('duplicate');
+  });
+
+  it('hasApplied tells whether the profile holds a message, by (source, messageId), whenever it was received', () => {
+    const record = event({ id: 'held', at: 1, received: 1 });
+    const profile = applyEvent(fresh(), record).profile;
+    expect(hasApplied(fresh(), record)).toBe(false);
+    expect(hasApplied(profile, record)).toBe(true);
+    expect(hasApplied(profile, { ...record, receivedAt: iso(30) })).toBe(true);
+    expect(hasApplied(profile, { ...record, source: 'ios' })).toBe(false);
+    expect(hasApplied(profile, { ...record, messageId: 'other' })).toBe(false);
   });
 
   it('the same messageId from another source is another message', () => {

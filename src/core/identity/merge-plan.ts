@@ -33,7 +33,10 @@ export interface PlanInput {
   readonly owners: ReadonlyMap<string, ProfileRef>;
   /** When the plan is made (the resolver's clock): stamped on the ledger entries. */
   readonly at: string;
-  /** Id for a profile this event creates; defaults to {@link profileIdFor}(record), which is idempotent. */
+  /**
+   * Id for a profile this event creates; defaults to {@link profileIdFor}(record, identifiers), which is
+   * idempotent and never the id another message with the same `messageId` but other identifiers plans.
+   */
   readonly newProfileId?: string;
 }
 
@@ -41,7 +44,11 @@ export interface PlanInput {
  * One step of a plan, in the order a store executes them. Every write below is idempotent, so a store
  * that crashes anywhere re-plans the message from what it then reads and executes again; a write
  * whose condition fails means another resolver changed the graph: re-read and re-plan.
- * - `create_profile`: put `createProfile(profileId, createdAt)` if no profile has that id.
+ * - `create_profile`: put `createProfile(profileId, createdAt)` if no profile has that id. One that
+ *   has it was created by an earlier attempt of this message (the id is derived from the message and
+ *   its identifiers, see `profileIdFor`): continue on it only if it is that — it holds this event (or,
+ *   emptied after a lost claim, nothing) and lists no identifier but the plan's links — never on a
+ *   profile that holds anyone else's identifiers or events.
  * - `link`: first add the identifier to the profile (`attachIdentifiers`, conditional on the
  *   profile's version), then point the identifier at the profile only if it has no owner. If another
  *   profile owns it by then, take it out again (`detachIdentifiers`) and re-plan; a profile this plan
@@ -201,7 +208,7 @@ export function planMerge(input: PlanInput, config: IdentityConfig): MergePlan {
   const profiles = [...joined.values()].sort(compareProfileAge);
   const winner = profiles[0];
   const target: PlanTarget = {
-    profileId: winner?.profileId ?? input.newProfileId ?? profileIdFor(input.record),
+    profileId: winner?.profileId ?? input.newProfileId ?? profileIdFor(input.record, input.identifiers),
     createdAt: winner?.createdAt ?? input.record.receivedAt,
     isNew: winner === undefined,
     identifierCounts: Object.fromEntries(

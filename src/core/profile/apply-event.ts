@@ -40,9 +40,8 @@ export function applyEvent(
   record: StreamRecord,
   bounds: ProfileBounds = PROFILE_BOUNDS,
 ): ApplyResult {
-  const key = messageKey(record);
-  const received = Date.parse(record.receivedAt);
-  const mark: SeenMark = [Number.isNaN(received) ? 0 : received, key];
+  const mark = markOf(record);
+  const key = mark[1];
   const status = seenStatus(profile, mark);
   if (status !== 'new') return { profile, applied: false, skipped: status, warnings: [] };
 
@@ -88,4 +87,18 @@ export function applyEvent(
     seenHorizon,
   });
   return { profile: next, applied: true, warnings };
+}
+
+/**
+ * Whether the profile remembers applying this message (its `(source, messageId)`), as `applyEvent`
+ * would find it: a delivery of it now would be skipped as a duplicate.
+ */
+export function hasApplied(profile: Profile, record: StreamRecord): boolean {
+  return seenStatus(profile, markOf(record)) === 'duplicate';
+}
+
+/** The dedupe mark of a message: when it was received and its message key. */
+function markOf(record: StreamRecord): SeenMark {
+  const received = Date.parse(record.receivedAt);
+  return [Number.isNaN(received) ? 0 : received, messageKey(record)];
 }

@@ -35,6 +35,12 @@ export function detachIdentifiers(profile: Profile, identifiers: readonly Identi
   return assembleProfile({ ...profile, identities });
 }
 
+/** Whether every identifier the profile lists is one of `identifiers` (true for a profile listing none). */
+export function listsOnly(profile: Profile, identifiers: readonly Identifier[]): boolean {
+  const allowed = new Set(identifiers.map(identifierKey));
+  return profile.identities.every((id) => allowed.has(identifierKey(id)));
+}
+
 /** What `planMerge` needs to know about a profile: age, identifier counts per type, what it absorbed. */
 export function profileRef(profile: Profile): ProfileRef {
   const counts: Record<string, number> = {};
