@@ -14,17 +14,20 @@ import { randomIds, realSleep, systemClock } from '../../src/ports/clock';
 import { createIngest } from '../../src/use-cases/ingest';
 import { readCollectorEnv } from './env';
 import { createCollectorHandler } from './handler';
+import { COLLECTOR_FIREHOSE_SDK, COLLECTOR_KINESIS_SDK } from './timing';
 
 // Composition root of the collector Lambda: environment → AWS adapters → use case → HTTP handler.
 const env = readCollectorEnv();
 const logger = new Logger({ serviceName: 'collector' });
 const metrics = new Metrics({ namespace: 'Mosaic', serviceName: 'collector' });
-const clientConfig = sdkClientConfig();
 
 const ingest = createIngest({
-  stream: new KinesisEventStream(new KinesisClient(clientConfig), env.EVENT_STREAM_NAME),
+  stream: new KinesisEventStream(
+    new KinesisClient(sdkClientConfig(COLLECTOR_KINESIS_SDK)),
+    env.EVENT_STREAM_NAME,
+  ),
   quarantine: new FirehoseQuarantineSink(
-    new FirehoseClient(clientConfig),
+    new FirehoseClient(sdkClientConfig(COLLECTOR_FIREHOSE_SDK)),
     env.QUARANTINE_DELIVERY_STREAM_NAME,
   ),
   keys: new WriteKeyRegistry(env.MOSAIC_SOURCES),

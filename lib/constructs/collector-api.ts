@@ -11,6 +11,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { CollectorEnv } from '../../functions/collector/env';
+import { COLLECTOR_TIMEOUT_SECONDS } from '../../functions/collector/timing';
 import { COLLECTOR_ALLOWED_HEADERS } from '../../src/core/collector/cors';
 import type { CollectorLimits } from '../../src/core/config/limits';
 import type { SourcesConfig } from '../../src/core/config/sources';
@@ -120,7 +121,7 @@ export class CollectorApi extends Construct {
       description: 'Mosaic collector: Segment HTTP Tracking API → events stream',
       serviceName: 'collector',
       memorySize: 1024,
-      timeout: Duration.seconds(15),
+      timeout: Duration.seconds(COLLECTOR_TIMEOUT_SECONDS),
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
       environment: config,

@@ -1,12 +1,15 @@
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CollectorEnv } from '../../functions/collector/env';
+import { COLLECTOR_FIREHOSE_SDK, COLLECTOR_KINESIS_SDK } from '../../functions/collector/timing';
 import { COLLECTOR_PATHS } from '../../lib/constructs/collector-api';
 import { DESTINATIONS_ROUTES } from '../../lib/constructs/destinations-api';
 import { SEGMENTS_ROUTES } from '../../lib/constructs/segments-api';
+import { QUARANTINE_RETRY } from '../../src/adapters/aws/firehose-quarantine-sink';
 import { CollectorLimits, DEFAULT_LIMITS } from '../../src/core/config/limits';
 import { SourcesConfig } from '../../src/core/config/sources';
 import { EVENT_COLUMNS, QUARANTINE_COLUMNS } from '../../src/core/lake/tables';
+import { DEFAULT_STREAM_RETRY } from '../../src/use-cases/put-all-or-fail';
 import {
   actionsOf,
   arnOf,
@@ -658,6 +661,23 @@ describe('collector function', () => {
     expect(fn().MemorySize).toBeGreaterThanOrEqual(512);
     expect(fn().Timeout).toBeLessThanOrEqual(29); // below API Gateway's integration timeout
     expect(propsOf(m.stack.collector.function.logGroup)).toMatchObject({ RetentionInDays: 30 });
+  });
+
+  it('runs longer than its slowest write can take, so it answers 503 itself, not a timeout', () => {
+    // One SDK call: each attempt bounded by its timeouts, 1 s allowed for the SDK's back-off between.
+    const callMs = (sdk: typeof COLLECTOR_KINESIS_SDK) => {
+      const attempts = sdk.maxAttempts ?? 3;
+      return (
+        attempts * ((sdk.connectionTimeoutMs ?? 0) + (sdk.requestTimeoutMs ?? 0)) + (attempts - 1) * 1000
+      );
+    };
+    const chainMs = (policy: { maxAttempts: number; maxDelayMs: number }, perCallMs: number) =>
+      policy.maxAttempts * perCallMs + (policy.maxAttempts - 1) * policy.maxDelayMs;
+    const stream = chainMs(DEFAULT_STREAM_RETRY, callMs(COLLECTOR_KINESIS_SDK));
+    const quarantine = chainMs(QUARANTINE_RETRY, callMs(COLLECTOR_FIREHOSE_SDK));
+    const timeoutMs = Number(fn().Timeout) * 1000;
+    expect(Math.max(stream, quarantine) + 2000).toBeLessThan(timeoutMs);
+    expect(timeoutMs).toBeLessThan(30_000);
   });
 
   it('gets exactly the environment functions/collector/env.ts defines, plus the house variables', () => {

@@ -8,7 +8,7 @@ import { FIREHOSE_LIMITS, type FirehoseRetryOptions, putFirehoseRecords } from '
  * Retries of refused quarantine records: few and short, as the collector answers its request only
  * after the quarantine put (within API Gateway's 30 s).
  */
-const QUARANTINE_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 25, maxDelayMs: 250 };
+export const QUARANTINE_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 25, maxDelayMs: 250 };
 
 /**
  * {@link QuarantineSink} on a Firehose DirectPut stream that lands NDJSON (gzip) in the lake's
