@@ -16,13 +16,13 @@ export type MessageCheck = (message: JsonObject, type: CallType) => boolean;
 export function buildMessageCheck(limits: Pick<CollectorLimits, 'maxIdLength' | 'maxMessageIdLength'>) {
   const { maxIdLength, maxMessageIdLength } = limits;
 
-  /** `id.nullish()`: a string of at most maxIdLength characters or a finite number, or nothing. */
+  /** `id.nullish()`: a string of at most maxIdLength characters or a number within ±2^53, or nothing. */
   const optionalId = (value: unknown): boolean =>
     value === undefined ||
     value === null ||
     (typeof value === 'string' ? value.length <= maxIdLength : isNumberId(value));
 
-  /** `requiredId`: a string non-empty and at most maxIdLength once trimmed, or a finite number. */
+  /** `requiredId`: a string non-empty and at most maxIdLength once trimmed, or a number within ±2^53. */
   const requiredId = (value: unknown): boolean =>
     typeof value === 'string' ? lengthWithin(value.trim(), 1, maxIdLength) : isNumberId(value);
 

@@ -1,10 +1,6 @@
 import { z } from 'zod';
 
 /**
- * Collector limits. The defaults are Segment's own (32 KB per message, 500 KB per request, 2,500
- * messages per batch), so an SDK that works against Segment works against Mosaic.
- */
-/**
  * The largest message a record on the stream can carry: a Kinesis record holds at most 1 MiB, the
  * collector's stamps take up to 1 KiB more than the message sent, and a quarantine record (the message
  * with its reason) must fit Firehose's 1,000 KiB.
@@ -16,6 +12,10 @@ export const MAX_MESSAGE_BYTES = 1000 * 1024;
  */
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Collector limits. The defaults are Segment's own (32 KB per message, 500 KB per request, 2,500
+ * messages per batch), so an SDK that works against Segment works against Mosaic.
+ */
 export const CollectorLimits = z.object({
   maxMessageBytes: z
     .number()
