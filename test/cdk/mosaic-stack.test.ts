@@ -576,24 +576,13 @@ describe('lake landing: alarms', () => {
 describe('collector: alarms', () => {
   const fnDimensions = () => [{ Name: 'FunctionName', Value: refOf(m.stack.collector.function.function) }];
 
-  it('alarms on any collector function error', () => {
-    expect(propsOf(m.stack.collector.errorsAlarm)).toMatchObject({
+  it.each([
+    ['errorsAlarm', 'Errors', 'function error'],
+    ['throttlesAlarm', 'Throttles', 'throttled invocation'],
+  ] as const)('%s: alarms on any collector %s (%s)', (alarm, metricName, _what) => {
+    expect(propsOf(m.stack.collector[alarm])).toMatchObject({
       Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-      Dimensions: fnDimensions(),
-      Statistic: 'Sum',
-      Period: 300,
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-    });
-  });
-
-  it('alarms on any throttled collector invocation', () => {
-    expect(propsOf(m.stack.collector.throttlesAlarm)).toMatchObject({
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Throttles',
+      MetricName: metricName,
       Dimensions: fnDimensions(),
       Statistic: 'Sum',
       Period: 300,
