@@ -103,13 +103,16 @@ describe('collector fast path: prepareIngest writes and refuses exactly what the
 });
 
 /**
- * The definition of `isIsoDate`, spelled out with `Date`: ISO-8601 text `Date.parse` reads, whose day
- * and time exist (`Date.parse` rolls February 30th into March), naming an instant in years 0000-9999.
+ * The definition of `isIsoDate`, spelled out with `Date`: ISO-8601 text `Date.parse` reads (an offset
+ * of hours alone, `+05`, read as `+05:00`), whose day and time exist (`Date.parse` rolls February 30th
+ * into March), naming an instant in years 0000-9999.
  */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?))?$/;
+const referenceParse = (value: string) =>
+  Date.parse(value.length > 10 && /[+-]\d{2}$/.test(value.slice(16)) ? `${value}:00` : value);
 const referenceIsIsoDate = (value: string) => {
   if (value.length > 40 || !ISO_8601.test(value)) return false;
-  const ms = Date.parse(value);
+  const ms = referenceParse(value);
   if (Number.isNaN(ms)) return false;
   const [year, month, day] = [value.slice(0, 4), value.slice(5, 7), value.slice(8, 10)].map(Number) as [
     number,
@@ -220,7 +223,7 @@ describe('collector fast path: ISO times without Date', () => {
         (text) => {
           expect(isIsoDate(text)).toBe(referenceIsIsoDate(text));
           if (isIsoDate(text)) {
-            const ms = Date.parse(text);
+            const ms = referenceParse(text);
             expect(readTime(text)).toStrictEqual({ ms, iso: new Date(ms).toISOString() });
           }
         },

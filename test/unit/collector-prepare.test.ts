@@ -521,6 +521,16 @@ describe('prepareIngest: timestamps (receivedAt = 2026-03-10T12:00:00.000Z)', ()
   });
 
   it.each([
+    ['a message', { timestamp: '2026-03-10T16:59:00+05', sentAt: '2026-03-10T07:00-05' }, {}],
+    ['a batch', { timestamp: '2026-03-10T16:59:00+05' }, { sentAt: '2026-03-10T07:00-05' }],
+  ])('reads an offset of hours alone (+05) sent in %s, as ISO-8601 allows', (_where, times, batch) => {
+    const r = record(trackMessage(times), batch);
+    expect(r.originalTimestamp).toBe(at('11:59:00'));
+    expect(r.sentAt).toBe(RECEIVED_AT);
+    expect(r.timestamp).toBe(at('11:59:00'));
+  });
+
+  it.each([
     ['a space instead of T', '2026-03-09 16:17:51.123Z'],
     ['a day that does not exist', '2026-02-30T16:17:51.123Z'],
     ['an offset', '2026-03-09T17:17:51.123+01:00'],

@@ -119,7 +119,18 @@ export function hasRealDateAndTime(text: string): boolean {
   return second >= 0 && second <= 59;
 }
 
-/** A time as sent, read: `Date.parse(text)`, and the same instant as `toISOString` writes it. */
+/**
+ * The instant of ISO-8601 text: `Date.parse`, except that an offset of hours alone (`+05`, which
+ * ISO-8601 allows and `Date.parse` refuses) is read as `+05:00`. `NaN` for text it cannot read.
+ */
+export function parseIsoMs(text: string): number {
+  return Date.parse(HOURS_ONLY_OFFSET.test(text) ? `${text}:00` : text);
+}
+
+/** A date-time (a `T` first) ending in `+hh` or `-hh`. */
+const HOURS_ONLY_OFFSET = /T[^+-]*[+-]\d{2}$/;
+
+/** A time as sent, read: {@link parseIsoMs}, and the same instant as `toISOString` writes it. */
 export interface ReadTime {
   readonly ms: number;
   readonly iso: string;
@@ -129,7 +140,7 @@ export interface ReadTime {
 export function readTime(text: string): ReadTime {
   const canonical = parseCanonicalIso(text);
   if (canonical !== undefined) return { ms: canonical, iso: text };
-  const ms = Date.parse(text);
+  const ms = parseIsoMs(text);
   return { ms, iso: isoOf(ms) };
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CollectorLimits } from '../config/limits';
 import type { CallType, JsonObject } from '../events/stream-record';
-import { hasRealDateAndTime, isFourDigitYearTime, parseCanonicalIso } from './iso-time';
+import { hasRealDateAndTime, isFourDigitYearTime, parseCanonicalIso, parseIsoMs } from './iso-time';
 
 /**
  * ISO-8601 as SDKs send it: a date, or a date and time with a zone (`Z` or an offset). A time without
@@ -18,7 +18,7 @@ export function isIsoDate(value: string): boolean {
     value.length <= 40 &&
     ISO_8601.test(value) &&
     hasRealDateAndTime(value) &&
-    isFourDigitYearTime(Date.parse(value))
+    isFourDigitYearTime(parseIsoMs(value))
   );
 }
 

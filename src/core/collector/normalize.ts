@@ -1,6 +1,6 @@
 import type { CollectorLimits } from '../config/limits';
 import type { CallType, JsonObject, StreamRecord } from '../events/stream-record';
-import { isFourDigitYearTime, isoOf, readTime } from './iso-time';
+import { isFourDigitYearTime, isoOf, parseIsoMs, readTime } from './iso-time';
 
 /** What the collector knows about the request a message arrived in. */
 export interface RequestStamp {
@@ -26,7 +26,7 @@ export interface PreparedStamp extends RequestStamp {
 }
 
 export function prepareStamp(stamp: RequestStamp): PreparedStamp {
-  const batchSentAtMs = stamp.batchSentAt === undefined ? undefined : Date.parse(stamp.batchSentAt);
+  const batchSentAtMs = stamp.batchSentAt === undefined ? undefined : parseIsoMs(stamp.batchSentAt);
   return {
     ...stamp,
     receivedAtIso: isoOf(stamp.receivedAtMs),
