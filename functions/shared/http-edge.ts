@@ -99,14 +99,19 @@ function gunzip(bytes: Buffer, cap: number): Buffer {
   }
 }
 
-/** The HTTP Basic user name (the password is ignored); `undefined` without an Authorization header. */
+/**
+ * The HTTP Basic user name (the password is ignored). `undefined` when the header names no key: absent,
+ * empty, or Basic with an empty user name (`Og==`, what some clients send for a key they do not
+ * have), so that a key in the body still counts.
+ */
 export function basicAuthUser(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
+  if (header === undefined || header.trim() === '') return undefined;
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!match?.[1]) throw new UnauthorizedError('The Authorization header must be HTTP Basic');
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  return colon === -1 ? decoded : decoded.slice(0, colon);
+  const user = colon === -1 ? decoded : decoded.slice(0, colon);
+  return user === '' ? undefined : user;
 }
 
 /**

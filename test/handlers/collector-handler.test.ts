@@ -248,6 +248,30 @@ describe('collector handler: authentication', () => {
     expect(Buffer.from(record?.bytes ?? []).toString('utf8')).not.toContain(WRITE_KEY);
   });
 
+  it.each([
+    ['empty', ''],
+    ['blank', '  '],
+    ['Basic with an empty user name', basicAuth('')],
+  ])('takes the key in the body when the Authorization header is %s', async (_what, authorization) => {
+    const res = await send({
+      path: '/v1/batch',
+      headers: { authorization },
+      body: { writeKey: BACKEND_WRITE_KEY, batch: [trackMessage()] },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(written()[0]?.record.source).toBe('backend');
+  });
+
+  it('lets a key in the Authorization header win over a key in the body', async () => {
+    const res = await send({
+      path: '/v1/batch',
+      headers: { authorization: basicAuth('wk_nobody') },
+      body: { writeKey: WRITE_KEY, batch: [trackMessage()] },
+    });
+    expect(res.statusCode).toBe(401);
+    expect(written()).toHaveLength(0);
+  });
+
   it('accepts a single call with the write key in its body (analytics.js style)', async () => {
     const res = await send({
       path: '/v1/t',
