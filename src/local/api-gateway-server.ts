@@ -45,7 +45,7 @@ export interface ApiGatewayServerOptions {
   /** Bodies larger than this are refused before they are read to the end (API Gateway: 10 MB). */
   readonly maxBodyBytes?: number;
   readonly logger: Logger;
-  /** Answered on `GET /health`: 200 while true, 503 otherwise. */
+  /** Answered on `GET /health` (and `HEAD`, for checkers that send it): 200 while true, 503 otherwise. */
   readonly ready: () => boolean;
 }
 
@@ -112,7 +112,7 @@ export class ApiGatewayServer {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/health' && req.method === 'GET') {
+    if (url.pathname === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
       const ready = this.options.ready();
       return send(res, {
         statusCode: ready ? 200 : 503,

@@ -256,3 +256,23 @@ describe('ApiGatewayServer: the path as HTTP API delivers it', () => {
     expect((await get('/v1/profiles/email:nobody%40example.com', auth)).status).toBe(404);
   });
 });
+
+describe('ApiGatewayServer: GET and HEAD /health', () => {
+  it.each([
+    [true, 200, { status: 'ok' }],
+    [false, 503, { status: 'starting' }],
+  ])(
+    'answers ready=%s with %i, the status in the body of a GET and none for a HEAD',
+    async (ready, status, body) => {
+      const server = new ApiGatewayServer({ routes: [], logger: silentLogger, ready: () => ready });
+      servers.push(server);
+      const base = await server.listen(0);
+      const get = await fetch(`${base}/health`);
+      expect(get.status).toBe(status);
+      expect(await get.json()).toEqual(body);
+      const head = await fetch(`${base}/health`, { method: 'HEAD' });
+      expect(head.status).toBe(status);
+      expect(await head.text()).toBe('');
+    },
+  );
+});
