@@ -58,8 +58,10 @@ export interface ProfileApiProps {
  * header gets 401 from API Gateway without invoking anything, an unknown or revoked key 403. Write keys
  * never open these routes. Decisions are cached per header value for {@link ADMIN_AUTHORIZER_CACHE_TTL}.
  *
- * The API's CORS configuration allows POST only, so browsers cannot call these routes cross-origin:
- * admin keys belong to servers, not web pages.
+ * The API's CORS configuration is the collector's (POST, with an `Authorization` header), so a page of
+ * another origin cannot call these GET and DELETE routes: their preflight fails. That is no access
+ * control (the admin API's POST routes, segments and exports, pass the same preflight, and a server
+ * ignores CORS); the admin key is. Admin keys belong to servers, not web pages.
  */
 export class ProfileApi extends Construct {
   public readonly function: MosaicFunction;
