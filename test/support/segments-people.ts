@@ -46,13 +46,15 @@ const erin = { userId: 'u-erin' };
 /**
  * Five people, each exercising part of the resolver's rules:
  * - alice: pro; two orders in the last 30 days, one made anonymously before her anonymous id was
- *   merged into her profile; Advertising consent granted; nested and typed traits.
+ *   merged into her profile; Advertising consent granted; nested and typed traits; a ticket 15 days
+ *   ago whose messageId dan's ticket reuses (a buggy client: two messages, one id), landed twice.
  * - bob: pro, then free (latest identify wins) and a late event saying enterprise with an older
  *   timestamp (does not win); two orders; a ticket 3 days ago; consent granted, then withdrawn.
  * - carol: pro from `context.traits`, then `plan: null` (a null write wins: no plan); three orders
  *   45 days ago, one of them landed twice in the lake (counted once).
  * - dan: anonymous only; one identify with `traits.plan` pro and `context.traits.plan` basic (traits
- *   wins); two orders; a ticket 10 days ago.
+ *   wins); two orders; a ticket 10 days ago, under alice's ticket's messageId (it counts for dan, as
+ *   on his profile, and alice's counts once).
  * - erin: `age` as the string "34"; two identifies in the same millisecond (the message key decides,
  *   as in the resolver, not the message id).
  */
@@ -68,6 +70,9 @@ export const EVENTS: readonly LakeEvent[] = [
   track(aliceAnon, 20, 'Order Completed', { total: 40, currency: 'EUR', sku: 'A' }),
   track(alice, 2, 'Order Completed', { total: 60, currency: 'EUR', sku: 'B' }),
   track(alice, 12, 'Page Viewed', { path: "/it's" }),
+  // Dan's ticket's messageId, reused by another message (received first), and landed twice.
+  track(alice, 15, 'Ticket Opened', { priority: 'high' }, { messageId: 'ticket-7' }),
+  track(alice, 15, 'Ticket Opened', { priority: 'high' }, { messageId: 'ticket-7', receivedAt: daysAgo(14) }),
   {
     ...identify(alice, 12, {}),
     context: { consent: { categoryPreferences: { Advertising: true, Analytics: false } } },
@@ -101,7 +106,7 @@ export const EVENTS: readonly LakeEvent[] = [
   identify(dan, 15, { plan: 'pro' }, { context: { traits: { plan: 'basic', company: 'Acme' } } }),
   track(dan, 14, 'Order Completed', { total: 5, currency: 'GBP', sku: 'A' }),
   track(dan, 1, 'Order Completed', { total: 7, currency: 'GBP', sku: 'A' }),
-  track(dan, 10, 'Ticket Opened', { priority: 'low' }),
+  track(dan, 10, 'Ticket Opened', { priority: 'low' }, { messageId: 'ticket-7' }),
 
   identify(erin, 6, { age: '34', plan: 'a' }, { messageId: 'erin-3' }),
   // Same millisecond: the resolver's message key decides (erin-2's key sorts after erin-3's, its id before).

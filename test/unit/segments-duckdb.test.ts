@@ -113,6 +113,20 @@ describe('segments on DuckDB', () => {
     ).toEqual(['p-carol']);
   });
 
+  it("a messageId reused by another person's message counts for each of them, as on their profiles", async () => {
+    // Dan's ticket reuses the messageId of alice's, which the lake holds twice (a redelivery).
+    const tickets = (count: number) => ({
+      event: { name: 'Ticket Opened', count: { op: 'eq', value: count } },
+    });
+    expect(await members(tickets(1))).toEqual(['p-alice', 'p-bob', 'p-dan']);
+    expect(await members(tickets(2))).toEqual([]);
+    expect(
+      await members({
+        aggregate: { fn: 'count_distinct', event: 'Ticket Opened', property: 'priority', op: 'eq', value: 1 },
+      }),
+    ).toEqual(['p-alice', 'p-bob', 'p-dan']);
+  });
+
   it('aggregates of a property in a window', async () => {
     const aggregate = (fn: string, op: string, value: unknown, extra: object = {}) => ({
       aggregate: { fn, event: 'Order Completed', property: 'total', op, value, ...extra },

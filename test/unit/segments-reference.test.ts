@@ -69,6 +69,20 @@ describe('reference evaluator', () => {
     expect(await members(aggregate('max', 'lt', 10))).toEqual(['p-dan']);
   });
 
+  it("a messageId reused by another person's message counts for each of them, as on their profiles", async () => {
+    // Dan's ticket reuses the messageId of alice's, which the lake holds twice (a redelivery).
+    const tickets = (count: number) => ({
+      event: { name: 'Ticket Opened', count: { op: 'eq', value: count } },
+    });
+    expect(await members(tickets(1))).toEqual(['p-alice', 'p-bob', 'p-dan']);
+    expect(await members(tickets(2))).toEqual([]);
+    expect(
+      await members({
+        aggregate: { fn: 'count_distinct', event: 'Ticket Opened', property: 'priority', op: 'eq', value: 1 },
+      }),
+    ).toEqual(['p-alice', 'p-bob', 'p-dan']);
+  });
+
   it('first / last seen, consent, references, and relative times at the given now', async () => {
     expect(await members({ last_seen: { op: 'before', value: { ago: { days: 30 } } } })).toEqual(['p-carol']);
     expect(await members({ consent: { category: 'Advertising' } })).toEqual(['p-alice']);

@@ -11,7 +11,8 @@
  *   resolver's message key, `messageKey(source, messageId)`); writes come from `context.traits` of any call and `traits` of an
  *   identify call (which wins within one event). A nested path reads into the winning value.
  * - Consent: the latest event's whole `context.consent.categoryPreferences` object.
- * - Events: `track` calls, deduplicated by (`source`, `message_id`).
+ * - Events: `track` calls, deduplicated by (`source`, `message_id`) on each profile, as the resolver
+ *   counts them: a `message_id` reused by another person's message counts for that person too.
  */
 
 /** A point in time: absolute, or `ms` before the run's `now`. */

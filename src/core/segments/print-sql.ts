@@ -461,6 +461,11 @@ class Printer {
   /**
    * Per profile, the number (or aggregate) of its track events of one name in the window that pass
    * the filters, each message counted once however often the lake holds it.
+   *
+   * A message is its `(source, message_id)` on one profile, as the resolver counts it (each profile
+   * remembers the ids it applied): a copy of it on another profile — a `messageId` reused by another
+   * person's message (a buggy client, colliding ids) — is that person's event and counts there too.
+   * A redelivery or an SDK retry names the same ids, so it lands on the same profile and counts once.
    */
   private matchingEventsCte(
     name: string,
@@ -486,7 +491,7 @@ class Printer {
         `  SELECT profile_id, ${aggregate} AS n\n` +
         '  FROM (\n' +
         `    SELECT ${profile} AS profile_id,${value === undefined ? '' : ` ${value} AS v,`}\n` +
-        `      row_number() OVER (PARTITION BY ${ev('source')}, ${ev('message_id')} ORDER BY ${ev('received_at')}) AS copy\n` +
+        `      row_number() OVER (PARTITION BY ${ev('source')}, ${ev('message_id')}, ${profile} ORDER BY ${ev('received_at')}) AS copy\n` +
         `${from}\n` +
         `    WHERE ${conditions.join('\n      AND ')}\n` +
         '  ) x\n' +

@@ -167,8 +167,10 @@ class Lake {
   }
 
   /**
-   * The track events of one name in the window passing every filter, each message (`source`,
-   * `message_id`) once — its earliest received copy — under the profile of that copy.
+   * The track events of one name in the window passing every filter, by profile: each message
+   * (`source`, `message_id`) once per profile — its earliest received copy there. A copy on another
+   * profile (a `messageId` reused by another person's message) counts there too, as the resolver's
+   * per-profile dedupe counts it.
    */
   private matching(
     node: SegmentNode,
@@ -180,23 +182,21 @@ class Lake {
     if (cached !== undefined) return cached;
     const from = window === undefined ? undefined : this.time(window.from);
     const to = window === undefined ? undefined : this.time(window.to);
-    const kept = new Map<string, Row>();
+    // Per profile, the kept copy of each message.
+    const kept = new Map<string, Map<string, Row>>();
     for (const row of this.rows) {
+      if (row.profile === undefined) continue;
       if (row.raw.type !== 'track' || row.raw.event !== name) continue;
       if (from !== undefined && to !== undefined && !(row.t >= from && row.t <= to)) continue;
       if (!where.every((filter) => valueTest(read(row.properties, filter.path), filter.test, this.now)))
         continue;
+      const copies = kept.get(row.profile) ?? new Map<string, Row>();
+      kept.set(row.profile, copies);
       const key = `${row.raw.source}\u0000${row.raw.message_id}`;
-      const copy = kept.get(key);
-      if (copy === undefined || row.received < copy.received) kept.set(key, row);
+      const copy = copies.get(key);
+      if (copy === undefined || row.received < copy.received) copies.set(key, row);
     }
-    const byProfile = new Map<string, Row[]>();
-    for (const row of kept.values()) {
-      if (row.profile === undefined) continue;
-      const list = byProfile.get(row.profile) ?? [];
-      list.push(row);
-      byProfile.set(row.profile, list);
-    }
+    const byProfile = new Map([...kept].map(([profile, copies]) => [profile, [...copies.values()]]));
     this.matches.set(node, byProfile);
     return byProfile;
   }

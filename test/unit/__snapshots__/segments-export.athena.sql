@@ -43,7 +43,7 @@ event_1 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -211,7 +211,7 @@ event_1 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")

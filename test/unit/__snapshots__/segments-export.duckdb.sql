@@ -55,7 +55,7 @@ event_1 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT e.profile_id AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", e.profile_id ORDER BY e."received_at") AS copy
     FROM scan e
     WHERE e."type" = 'track'
       AND e."event" = $5

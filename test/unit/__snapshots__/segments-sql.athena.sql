@@ -39,7 +39,7 @@ event_1 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -56,7 +56,7 @@ event_2 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -914,7 +914,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -948,7 +948,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -982,7 +982,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1016,7 +1016,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1050,7 +1050,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1084,7 +1084,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1118,7 +1118,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1152,7 +1152,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1186,7 +1186,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1223,7 +1223,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1260,7 +1260,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1297,7 +1297,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1332,7 +1332,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1367,7 +1367,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1402,7 +1402,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1437,7 +1437,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1472,7 +1472,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1507,7 +1507,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1542,7 +1542,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1577,7 +1577,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1612,7 +1612,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1647,7 +1647,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1682,7 +1682,7 @@ aggregate_0 AS (
   SELECT profile_id, sum(CASE WHEN substr(json_format(v), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') THEN try_cast(json_extract_scalar(v, '$') AS DOUBLE) END) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.total') AS v,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1716,7 +1716,7 @@ aggregate_0 AS (
   SELECT profile_id, avg(CASE WHEN substr(json_format(v), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') THEN try_cast(json_extract_scalar(v, '$') AS DOUBLE) END) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.total') AS v,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1753,7 +1753,7 @@ aggregate_0 AS (
   SELECT profile_id, min(CASE WHEN substr(json_format(v), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') THEN try_cast(json_extract_scalar(v, '$') AS DOUBLE) END) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.total') AS v,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1787,7 +1787,7 @@ aggregate_0 AS (
   SELECT profile_id, max(CASE WHEN substr(json_format(v), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') THEN try_cast(json_extract_scalar(v, '$') AS DOUBLE) END) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.total') AS v,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1821,7 +1821,7 @@ aggregate_0 AS (
   SELECT profile_id, count(DISTINCT CASE WHEN substr(json_format(v), 1, 1) NOT IN ('{', '[', 'n') THEN json_extract_scalar(v, '$') END) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.sku') AS v,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1965,7 +1965,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -2071,7 +2071,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")

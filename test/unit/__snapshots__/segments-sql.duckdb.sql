@@ -50,7 +50,7 @@ event_1 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT e.profile_id AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", e.profile_id ORDER BY e."received_at") AS copy
     FROM scan e
     WHERE e."type" = 'track'
       AND e."event" = $9
@@ -65,7 +65,7 @@ event_2 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT e.profile_id AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", e.profile_id ORDER BY e."received_at") AS copy
     FROM scan e
     WHERE e."type" = 'track'
       AND e."event" = $13
@@ -921,7 +921,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -955,7 +955,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -989,7 +989,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1023,7 +1023,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1057,7 +1057,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1091,7 +1091,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1125,7 +1125,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1159,7 +1159,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1193,7 +1193,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1230,7 +1230,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1267,7 +1267,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1304,7 +1304,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1339,7 +1339,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1374,7 +1374,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1409,7 +1409,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1444,7 +1444,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1479,7 +1479,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1514,7 +1514,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1549,7 +1549,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1584,7 +1584,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1619,7 +1619,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1654,7 +1654,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1689,7 +1689,7 @@ aggregate_0 AS (
   SELECT profile_id, sum(CASE WHEN substr(CAST(v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') THEN try_cast(json_extract_string(v, '$') AS DOUBLE) END) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.total') AS v,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1723,7 +1723,7 @@ aggregate_0 AS (
   SELECT profile_id, avg(CASE WHEN substr(CAST(v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') THEN try_cast(json_extract_string(v, '$') AS DOUBLE) END) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.total') AS v,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1760,7 +1760,7 @@ aggregate_0 AS (
   SELECT profile_id, min(CASE WHEN substr(CAST(v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') THEN try_cast(json_extract_string(v, '$') AS DOUBLE) END) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.total') AS v,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1794,7 +1794,7 @@ aggregate_0 AS (
   SELECT profile_id, max(CASE WHEN substr(CAST(v AS VARCHAR), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') THEN try_cast(json_extract_string(v, '$') AS DOUBLE) END) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.total') AS v,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1828,7 +1828,7 @@ aggregate_0 AS (
   SELECT profile_id, count(DISTINCT CASE WHEN substr(CAST(v AS VARCHAR), 1, 1) NOT IN ('{', '[', 'n') THEN json_extract_string(v, '$') END) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id, json_extract(e."properties", '$.sku') AS v,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -1972,7 +1972,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
@@ -2082,7 +2082,7 @@ event_0 AS (
   SELECT profile_id, count(*) AS n
   FROM (
     SELECT coalesce(lu.profile_id, la.profile_id) AS profile_id,
-      row_number() OVER (PARTITION BY e."source", e."message_id" ORDER BY e."received_at") AS copy
+      row_number() OVER (PARTITION BY e."source", e."message_id", coalesce(lu.profile_id, la.profile_id) ORDER BY e."received_at") AS copy
     FROM "events" e
     LEFT JOIN links lu ON lu.id_type = 'user_id' AND lu.id_value = trim(e."user_id")
     LEFT JOIN links la ON la.id_type = 'anonymous_id' AND la.id_value = trim(e."anonymous_id")
