@@ -14,10 +14,10 @@ import { referenceEventRow } from '../support/segments-reference-rows';
 
 /**
  * Differential test: on a seeded synthetic lake (people on several devices, merges, links re-pointed
- * in the same millisecond, late and duplicated events, writes in the same millisecond, values of the
- * wrong JSON type), the members DuckDB finds with the printed SQL equal, exactly, the members of the
- * pure reference evaluator (`evaluateMembers`), for seeded generated definitions in which every
- * operator of the rule language appears.
+ * in the same millisecond, late and duplicated events, messageIds reused by other people's messages,
+ * writes in the same millisecond, values of the wrong JSON type), the members DuckDB finds with the
+ * printed SQL equal, exactly, the members of the pure reference evaluator (`evaluateMembers`), for
+ * seeded generated definitions in which every operator of the rule language appears.
  *
  * Size: the issue asks for ≥ 50,000 events and ≥ 2,000 people; the unit run uses a smaller lake to stay
  * within a few seconds on two shared cores. Raise {@link PEOPLE} (events scale with it) to run the
@@ -45,6 +45,8 @@ function rng(seed: number): () => number {
 }
 
 const random = rng(SEED);
+/** Which messages reuse an id: its own generator, so the rest of the dataset (and its size) stays as it was. */
+const reuseRandom = rng(SEED + 1);
 const int = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
 const chance = (p: number): boolean => random() < p;
 const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
@@ -95,6 +97,8 @@ function properties(): Record<string, unknown> {
 interface Dataset {
   readonly events: LakeEvent[];
   readonly links: LakeLink[];
+  /** How many messages reuse the source and messageId of another person's message. */
+  readonly reused: number;
 }
 
 /**
@@ -102,13 +106,22 @@ interface Dataset {
  * user id in events); some anonymous ids first get a profile of their own and are merged later; some
  * profiles are merged into others (their user id re-pointed); some identifiers are re-pointed twice in
  * the same millisecond (the greater profile id wins); some events carry a user id with no link (they
- * belong to their anonymous id's profile) or name no linked identifier at all.
+ * belong to their anonymous id's profile) or name no linked identifier at all. Some messages reuse
+ * the source and messageId of an earlier person's message (a buggy client): each counts for its own
+ * profile, while a redelivery of a message counts once.
  */
 function dataset(): Dataset {
   const events: LakeEvent[] = [];
   const links: LakeLink[] = [];
+  // Every copy of a message, by source and messageId; the track calls of the people before this one.
+  const copies = new Map<string, LakeEvent[]>();
+  const keyOf = (event: LakeEvent) => `${event.source}\u0000${event.messageId}`;
+  const tracks: LakeEvent[] = [];
   let message = 0;
+  let reused = 0;
   for (let person = 0; person < PEOPLE; person++) {
+    const first = events.length;
+    const others = tracks.length;
     const userId = chance(0.85) ? `u-${person}` : undefined;
     const anonymousId = `a-${person}`;
     const profile = `p-${person}`;
@@ -192,12 +205,35 @@ function dataset(): Dataset {
         source: chance(0.1) ? 'web' : 'test',
         context,
       };
-      events.push(event);
+      let held = [event];
       // A message the lake holds twice (a redelivery, received later).
-      if (chance(0.03)) events.push({ ...event, receivedAt: iso(timestamp + late + int(1, 3) * DAY) });
+      if (chance(0.03)) held.push({ ...event, receivedAt: iso(timestamp + late + int(1, 3) * DAY) });
+      if (type === 'track' && others > 0 && reuseRandom() < 0.1) {
+        // The same event under an earlier person's source and messageId (a backend that hard-codes
+        // ids). Not where a copy of that message has the same time or received time: a profile
+        // holding both (after a merge) would have no first copy, or no latest write, to pick.
+        const earlier = tracks[Math.floor(reuseRandom() * others)] as LakeEvent;
+        const clash = (copies.get(keyOf(earlier)) ?? []).some((copy) =>
+          held.some((mine) => copy.timestamp === mine.timestamp || copy.receivedAt === mine.receivedAt),
+        );
+        if (!clash) {
+          held = held.map((mine) => ({
+            ...mine,
+            messageId: earlier.messageId,
+            source: earlier.source ?? 'test',
+            ...(earlier.event === undefined ? {} : { event: earlier.event }),
+          }));
+          reused++;
+        }
+      }
+      for (const copy of held) {
+        events.push(copy);
+        copies.set(keyOf(copy), [...(copies.get(keyOf(copy)) ?? []), copy]);
+      }
     }
+    tracks.push(...events.slice(first).filter((event) => event.type === 'track'));
   }
-  return { events, links };
+  return { events, links, reused };
 }
 
 // --- Definitions -------------------------------------------------------------------------------
@@ -452,6 +488,7 @@ describe('segment members: DuckDB SQL and the reference evaluator agree', () => 
       if (sql.length > 0) nonTrivial++;
     }
     expect(data.events.length).toBeGreaterThan(PEOPLE * 10);
+    expect(data.reused).toBeGreaterThan(PEOPLE / 10);
     expect(nonTrivial).toBeGreaterThanOrEqual(DEFINITIONS / 2);
     const expected = [
       ...VALUE_OPS.map((op) => `value:${op}`),
