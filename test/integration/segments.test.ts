@@ -4,7 +4,7 @@ import { Analytics } from '@segment/analytics-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportView, PreviewView, SegmentListView, SegmentView } from '../../src/core/segments/views';
 import type { LocalRuntime } from '../../src/local/runtime';
-import { ADMIN_KEY, queryLake, startTestRuntime, WRITE_KEY } from './local-runtime';
+import { ADMIN_KEY, basicAuth, eventsGlob, queryLake, startTestRuntime, WRITE_KEY } from './local-runtime';
 
 let runtime: LocalRuntime;
 let stop: () => Promise<void>;
@@ -170,6 +170,52 @@ describe('SDK events → local runtime → segment → preview → export', () =
         previousExportId: first.exportId,
       }),
     ]);
+  });
+
+  it("a messageId reused by another person's event counts for both, in a segment as on their profiles; a retry once", async () => {
+    // A backend that hard-codes the messageId: two people's events under one id, and Gil's request
+    // again, as an SDK retries it (a true duplicate).
+    const track = async (body: object) => {
+      const response = await fetch(`${runtime.url}/v1/track`, {
+        method: 'POST',
+        headers: { authorization: basicAuth(WRITE_KEY), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(200);
+    };
+    const gil = { userId: 'gil', event: 'Refund Requested', messageId: 'hard-coded-1' };
+    await track(gil);
+    await track({ userId: 'hal', event: 'Refund Requested', messageId: 'hard-coded-1' });
+    await track(gil);
+    await runtime.flush();
+    const landed = await queryLake(
+      `SELECT user_id FROM read_parquet('${eventsGlob(runtime)}', hive_partitioning = true)
+        WHERE message_id = 'hard-coded-1' ORDER BY user_id`,
+    );
+    expect(landed.map((row) => row.user_id)).toEqual(['gil', 'gil', 'hal']);
+
+    const profiles = await Promise.all(
+      ['gil', 'hal'].map(async (userId) => {
+        const { data } = await api<{ profileId: string; computed: { eventCounts: Record<string, number> } }>(
+          'GET',
+          `/v1/profiles/user_id:${userId}`,
+        );
+        return data;
+      }),
+    );
+    expect(profiles.map((profile) => profile.computed.eventCounts['Refund Requested'])).toEqual([1, 1]);
+
+    const refunds = (count: number) => ({
+      id: `refunds-${count}`,
+      name: `Exactly ${count} refund requests`,
+      definition: { event: { name: 'Refund Requested', count: { op: 'eq', value: count } } },
+    });
+    for (const count of [1, 2]) expect((await api('POST', '/v1/segments', refunds(count))).status).toBe(201);
+    const once = await api<PreviewView>('POST', '/v1/segments/refunds-1/preview');
+    expect(once.data).toMatchObject({ status: 'SUCCEEDED', count: 2 });
+    expect(once.data.sample).toEqual(profiles.map((profile) => profile.profileId).sort());
+    const twice = await api<PreviewView>('POST', '/v1/segments/refunds-2/preview');
+    expect(twice.data).toMatchObject({ status: 'SUCCEEDED', count: 0 });
   });
 
   it('answers bad definitions with the path of each bad node, and protects referenced segments', async () => {
