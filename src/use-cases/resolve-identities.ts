@@ -7,6 +7,7 @@ import { type Identifier, identifierKey } from '../core/identity/identifier';
 import type { IdentityConfig } from '../core/identity/identity-config';
 import type { IdentityLink } from '../core/identity/identity-link';
 import { type LedgerEntry, type MergePlan, type ProfileRef, planMerge } from '../core/identity/merge-plan';
+import { profileIdFor } from '../core/identity/message-key';
 import { applyEvent, hasApplied } from '../core/profile/apply-event';
 import { PROFILE_BOUNDS, type ProfileBounds } from '../core/profile/bounds';
 import { attachIdentifiers, detachIdentifiers, listsOnly, profileRef } from '../core/profile/identities';
@@ -17,7 +18,7 @@ import type { Clock } from '../ports/clock';
 import type { IdentifierOwner, IdentityStore, LinkCause } from '../ports/identity-store';
 import type { Logger } from '../ports/logger';
 import type { ResolverMetrics } from '../ports/resolver-metrics';
-import { BatchState, causeKey, Replan, type Slot, sameCause } from './resolver-batch-state';
+import { BatchState, Replan, type Slot, sameCause } from './resolver-batch-state';
 
 /** What a resolved batch hands on once its profile writes are durable. */
 export interface ResolverEffects {
@@ -374,8 +375,11 @@ export function createResolver(deps: ResolveDeps) {
       found: ReadonlyArray<[Identifier, IdentifierOwner]>,
     ): Promise<void> {
       const cause = causeOf(record);
-      if (relinked.has(causeKey(cause))) return;
-      relinked.add(causeKey(cause));
+      // A message is its cause and its identifiers, as `profileIdFor` tells messages apart: another
+      // person's message under a reused messageId has links of its own to hand on.
+      const message = profileIdFor(record, identifiers);
+      if (relinked.has(message)) return;
+      relinked.add(message);
       let made = found;
       if (found.some(([, owner]) => owner.by?.reason === 'merged')) {
         const survivors = new Set<string>();

@@ -225,10 +225,6 @@ export class BatchState {
   }
 }
 
-export function causeKey(by: LinkCause): string {
-  return `${by.source}\u0000${by.messageId}`;
-}
-
 export function sameCause(a: LinkCause, b: LinkCause): boolean {
   return a.messageId === b.messageId && a.source === b.source;
 }

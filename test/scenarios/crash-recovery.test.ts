@@ -101,6 +101,20 @@ const batches: Record<string, StreamRecord[]> = {
     // A new anonymous id on the profile this batch created.
     msg({ id: 'l5', type: 'identify', userId: 'kai', anonymousId: 'k2', at: 9 }),
   ],
+  'a messageId reused by another person': [
+    // Two people's messages under one id (a client that reuses ids): each makes a profile of its own.
+    msg({
+      id: 'r1',
+      type: 'identify',
+      userId: 'ann',
+      anonymousId: 'a',
+      traits: { email: 'ann@x.io' },
+      at: 5,
+    }),
+    msg({ id: 'r1', type: 'identify', userId: 'bo', anonymousId: 'b', traits: { email: 'bo@x.io' }, at: 6 }),
+    // The same id again, on a profile that exists: new links there.
+    msg({ id: 'r1', type: 'identify', anonymousId: 'z', traits: { email: 'z2@x.io' }, at: 7 }),
+  ],
 };
 
 /** What must be identical after a crash and a retry: live profiles, identifier items, no loose ends. */
