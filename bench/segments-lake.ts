@@ -1,7 +1,7 @@
 // A seeded synthetic lake for the segments benchmark (issue #4): 10,000,000 events over 30 days from
 // 200,000 people, written with exactly the local lake's layout and Parquet columns. Generated inside
 // DuckDB (range() and hash(), no rows in JavaScript) and cached under
-// node_modules/.cache/mosaic-bench/segments-lake-v2/. Run it alone with `node --import tsx bench/segments-lake.ts`.
+// node_modules/.cache/mosaic-bench/segments-lake-v3/. Run it alone with `node --import tsx bench/segments-lake.ts`.
 
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -14,9 +14,9 @@ import { EVENT_COLUMNS, IDENTITY_LINK_COLUMNS, type LakeColumn } from '../src/co
 
 /**
  * Bump when the generated files change: a cached lake of another version is generated again. v2: Snappy,
- * as the local lake writer writes (was zstd).
+ * as the local lake writer writes (was zstd). v3: the `category`, `channel` and `version` columns (empty).
  */
-export const GENERATOR_VERSION = 'segments-lake-v2';
+export const GENERATOR_VERSION = 'segments-lake-v3';
 
 export interface SegmentsLakeOptions {
   readonly seed: number;
@@ -237,6 +237,9 @@ export function generatorSql(o: SegmentsLakeOptions): { setup: string[]; events:
     traits,
     context,
     integrations: 'NULL',
+    category: 'NULL',
+    channel: 'NULL',
+    version: 'NULL',
   };
   const events = `SELECT ${projection(EVENT_COLUMNS, values)}, ${partition('received_ms')}\nFROM (
       SELECT *, CAST(floor(lo(e4) * 40000)::BIGINT * 0.01 AS VARCHAR) AS revenue

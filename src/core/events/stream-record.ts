@@ -37,6 +37,10 @@ export interface StreamRecord {
   readonly traits?: JsonObject;
   readonly context: JsonObject;
   readonly integrations?: JsonObject;
+  /** Where the SDK runs (`server`, `web`, `mobile`), if it says: sent by RudderStack's SDKs. Not checked. */
+  readonly channel?: unknown;
+  /** The spec's API version, if the sender included one. Not checked. */
+  readonly version?: unknown;
   /** Fields outside the spec that the sender included are kept as they are. */
   readonly [extra: string]: unknown;
 }

@@ -22,7 +22,12 @@ export interface LakeColumn<Field extends string = keyof StreamRecord & string> 
   readonly json?: boolean;
 }
 
-/** `events`: one row per accepted message. */
+/**
+ * `events`: one row per accepted message, a column for each top-level field of the Segment spec the
+ * collector keeps (the six calls' own and the common ones). Top-level fields outside the spec stay on
+ * the stream record but have no column: data meant for the lake goes in `properties`, `traits` or
+ * `context`, the free-form parts of the spec.
+ */
 export const EVENT_COLUMNS: readonly LakeColumn[] = [
   { name: 'message_id', type: 'string', field: 'messageId' },
   { name: 'type', type: 'string', field: 'type' },
@@ -41,6 +46,14 @@ export const EVENT_COLUMNS: readonly LakeColumn[] = [
   { name: 'traits', type: 'string', field: 'traits', json: true },
   { name: 'context', type: 'string', field: 'context', json: true },
   { name: 'integrations', type: 'string', field: 'integrations', json: true },
+  // Added later, after the others, so each of those keeps its position. Files written before hold
+  // none of them: Athena (which reads Parquet by column name) and the local view read them as NULL.
+  // `category`: a page's or screen's. `channel`: where the SDK runs (`server`, `web`, `mobile`), as
+  // RudderStack's SDKs say. `version`: the spec's API version, when a sender includes one. The last
+  // two are not checked by the collector, so they are kept as text whatever their type.
+  { name: 'category', type: 'string', field: 'category' },
+  { name: 'channel', type: 'string', field: 'channel' },
+  { name: 'version', type: 'string', field: 'version' },
 ];
 
 /** `quarantine`: rejected messages with the reason, for inspection and replay. */
@@ -113,13 +126,23 @@ export function partitionPath(table: keyof typeof LAKE_PREFIXES, p: Partition): 
   return `${LAKE_PREFIXES[table]}dt=${p.dt}/hour=${p.hour}/`;
 }
 
-/** One `events` row from a stream record: JSON columns as text, absent values as null. */
+/**
+ * One `events` row from a stream record: JSON columns as text, absent values as null. A string column
+ * holds a string as it is and any other value as its JSON text, as the lake's JSON readers write it
+ * (DuckDB's; Firehose's OpenX SerDe for objects): the collector checks the type of neither `channel`
+ * nor `version`, nor of `name` and `category` outside page and screen, so `"channel": {"a": 1}` is
+ * kept as `{"a":1}`.
+ */
 export function toEventRow(record: StreamRecord): Record<string, string | null> {
   const row: Record<string, string | null> = {};
   for (const column of EVENT_COLUMNS) {
     const value = record[column.field];
     row[column.name] =
-      value === undefined || value === null ? null : column.json ? JSON.stringify(value) : String(value);
+      value === undefined || value === null
+        ? null
+        : typeof value === 'string' && !column.json
+          ? value
+          : JSON.stringify(value);
   }
   return row;
 }
