@@ -52,7 +52,8 @@ const VIEWS: readonly ViewSpec[] = [
 /**
  * The local lake as DuckDB sees it for segment queries: views `events`, `identity_links` and
  * `export_members` over the Parquet files under the data directory, with the columns and Hive
- * partitions of the Glue tables in AWS, so one SQL text runs on both. Each query gets a fresh
+ * partitions of the Glue tables in AWS, so one SQL text runs on both — every column of the table
+ * even where files written before it was added lack it (NULL there). Each query gets a fresh
  * connection whose views are made over the files there are right then (an empty table of the same
  * columns while there are none), so files landed since are read and no query sees half a file (the
  * lake writers rename finished files into place).
@@ -98,16 +99,22 @@ export class DuckDbLake {
     const found = await connection.runAndReadAll(`SELECT count(*) AS n FROM glob(${glob})`);
     const files = Number(found.getRowObjectsJS()[0]?.n ?? 0);
     const columns = [...view.columns, ...view.partitions.map((name) => ({ name, type: 'VARCHAR' }))];
+    const nulls = columns.map((column) => `CAST(NULL AS ${column.type}) AS "${column.name}"`).join(', ');
+    const empty = `SELECT ${nulls} WHERE FALSE`;
     if (files === 0) {
-      const nulls = columns.map((column) => `CAST(NULL AS ${column.type}) AS "${column.name}"`).join(', ');
-      await connection.run(`CREATE OR REPLACE TEMP VIEW ${view.name} AS SELECT ${nulls} WHERE FALSE`);
+      await connection.run(`CREATE OR REPLACE TEMP VIEW ${view.name} AS ${empty}`);
       return;
     }
     const hiveTypes = view.partitions.map((name) => `'${name}': VARCHAR`).join(', ');
-    // union_by_name: export member files hold only the columns their export asked for (`c0`..`cN`).
+    // union_by_name: files need not hold every column — export member files hold only the columns
+    // their export asked for (`c0`..`cN`), and events files written before a column was added lack
+    // it. A column no file holds would be missing from the view altogether (and a query naming it
+    // fail), so the view is the files' rows unioned by name under an empty relation of every column:
+    // each column is there, NULL where a file lacks it, as Athena reads such files. (The optimizer
+    // drops the empty side; filters and projections still reach the Parquet scan.)
     await connection.run(
-      `CREATE OR REPLACE TEMP VIEW ${view.name} AS SELECT * FROM read_parquet(${glob}, ` +
-        `hive_partitioning = true, hive_types = {${hiveTypes}}, union_by_name = true)`,
+      `CREATE OR REPLACE TEMP VIEW ${view.name} AS ${empty} UNION ALL BY NAME SELECT * FROM ` +
+        `read_parquet(${glob}, hive_partitioning = true, hive_types = {${hiveTypes}}, union_by_name = true)`,
     );
   }
 }
