@@ -81,7 +81,12 @@ const PARQUET = {
   classification: 'parquet',
   inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
   outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-  serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+  serdeInfo: {
+    serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+    // Columns are read from a file by name (Athena's default for Parquet, stated so it stays so):
+    // files written before a column was added read NULL for it, whatever the columns' order.
+    parameters: { 'parquet.column.index.access': 'false' },
+  },
   extraParameters: { 'parquet.compression': 'SNAPPY' },
 } as const;
 
