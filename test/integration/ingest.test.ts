@@ -3,6 +3,12 @@ import { gzipSync } from 'node:zlib';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { Analytics } from '@segment/analytics-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildMessageCheck } from '../../src/core/collector/message-check';
+import { buildMessageSchemas } from '../../src/core/collector/message-schemas';
+import type { IngestRoute } from '../../src/core/collector/prepare-ingest';
+import { prepareFromText } from '../../src/core/collector/prepare-raw';
+import { scanBody } from '../../src/core/collector/scan-body';
+import { DEFAULT_LIMITS } from '../../src/core/config/limits';
 import type { LocalRuntime } from '../../src/local/runtime';
 import {
   basicAuth,
@@ -56,8 +62,13 @@ describe('real SDKs against the local runtime', () => {
     });
     analytics.track({ userId: 'seg-user', event: 'Order Completed', properties: { total: 42.5 } });
     analytics.identify({ userId: 'seg-user', traits: { email: 'jane@example.com', plan: 'pro' } });
-    analytics.page({ anonymousId: 'seg-anon', name: 'Pricing', properties: { path: '/pricing' } });
-    analytics.screen({ userId: 'seg-user', name: 'Home' });
+    analytics.page({
+      anonymousId: 'seg-anon',
+      category: 'Docs',
+      name: 'Pricing',
+      properties: { path: '/pricing' },
+    });
+    analytics.screen({ userId: 'seg-user', category: 'Onboarding', name: 'Home' });
     analytics.group({ userId: 'seg-user', groupId: 'acme', traits: { seats: 10 } });
     analytics.alias({ userId: 'seg-user', previousId: 'seg-anon' });
     await analytics.closeAndFlush({ timeout: 10_000 });
@@ -69,7 +80,7 @@ describe('real SDKs against the local runtime', () => {
 
     await runtime.flush();
     const rows = await queryLake(
-      `SELECT message_id, type, event, name, user_id, anonymous_id, group_id, previous_id, source,
+      `SELECT message_id, type, event, name, category, user_id, anonymous_id, group_id, previous_id, source,
               json_extract_string(properties, '$.total') AS total, json_extract_string(traits, '$.plan') AS plan,
               json_extract_string(context, '$.library.name') AS library, received_at IS NOT NULL AS stamped
          FROM read_parquet('${eventsGlob(runtime)}', hive_partitioning = true)
@@ -85,8 +96,13 @@ describe('real SDKs against the local runtime', () => {
       source: 'website',
     });
     expect(byId.get(ids[1])).toMatchObject({ type: 'identify', plan: 'pro' });
-    expect(byId.get(ids[2])).toMatchObject({ type: 'page', name: 'Pricing', anonymous_id: 'seg-anon' });
-    expect(byId.get(ids[3])).toMatchObject({ type: 'screen', name: 'Home' });
+    expect(byId.get(ids[2])).toMatchObject({
+      type: 'page',
+      name: 'Pricing',
+      category: 'Docs',
+      anonymous_id: 'seg-anon',
+    });
+    expect(byId.get(ids[3])).toMatchObject({ type: 'screen', name: 'Home', category: 'Onboarding' });
     expect(byId.get(ids[4])).toMatchObject({ type: 'group', group_id: 'acme' });
     expect(byId.get(ids[5])).toMatchObject({ type: 'alias', previous_id: 'seg-anon', user_id: 'seg-user' });
     for (const row of rows) expect(row).toMatchObject({ library: '@segment/analytics-node', stamped: true });
@@ -105,7 +121,7 @@ describe('real SDKs against the local runtime', () => {
     const withId = <T>(message: T, id: string | undefined): T => ({ ...message, messageId: id });
     rudder.track(withId({ userId: 'rs-user', event: 'Trial Started', properties: { days: 14 } }, ids[0]));
     rudder.identify(withId({ userId: 'rs-user', traits: { plan: 'team' } }, ids[1]));
-    rudder.page(withId({ anonymousId: 'rs-anon', name: 'Docs' }, ids[2]));
+    rudder.page(withId({ anonymousId: 'rs-anon', name: 'Docs', category: 'Guides' }, ids[2]));
     rudder.screen(withId({ userId: 'rs-user', name: 'Settings' }, ids[3]));
     rudder.group(withId({ userId: 'rs-user', groupId: 'globex' }, ids[4]));
     rudder.alias(withId({ userId: 'rs-user', previousId: 'rs-anon' }, ids[5]));
@@ -116,11 +132,132 @@ describe('real SDKs against the local runtime', () => {
 
     await runtime.flush();
     const rows = await queryLake(
-      `SELECT message_id, type, source FROM read_parquet('${eventsGlob(runtime)}')
+      `SELECT message_id, type, source, category, channel FROM read_parquet('${eventsGlob(runtime)}')
         WHERE message_id IN (${ids.map((id) => `'${id}'`).join(',')})`,
     );
     expect(rows.map((r) => r.type).sort()).toEqual(['alias', 'group', 'identify', 'page', 'screen', 'track']);
     expect(new Set(rows.map((r) => r.source))).toEqual(new Set(['backend']));
+    // The SDK says where it runs on every call.
+    expect(new Set(rows.map((r) => r.channel))).toEqual(new Set(['server']));
+    expect(rows.find((r) => r.type === 'page')).toMatchObject({ category: 'Guides' });
+  });
+});
+
+/**
+ * Whether the collector's text path itself (not the general path it falls back to) takes this body:
+ * it copies each message's members as received, where the general path parses and serialises them.
+ * The runtime runs with the default limits.
+ */
+function takenByTextPath(text: string, route: IngestRoute): boolean {
+  const raw = scanBody(text, route !== 'batch', DEFAULT_LIMITS);
+  const ctx = {
+    schemas: buildMessageSchemas(DEFAULT_LIMITS),
+    check: buildMessageCheck(DEFAULT_LIMITS),
+    limits: DEFAULT_LIMITS,
+    newId: randomUUID,
+  };
+  const stamp = { source: 'website', receivedAtMs: Date.now() };
+  return raw !== undefined && prepareFromText(text, raw, route, stamp, ctx) !== undefined;
+}
+
+describe("the Segment spec's page category, channel and version reach the lake by either collector path", () => {
+  const messages = () => [
+    {
+      type: 'page',
+      messageId: randomUUID(),
+      anonymousId: 'spec-anon',
+      name: 'Guide',
+      category: 'Docs',
+      channel: 'web',
+      properties: { path: '/guide' },
+    },
+    {
+      type: 'track',
+      messageId: randomUUID(),
+      userId: 'spec-user',
+      event: 'Signed Up',
+      channel: 'server',
+      version: 2,
+    },
+  ];
+
+  /** Posts the text, checks every message was accepted, and reads their rows back from the lake. */
+  async function land(route: IngestRoute, text: string, ids: readonly string[]) {
+    const response = await post(`/v1/${route}`, { headers: json(WRITE_KEY), body: text });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ accepted: ids.length, rejected: [] });
+    for (const id of ids) accepted.add(id);
+    await runtime.flush();
+    return queryLake(
+      `SELECT message_id, type, name, event, category, channel, version
+         FROM read_parquet('${eventsGlob(runtime)}')
+        WHERE message_id IN (${ids.map((id) => `'${id}'`).join(',')}) ORDER BY type`,
+    );
+  }
+
+  it('the text path: a batch as SDKs send it', async () => {
+    const batch = messages();
+    const text = JSON.stringify({ batch, sentAt: new Date().toISOString() });
+    expect(takenByTextPath(text, 'batch')).toBe(true);
+    expect(
+      await land(
+        'batch',
+        text,
+        batch.map((m) => m.messageId),
+      ),
+    ).toEqual([
+      {
+        message_id: batch[0]?.messageId,
+        type: 'page',
+        name: 'Guide',
+        event: null,
+        category: 'Docs',
+        channel: 'web',
+        version: null,
+      },
+      {
+        message_id: batch[1]?.messageId,
+        type: 'track',
+        name: null,
+        event: 'Signed Up',
+        category: null,
+        channel: 'server',
+        version: '2',
+      },
+    ]);
+  });
+
+  it('the general path: a batch with a batch-level context to merge into each message', async () => {
+    const batch = messages();
+    const text = JSON.stringify({ batch, context: { library: { name: 'custom-backend' } } });
+    expect(takenByTextPath(text, 'batch')).toBe(false);
+    const rows = await land(
+      'batch',
+      text,
+      batch.map((m) => m.messageId),
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({ type: 'page', category: 'Docs', channel: 'web', version: null }),
+      expect.objectContaining({ type: 'track', category: null, channel: 'server', version: '2' }),
+    ]);
+  });
+
+  it('single calls: a track by the text path, a page with escaped keys by the general path', async () => {
+    const [page, track] = messages();
+    const trackText = JSON.stringify(track);
+    expect(takenByTextPath(trackText, 'track')).toBe(true);
+    expect(await land('track', trackText, [track?.messageId as string])).toEqual([
+      expect.objectContaining({ type: 'track', channel: 'server', version: '2' }),
+    ]);
+    // `cat\u0065gory` is `category` once parsed: the text path leaves escaped keys to the general path.
+    const pageText = JSON.stringify(page)
+      .replace('"category"', '"cat\\u0065gory"')
+      .replace('"channel"', '"ch\\u0061nnel"');
+    expect(pageText).toContain('cat\\u0065gory');
+    expect(takenByTextPath(pageText, 'page')).toBe(false);
+    expect(await land('page', pageText, [page?.messageId as string])).toEqual([
+      expect.objectContaining({ type: 'page', name: 'Guide', category: 'Docs', channel: 'web' }),
+    ]);
   });
 });
 
