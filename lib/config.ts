@@ -71,11 +71,14 @@ export type FirehoseConfig = z.infer<typeof FirehoseConfig>;
 
 /** The lake's catalog. */
 export const LakeConfig = z.strictObject({
-  /** Glue database name; change it to deploy more than one Mosaic into one account and region. */
+  /**
+   * Glue database name (unique in the account and region). By default the stack's name in lowercase,
+   * `-` written `_` (`mosaic` for the stack `Mosaic`): see {@link accountScopedNames}.
+   */
   databaseName: z
     .string()
     .regex(/^[a-z][a-z0-9_]{0,254}$/, 'lowercase letters, digits and "_", starting with a letter')
-    .default('mosaic'),
+    .optional(),
   /** First day of the `dt` partition projection (`YYYY-MM-DD`); queries see days from it to now. */
   partitionStartDate: z.iso.date('must be a date written YYYY-MM-DD').default('2025-01-01'),
 });
@@ -118,11 +121,14 @@ export type ResolverConfig = z.infer<typeof ResolverConfig>;
  * both expire.
  */
 export const SegmentsConfig = z.strictObject({
-  /** Athena workgroup name; change it to deploy more than one Mosaic into one account and region. */
+  /**
+   * Athena workgroup name (unique in the account and region). By default the stack's name in
+   * lowercase (`mosaic` for the stack `Mosaic`): see {@link accountScopedNames}.
+   */
   workGroupName: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, ".", "_" and "-", at most 128 characters')
-    .default('mosaic'),
+    .optional(),
   /**
    * Most data one query may scan, in gigabytes (10^9 bytes): Athena cancels a query past it, which
    * bounds the cost of one preview or export. At least 0.01 (10 MB, Athena's minimum).
@@ -141,12 +147,15 @@ export type SegmentsConfig = z.infer<typeof SegmentsConfig>;
 
 /** The custom EventBridge bus that Mosaic publishes to (`source: "mosaic"`). */
 export const BusConfig = z.strictObject({
-  /** Bus name; change it to deploy more than one Mosaic into one account and region. */
+  /**
+   * Bus name (unique in the account and region). By default the stack's name in lowercase (`mosaic`
+   * for the stack `Mosaic`): see {@link accountScopedNames}.
+   */
   name: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,256}$/, 'letters, digits, ".", "_" and "-", at most 256 characters')
     .refine((name) => name !== 'default', { message: 'must not be "default" (the account\'s own bus)' })
-    .default('mosaic'),
+    .optional(),
   /** How long the bus's archive keeps events for replay. */
   archiveDays: days(3650).default(7),
 });
@@ -360,6 +369,38 @@ function unknownKeys(
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The names of the resources whose names must be unique in the account and region. */
+export interface AccountScopedNames {
+  readonly databaseName: string;
+  readonly workGroupName: string;
+  readonly busName: string;
+}
+
+/**
+ * The Glue database, Athena workgroup and EventBridge bus names of the stack `stackName`: as
+ * configured, or else derived from the stack name, which CloudFormation already keeps unique in the
+ * account and region — so two Mosaic stacks there (`MosaicDev`, `MosaicProd`) never claim the same
+ * names, and the stack `Mosaic` keeps the names `mosaic` it always had. Glue names are lowercase, so
+ * two stack names that differ only in case would still meet: name one of them in the configuration.
+ */
+export function accountScopedNames(
+  config: Pick<MosaicConfig, 'lake' | 'segments' | 'bus'>,
+  stackName: string,
+): AccountScopedNames {
+  const derived = stackName.toLowerCase();
+  const names = {
+    databaseName: config.lake.databaseName ?? derived.replaceAll('-', '_'),
+    workGroupName: config.segments.workGroupName ?? derived,
+    busName: config.bus.name ?? derived,
+  };
+  if (names.busName === 'default') {
+    throw new ConfigError(
+      `The stack "${stackName}" would name its bus "default", the account's own bus: set ${CONFIG_CONTEXT_KEY}.bus.name.`,
+    );
+  }
+  return names;
 }
 
 /** The CDK removal policy for a configured `removalPolicy`. */

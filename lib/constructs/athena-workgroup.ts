@@ -52,8 +52,8 @@ export interface AthenaWorkgroupProps {
   /** Receives the results bucket's S3 server access logs. */
   readonly accessLogsBucket: s3.IBucket;
   /**
-   * What happens to the workgroup, the results bucket and the key when the stack is deleted.
-   * `DESTROY` also deletes the workgroup's saved queries and empties the bucket.
+   * What happens to the results bucket and the key when the stack is deleted (`DESTROY` empties the
+   * bucket). The workgroup itself is always deleted: see {@link AthenaWorkgroup}.
    */
   readonly removalPolicy: RemovalPolicy;
 }
@@ -69,6 +69,11 @@ export interface AthenaWorkgroupProps {
  *
  * Files a query writes elsewhere (`UNLOAD`) are encrypted as its results are, so the same key
  * ({@link encryptionKey}) encrypts the export files: whoever reads exports needs only this key.
+ *
+ * The workgroup is deleted with the stack whatever the removal policy, saved queries and prepared
+ * statements included: it holds settings, not data (the results stay in the results bucket, which
+ * the removal policy keeps), and a retained workgroup would keep its name, so that deploying the
+ * stack again after `cdk destroy` would fail on it.
  */
 export class AthenaWorkgroup extends Construct {
   public readonly workGroup: athena.CfnWorkGroup;
@@ -114,7 +119,8 @@ export class AthenaWorkgroup extends Construct {
       name: props.workGroupName,
       description: 'Mosaic segment previews and audience exports',
       state: 'ENABLED',
-      recursiveDeleteOption: props.removalPolicy === RemovalPolicy.DESTROY,
+      // Deleted even when it holds saved queries or prepared statements (see the class comment).
+      recursiveDeleteOption: true,
       workGroupConfiguration: {
         enforceWorkGroupConfiguration: true,
         publishCloudWatchMetricsEnabled: true,
@@ -128,7 +134,7 @@ export class AthenaWorkgroup extends Construct {
         },
       },
     });
-    this.workGroup.applyRemovalPolicy(props.removalPolicy);
+    this.workGroup.applyRemovalPolicy(RemovalPolicy.DESTROY);
     // The reference (the name) makes whatever uses the workgroup depend on it.
     this.workGroupName = this.workGroup.ref;
     this.workGroupArn = stack.formatArn({

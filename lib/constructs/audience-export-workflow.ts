@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, type RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, type RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -118,8 +118,11 @@ export class AudienceExportWorkflow extends Construct {
     const { workGroup } = props;
 
     // Logs: a name under /aws/vendedlogs/ (Step Functions' advice: it keeps the log delivery resource
-    // policy small), so the key policy can name the log group without a reference cycle.
-    const logGroupName = `/aws/vendedlogs/states/${stack.stackName}-audience-export`;
+    // policy small), so the key policy can name the log group without a reference cycle. The name
+    // ends in the stack's id (the UUID of this deployment of the stack): the log group may be retained
+    // when the stack is deleted, and a new stack of the same name must be able to create its own.
+    const stackUuid = Fn.select(2, Fn.split('/', stack.stackId));
+    const logGroupName = `/aws/vendedlogs/states/${stack.stackName}-audience-export-${stackUuid}`;
     const logGroupArn = stack.formatArn({
       service: 'logs',
       resource: 'log-group',

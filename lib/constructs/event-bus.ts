@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { BUS_SOURCE } from '../../src/core/events/bus-event';
 
 export interface EventBusProps {
-  /** The bus's name (`mosaic` by default in the configuration). */
+  /** The bus's name, unique in the account and region (by default the stack's, lowercase). */
   readonly busName: string;
   /** How long the archive keeps events for replay. */
   readonly archiveRetention: Duration;

@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { type MosaicConfig, removalPolicyOf } from '../config';
+import { accountScopedNames, type MosaicConfig, removalPolicyOf } from '../config';
 import { Activation } from '../constructs/activation';
 import { AlarmTopic } from '../constructs/alarm-topic';
 import { AthenaWorkgroup } from '../constructs/athena-workgroup';
@@ -53,6 +53,8 @@ export class MosaicStack extends Stack {
     const { config } = props;
     const removalPolicy = removalPolicyOf(config);
     const logRetention = config.retention.logDays;
+    // Named after the stack unless configured: unique in the account and region (see the function).
+    const names = accountScopedNames(config, this.stackName);
 
     // First, so that every construct with alarms (the ingest path's included) can notify it.
     this.alarmTopic = new AlarmTopic(this, 'Alarms', {
@@ -67,7 +69,7 @@ export class MosaicStack extends Stack {
 
     this.lake = new Lake(this, 'Lake', {
       eventStream: this.eventStream.stream,
-      databaseName: config.lake.databaseName,
+      databaseName: names.databaseName,
       partitionStartDate: config.lake.partitionStartDate,
       bufferingInterval: Duration.seconds(config.firehose.intervalSeconds),
       bufferingSize: Size.mebibytes(config.firehose.sizeMiB),
@@ -94,7 +96,7 @@ export class MosaicStack extends Stack {
     this.identityTable = new IdentityTable(this, 'IdentityTable', { removalPolicy });
 
     this.eventBus = new EventBus(this, 'EventBus', {
-      busName: config.bus.name,
+      busName: names.busName,
       archiveRetention: Duration.days(config.bus.archiveDays),
     });
 
@@ -129,7 +131,7 @@ export class MosaicStack extends Stack {
     this.segmentsTable = new SegmentsTable(this, 'SegmentsTable', { removalPolicy });
 
     this.athenaWorkgroup = new AthenaWorkgroup(this, 'Athena', {
-      workGroupName: config.segments.workGroupName,
+      workGroupName: names.workGroupName,
       bytesScannedCutoffPerQuery: Math.round(config.segments.bytesScannedCutoffGb * 1e9),
       resultExpiration: Duration.days(config.segments.resultDays),
       accessLogsBucket: this.lake.accessLogsBucket,

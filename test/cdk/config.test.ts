@@ -6,7 +6,7 @@ import { CollectorEnv } from '../../functions/collector/env';
 import { ProfileApiEnv } from '../../functions/profile-api/env';
 import { ResolverEnv } from '../../functions/resolver/env';
 import { createMosaicApp } from '../../lib/app';
-import { type MosaicConfig, parseConfig } from '../../lib/config';
+import { accountScopedNames, type MosaicConfig, parseConfig } from '../../lib/config';
 import { PROJECT_ROOT } from '../../lib/constructs/mosaic-function';
 import { DEFAULT_LIMITS } from '../../src/core/config/limits';
 import { ConfigError } from '../../src/core/errors';
@@ -54,7 +54,7 @@ describe('config schema', () => {
         maxRecordAgeHours: 24,
         iteratorAgeAlarmSeconds: 60,
       },
-      bus: { name: 'mosaic', archiveDays: 7 },
+      bus: { archiveDays: 7 },
       alarms: {},
       limits: DEFAULT_LIMITS,
       throttle: { rateLimit: 1000, burstLimit: 2000 },
@@ -68,8 +68,8 @@ describe('config schema', () => {
         resolverFailureDays: 14,
       },
       firehose: { intervalSeconds: 300, sizeMiB: 128 },
-      lake: { databaseName: 'mosaic', partitionStartDate: '2025-01-01' },
-      segments: { workGroupName: 'mosaic', bytesScannedCutoffGb: 100, resultDays: 7, exportDays: 90 },
+      lake: { partitionStartDate: '2025-01-01' },
+      segments: { bytesScannedCutoffGb: 100, resultDays: 7, exportDays: 90 },
       destinations: { destinations: [], defaultPhoneCountry: 'US' },
       activation: { maxReceiveCount: 5, oldestMessageAlarmMinutes: 60, payloadDays: 3 },
       removalPolicy: 'retain',
@@ -559,6 +559,43 @@ describe('a non-default config flows into the template', () => {
         { Ref: logicalIdOf(m.stack.lake.accessLogsBucket) },
         { Ref: logicalIdOf(m.stack.resolver.failureBucket) },
       ]),
+    );
+  });
+});
+
+describe('account-scoped names (Glue database, Athena workgroup, bus)', () => {
+  it('are derived from the stack name unless configured: the stack "Mosaic" keeps "mosaic"', () => {
+    const config = parseConfig(REQUIRED);
+    expect(accountScopedNames(config, 'Mosaic')).toEqual({
+      databaseName: 'mosaic',
+      workGroupName: 'mosaic',
+      busName: 'mosaic',
+    });
+    expect(accountScopedNames(config, 'Mosaic-Prod-2')).toEqual({
+      databaseName: 'mosaic_prod_2',
+      workGroupName: 'mosaic-prod-2',
+      busName: 'mosaic-prod-2',
+    });
+  });
+
+  it('configured names win over the stack name', () => {
+    const config = parseConfig({
+      ...REQUIRED,
+      lake: { databaseName: 'cdp_lake' },
+      segments: { workGroupName: 'cdp-segments' },
+      bus: { name: 'cdp-events' },
+    });
+    expect(accountScopedNames(config, 'Mosaic')).toEqual({
+      databaseName: 'cdp_lake',
+      workGroupName: 'cdp-segments',
+      busName: 'cdp-events',
+    });
+  });
+
+  it('refuses a stack name that would name the bus "default" (the account’s own bus)', () => {
+    expect(() => accountScopedNames(parseConfig(REQUIRED), 'Default')).toThrow(/mosaic\.bus\.name/);
+    expect(accountScopedNames(parseConfig({ ...REQUIRED, bus: { name: 'cdp' } }), 'Default').busName).toBe(
+      'cdp',
     );
   });
 });

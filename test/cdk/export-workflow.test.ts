@@ -14,8 +14,19 @@ import {
   synthMosaic,
 } from './support';
 
-type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
+type Resource = {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DependsOn?: string[];
+  DeletionPolicy?: string;
+};
 type Construct = Parameters<typeof logicalIdOf>[0];
+
+/** The UUID at the end of the stack's id: unique to each deployment of a stack. */
+const STACK_UUID = { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] };
+const LOG_GROUP_NAME = {
+  'Fn::Join': ['', ['/aws/vendedlogs/states/Mosaic-audience-export-', STACK_UUID]],
+};
 
 interface State {
   readonly Type: string;
@@ -68,7 +79,8 @@ beforeAll(() => {
   ) as Definition;
 });
 
-const propsOf = (construct: Construct) => (resources[logicalIdOf(construct)] as Resource).Properties;
+const resourceOf = (construct: Construct) => resources[logicalIdOf(construct)] as Resource;
+const propsOf = (construct: Construct) => resourceOf(construct).Properties;
 const state = (name: string): State => {
   const found = definition.States[name];
   if (found === undefined) throw new Error(`no state "${name}"`);
@@ -181,7 +193,7 @@ describe('audience export state machine', () => {
       Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: arnOf(logGroup) } }],
     });
     expect(propsOf(logGroup)).toMatchObject({
-      LogGroupName: '/aws/vendedlogs/states/Mosaic-audience-export',
+      LogGroupName: LOG_GROUP_NAME,
       KmsKeyId: arnOf(logKey),
       RetentionInDays: 30,
     });
@@ -190,9 +202,32 @@ describe('audience export state machine', () => {
     const statements = (propsOf(logKey).KeyPolicy as { Statement: Array<Record<string, unknown>> }).Statement;
     const forLogs = statements.filter((s) => JSON.stringify(s.Principal).includes('logs.'));
     expect(forLogs).toHaveLength(1);
-    expect(JSON.stringify(forLogs[0]?.Condition)).toContain(
-      'log-group:/aws/vendedlogs/states/Mosaic-audience-export',
-    );
+    expect(forLogs[0]?.Condition).toEqual({
+      ArnEquals: {
+        'kms:EncryptionContext:aws:logs:arn': {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':logs:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':log-group:/aws/vendedlogs/states/Mosaic-audience-export-',
+              STACK_UUID,
+            ],
+          ],
+        },
+      },
+    });
+  });
+
+  it('names its log group after this deployment of the stack, so a retained one never blocks the next deployment', () => {
+    // The log group outlives `cdk destroy` (removal policy "retain"); a stack of the same name deployed
+    // again gets a new stack id, so its log group a new name.
+    expect(resourceOf(m.stack.exportWorkflow.logGroup).DeletionPolicy).toBe('Retain');
+    expect(propsOf(m.stack.exportWorkflow.logGroup).LogGroupName).toEqual(LOG_GROUP_NAME);
   });
 
   it('runs the contract’s steps in order: CSV audience (SELECT, then the result file copied), with parameters', () => {

@@ -116,7 +116,6 @@ describe('Athena workgroup', () => {
     expect(workGroup()).toMatchObject({
       Name: 'mosaic',
       State: 'ENABLED',
-      RecursiveDeleteOption: false,
       WorkGroupConfiguration: {
         EnforceWorkGroupConfiguration: true,
         PublishCloudWatchMetricsEnabled: true,
@@ -125,7 +124,14 @@ describe('Athena workgroup', () => {
         RequesterPaysEnabled: false,
       },
     });
-    expect(resourceOf(m.stack.athenaWorkgroup.workGroup).DeletionPolicy).toBe('Retain');
+  });
+
+  it('is deleted with the stack, saved queries included, even when the data is retained: a new deployment can create it again', () => {
+    expect(resourceOf(m.stack.athenaWorkgroup.workGroup).DeletionPolicy).toBe('Delete');
+    expect(workGroup().RecursiveDeleteOption).toBe(true);
+    // Its results stay, as the removal policy "retain" says.
+    expect(resourceOf(m.stack.athenaWorkgroup.resultsBucket).DeletionPolicy).toBe('Retain');
+    expect(resourceOf(m.stack.athenaWorkgroup.encryptionKey).DeletionPolicy).toBe('Retain');
   });
 
   it('writes results to results/ of its own bucket, SSE-KMS with its own rotating key, owned by this account', () => {
@@ -247,9 +253,8 @@ describe('Athena workgroup', () => {
 describe('segments configuration', () => {
   const required = () => ({ sources: exampleConfig().sources, adminKeys: exampleConfig().adminKeys });
 
-  it('defaults: workgroup "mosaic", 100 GB per query, results 7 days, exports 90 days', () => {
+  it('defaults: workgroup named after the stack, 100 GB per query, results 7 days, exports 90 days', () => {
     expect(parseConfig(required()).segments).toEqual({
-      workGroupName: 'mosaic',
       bytesScannedCutoffGb: 100,
       resultDays: 7,
       exportDays: 90,
