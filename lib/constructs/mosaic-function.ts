@@ -19,6 +19,19 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MOSAIC_RUNTIME = lambda.Runtime.NODEJS_22_X;
 
 /**
+ * The settings of every function, as MosaicFunction sets them. `HouseFunctionAspect` checks every
+ * function of the app against them in its synthesized resource, escape hatches included.
+ */
+export const HOUSE_FUNCTION_SETTINGS = {
+  runtime: MOSAIC_RUNTIME,
+  architecture: lambda.Architecture.ARM_64,
+  loggingFormat: lambda.LoggingFormat.JSON,
+  applicationLogLevel: lambda.ApplicationLogLevel.INFO,
+  systemLogLevel: lambda.SystemLogLevel.WARN,
+  tracing: lambda.Tracing.ACTIVE,
+} as const;
+
+/**
  * DynamoDB item actions by access level: exactly what the identity store adapter calls (no Scan, no
  * DeleteItem, no table management). Writes are single-item and conditional, so no transactions either.
  */
@@ -164,8 +177,8 @@ export class MosaicFunction extends Construct {
       entry: `${PROJECT_ROOT}${props.entry}`,
       handler: props.handler ?? 'handler',
       description: props.description,
-      runtime: MOSAIC_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
+      runtime: HOUSE_FUNCTION_SETTINGS.runtime,
+      architecture: HOUSE_FUNCTION_SETTINGS.architecture,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
       ...(props.reservedConcurrentExecutions === undefined
@@ -173,10 +186,10 @@ export class MosaicFunction extends Construct {
         : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       role,
       logGroup: this.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: HOUSE_FUNCTION_SETTINGS.loggingFormat,
+      applicationLogLevelV2: HOUSE_FUNCTION_SETTINGS.applicationLogLevel,
+      systemLogLevelV2: HOUSE_FUNCTION_SETTINGS.systemLogLevel,
+      tracing: HOUSE_FUNCTION_SETTINGS.tracing,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
       environment,

@@ -1,4 +1,15 @@
-import { App, Aspects, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  App,
+  Aspects,
+  type CfnResource,
+  CustomResource,
+  CustomResourceProvider,
+  CustomResourceProviderRuntime,
+  RemovalPolicy,
+  Stack,
+} from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -6,11 +17,28 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { createMosaicApp } from '../../lib/app';
-import { HOUSE_FUNCTION_ERROR_ID, HouseFunctionAspect } from '../../lib/constructs/house-function-aspect';
+import {
+  CDK_FUNCTION_ALLOW_LIST,
+  HOUSE_FUNCTION_ERROR_ID,
+  HouseFunctionAspect,
+} from '../../lib/constructs/house-function-aspect';
 import { MosaicFunction, PROJECT_ROOT } from '../../lib/constructs/mosaic-function';
-import { testAppProps } from './support';
+import { tempOutdir, testAppProps } from './support';
 
 const FIXTURE = 'test/cdk/fixtures/handler.ts';
+
+function houseFunction(stack: Stack, id = 'House'): MosaicFunction {
+  return new MosaicFunction(stack, id, {
+    entry: FIXTURE,
+    description: 'test',
+    serviceName: 'test',
+    logRetention: RetentionDays.ONE_DAY,
+    logRemovalPolicy: RemovalPolicy.DESTROY,
+  });
+}
+
+/** The function's CloudFormation resource, for escape hatches. */
+const cfnOf = (fn: MosaicFunction) => fn.function.node.defaultChild as CfnResource;
 
 /** A bare stack with the Aspect applied, as the app applies it. */
 function stackWithAspect(): { app: App; stack: Stack } {
@@ -57,18 +85,93 @@ describe('house-function Aspect', () => {
 
   it('accepts a MosaicFunction', () => {
     const { app, stack } = stackWithAspect();
-    new MosaicFunction(stack, 'House', {
-      entry: FIXTURE,
-      description: 'test',
-      serviceName: 'test',
-      logRetention: RetentionDays.ONE_DAY,
-      logRemovalPolicy: RemovalPolicy.DESTROY,
-    });
+    houseFunction(stack);
     expect(() => app.synth()).not.toThrow();
     expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
   });
 
-  it('exempts the deploy-time handler of CDK’s own custom resource providers (S3 auto-delete)', () => {
+  it('names what a raw function lacks', () => {
+    const { app, stack } = stackWithAspect();
+    new lambda.Function(stack, 'RawFunction', {
+      runtime: lambda.Runtime.NODEJS_20_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {};'),
+    });
+    expect(() => app.synth()).toThrow(
+      /must be created with MosaicFunction.*Runtime is "nodejs20\.x", not "nodejs22\.x"; Architectures is not set, not \["arm64"\]; TracingConfig\.Mode is not set, not "Active"; LoggingConfig\.LogFormat is not set, not "JSON"/,
+    );
+  });
+
+  it.each([
+    [
+      'the runtime',
+      (fn: MosaicFunction) => cfnOf(fn).addPropertyOverride('Runtime', 'nodejs20.x'),
+      /Runtime is "nodejs20\.x", not "nodejs22\.x"/,
+    ],
+    [
+      'the architecture',
+      (fn: MosaicFunction) => cfnOf(fn).addPropertyOverride('Architectures', ['x86_64']),
+      /Architectures is \["x86_64"\], not \["arm64"\]/,
+    ],
+    [
+      'tracing',
+      (fn: MosaicFunction) => cfnOf(fn).addPropertyOverride('TracingConfig.Mode', 'PassThrough'),
+      /TracingConfig\.Mode is "PassThrough", not "Active"/,
+    ],
+    [
+      'tracing, removed',
+      (fn: MosaicFunction) => cfnOf(fn).addPropertyDeletionOverride('TracingConfig'),
+      /TracingConfig\.Mode is not set/,
+    ],
+    [
+      'the log format',
+      (fn: MosaicFunction) => cfnOf(fn).addOverride('Properties.LoggingConfig.LogFormat', 'Text'),
+      /LoggingConfig\.LogFormat is "Text", not "JSON"/,
+    ],
+    [
+      'the log level',
+      (fn: MosaicFunction) => cfnOf(fn).addPropertyOverride('LoggingConfig.ApplicationLogLevel', 'DEBUG'),
+      /LoggingConfig\.ApplicationLogLevel is "DEBUG", not "INFO"/,
+    ],
+    [
+      'the log group',
+      (fn: MosaicFunction) =>
+        cfnOf(fn).addPropertyOverride('LoggingConfig.LogGroup', '/aws/lambda/elsewhere'),
+      /LoggingConfig\.LogGroup is "\/aws\/lambda\/elsewhere", not a log group of this stack/,
+    ],
+    [
+      'the log group, removed',
+      (fn: MosaicFunction) => cfnOf(fn).addPropertyDeletionOverride('LoggingConfig.LogGroup'),
+      /LoggingConfig\.LogGroup is not set/,
+    ],
+    [
+      'the log retention',
+      (fn: MosaicFunction) =>
+        (fn.logGroup.node.defaultChild as CfnResource).addPropertyDeletionOverride('RetentionInDays'),
+      /its log group \w+ has no RetentionInDays/,
+    ],
+  ])('reports a MosaicFunction after an escape hatch changed %s', (_, override, message) => {
+    const { app, stack } = stackWithAspect();
+    override(houseFunction(stack));
+    expect(() => app.synth()).toThrow(message);
+    expect(() => app.synth()).toThrow(/no longer has the house settings \(an escape hatch overrode them\)/);
+  });
+
+  it('reports an escape hatch on a function of the Mosaic app', () => {
+    const { app, stack } = createMosaicApp(testAppProps());
+    cfnOf(stack.collector.function).addPropertyOverride('Runtime', 'nodejs20.x');
+    expect(() => app.synth()).toThrow(
+      /Mosaic\/Collector\/Function\/Function\/Resource[\s\S]*MosaicHouseFunction/,
+    );
+  });
+
+  it('exempts only the allow-listed functions CDK adds: the S3 auto-delete provider', () => {
+    expect(CDK_FUNCTION_ALLOW_LIST.map((allowed) => allowed.providerId)).toEqual([
+      'Custom::S3AutoDeleteObjectsCustomResourceProvider',
+    ]);
+  });
+
+  it('exempts the deploy-time handler of CDK’s S3 auto-delete provider', () => {
     const { app, stack } = stackWithAspect();
     new s3.Bucket(stack, 'Bucket', { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
     expect(() => app.synth()).not.toThrow();
@@ -76,6 +179,20 @@ describe('house-function Aspect', () => {
       Resources: Record<string, { Type: string }>;
     };
     expect(Object.values(template.Resources).some((r) => r.Type === 'AWS::Lambda::Function')).toBe(true);
+  });
+
+  it('does not exempt the handler of any other custom resource provider', () => {
+    const { app, stack } = stackWithAspect();
+    const codeDirectory = tempOutdir();
+    writeFileSync(join(codeDirectory, 'index.js'), 'exports.handler = async () => ({});');
+    const serviceToken = CustomResourceProvider.getOrCreate(stack, 'Custom::Other', {
+      codeDirectory,
+      runtime: CustomResourceProviderRuntime.NODEJS_22_X,
+    });
+    new CustomResource(stack, 'Other', { serviceToken, resourceType: 'Custom::Other' });
+    expect(() => app.synth()).toThrow(
+      /must be created with MosaicFunction[\s\S]*Test\/Custom::OtherCustomResourceProvider\/Handler/,
+    );
   });
 
   it('does not exempt framework functions built on lambda.Function (they need a deliberate decision)', () => {
