@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -11,6 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../../lib/constructs/event-bus';
 import { EventStream } from '../../lib/constructs/event-stream';
@@ -21,6 +22,7 @@ import {
   MosaicFunction,
   STREAM_READ_ACTIONS,
   TABLE_ACTIONS,
+  TRACING_ACTIONS,
 } from '../../lib/constructs/mosaic-function';
 import { actionsOf, arnOf, logicalIdOf, refOf, resourcesOf, statementsOfRole, testAppProps } from './support';
 
@@ -127,6 +129,37 @@ describe('MosaicFunction', () => {
         'xray:PutTraceSegments',
       ].sort(),
     );
+  });
+
+  it('grants "*" only for X-Ray, in a policy of its own; everything else in the default policy names its resource', () => {
+    const resources = template.toJSON().Resources;
+    const tracing = fn.node.findChild('TracingPolicy');
+    expect(resources[logicalIdOf(tracing)].Properties).toEqual({
+      PolicyName: expect.any(String),
+      Roles: [refOf(fn.role)],
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: [...TRACING_ACTIONS].sort(), Resource: '*' }],
+      },
+    });
+    expect(resources[logicalIdOf(fn.function)].DependsOn).toContain(logicalIdOf(tracing));
+    expect(resources[logicalIdOf(fn.role)].Properties.Policies).toBeUndefined();
+    const defaultPolicy = fn.role.node.findChild('DefaultPolicy');
+    const granted = resources[logicalIdOf(defaultPolicy)].Properties.PolicyDocument.Statement;
+    expect(granted.length).toBeGreaterThan(0);
+    for (const statement of granted) expect(resourcesOf(statement)).not.toContain('*');
+  });
+
+  it('acknowledges cdk-nag’s Resource::* finding on the tracing policy only, not on the role and its default policy', () => {
+    const acknowledged = (construct: IConstruct) =>
+      construct.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) => Object.keys(entry.data as Record<string, string>))
+        .map((id) => id.replace(/^annotation::/i, ''));
+    expect(acknowledged(fn.node.findChild('TracingPolicy'))).toEqual(['AwsSolutions-IAM5[Resource::*]']);
+    for (const construct of [fn, fn.role, fn.function, fn.role.node.findChild('DefaultPolicy')]) {
+      expect(acknowledged(construct)).not.toContain('AwsSolutions-IAM5[Resource::*]');
+    }
   });
 
   it('has its own role, without the managed AWSLambdaBasicExecutionRole', () => {

@@ -1,11 +1,14 @@
 import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, type NagPack, ServerlessChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMosaicApp } from '../../lib/app';
+import type { MosaicStack } from '../../lib/stacks/mosaic-stack';
 import { SAMPLE_DESTINATIONS } from './sample-destinations';
 import {
   acknowledgements,
+  cdkJsonContext,
   exampleConfig,
   type SynthesizedMosaic,
   synthMosaic,
@@ -73,6 +76,23 @@ describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
       expect(covered, `${ack.id} acknowledged at ${ack.path} covers no finding`).toBe(true);
     }
   });
+
+  it.each([
+    ['a function', (stack: MosaicStack) => stack.segmentsApi.function.role],
+    ['the export workflow', (stack: MosaicStack) => stack.exportWorkflow.role],
+  ])(
+    'reports a new grant on "*" to the role of %s: only X-Ray and log delivery are acknowledged',
+    (_, roleOf) => {
+      // Without bundling: only the template is checked.
+      const { app, stack } = createMosaicApp(
+        testAppProps({ ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }),
+      );
+      roleOf(stack).addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }),
+      );
+      expect(() => app.synth()).toThrow(/DefaultPolicy\/Resource[\s\S]*AwsSolutions-IAM5\[Resource::\*\]/);
+    },
+  );
 
   it('is wired into synth: an unacknowledged finding fails it', () => {
     const { app, stack } = createMosaicApp(testAppProps());
