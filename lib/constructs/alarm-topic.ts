@@ -14,7 +14,8 @@ export interface AlarmTopicProps {
 /**
  * Where Mosaic's operational alarms notify: the configured SNS topic, or one created here, encrypted
  * with its own customer managed key (rotated yearly; CloudWatch cannot publish to a topic under the AWS
- * managed SNS key), accepting publishes over TLS only, and only from this account's CloudWatch alarms.
+ * managed SNS key), accepting publishes over TLS only, and only from this account's CloudWatch alarms
+ * (`aws:SourceAccount` and `aws:SourceArn`, on the topic's policy and on CloudWatch's use of the key).
  * Subscribe to it (e-mail, chat, paging) after deploying.
  */
 export class AlarmTopic extends Construct {
@@ -31,6 +32,19 @@ export class AlarmTopic extends Construct {
     }
     const stack = Stack.of(this);
     const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+    // CloudWatch acts only for this account's alarms (in this region), on the key as on the topic, so
+    // no other account's alarm can use either (the confused deputy).
+    const fromThisAccountsAlarms = {
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+      StringEquals: { 'aws:SourceAccount': stack.account },
+    };
 
     const key = new kms.Key(this, 'Key', {
       description: 'Mosaic alarm topic encryption',
@@ -43,6 +57,7 @@ export class AlarmTopic extends Construct {
         principals: [cloudWatch],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
+        conditions: fromThisAccountsAlarms,
       }),
     );
 
@@ -57,17 +72,7 @@ export class AlarmTopic extends Construct {
         principals: [cloudWatch],
         actions: ['sns:Publish'],
         resources: [topic.topicArn],
-        conditions: {
-          ArnLike: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-          StringEquals: { 'aws:SourceAccount': stack.account },
-        },
+        conditions: fromThisAccountsAlarms,
       }),
     );
     this.topic = topic;

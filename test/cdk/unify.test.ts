@@ -540,13 +540,38 @@ describe('resolver: alarms', () => {
     const keyId = (topic.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const key = resources[keyId] as Resource;
     expect(key.Properties).toMatchObject({ EnableKeyRotation: true });
-    expect((key.Properties.KeyPolicy as { Statement: unknown[] }).Statement).toContainEqual(
-      expect.objectContaining({
+    // CloudWatch may use the key only for this account's alarms in this region.
+    const thisAccountsAlarms = {
+      ArnLike: {
+        'aws:SourceArn': {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':cloudwatch:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':alarm:*',
+            ],
+          ],
+        },
+      },
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+    };
+    const forCloudWatch = (
+      key.Properties.KeyPolicy as { Statement: Array<{ Principal?: unknown }> }
+    ).Statement.filter((statement) => JSON.stringify(statement.Principal).includes('cloudwatch'));
+    expect(forCloudWatch).toEqual([
+      {
         Effect: 'Allow',
         Principal: { Service: 'cloudwatch.amazonaws.com' },
         Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      }),
-    );
+        Resource: '*',
+        Condition: thisAccountsAlarms,
+      },
+    ]);
     m.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [refOf(m.stack.alarmTopic.topic)],
       PolicyDocument: {
@@ -560,7 +585,7 @@ describe('resolver: alarms', () => {
             Effect: 'Allow',
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: 'sns:Publish',
-            Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+            Condition: thisAccountsAlarms,
           }),
         ]),
       },
