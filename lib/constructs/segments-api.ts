@@ -55,6 +55,18 @@ export const SEGMENTS_ROUTES: ReadonlyArray<{
 ];
 
 /**
+ * The DynamoDB actions the segment store (`DynamoDbSegmentStore`) calls on the segments table:
+ * single-item reads, writes and deletes, and queries. No batch reads or writes, no scans.
+ */
+export const SEGMENT_STORE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+] as const;
+
+/**
  * How long a preview request waits for Athena before answering 202 with a preview id to poll; the
  * function's timeout leaves room for the rest of the request below API Gateway's 30 s.
  */
@@ -139,15 +151,8 @@ export class SegmentsApi extends Construct {
     });
     const role = this.function.role;
 
-    // The table: the segment store's single-item reads and writes, plus DeleteItem for
-    // DELETE /v1/segments/{id}.
-    this.function.bindTable(props.segmentsTable, 'readWrite', SEGMENTS_API_ENV.table);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:DeleteItem'],
-        resources: [props.segmentsTable.tableArn],
-      }),
-    );
+    // The table: exactly what the segment store calls (DeleteItem for DELETE /v1/segments/{id}).
+    this.function.bindTable(props.segmentsTable, SEGMENT_STORE_ACTIONS, SEGMENTS_API_ENV.table);
 
     // Previews: Athena in the workgroup, reading the lake with the function's permissions.
     const access: QueryAccess = {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -6,7 +8,8 @@ import { SegmentsApiEnv } from '../../functions/segments-api/env';
 import { parseConfig } from '../../lib/config';
 import { AthenaWorkgroup } from '../../lib/constructs/athena-workgroup';
 import { EXPORT_MEMBERS_TABLE } from '../../lib/constructs/audience-exports';
-import { SEGMENTS_ROUTES } from '../../lib/constructs/segments-api';
+import { PROJECT_ROOT } from '../../lib/constructs/mosaic-function';
+import { SEGMENT_STORE_ACTIONS, SEGMENTS_ROUTES } from '../../lib/constructs/segments-api';
 import { MosaicStack } from '../../lib/stacks/mosaic-stack';
 import { SEGMENT_TABLE } from '../../src/adapters/aws/segment-table';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/core/identity/identity-config';
@@ -475,7 +478,6 @@ describe('Segments API', () => {
         'logs:PutLogEvents',
         'xray:PutTelemetryRecords',
         'xray:PutTraceSegments',
-        'dynamodb:BatchGetItem',
         'dynamodb:GetItem',
         'dynamodb:Query',
         'dynamodb:PutItem',
@@ -508,6 +510,19 @@ describe('Segments API', () => {
     for (const statement of statements().filter((s) => resourcesOf(s).includes('*'))) {
       expect(actionsOf(statement).every((a) => a.startsWith('xray:'))).toBe(true);
     }
+  });
+
+  it('may do on the segments table exactly what the segment store calls, nothing it never calls (BatchGetItem)', () => {
+    const source = readFileSync(join(PROJECT_ROOT, 'src/adapters/aws/dynamodb-segment-store.ts'), 'utf8');
+    const imported = /import \{([^}]*)\} from '@aws-sdk\/client-dynamodb'/.exec(source)?.[1] ?? '';
+    const called = [...imported.matchAll(/\b(\w+)Command\b/g)].map(([, name]) => `dynamodb:${name}`);
+    expect(called.length).toBeGreaterThan(0);
+    expect([...SEGMENT_STORE_ACTIONS].sort()).toEqual(called.sort());
+    const table = json(arnOf(m.stack.segmentsTable.table));
+    const onTable = statements()
+      .filter((statement) => resourcesOf(statement).some((resource) => json(resource) === table))
+      .flatMap(actionsOf);
+    expect(onTable.sort()).toEqual([...SEGMENT_STORE_ACTIONS].sort());
   });
 
   it('each grant is on its own resource: the table, the workgroup, the lake tables, the state machine', () => {
