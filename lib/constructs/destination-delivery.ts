@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -52,6 +52,8 @@ export const DELIVERY_VISIBILITY_TIMEOUT = Duration.minutes(30);
 export const DEAD_LETTER_RETENTION = Duration.days(14);
 /** SQS queue names are at most 80 characters. */
 const MAX_QUEUE_NAME = 80;
+/** Length of {@link stackInstanceSuffix}. */
+const STACK_INSTANCE_SUFFIX_LENGTH = 8;
 
 export interface DestinationDeliveryProps {
   /** The destination, as configured (enabled). */
@@ -166,15 +168,20 @@ export class DestinationDelivery extends Construct {
       }),
     );
 
-    // Names are fixed so that the dead-letter queue can name its one source queue without a
-    // reference cycle (the source queue refers to the dead-letter queue for its redrive policy).
-    const queueName = `${stack.stackName}-${destination.name}`;
-    const deadLetterQueueName = `${queueName}-dlq`;
-    if (deadLetterQueueName.length > MAX_QUEUE_NAME) {
+    // Names are known ahead of time so that the dead-letter queue can name its one source queue
+    // without a reference cycle (the source queue refers to the dead-letter queue for its redrive
+    // policy). They end in a suffix of the stack's id: the same for every update of the stack, and new
+    // when it is created again. With the `retain` removal policy, a stack deleted and deployed again
+    // would otherwise collide with its predecessor's queues, which are kept with their messages.
+    const prefix = `${stack.stackName}-${destination.name}-`;
+    const longest = `${prefix}${'x'.repeat(STACK_INSTANCE_SUFFIX_LENGTH)}-dlq`;
+    if (longest.length > MAX_QUEUE_NAME) {
       throw new Error(
-        `${this.node.path}: queue name "${deadLetterQueueName}" is longer than SQS allows (${MAX_QUEUE_NAME}); shorten the stack or destination name`,
+        `${this.node.path}: queue name "${prefix}<${STACK_INSTANCE_SUFFIX_LENGTH} characters of the stack id>-dlq" is ${longest.length} characters, longer than SQS allows (${MAX_QUEUE_NAME}); shorten the stack or destination name`,
       );
     }
+    const queueName = `${prefix}${stackInstanceSuffix()}`;
+    const deadLetterQueueName = `${queueName}-dlq`;
     const queueArn = stack.formatArn({ service: 'sqs', resource: queueName });
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
@@ -350,4 +357,13 @@ export class DestinationDelivery extends Construct {
       alarm.addOkAction(alarmAction);
     }
   }
+}
+
+/**
+ * The first {@link STACK_INSTANCE_SUFFIX_LENGTH} characters of the UUID in the stack's id
+ * (`arn:...:stack/{name}/{uuid}`): the same for the life of one stack, whatever its updates, and
+ * another for a stack of the same name created after it was deleted.
+ */
+function stackInstanceSuffix(): string {
+  return Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
 }

@@ -41,6 +41,7 @@ import {
 import {
   actionsOf,
   arnOf,
+  evaluateIntrinsics,
   exampleConfig,
   logicalIdOf,
   type PolicyStatementJson,
@@ -155,14 +156,24 @@ const functionOf = (d: DestinationDelivery) => propsOf(d.function.function);
 const envOf = (fn: MosaicFunction) =>
   (propsOf(fn.function) as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
 const ENABLED = ['crm', 'direct-mail', 'warehouse', 'personalize'];
+/** Ids of two stacks of one name: the first deployment, and the one after it was deleted. */
+const STACK_ID =
+  'arn:aws:cloudformation:eu-west-1:123456789012:stack/Test/1c2fa620-982a-11e3-aff7-50e2416294e0';
+const RECREATED_STACK_ID =
+  'arn:aws:cloudformation:eu-west-1:123456789012:stack/Test/7d0c4e90-1f3b-11f1-9c1a-0a3f5e2b7c11';
+/** A queue's name, as CloudFormation names it in the stack with this id. */
+const nameIn = (stackId: string, queue: Construct) =>
+  evaluateIntrinsics(propsOf(queue).QueueName, { 'AWS::StackId': stackId });
 
 describe('Activation: one isolated delivery per enabled destination', () => {
   it('builds a delivery for each enabled destination, in configuration order, and none for a disabled one', () => {
     expect(activation.deliveries.map((d) => d.destination.name)).toEqual(ENABLED);
-    const queueNames = Object.values(template.findResources('AWS::SQS::Queue')).map(
-      (q) => (q as Resource).Properties.QueueName,
+    const queueNames = Object.values(template.findResources('AWS::SQS::Queue')).map((q) =>
+      evaluateIntrinsics((q as Resource).Properties.QueueName, { 'AWS::StackId': STACK_ID }),
     );
-    expect(queueNames.sort()).toEqual(ENABLED.flatMap((name) => [`Test-${name}`, `Test-${name}-dlq`]).sort());
+    expect(queueNames.sort()).toEqual(
+      ENABLED.flatMap((name) => [`Test-${name}-1c2fa620`, `Test-${name}-1c2fa620-dlq`]).sort(),
+    );
     // Only the Destinations API knows the disabled destination (to test it before it is enabled).
     const withLegacy = Object.entries(resources)
       .filter(([, resource]) => json(resource).includes('legacy-esp'))
@@ -237,12 +248,35 @@ describe('Activation: one isolated delivery per enabled destination', () => {
     expect(dlq.KmsMasterKeyId).toEqual(arnOf(d.encryptionKey));
     expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(dlq.RedrivePolicy).toBeUndefined();
-    expect(dlq.RedriveAllowPolicy).toEqual({
-      redrivePermission: 'byQueue',
-      sourceQueueArns: [
-        resolved(`arn:${Aws.PARTITION}:sqs:${Aws.REGION}:${Aws.ACCOUNT_ID}:${propsOf(d.queue).QueueName}`),
-      ],
-    });
+    const { sourceQueueArns, ...redriveAllowPolicy } = dlq.RedriveAllowPolicy as {
+      sourceQueueArns: unknown[];
+    };
+    expect(redriveAllowPolicy).toEqual({ redrivePermission: 'byQueue' });
+    // The ARN its source queue will have, whichever stack it is deployed in.
+    for (const stackId of [STACK_ID, RECREATED_STACK_ID]) {
+      expect(evaluateIntrinsics(sourceQueueArns, { 'AWS::StackId': stackId })).toEqual([
+        `arn:aws:sqs:eu-west-1:123456789012:${nameIn(stackId, d.queue)}`,
+      ]);
+    }
+  });
+
+  it('queue names: the stack’s, the destination’s and a suffix of the stack id — kept by every update, new once the stack is created again', () => {
+    for (const name of ENABLED) {
+      const d = delivery(name);
+      const first = [nameIn(STACK_ID, d.queue), nameIn(STACK_ID, d.deadLetterQueue)];
+      expect(first).toEqual([`Test-${name}-1c2fa620`, `Test-${name}-1c2fa620-dlq`]);
+      // Deleted with its queues retained, then deployed again: no name is taken.
+      const again = [nameIn(RECREATED_STACK_ID, d.queue), nameIn(RECREATED_STACK_ID, d.deadLetterQueue)];
+      expect(again).toEqual([`Test-${name}-7d0c4e90`, `Test-${name}-7d0c4e90-dlq`]);
+    }
+    // Nothing but the stack id, the stack's name and the destination's: an update never renames
+    // (and so never replaces) a queue.
+    const inputs = json([
+      propsOf(delivery('crm').queue).QueueName,
+      propsOf(delivery('crm').deadLetterQueue).QueueName,
+    ]);
+    expect(inputs.match(/"Ref":"[^"]+"/g)).toEqual(['"Ref":"AWS::StackId"', '"Ref":"AWS::StackId"']);
+    expect(inputs).not.toContain('Fn::GetAtt');
   });
 
   it('only this destination’s rule may send to its queues, over TLS only', () => {
@@ -595,7 +629,18 @@ describe('DestinationDelivery refuses what it cannot deploy', () => {
     const { scope, props } = propsIn('Mosaic-production-customer-data-platform');
     const destination = webhook({ name: 'email-service-provider-for-the-newsletter' });
     expect(() => new DestinationDelivery(scope, 'Esp', { ...props, destination })).toThrow(
-      /queue name "Mosaic-production-customer-data-platform-email-service-provider-for-the-newsletter-dlq" is longer than SQS allows/,
+      'queue name "Mosaic-production-customer-data-platform-email-service-provider-for-the-newsletter-<8 characters of the stack id>-dlq" is 95 characters, longer than SQS allows (80)',
+    );
+  });
+
+  it('a dead-letter queue name of exactly 80 characters is fine', () => {
+    // "Test-" + name + "-" + 8 + "-dlq": 18 characters besides the destination's name.
+    const { scope, props } = propsIn('Test');
+    const longest = webhook({ name: 'n'.repeat(62) });
+    expect(() => new DestinationDelivery(scope, 'Longest', { ...props, destination: longest })).not.toThrow();
+    const tooLong = webhook({ name: 'n'.repeat(63) });
+    expect(() => new DestinationDelivery(scope, 'TooLong', { ...props, destination: tooLong })).toThrow(
+      /is 81 characters, longer than SQS allows/,
     );
   });
 
@@ -707,6 +752,17 @@ describe('the Mosaic stack with destinations', () => {
     expect(JSON.parse(variables(s.destinationsApi.function).MOSAIC_DESTINATIONS as string)).toEqual(
       configured,
     );
+  });
+
+  it('with the retain removal policy, keeps each destination’s queues and their key when the stack is deleted', () => {
+    // Undelivered events stay in the dead-letter queue for redrive; the stack deployed again names
+    // its queues anew (see the queue names test), so it does not collide with these.
+    const resources = mosaic.template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>;
+    for (const d of mosaic.stack.activation.deliveries) {
+      for (const part of [d.queue, d.deadLetterQueue, d.encryptionKey]) {
+        expect(resources[logicalIdOf(part)]?.DeletionPolicy, part.node.path).toBe('Retain');
+      }
+    }
   });
 
   it('outputs each destination’s queue and dead-letter queue, the ledger and the payload bucket', () => {

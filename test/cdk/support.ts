@@ -135,3 +135,51 @@ export const actionsOf = (statement: PolicyStatementJson): string[] =>
 
 export const resourcesOf = (statement: PolicyStatementJson): unknown[] =>
   Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+
+/** Values of CloudFormation's pseudo parameters, for {@link evaluateIntrinsics}. */
+export interface PseudoParameters {
+  readonly 'AWS::StackId': string;
+  readonly 'AWS::Partition'?: string;
+  readonly 'AWS::Region'?: string;
+  readonly 'AWS::AccountId'?: string;
+}
+
+/**
+ * What CloudFormation makes of a template value built from `Fn::Join`, `Fn::Select`, `Fn::Split` and
+ * pseudo parameters, in a stack with the given id: names and ARNs computed at deploy time.
+ */
+export function evaluateIntrinsics(value: unknown, pseudo: PseudoParameters): unknown {
+  const parameters: Record<string, string> = {
+    'AWS::Partition': 'aws',
+    'AWS::Region': 'eu-west-1',
+    'AWS::AccountId': '123456789012',
+    ...pseudo,
+  };
+  const evaluate = (node: unknown): unknown => {
+    if (typeof node !== 'object' || node === null) return node;
+    if (Array.isArray(node)) return node.map(evaluate);
+    const [[fn, args]] = Object.entries(node) as [[string, unknown]];
+    switch (fn) {
+      case 'Ref': {
+        const found = parameters[args as string];
+        if (found === undefined) throw new Error(`No value for { Ref: ${String(args)} }`);
+        return found;
+      }
+      case 'Fn::Join': {
+        const [separator, parts] = args as [string, unknown[]];
+        return (evaluate(parts) as string[]).join(separator);
+      }
+      case 'Fn::Split': {
+        const [separator, text] = args as [string, unknown];
+        return (evaluate(text) as string).split(separator);
+      }
+      case 'Fn::Select': {
+        const [index, list] = args as [number | string, unknown];
+        return (evaluate(list) as unknown[])[Number(index)];
+      }
+      default:
+        throw new Error(`Cannot evaluate ${fn}`);
+    }
+  };
+  return evaluate(value);
+}
