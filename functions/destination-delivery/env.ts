@@ -1,8 +1,12 @@
 import { z } from 'zod';
-import { Destination } from '../../src/core/activation/destination-config';
+import {
+  DESTINATION_NAME,
+  type Destination,
+  DestinationsConfig,
+} from '../../src/core/activation/destination-config';
 import { jsonOf, parseEnv } from '../../src/core/config/env';
 import { IdentityConfig } from '../../src/core/identity/identity-config';
-import { isKnownPhoneCountry } from '../../src/core/identity/normalize';
+import { functionEnv } from '../shared/bundled-config';
 
 const S3_BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const QUEUE_URL = /^https:\/\/[A-Za-z0-9.-]+(:\d+)?\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
@@ -11,16 +15,22 @@ const QUEUE_URL = /^https:\/\/[A-Za-z0-9.-]+(:\d+)?\/\d{12}\/[A-Za-z0-9_-]{1,80}
  * A destination delivery Lambda's environment (one function per destination, fed by its own SQS
  * queue), read once at cold start; a missing or malformed variable fails the cold start naming it —
  * the message stays on the queue and is retried, then redriven: nothing is lost.
+ *
+ * Every delivery function carries the whole destinations configuration (compiled into the bundle on
+ * AWS, so that all of them share one bundle) and picks its own destination out of it by name.
  */
 export const DestinationDeliveryEnv = z
   .object({
-    /** This function's destination: one destination's JSON, parsed with the destination schema. */
-    DESTINATION: z.string().transform((text, ctx) => jsonOf(text, Destination, ctx)),
-    /** Country of phone numbers without a country code, for hashing (ISO 3166-1 alpha-2). */
-    DEFAULT_PHONE_COUNTRY: z
+    /** This function's destination: its name in `MOSAIC_DESTINATIONS`. */
+    DESTINATION_NAME: z.string().regex(DESTINATION_NAME, 'a destination name'),
+    /**
+     * JSON destinations configuration (`DestinationsConfig`): this function's destination and the
+     * country of phone numbers without a country code, for hashing.
+     */
+    MOSAIC_DESTINATIONS: z
       .string()
-      .refine(isKnownPhoneCountry, { message: 'not a country code the phone library knows (e.g. "US")' })
-      .default('US'),
+      .default('{}')
+      .transform((text, ctx) => jsonOf(text, DestinationsConfig, ctx)),
     /** JSON identity configuration (`IdentityConfig`); `{}` is the default identifier types. */
     MOSAIC_IDENTITY: z
       .string()
@@ -45,19 +55,45 @@ export const DestinationDeliveryEnv = z
     PAYLOAD_BUCKET: z.string().regex(S3_BUCKET, 'an S3 bucket name'),
   })
   .superRefine((env, ctx) => {
+    const destination = destinationIn(env);
+    if (destination === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DESTINATION_NAME'],
+        message: `"${env.DESTINATION_NAME}" is not a destination of MOSAIC_DESTINATIONS`,
+      });
+      return;
+    }
     // As `parseDestinationsConfig`: a field naming an identifier type that is not configured is refused.
     const known = new Set(env.MOSAIC_IDENTITY.types.map((t) => t.name));
-    env.DESTINATION.fields.identifiers.forEach((field, i) => {
+    destination.fields.identifiers.forEach((field, i) => {
       if (!known.has(field.type)) {
         ctx.addIssue({
           code: 'custom',
-          path: ['DESTINATION'],
-          message: `fields.identifiers.${i}.type: "${field.type}" is not a configured identifier type`,
+          path: ['MOSAIC_DESTINATIONS'],
+          message: `${destination.name}: fields.identifiers.${i}.type: "${field.type}" is not a configured identifier type`,
         });
       }
     });
   });
 export type DestinationDeliveryEnv = z.infer<typeof DestinationDeliveryEnv>;
 
-export const readDestinationDeliveryEnv = (env: NodeJS.ProcessEnv = process.env): DestinationDeliveryEnv =>
-  parseEnv(DestinationDeliveryEnv, env);
+/** The environment, with this function's destination. */
+export interface DestinationDeliverySettings extends DestinationDeliveryEnv {
+  readonly destination: Destination;
+}
+
+export function readDestinationDeliveryEnv(
+  env: NodeJS.ProcessEnv = functionEnv(),
+): DestinationDeliverySettings {
+  const parsed = parseEnv(DestinationDeliveryEnv, env);
+  // The schema refused an environment without it.
+  const destination = destinationIn(parsed) as Destination;
+  return { ...parsed, destination };
+}
+
+function destinationIn(
+  env: Pick<DestinationDeliveryEnv, 'DESTINATION_NAME' | 'MOSAIC_DESTINATIONS'>,
+): Destination | undefined {
+  return env.MOSAIC_DESTINATIONS.destinations.find((d) => d.name === env.DESTINATION_NAME);
+}

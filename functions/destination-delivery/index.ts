@@ -28,7 +28,7 @@ import { createDestinationDeliveryHandler } from './handler';
 // Composition root of a destination's delivery Lambda: environment → AWS adapters (tables, Athena,
 // SQS, S3, Lambda, Secrets Manager) → the delivery use case → the SQS handler.
 const env = readDestinationDeliveryEnv();
-const destination = env.DESTINATION;
+const { destination } = env;
 const logger = new Logger({
   serviceName: 'destination-delivery',
   persistentKeys: { destination: destination.name },
@@ -69,7 +69,7 @@ const deps = {
   sleep: realSleep,
   logger,
   identifierTypes: env.MOSAIC_IDENTITY.types,
-  hashOptions: { defaultPhoneCountry: env.DEFAULT_PHONE_COUNTRY },
+  hashOptions: { defaultPhoneCountry: env.MOSAIC_DESTINATIONS.defaultPhoneCountry },
   // One pacer per function instance, at its share of the rate: up to `reservedConcurrency` instances
   // run at once, and together they keep the destination's `rateLimitPerSecond`.
   ...(destination.kind === 'webhook'

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DestinationsConfig } from '../../src/core/activation/destination-config';
 import { jsonOf, parseEnv } from '../../src/core/config/env';
 import { IdentityConfig } from '../../src/core/identity/identity-config';
+import { functionEnv } from '../shared/bundled-config';
 
 const S3_BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -41,5 +42,5 @@ export const DestinationsApiEnv = z
   });
 export type DestinationsApiEnv = z.infer<typeof DestinationsApiEnv>;
 
-export const readDestinationsApiEnv = (env: NodeJS.ProcessEnv = process.env): DestinationsApiEnv =>
+export const readDestinationsApiEnv = (env: NodeJS.ProcessEnv = functionEnv()): DestinationsApiEnv =>
   parseEnv(DestinationsApiEnv, env);

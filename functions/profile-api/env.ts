@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jsonOf, parseEnv } from '../../src/core/config/env';
 import { IdentityConfig } from '../../src/core/identity/identity-config';
+import { functionEnv } from '../shared/bundled-config';
 
 /**
  * The Profile API Lambda's environment, read once at cold start; a missing or malformed variable
@@ -20,5 +21,5 @@ export const ProfileApiEnv = z.object({
 });
 export type ProfileApiEnv = z.infer<typeof ProfileApiEnv>;
 
-export const readProfileApiEnv = (env: NodeJS.ProcessEnv = process.env): ProfileApiEnv =>
+export const readProfileApiEnv = (env: NodeJS.ProcessEnv = functionEnv()): ProfileApiEnv =>
   parseEnv(ProfileApiEnv, env);

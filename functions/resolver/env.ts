@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jsonOf, parseEnv } from '../../src/core/config/env';
 import { IdentityConfig } from '../../src/core/identity/identity-config';
+import { functionEnv } from '../shared/bundled-config';
 
 /**
  * The resolver Lambda's environment, read once at cold start; a missing or malformed variable fails
@@ -21,5 +22,5 @@ export const ResolverEnv = z.object({
 });
 export type ResolverEnv = z.infer<typeof ResolverEnv>;
 
-export const readResolverEnv = (env: NodeJS.ProcessEnv = process.env): ResolverEnv =>
+export const readResolverEnv = (env: NodeJS.ProcessEnv = functionEnv()): ResolverEnv =>
   parseEnv(ResolverEnv, env);

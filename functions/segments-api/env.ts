@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DestinationsConfig } from '../../src/core/activation/destination-config';
 import { jsonOf, parseEnv } from '../../src/core/config/env';
 import { IdentityConfig } from '../../src/core/identity/identity-config';
+import { functionEnv } from '../shared/bundled-config';
 
 /**
  * The Segments API Lambda's environment, read once at cold start; a missing or malformed variable
@@ -39,5 +40,5 @@ export const SegmentsApiEnv = z.object({
 });
 export type SegmentsApiEnv = z.infer<typeof SegmentsApiEnv>;
 
-export const readSegmentsApiEnv = (env: NodeJS.ProcessEnv = process.env): SegmentsApiEnv =>
+export const readSegmentsApiEnv = (env: NodeJS.ProcessEnv = functionEnv()): SegmentsApiEnv =>
   parseEnv(SegmentsApiEnv, env);

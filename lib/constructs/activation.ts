@@ -1,4 +1,4 @@
-import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, NestedStack, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -43,6 +43,13 @@ export interface ActivationProps {
  * payloads too large for their transport — and one isolated {@link DestinationDelivery} per enabled
  * destination (rule → queue → function, dead-letter queue, alarms). A disabled destination has
  * nothing: no rule, no queue, no function.
+ *
+ * Each delivery is a nested stack of its own (`Stack.of(delivery)`). A delivery is 14 resources, and
+ * CloudFormation takes at most 500 in one stack: in the Mosaic stack itself, besides the ~150 of
+ * everything else, no more than two dozen destinations would fit, where the configuration allows
+ * 100. A nested stack is one resource of the Mosaic stack, one per destination rather than a group of
+ * them, so that adding, removing or reordering destinations never moves another's queues, whose
+ * names are fixed, from one stack to another.
  */
 export class Activation extends Construct {
   public readonly ledgerTable: DeliveryLedgerTable;
@@ -60,27 +67,29 @@ export class Activation extends Construct {
     });
     this.deliveries = props.destinations.destinations
       .filter((destination) => destination.enabled)
-      .map(
-        (destination) =>
-          new DestinationDelivery(this, `Destination-${destination.name}`, {
-            destination,
-            defaultPhoneCountry: props.destinations.defaultPhoneCountry,
-            identity: props.identity,
-            eventBus: props.eventBus,
-            identityTable: props.identityTable,
-            segmentsTable: props.segmentsTable,
-            ledgerTable: this.ledgerTable.table,
-            workGroup: props.workGroup,
-            databaseName: props.databaseName,
-            exportsBucket: props.exportsBucket,
-            payloadBucket: this.payloads.bucket,
-            alarmTopic: props.alarmTopic,
-            maxReceiveCount: props.maxReceiveCount,
-            oldestMessageAlarmThreshold: props.oldestMessageAlarmThreshold,
-            logRetention: props.logRetention,
-            removalPolicy: props.removalPolicy,
-            ...(props.deliveryEntry === undefined ? {} : { entry: props.deliveryEntry }),
-          }),
-      );
+      .map((destination) => {
+        const stack = new NestedStack(this, `Destination-${destination.name}`, {
+          description: `Mosaic destination ${destination.name}: rule, queues, delivery function and alarms`,
+        });
+        return new DestinationDelivery(stack, 'Delivery', {
+          destination,
+          destinations: props.destinations,
+          identity: props.identity,
+          eventBus: props.eventBus,
+          identityTable: props.identityTable,
+          segmentsTable: props.segmentsTable,
+          ledgerTable: this.ledgerTable.table,
+          workGroup: props.workGroup,
+          databaseName: props.databaseName,
+          exportsBucket: props.exportsBucket,
+          payloadBucket: this.payloads.bucket,
+          alarmTopic: props.alarmTopic,
+          maxReceiveCount: props.maxReceiveCount,
+          oldestMessageAlarmThreshold: props.oldestMessageAlarmThreshold,
+          logRetention: props.logRetention,
+          removalPolicy: props.removalPolicy,
+          ...(props.deliveryEntry === undefined ? {} : { entry: props.deliveryEntry }),
+        });
+      });
   }
 }

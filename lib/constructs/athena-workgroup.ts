@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { bucketDefaults } from './bucket-defaults';
+import { nagAttributeRef } from './nag-references';
 
 /** Where in the results bucket Athena writes query results (`results/{queryExecutionId}.csv`, ...). */
 export const ATHENA_RESULTS_PREFIX = 'results/';
@@ -220,10 +221,9 @@ export class AthenaWorkgroup extends Construct {
     ];
     const seen = new Set<string>();
     for (const location of locations) {
-      const stack = Stack.of(location.bucket);
-      const cfnBucket = location.bucket.node.defaultChild as s3.CfnBucket;
+      const bucketArn = nagAttributeRef(holder, location.bucket.node.defaultChild as s3.CfnBucket, 'Arn');
       for (const prefix of location.prefixes) {
-        const id = `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(cfnBucket)}.Arn>/${prefix}*]`;
+        const id = `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`;
         if (seen.has(id)) continue;
         seen.add(id);
         Validations.of(holder).acknowledge({

@@ -13,19 +13,20 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { DestinationDeliveryEnv } from '../../functions/destination-delivery/env';
-import type { Destination } from '../../src/core/activation/destination-config';
+import type { Destination, DestinationsConfig } from '../../src/core/activation/destination-config';
 import { destinationRulePattern } from '../../src/core/activation/routing';
 import type { IdentityConfig } from '../../src/core/identity/identity-config';
 import type { AthenaWorkgroup, QueryAccess } from './athena-workgroup';
 import { EXPORT_MEMBERS_TABLE, EXPORTS_PREFIX } from './audience-exports';
 import { destinationPayloadKeys } from './delivery-payload-bucket';
 import { grantDestinationSend } from './destination-access';
-import { configEnvironment, MosaicFunction } from './mosaic-function';
+import { MosaicFunction } from './mosaic-function';
+import { nagAttributeRef } from './nag-references';
 
 /** A delivery function's environment variable names (defined by `functions/destination-delivery/env.ts`). */
 export const DESTINATION_DELIVERY_ENV = {
-  destination: 'DESTINATION',
-  defaultPhoneCountry: 'DEFAULT_PHONE_COUNTRY',
+  destination: 'DESTINATION_NAME',
+  destinations: 'MOSAIC_DESTINATIONS',
   identity: 'MOSAIC_IDENTITY',
   identityTable: 'IDENTITY_TABLE_NAME',
   segmentsTable: 'SEGMENTS_TABLE_NAME',
@@ -58,8 +59,11 @@ const STACK_INSTANCE_SUFFIX_LENGTH = 8;
 export interface DestinationDeliveryProps {
   /** The destination, as configured (enabled). */
   readonly destination: Destination;
-  /** Country of phone numbers without a country code, for hashing. */
-  readonly defaultPhoneCountry: string;
+  /**
+   * The whole destinations configuration, this destination's included (`MOSAIC_DESTINATIONS`): the
+   * same in every delivery function, so that all of them share one bundle.
+   */
+  readonly destinations: DestinationsConfig;
   /** Identity resolution rules (`MOSAIC_IDENTITY`): identifier types and their normalisers. */
   readonly identity: IdentityConfig;
   /** The Mosaic bus the destination's rule listens on. */
@@ -148,6 +152,11 @@ export class DestinationDelivery extends Construct {
         `${this.node.path}: destination "${destination.name}" is disabled; it gets no delivery`,
       );
     }
+    if (!props.destinations.destinations.some((d) => d.name === destination.name)) {
+      throw new Error(
+        `${this.node.path}: destination "${destination.name}" is not in the destinations configuration`,
+      );
+    }
     this.destination = destination;
     const eventsPrincipal = new iam.ServicePrincipal('events.amazonaws.com');
 
@@ -170,10 +179,12 @@ export class DestinationDelivery extends Construct {
 
     // Names are known ahead of time so that the dead-letter queue can name its one source queue
     // without a reference cycle (the source queue refers to the dead-letter queue for its redrive
-    // policy). They end in a suffix of the stack's id: the same for every update of the stack, and new
-    // when it is created again. With the `retain` removal policy, a stack deleted and deployed again
-    // would otherwise collide with its predecessor's queues, which are kept with their messages.
-    const prefix = `${stack.stackName}-${destination.name}-`;
+    // policy). They start with the name of the Mosaic stack (a nested stack's own name is
+    // CloudFormation's) and end in a suffix of the id of the stack that holds them: the same for
+    // every update, and new when it is created again. With the `retain` removal policy, a stack
+    // deleted and deployed again would otherwise collide with its predecessor's queues, which are
+    // kept with their messages.
+    const prefix = `${topLevelStackOf(this).stackName}-${destination.name}-`;
     const longest = `${prefix}${'x'.repeat(STACK_INSTANCE_SUFFIX_LENGTH)}-dlq`;
     if (longest.length > MAX_QUEUE_NAME) {
       throw new Error(
@@ -237,8 +248,9 @@ export class DestinationDelivery extends Construct {
     }
 
     const env = DESTINATION_DELIVERY_ENV;
-    // Configuration and names of the workgroup and database go in with the environment: MosaicFunction
-    // has no bind method for Athena. Each is granted below.
+    // The configuration is compiled into the bundle (the whole of it: one bundle for every delivery
+    // function); the function finds its destination by name. Names of the workgroup and database go
+    // in with the environment: MosaicFunction has no bind method for Athena. Each is granted below.
     this.function = new MosaicFunction(this, 'Function', {
       entry: props.entry ?? DESTINATION_DELIVERY_ENTRY,
       handler: 'handler',
@@ -249,15 +261,12 @@ export class DestinationDelivery extends Construct {
       reservedConcurrentExecutions: destination.reservedConcurrency,
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
+      bundledConfig: {
+        [env.destinations]: JSON.stringify(props.destinations),
+        [env.identity]: JSON.stringify(props.identity),
+      },
       environment: {
-        ...configEnvironment(
-          `configuration of destination "${destination.name}" with the identity configuration`,
-          {
-            [env.destination]: JSON.stringify(destination),
-            [env.identity]: JSON.stringify(props.identity),
-          },
-        ),
-        [env.defaultPhoneCountry]: props.defaultPhoneCountry,
+        [env.destination]: destination.name,
         [env.workGroup]: props.workGroup.workGroupName,
         [env.database]: props.databaseName,
         [env.exportMembersTable]: EXPORT_MEMBERS_TABLE,
@@ -273,7 +282,7 @@ export class DestinationDelivery extends Construct {
     const payloadKeys = destinationPayloadKeys(destination.name);
     fn.bindBucketWriter(props.payloadBucket, env.payloadBucket, payloadKeys);
     Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(props.payloadBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${payloadKeys}]`,
+      id: `AwsSolutions-IAM5[Resource::${nagAttributeRef(role, props.payloadBucket.node.defaultChild as s3.CfnBucket, 'Arn')}/${payloadKeys}]`,
       reason:
         "Large payloads are written under generated keys (export id, batch) in this destination's own folder of the payload bucket; s3:PutObject only (no read, no delete) on that folder is the narrowest grant that works.",
     });
@@ -359,10 +368,17 @@ export class DestinationDelivery extends Construct {
   }
 }
 
+/** The stack at the top of `scope`'s nested stacks (itself when it is not nested). */
+function topLevelStackOf(scope: Construct): Stack {
+  let stack = Stack.of(scope);
+  while (stack.nestedStackParent !== undefined) stack = stack.nestedStackParent;
+  return stack;
+}
+
 /**
- * The first {@link STACK_INSTANCE_SUFFIX_LENGTH} characters of the UUID in the stack's id
- * (`arn:...:stack/{name}/{uuid}`): the same for the life of one stack, whatever its updates, and
- * another for a stack of the same name created after it was deleted.
+ * The first {@link STACK_INSTANCE_SUFFIX_LENGTH} characters of the UUID in the id of the stack that
+ * holds the queues (`arn:...:stack/{name}/{uuid}`), a delivery's nested stack: the same for the life
+ * of that stack, whatever its updates, and another for the stack created again after a deletion.
  */
 function stackInstanceSuffix(): string {
   return Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));

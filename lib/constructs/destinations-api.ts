@@ -11,7 +11,7 @@ import type { DestinationsConfig } from '../../src/core/activation/destination-c
 import type { IdentityConfig } from '../../src/core/identity/identity-config';
 import { PAYLOADS_PREFIX } from './delivery-payload-bucket';
 import { grantDestinationSend } from './destination-access';
-import { configEnvironment, MosaicFunction } from './mosaic-function';
+import { MosaicFunction } from './mosaic-function';
 
 /** The Destinations API's environment variable names (defined by `functions/destinations-api/env.ts`). */
 export const DESTINATIONS_API_ENV = {
@@ -81,10 +81,10 @@ export class DestinationsApi extends Construct {
       timeout: Duration.seconds(29),
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
-      environment: configEnvironment('destinations and identity configuration', {
+      bundledConfig: {
         [env.destinations]: JSON.stringify(props.destinations),
         [env.identity]: JSON.stringify(props.identity),
-      }),
+      },
     });
     Validations.of(this.function).acknowledge({
       id: 'Serverless-LambdaDLQ',

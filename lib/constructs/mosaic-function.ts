@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
+import { type BundledConfig, bundledConfigOptions } from './bundled-config';
 
 /** The repository root: function entries and the lock file are resolved against it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -109,6 +110,12 @@ export interface MosaicFunctionProps {
    * which adds the permission together with the variable.
    */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Configuration compiled into the bundle (see `bundledConfigOptions`): each `process.env.NAME` the
+   * code reads becomes the value. For configuration that may outgrow Lambda's 4 KB of environment
+   * (destinations, identity rules); the code reads it as it reads a variable.
+   */
+  readonly bundledConfig?: BundledConfig;
 }
 
 /**
@@ -119,6 +126,8 @@ export interface MosaicFunctionProps {
  *
  * Resources are wired with `bind...` methods that grant exactly what the function needs and set the
  * environment variable naming the resource in the same call, so the two cannot drift apart.
+ * Configuration too large for the environment (destinations, identity rules) is compiled into the
+ * bundle instead (`bundledConfig`).
  */
 export class MosaicFunction extends Construct {
   /** Whether `x` is a {@link MosaicFunction} (works across copies of this module). */
@@ -141,6 +150,8 @@ export class MosaicFunction extends Construct {
   public readonly role: iam.IRole;
   /** Where it logs (JSON). */
   public readonly logGroup: logs.ILogGroup;
+  /** The configuration compiled into its bundle, by name. */
+  public readonly bundledConfig: BundledConfig;
 
   private readonly nodejsFunction: NodejsFunction;
   private readonly environmentNames = new Set<string>();
@@ -187,6 +198,16 @@ export class MosaicFunction extends Construct {
       environment[name] = value;
     }
     for (const name of Object.keys(environment)) this.environmentNames.add(name);
+    this.bundledConfig = { ...props.bundledConfig };
+    for (const name of Object.keys(this.bundledConfig)) {
+      // A value in both places would be read from the bundle only.
+      if (name in environment)
+        throw new Error(
+          `${this.node.path}: ${name} is both an environment variable and bundled configuration`,
+        );
+      this.environmentNames.add(name);
+    }
+    const bundled = bundledConfigOptions(this, this.bundledConfig);
 
     this.nodejsFunction = new NodejsFunction(this, 'Function', {
       entry: `${PROJECT_ROOT}${props.entry}`,
@@ -225,6 +246,7 @@ export class MosaicFunction extends Construct {
         tsconfig: `${PROJECT_ROOT}tsconfig.json`,
         forceDockerBundling: false,
         logLevel: LogLevel.WARNING,
+        ...bundled,
       },
     });
     (this.nodejsFunction.node.defaultChild as lambda.CfnFunction).tracingConfig = {
@@ -413,6 +435,7 @@ export class MosaicFunction extends Construct {
 /**
  * Configuration passed to a function as environment variables, checked against Lambda's 4 KB limit
  * for all variables together (leaving room for resource names): fails synth naming `what` to shrink.
+ * For small configuration only; what may grow large goes into the bundle (`bundledConfig`).
  */
 export function configEnvironment<T extends Record<string, string>>(what: string, variables: T): T {
   const bytes = Object.entries(variables).reduce(

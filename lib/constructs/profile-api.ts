@@ -40,7 +40,7 @@ export interface ProfileApiProps {
   readonly api: apigw.HttpApi;
   /** The identity graph and profiles (read only). */
   readonly identityTable: dynamodb.ITable;
-  /** Identity resolution rules: which `{type}`s exist. Passed as `MOSAIC_IDENTITY` (JSON). */
+  /** Identity resolution rules: which `{type}`s exist. In the bundle as `MOSAIC_IDENTITY` (JSON). */
   readonly identity: IdentityConfig;
   /** Admin key holders and their key hashes, for the authorizer (`MOSAIC_ADMIN_KEYS`). */
   readonly adminKeys: AdminKeysConfig;
@@ -100,9 +100,7 @@ export class ProfileApi extends Construct {
       timeout: Duration.seconds(10),
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
-      environment: configEnvironment('identity configuration', {
-        [PROFILE_API_ENV.identity]: JSON.stringify(props.identity),
-      }),
+      bundledConfig: { [PROFILE_API_ENV.identity]: JSON.stringify(props.identity) },
     });
     this.function.bindTable(props.identityTable, 'read', PROFILE_API_ENV.table);
     Validations.of(this.function).acknowledge(synchronousOnly);

@@ -16,7 +16,7 @@ import type { z } from 'zod';
 import type { ResolverEnv } from '../../functions/resolver/env';
 import type { IdentityConfig } from '../../src/core/identity/identity-config';
 import { bucketDefaults } from './bucket-defaults';
-import { configEnvironment, MosaicFunction } from './mosaic-function';
+import { MosaicFunction } from './mosaic-function';
 
 /** The resolver's environment variable names (defined by `functions/resolver/env.ts`). */
 export const RESOLVER_ENV = {
@@ -35,7 +35,7 @@ export interface ResolverProps {
   readonly identityLinksDeliveryStream: IDeliveryStreamRef;
   /** Where `Profile Merged` and later streaming-segment events are published. */
   readonly eventBus: events.IEventBus;
-  /** Identity resolution rules, passed to the function as `MOSAIC_IDENTITY` (JSON). */
+  /** Identity resolution rules, compiled into the function's bundle as `MOSAIC_IDENTITY` (JSON). */
   readonly identity: IdentityConfig;
   /** Event source mapping and alarm settings. */
   readonly batchSize: number;
@@ -105,7 +105,6 @@ export class Resolver extends Construct {
     });
     this.failureBucket = failureBucket;
 
-    const identityJson = JSON.stringify(props.identity);
     this.function = new MosaicFunction(this, 'Function', {
       entry: 'functions/resolver/index.ts',
       handler: 'handler',
@@ -116,7 +115,7 @@ export class Resolver extends Construct {
       timeout: Duration.minutes(1),
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
-      environment: configEnvironment('identity configuration', { [RESOLVER_ENV.identity]: identityJson }),
+      bundledConfig: { [RESOLVER_ENV.identity]: JSON.stringify(props.identity) },
     });
     this.function.bindTable(props.identityTable, 'readWrite', RESOLVER_ENV.table);
     this.function.bindDeliveryStreamWriter(props.identityLinksDeliveryStream, RESOLVER_ENV.identityLinks);

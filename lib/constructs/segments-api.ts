@@ -16,7 +16,7 @@ import type { IdentityConfig } from '../../src/core/identity/identity-config';
 import { LAKE_PREFIXES } from '../../src/core/lake/tables';
 import type { AthenaWorkgroup, QueryAccess } from './athena-workgroup';
 import { EXPORT_MEMBERS_TABLE } from './audience-exports';
-import { configEnvironment, MosaicFunction } from './mosaic-function';
+import { MosaicFunction } from './mosaic-function';
 
 /** The Segments API's environment variable names (defined by `functions/segments-api/env.ts`). */
 export const SEGMENTS_API_ENV = {
@@ -129,11 +129,11 @@ export class SegmentsApi extends Construct {
       timeout: Duration.seconds(29),
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
+      bundledConfig: {
+        [SEGMENTS_API_ENV.identity]: JSON.stringify(props.identity),
+        [SEGMENTS_API_DESTINATIONS_ENV]: JSON.stringify(props.destinations),
+      },
       environment: {
-        ...configEnvironment('identity and destinations configuration', {
-          [SEGMENTS_API_ENV.identity]: JSON.stringify(props.identity),
-          [SEGMENTS_API_DESTINATIONS_ENV]: JSON.stringify(props.destinations),
-        }),
         [SEGMENTS_API_ENV.previewWait]: String(PREVIEW_WAIT.toMilliseconds()),
         [SEGMENTS_API_ENV.workGroup]: props.workGroup.workGroupName,
         [SEGMENTS_API_ENV.database]: props.databaseName,

@@ -1,4 +1,4 @@
-import { App, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Aws, type CfnResource, Duration, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -60,7 +60,6 @@ type Resource = { Type: string; Properties: Record<string, unknown> };
 let app: App;
 let stack: Stack;
 let template: Template;
-let resources: Record<string, Resource>;
 let config: DestinationsConfig;
 let activation: Activation;
 let api: DestinationsApi;
@@ -133,11 +132,48 @@ beforeAll(() => {
     entry: FIXTURE,
   });
   template = Template.fromStack(stack);
-  resources = template.toJSON().Resources as Record<string, Resource>;
 });
 
 type Construct = Parameters<typeof logicalIdOf>[0];
-const propsOf = (construct: Construct) => (resources[logicalIdOf(construct)] as Resource).Properties;
+const templates = new Map<Stack, Template>();
+/** The template of the stack `construct` is in: the test stack, or a delivery's nested stack. */
+const templateOf = (construct: Construct) => {
+  const s = Stack.of(construct);
+  const found = templates.get(s) ?? (s === stack ? template : Template.fromStack(s));
+  templates.set(s, found);
+  return found;
+};
+/**
+ * `value` from the template of `construct`'s stack, with each parameter a delivery's nested stack
+ * receives replaced by what its parent stack passes it (`{ Ref: "referencetoTestEventBus...Ref" }`
+ * becomes `{ Ref: "EventBus..." }`), so that it compares with the parent's own references.
+ */
+const inTestStack = <T>(construct: Construct, value: T): T => {
+  const s = Stack.of(construct);
+  if (!(s instanceof NestedStack)) return value;
+  const nestedStackResource = s.nestedStackResource as CfnResource;
+  const parameters = (
+    templateOf(nestedStackResource).toJSON().Resources[logicalIdOf(nestedStackResource)] as Resource
+  ).Properties.Parameters as Record<string, unknown>;
+  const replace = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(replace);
+    if (typeof node !== 'object' || node === null) return node;
+    const ref = (node as { Ref?: unknown }).Ref;
+    if (typeof ref === 'string' && Object.keys(node).length === 1 && ref in parameters)
+      return parameters[ref];
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, replace(v)]));
+  };
+  return replace(value) as T;
+};
+const resourcesIn = (construct: Construct) =>
+  inTestStack(construct, templateOf(construct).toJSON().Resources as Record<string, Resource>);
+const propsOf = (construct: Construct) =>
+  (resourcesIn(construct)[logicalIdOf(construct)] as Resource).Properties;
+/** Resources of a type in the test stack and in every delivery's nested stack. */
+const allResourcesOfType = (type: string) =>
+  [stack, ...activation.deliveries].flatMap((scope) =>
+    Object.values(resourcesIn(scope)).filter((r) => r.Type === type),
+  );
 const json = (value: unknown) => JSON.stringify(value);
 const resolved = (value: unknown) => stack.resolve(value);
 /** A list as a comparable set: its members' JSON, sorted. */
@@ -148,7 +184,8 @@ const delivery = (name: string) => {
   return found;
 };
 const destination = (name: string) => config.destinations.find((d) => d.name === name) as Destination;
-const statementsOf = (fn: MosaicFunction) => statementsOfRole(template, logicalIdOf(fn.role));
+const statementsOf = (fn: MosaicFunction) =>
+  inTestStack(fn, statementsOfRole(templateOf(fn), logicalIdOf(fn.role)));
 /** The resources of the statements that allow `action`. */
 const resourcesFor = (statements: PolicyStatementJson[], action: string) =>
   statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf);
@@ -168,49 +205,59 @@ const nameIn = (stackId: string, queue: Construct) =>
 describe('Activation: one isolated delivery per enabled destination', () => {
   it('builds a delivery for each enabled destination, in configuration order, and none for a disabled one', () => {
     expect(activation.deliveries.map((d) => d.destination.name)).toEqual(ENABLED);
-    const queueNames = Object.values(template.findResources('AWS::SQS::Queue')).map((q) =>
-      evaluateIntrinsics((q as Resource).Properties.QueueName, { 'AWS::StackId': STACK_ID }),
+    const queueNames = allResourcesOfType('AWS::SQS::Queue').map((q) =>
+      evaluateIntrinsics(q.Properties.QueueName, { 'AWS::StackId': STACK_ID }),
     );
     expect(queueNames.sort()).toEqual(
       ENABLED.flatMap((name) => [`Test-${name}-1c2fa620`, `Test-${name}-1c2fa620-dlq`]).sort(),
     );
-    // Only the Destinations API knows the disabled destination (to test it before it is enabled).
-    const withLegacy = Object.entries(resources)
-      .filter(([, resource]) => json(resource).includes('legacy-esp'))
-      .map(([id]) => id);
-    expect(withLegacy.sort()).toEqual(
-      [
-        logicalIdOf(api.function.function),
-        logicalIdOf(api.function.role.node.findChild('DefaultPolicy')),
-      ].sort(),
+    // Only the Destinations API may reach the disabled destination (to test it before it is enabled).
+    // Every delivery function carries its configuration in its bundle, as it carries every destination's.
+    const withLegacy = [stack, ...activation.deliveries].flatMap((scope) =>
+      Object.entries(resourcesIn(scope))
+        .filter(([, resource]) => json(resource).includes('legacy-esp'))
+        .map(([id]) => `${Stack.of(scope).node.path}/${id}`),
     );
-    expect(template.findResources('AWS::Events::Rule')).toSatisfy(
-      (rules: object) => Object.keys(rules).length === ENABLED.length,
-    );
+    expect(withLegacy).toEqual([`Test/${logicalIdOf(api.function.role.node.findChild('DefaultPolicy'))}`]);
+    expect(allResourcesOfType('AWS::Events::Rule')).toHaveLength(ENABLED.length);
+  });
+
+  it('each delivery is a nested stack of its own, one resource of the stack that holds Activation', () => {
+    const stacks = activation.deliveries.map((d) => Stack.of(d));
+    expect(new Set(stacks).size).toBe(ENABLED.length);
+    for (const [i, s] of stacks.entries()) {
+      expect(s).toBeInstanceOf(NestedStack);
+      expect(s.nestedStackParent).toBe(stack);
+      expect(s.node.id).toBe(`Destination-${ENABLED[i]}`);
+    }
+    expect(Object.keys(template.findResources('AWS::CloudFormation::Stack'))).toHaveLength(ENABLED.length);
+    // Nothing of a delivery is in the test stack itself.
+    for (const type of ['AWS::SQS::Queue', 'AWS::Events::Rule', 'AWS::Lambda::EventSourceMapping']) {
+      expect(Object.keys(template.findResources(type)), type).toEqual([]);
+    }
   });
 
   it('two destinations share no queue, dead-letter queue, key, function or role', () => {
-    const parts = (d: DestinationDelivery) => [
-      logicalIdOf(d.queue),
-      logicalIdOf(d.deadLetterQueue),
-      logicalIdOf(d.encryptionKey),
-      logicalIdOf(d.function.function),
-      logicalIdOf(d.function.role),
-      logicalIdOf(d.rule),
-    ];
+    const parts = (d: DestinationDelivery) =>
+      [d.queue, d.deadLetterQueue, d.encryptionKey, d.function.function, d.function.role, d.rule].map(
+        (part) => `${Stack.of(part).node.path}/${logicalIdOf(part)}`,
+      );
     const all = activation.deliveries.flatMap(parts);
     expect(new Set(all).size).toBe(all.length);
   });
 
   it('a delivery function may touch no other destination’s queues', () => {
     const crm = delivery('crm');
-    const others = activation.deliveries.filter((d) => d !== crm);
+    // Its statements name resources of its own nested stack, or parameters its parent passes it:
+    // none of those comes from another delivery's nested stack.
     const text = json(statementsOf(crm.function));
-    for (const other of others) {
-      expect(text).not.toContain(logicalIdOf(other.queue));
-      expect(text).not.toContain(logicalIdOf(other.deadLetterQueue));
-      expect(text).not.toContain(logicalIdOf(other.encryptionKey));
+    for (const other of activation.deliveries.filter((d) => d !== crm)) {
+      expect(text).not.toContain(
+        logicalIdOf((Stack.of(other) as NestedStack).nestedStackResource as CfnResource),
+      );
     }
+    expect(text).not.toContain('AWS::CloudFormation::Stack');
+    expect(text).not.toContain('Outputs.');
   });
 
   it('each rule listens on the Mosaic bus with the destination’s routing pattern, into its queue', () => {
@@ -283,8 +330,8 @@ describe('Activation: one isolated delivery per enabled destination', () => {
     for (const name of ENABLED) {
       const d = delivery(name);
       for (const queue of [d.queue, d.deadLetterQueue]) {
-        const policy = Object.values(template.findResources('AWS::SQS::QueuePolicy')).find((p) =>
-          json((p as Resource).Properties.Queues).includes(logicalIdOf(queue)),
+        const policy = Object.values(resourcesIn(d)).find(
+          (p) => p.Type === 'AWS::SQS::QueuePolicy' && json(p.Properties.Queues).includes(logicalIdOf(queue)),
         ) as Resource;
         const statements = (policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] })
           .Statement;
@@ -332,11 +379,12 @@ describe('Activation: one isolated delivery per enabled destination', () => {
   });
 
   it('the queue feeds the function one message at a time, with partial batch failures, never more pollers than its concurrency', () => {
-    const mappings = template.findResources('AWS::Lambda::EventSourceMapping');
     for (const name of ENABLED) {
       const d = delivery(name);
-      const mapping = Object.values(mappings).find(
-        (m) => json((m as Resource).Properties.EventSourceArn) === json(arnOf(d.queue)),
+      const mapping = Object.values(resourcesIn(d)).find(
+        (m) =>
+          m.Type === 'AWS::Lambda::EventSourceMapping' &&
+          json(m.Properties.EventSourceArn) === json(arnOf(d.queue)),
       ) as Resource;
       expect(mapping.Properties).toMatchObject({
         FunctionName: refOf(d.function.function),
@@ -347,15 +395,19 @@ describe('Activation: one isolated delivery per enabled destination', () => {
     }
   });
 
-  it('the function’s environment has exactly the delivery variables, which the runtime’s schema reads', () => {
+  it('the function gets exactly the delivery variables, which the runtime’s schema reads: configuration in its bundle, the rest in its environment', () => {
     const d = delivery('crm');
     const env = envOf(d.function);
+    const bundled = ['MOSAIC_DESTINATIONS', 'MOSAIC_IDENTITY'];
     const expected = Object.keys(DestinationDeliveryEnv.shape);
-    expect(Object.keys(env).sort()).toEqual([...expected, ...HOUSE_ENV].sort());
+    expect(Object.keys(d.function.bundledConfig).sort()).toEqual(bundled);
+    expect(Object.keys(env).sort()).toEqual(
+      [...expected.filter((name) => !bundled.includes(name)), ...HOUSE_ENV].sort(),
+    );
     expect(expected.sort()).toEqual(
       [
-        'DESTINATION',
-        'DEFAULT_PHONE_COUNTRY',
+        'DESTINATION_NAME',
+        'MOSAIC_DESTINATIONS',
         'MOSAIC_IDENTITY',
         'IDENTITY_TABLE_NAME',
         'SEGMENTS_TABLE_NAME',
@@ -368,9 +420,15 @@ describe('Activation: one isolated delivery per enabled destination', () => {
         'PAYLOAD_BUCKET',
       ].sort(),
     );
-    expect(JSON.parse(env.DESTINATION as string)).toEqual(destination('crm'));
-    expect(JSON.parse(env.MOSAIC_IDENTITY as string)).toEqual(DEFAULT_IDENTITY_CONFIG);
-    expect(env.DEFAULT_PHONE_COUNTRY).toBe('GB');
+    // The whole configuration (every delivery function has the same bundle); the name picks its own.
+    expect(env.DESTINATION_NAME).toBe('crm');
+    expect(
+      parseDestinationsConfig(JSON.parse(d.function.bundledConfig.MOSAIC_DESTINATIONS as string)),
+    ).toEqual(config);
+    expect(JSON.parse(d.function.bundledConfig.MOSAIC_IDENTITY as string)).toEqual(DEFAULT_IDENTITY_CONFIG);
+    for (const other of activation.deliveries) {
+      expect(other.function.bundledConfig).toEqual(d.function.bundledConfig);
+    }
     expect(env.IDENTITY_TABLE_NAME).toEqual(refOf(identityTable.table));
     expect(env.SEGMENTS_TABLE_NAME).toEqual(refOf(segmentsTable.table));
     expect(env.LEDGER_TABLE_NAME).toEqual(refOf(activation.ledgerTable.table));
@@ -496,9 +554,9 @@ describe('Activation: one isolated delivery per enabled destination', () => {
 
   it('alarms on dead-letter depth, on the age of the oldest message and on function errors, to the alarm topic', () => {
     const d = delivery('crm');
-    const alarmsOf = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
-      (a) => (a as Resource).Properties,
-    );
+    const alarmsOf = Object.values(resourcesIn(d))
+      .filter((a) => a.Type === 'AWS::CloudWatch::Alarm')
+      .map((a) => a.Properties);
     const dlqAlarm = alarmsOf.find(
       (a) =>
         a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
@@ -533,7 +591,8 @@ describe('Activation: one isolated delivery per enabled destination', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: [refOf(alarms.topic)],
     });
-    expect(alarmsOf).toHaveLength(3 * ENABLED.length);
+    expect(alarmsOf).toHaveLength(3);
+    expect(allResourcesOfType('AWS::CloudWatch::Alarm')).toHaveLength(3 * ENABLED.length);
   });
 
   it('the ledger table and the payload bucket are kept as house resources', () => {
@@ -568,7 +627,7 @@ describe('Activation: one isolated delivery per enabled destination', () => {
   });
 });
 
-describe('DestinationDelivery refuses what it cannot deploy', () => {
+describe('DestinationDelivery: what it deploys and what it refuses', () => {
   /** A delivery's props in a fresh stack named `stackName`. */
   const propsIn = (stackName: string) => {
     const s = new Stack(new App(testAppProps()), stackName);
@@ -578,7 +637,6 @@ describe('DestinationDelivery refuses what it cannot deploy', () => {
     return {
       scope: s,
       props: {
-        defaultPhoneCountry: 'US',
         identity: DEFAULT_IDENTITY_CONFIG,
         eventBus: new EventBus(s, 'Bus', { busName: 'mosaic', archiveRetention: Duration.days(1) }).bus,
         identityTable: table,
@@ -603,6 +661,15 @@ describe('DestinationDelivery refuses what it cannot deploy', () => {
       },
     };
   };
+  /** A delivery of `destination`, alone in the configuration. */
+  const deliveryOf = (stackName: string, destination: Destination) => {
+    const { scope, props } = propsIn(stackName);
+    return new DestinationDelivery(scope, 'Esp', {
+      ...props,
+      destination,
+      destinations: { destinations: [destination], defaultPhoneCountry: 'US' },
+    });
+  };
   const webhook = (overrides: Record<string, unknown>) =>
     parseDestinationsConfig({
       destinations: [
@@ -618,41 +685,59 @@ describe('DestinationDelivery refuses what it cannot deploy', () => {
       ],
     }).destinations[0] as Destination;
 
-  it('a disabled destination', () => {
-    const { scope, props } = propsIn('Test');
-    expect(
-      () => new DestinationDelivery(scope, 'Esp', { ...props, destination: webhook({ enabled: false }) }),
-    ).toThrow(/destination "esp" is disabled/);
+  it('refuses a disabled destination', () => {
+    expect(() => deliveryOf('Test', webhook({ enabled: false }))).toThrow(/destination "esp" is disabled/);
   });
 
-  it('queue names longer than SQS allows, naming them', () => {
-    const { scope, props } = propsIn('Mosaic-production-customer-data-platform');
-    const destination = webhook({ name: 'email-service-provider-for-the-newsletter' });
-    expect(() => new DestinationDelivery(scope, 'Esp', { ...props, destination })).toThrow(
+  it('refuses a destination that is not in the destinations configuration its function gets', () => {
+    const { scope, props } = propsIn('Test');
+    const destination = webhook({});
+    expect(
+      () =>
+        new DestinationDelivery(scope, 'Esp', {
+          ...props,
+          destination,
+          destinations: { destinations: [{ ...destination, name: 'crm' }], defaultPhoneCountry: 'US' },
+        }),
+    ).toThrow(/destination "esp" is not in the destinations configuration/);
+  });
+
+  it('refuses queue names longer than SQS allows, naming them', () => {
+    expect(() =>
+      deliveryOf(
+        'Mosaic-production-customer-data-platform',
+        webhook({ name: 'email-service-provider-for-the-newsletter' }),
+      ),
+    ).toThrow(
       'queue name "Mosaic-production-customer-data-platform-email-service-provider-for-the-newsletter-<8 characters of the stack id>-dlq" is 95 characters, longer than SQS allows (80)',
     );
   });
 
   it('a dead-letter queue name of exactly 80 characters is fine', () => {
     // "Test-" + name + "-" + 8 + "-dlq": 18 characters besides the destination's name.
-    const { scope, props } = propsIn('Test');
-    const longest = webhook({ name: 'n'.repeat(62) });
-    expect(() => new DestinationDelivery(scope, 'Longest', { ...props, destination: longest })).not.toThrow();
-    const tooLong = webhook({ name: 'n'.repeat(63) });
-    expect(() => new DestinationDelivery(scope, 'TooLong', { ...props, destination: tooLong })).toThrow(
+    expect(() => deliveryOf('Test', webhook({ name: 'n'.repeat(62) }))).not.toThrow();
+    expect(() => deliveryOf('Test', webhook({ name: 'n'.repeat(63) }))).toThrow(
       /is 81 characters, longer than SQS allows/,
     );
   });
 
-  it('a destination whose configuration does not fit in the function’s environment, naming it', () => {
-    const { scope, props } = propsIn('Test');
+  it('deploys a destination far larger than Lambda’s 4 KB of environment: its configuration is in the bundle', () => {
     const member = Object.fromEntries(
-      Array.from({ length: 60 }, (_, i) => [`field_${i}_with_a_long_name`, '{{profileId}}']),
+      Array.from({ length: 100 }, (_, i) => [`field_${i}_with_a_long_name`, '{{profileId}}']),
     );
     const destination = webhook({ payload: { body: { members: '{{members}}' }, member } });
-    expect(() => new DestinationDelivery(scope, 'Esp', { ...props, destination })).toThrow(
-      /configuration of destination "esp" .* is too large for the function's environment/,
-    );
+    expect(JSON.stringify(destination).length).toBeGreaterThan(4096);
+    const d = deliveryOf('Test', destination);
+    const variables = (
+      Template.fromStack(Stack.of(d)).toJSON().Resources[logicalIdOf(d.function.function)].Properties as {
+        Environment: { Variables: Record<string, unknown> };
+      }
+    ).Environment.Variables;
+    expect(JSON.stringify(variables)).not.toContain('field_0_with_a_long_name');
+    expect(variables.DESTINATION_NAME).toBe('esp');
+    expect(JSON.parse(d.function.bundledConfig.MOSAIC_DESTINATIONS as string).destinations).toEqual([
+      destination,
+    ]);
   });
 });
 
@@ -674,13 +759,16 @@ describe('Destinations API', () => {
     }
   });
 
-  it('gets the whole destinations configuration, the identity configuration and the payload bucket', () => {
+  it('gets the whole destinations configuration and the identity configuration in its bundle, the payload bucket in its environment', () => {
     const env = envOf(api.function);
-    expect(Object.keys(env).sort()).toEqual([...Object.values(DESTINATIONS_API_ENV), ...HOUSE_ENV].sort());
+    const bundled = api.function.bundledConfig;
+    expect(Object.keys(bundled).sort()).toEqual(['MOSAIC_DESTINATIONS', 'MOSAIC_IDENTITY']);
+    expect(Object.keys(env).sort()).toEqual(['PAYLOAD_BUCKET', ...HOUSE_ENV].sort());
     expect(Object.values(DESTINATIONS_API_ENV).sort()).toEqual(
       ['MOSAIC_DESTINATIONS', 'MOSAIC_IDENTITY', 'PAYLOAD_BUCKET'].sort(),
     );
-    expect(parseDestinationsConfig(JSON.parse(env.MOSAIC_DESTINATIONS as string))).toEqual(config);
+    expect(parseDestinationsConfig(JSON.parse(bundled.MOSAIC_DESTINATIONS as string))).toEqual(config);
+    expect(JSON.parse(bundled.MOSAIC_IDENTITY as string)).toEqual(DEFAULT_IDENTITY_CONFIG);
     expect(env.PAYLOAD_BUCKET).toEqual(refOf(activation.payloads.bucket));
   });
 
@@ -729,36 +817,30 @@ describe('the Mosaic stack with destinations', () => {
     const { stack: s } = mosaic;
     expect(s.activation.deliveries.map((d) => d.destination.name)).toEqual(ENABLED);
     for (const d of s.activation.deliveries) {
-      expect(Stack.of(d).resolve(d.rule.eventBusName)).toEqual(refOf(s.eventBus.bus));
+      expect(Stack.of(d).nestedStackParent).toBe(s);
+      expect(inTestStack(d, Stack.of(d).resolve(d.rule.eventBusName))).toEqual(refOf(s.eventBus.bus));
+      expect(propsOf(d.function.function).Description).toContain(`destination ${d.destination.name} (`);
+      expect(propsOf(d.function.function).Handler).toBe('index.handler');
     }
-    const handlers = Object.values(mosaic.template.findResources('AWS::Lambda::Function')).map(
-      (f) => (f as Resource).Properties.Description,
-    );
-    expect(handlers).toEqual(
-      expect.arrayContaining(ENABLED.map((name) => expect.stringContaining(`destination ${name} (`))),
-    );
   });
 
-  it('the Segments API and the Destinations API get the configured destinations', () => {
-    const { stack: s, template: t } = mosaic;
-    const variables = (fn: MosaicFunction) =>
-      (
-        t.toJSON().Resources[logicalIdOf(fn.function)].Properties as {
-          Environment: { Variables: Record<string, string> };
-        }
-      ).Environment.Variables;
+  it('the Segments API, the Destinations API and every delivery get the configured destinations in their bundle', () => {
+    const { stack: s } = mosaic;
     const configured = parseDestinationsConfig(SAMPLE_DESTINATIONS);
-    expect(JSON.parse(variables(s.segmentsApi.function).MOSAIC_DESTINATIONS as string)).toEqual(configured);
-    expect(JSON.parse(variables(s.destinationsApi.function).MOSAIC_DESTINATIONS as string)).toEqual(
-      configured,
-    );
+    for (const fn of [
+      s.segmentsApi.function,
+      s.destinationsApi.function,
+      ...s.activation.deliveries.map((d) => d.function),
+    ]) {
+      expect(JSON.parse(fn.bundledConfig.MOSAIC_DESTINATIONS as string), fn.node.path).toEqual(configured);
+    }
   });
 
   it('with the retain removal policy, keeps each destination’s queues and their key when the stack is deleted', () => {
     // Undelivered events stay in the dead-letter queue for redrive; the stack deployed again names
     // its queues anew (see the queue names test), so it does not collide with these.
-    const resources = mosaic.template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>;
     for (const d of mosaic.stack.activation.deliveries) {
+      const resources = templateOf(d).toJSON().Resources as Record<string, { DeletionPolicy?: string }>;
       for (const part of [d.queue, d.deadLetterQueue, d.encryptionKey]) {
         expect(resources[logicalIdOf(part)]?.DeletionPolicy, part.node.path).toBe('Retain');
       }
@@ -770,8 +852,18 @@ describe('the Mosaic stack with destinations', () => {
     for (const id of ['DestinationCrmQueues', 'DestinationDirectMailQueues', 'DestinationWarehouseQueues']) {
       expect(outputs[id], id).toBeDefined();
     }
+    // Through an output of the delivery's nested stack.
     const crm = mosaic.stack.activation.deliveries[0] as DestinationDelivery;
-    expect(json(outputs.DestinationCrmQueues?.Value)).toContain(logicalIdOf(crm.deadLetterQueue));
+    const nestedOutputs = Template.fromStack(Stack.of(crm)).toJSON().Outputs as Record<
+      string,
+      { Value: unknown }
+    >;
+    const [dlqOutput] = Object.entries(nestedOutputs).find(
+      ([, output]) =>
+        json(output.Value) === json({ 'Fn::GetAtt': [logicalIdOf(crm.deadLetterQueue), 'QueueName'] }),
+    ) ?? [''];
+    expect(dlqOutput).not.toBe('');
+    expect(json(outputs.DestinationCrmQueues?.Value)).toContain(`"Outputs.${dlqOutput}"`);
     expect(outputs.DeliveryLedgerTableName?.Value).toEqual(refOf(mosaic.stack.activation.ledgerTable.table));
     expect(outputs.DeliveryPayloadBucketName?.Value).toEqual(refOf(mosaic.stack.activation.payloads.bucket));
   });

@@ -7,7 +7,7 @@ import { ProfileApiEnv } from '../../functions/profile-api/env';
 import { ResolverEnv } from '../../functions/resolver/env';
 import { createMosaicApp } from '../../lib/app';
 import { accountScopedNames, type MosaicConfig, parseConfig } from '../../lib/config';
-import { PROJECT_ROOT } from '../../lib/constructs/mosaic-function';
+import { type MosaicFunction, PROJECT_ROOT } from '../../lib/constructs/mosaic-function';
 import { DEFAULT_LIMITS } from '../../src/core/config/limits';
 import { ConfigError } from '../../src/core/errors';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/core/identity/identity-config';
@@ -467,8 +467,11 @@ describe('a non-default config flows into the template', () => {
     expect(parsed.MOSAIC_SOURCES.map((s) => s.name)).toEqual(['web']);
   });
 
-  const envOf = (fn: { function: Parameters<typeof logicalIdOf>[0] }) =>
-    (props(fn.function).Environment as { Variables: Record<string, string> }).Variables;
+  /** What a function reads: its environment and the configuration compiled into its bundle. */
+  const envOf = (fn: MosaicFunction) => ({
+    ...(props(fn.function).Environment as { Variables: Record<string, string> }).Variables,
+    ...fn.bundledConfig,
+  });
 
   it('resolver: event source mapping settings and the identity configuration', () => {
     expect(props(m.stack.resolver.eventSourceMapping)).toMatchObject({

@@ -24,9 +24,21 @@ import {
   TABLE_ACTIONS,
   TRACING_ACTIONS,
 } from '../../lib/constructs/mosaic-function';
-import { actionsOf, arnOf, logicalIdOf, refOf, resourcesOf, statementsOfRole, testAppProps } from './support';
+import {
+  actionsOf,
+  arnOf,
+  bundleDirOf,
+  logicalIdOf,
+  refOf,
+  resourcesOf,
+  startBundle,
+  statementsOfRole,
+  testAppProps,
+} from './support';
 
 const FIXTURE = 'test/cdk/fixtures/handler.ts';
+/** Answers with the bundled configuration it reads. */
+const CONFIG_FIXTURE = 'test/cdk/fixtures/config-handler.ts';
 
 function houseFunction(stack: Stack, id: string, environment?: Record<string, string>): MosaicFunction {
   return new MosaicFunction(stack, id, {
@@ -434,6 +446,105 @@ describe('MosaicFunction binds', () => {
     const s = stack();
     expect(() => houseFunction(s, 'A', { POWERTOOLS_SERVICE_NAME: 'x' })).toThrow(/set by MosaicFunction/);
     expect(() => houseFunction(s, 'B', { 'bad-name': 'x' })).toThrow(/Invalid environment variable name/);
+  });
+});
+
+describe('MosaicFunction bundled configuration', () => {
+  // Larger than one esbuild command-line argument may be (128 KiB on Linux), with every character a
+  // JavaScript string must escape.
+  const destinations = JSON.stringify({
+    destinations: Array.from({ length: 400 }, (_, i) => ({
+      name: `d-${i}`,
+      note: `"quoted" \\ \n ${'x'.repeat(300)}`,
+    })),
+    quotes: `'single' "double" \`back\` \${template} </script> \u2028`,
+  });
+  const identity = JSON.stringify({ types: [{ name: 'crm_id' }] });
+  let app: App;
+  let stack: Stack;
+  let fns: Record<'a' | 'b' | 'c' | 'plain', MosaicFunction>;
+
+  beforeAll(() => {
+    app = new App(testAppProps());
+    stack = new Stack(app, 'Test');
+    const withConfig = (id: string, bundledConfig?: Record<string, string>) =>
+      new MosaicFunction(stack, id, {
+        entry: CONFIG_FIXTURE,
+        description: 'test function',
+        serviceName: 'tester',
+        logRetention: RetentionDays.ONE_WEEK,
+        logRemovalPolicy: RemovalPolicy.DESTROY,
+        environment: { PLAIN: 'value' },
+        ...(bundledConfig === undefined ? {} : { bundledConfig }),
+      });
+    fns = {
+      a: withConfig('A', { MOSAIC_DESTINATIONS: destinations, MOSAIC_IDENTITY: identity }),
+      b: withConfig('B', { MOSAIC_DESTINATIONS: destinations, MOSAIC_IDENTITY: identity }),
+      c: withConfig('C', { MOSAIC_IDENTITY: identity }),
+      plain: withConfig('Plain'),
+    };
+    app.synth();
+  });
+
+  const propsOf = (fn: MosaicFunction) =>
+    Template.fromStack(stack).toJSON().Resources[logicalIdOf(fn.function)].Properties as Record<
+      string,
+      unknown
+    >;
+  const start = (fn: MosaicFunction, env: Record<string, string> = {}) =>
+    startBundle(bundleDirOf(app.outdir, propsOf(fn)), env, { invoke: true });
+
+  it('compiles the configuration into the bundle: the code reads it as process.env.NAME, with no such variable', () => {
+    expect(destinations.length).toBeGreaterThan(128 * 1024);
+    const run = start(fns.a);
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ MOSAIC_DESTINATIONS: destinations, MOSAIC_IDENTITY: identity });
+    expect(fns.a.bundledConfig).toEqual({ MOSAIC_DESTINATIONS: destinations, MOSAIC_IDENTITY: identity });
+  });
+
+  it('puts none of it into the environment, which keeps the house, own and bound variables', () => {
+    const variables = (propsOf(fns.a).Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(variables).sort()).toEqual(
+      ['NODE_OPTIONS', 'PLAIN', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'].sort(),
+    );
+  });
+
+  it('a name that is not bundled is still read from the environment', () => {
+    expect(JSON.parse(start(fns.c, { MOSAIC_DESTINATIONS: '{"from":"env"}' }).stdout)).toEqual({
+      MOSAIC_DESTINATIONS: '{"from":"env"}',
+      MOSAIC_IDENTITY: identity,
+    });
+    expect(JSON.parse(start(fns.plain, { MOSAIC_IDENTITY: '{}' }).stdout)).toEqual({ MOSAIC_IDENTITY: '{}' });
+  });
+
+  it('bundles one entry with one configuration once: functions with the same share one asset, others get their own', () => {
+    const key = (fn: MosaicFunction) => (propsOf(fn).Code as { S3Key: string }).S3Key;
+    expect(key(fns.b)).toBe(key(fns.a));
+    expect(new Set([key(fns.a), key(fns.c), key(fns.plain)]).size).toBe(3);
+  });
+
+  it('refuses a name the functions do not read from their bundle, and one that is also a variable', () => {
+    const s = new Stack(new App(testAppProps()), 'Refusals');
+    const props = {
+      entry: CONFIG_FIXTURE,
+      description: 'test function',
+      serviceName: 'tester',
+      logRetention: RetentionDays.ONE_WEEK,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+    };
+    expect(
+      () => new MosaicFunction(s, 'Unknown', { ...props, bundledConfig: { MOSAIC_SOURCES: '[]' } as never }),
+    ).toThrow(
+      /"MOSAIC_SOURCES" cannot be bundled: the functions read only MOSAIC_IDENTITY, MOSAIC_DESTINATIONS/,
+    );
+    expect(
+      () =>
+        new MosaicFunction(s, 'Both', {
+          ...props,
+          environment: { MOSAIC_IDENTITY: '{}' },
+          bundledConfig: { MOSAIC_IDENTITY: '{}' },
+        }),
+    ).toThrow(/MOSAIC_IDENTITY is both an environment variable and bundled configuration/);
   });
 });
 

@@ -403,11 +403,16 @@ describe('Segments API', () => {
     expect(env().PREVIEW_WAIT_MS).toBe('20000');
   });
 
-  it('gets exactly the environment functions/segments-api/env.ts defines, the destinations, and the house variables', () => {
+  it('gets exactly what functions/segments-api/env.ts defines — the configuration in its bundle, the rest in its environment — and the house variables', () => {
     // MOSAIC_DESTINATIONS: an export naming a destination carries that destination's columns.
-    const expected = new Set([...Object.keys(SegmentsApiEnv.shape), 'MOSAIC_DESTINATIONS', ...HOUSE_ENV]);
-    expect(Object.keys(env()).sort()).toEqual([...expected].sort());
-    expect(JSON.parse(env().MOSAIC_DESTINATIONS as string)).toEqual({
+    const bundled = ['MOSAIC_IDENTITY', 'MOSAIC_DESTINATIONS'];
+    expect(Object.keys(fn().bundledConfig).sort()).toEqual(bundled.sort());
+    const expected = [
+      ...Object.keys(SegmentsApiEnv.shape).filter((name) => !bundled.includes(name)),
+      ...HOUSE_ENV,
+    ];
+    expect(Object.keys(env()).sort()).toEqual(expected.sort());
+    expect(JSON.parse(fn().bundledConfig.MOSAIC_DESTINATIONS as string)).toEqual({
       destinations: [],
       defaultPhoneCountry: 'US',
     });
@@ -426,6 +431,7 @@ describe('Segments API', () => {
   it('its environment passes the function’s own schema', () => {
     const parsed = SegmentsApiEnv.parse({
       ...env(),
+      ...fn().bundledConfig,
       SEGMENTS_TABLE_NAME: 'segments',
       ATHENA_WORKGROUP: 'mosaic',
       EXPORTS_ROOT: 's3://mosaic-exports-bucket/exports',

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type App, type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
@@ -182,4 +184,31 @@ export function evaluateIntrinsics(value: unknown, pseudo: PseudoParameters): un
     }
   };
   return evaluate(value);
+}
+
+/** The folder of a function's bundle (its asset) in the cloud assembly at `outdir`. */
+export function bundleDirOf(outdir: string, functionProperties: Record<string, unknown>): string {
+  const key = (functionProperties.Code as { S3Key: string }).S3Key;
+  return join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+}
+
+/**
+ * A function's bundle started as Lambda starts it, in a fresh Node process whose environment is
+ * `env` and nothing else: its module imported (the cold start), then, with `invoke`, its handler
+ * called without an event. Whatever the handler returned is printed as JSON.
+ */
+export function startBundle(
+  bundleDir: string,
+  env: Record<string, string>,
+  options: { readonly invoke?: boolean } = {},
+): { readonly status: number | null; readonly stdout: string; readonly stderr: string } {
+  const script = options.invoke
+    ? 'const m = await import(process.argv[1]); process.stdout.write(JSON.stringify(await m.handler()));'
+    : "await import(process.argv[1]); process.stdout.write('started');";
+  const run = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', script, pathToFileURL(join(bundleDir, 'index.mjs')).href],
+    { env, encoding: 'utf8' },
+  );
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }

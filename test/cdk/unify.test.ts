@@ -365,8 +365,11 @@ describe('resolver: function', () => {
     });
   });
 
-  it('gets exactly the environment functions/resolver/env.ts defines, plus the house variables', () => {
-    expect(Object.keys(envOf(fn())).sort()).toEqual([...Object.keys(ResolverEnv.shape), ...HOUSE_ENV].sort());
+  it('gets exactly what functions/resolver/env.ts defines (the identity configuration in its bundle), plus the house variables', () => {
+    expect(Object.keys(fn().bundledConfig)).toEqual(['MOSAIC_IDENTITY']);
+    expect([...Object.keys(envOf(fn())), ...Object.keys(fn().bundledConfig)].sort()).toEqual(
+      [...Object.keys(ResolverEnv.shape), ...HOUSE_ENV].sort(),
+    );
     expect(envOf(fn())).toMatchObject({
       IDENTITY_TABLE_NAME: refOf(m.stack.identityTable.table),
       IDENTITY_LINKS_DELIVERY_STREAM_NAME: refOf(m.stack.lake.identityLinksDeliveryStream),
@@ -378,6 +381,7 @@ describe('resolver: function', () => {
   it('its MOSAIC_IDENTITY passes the resolver’s own schema: the configured (here default) rules', () => {
     const env = ResolverEnv.parse({
       ...envOf(fn()),
+      ...fn().bundledConfig,
       IDENTITY_TABLE_NAME: 't',
       IDENTITY_LINKS_DELIVERY_STREAM_NAME: 'l',
       EVENT_BUS_NAME: 'b',
@@ -666,13 +670,16 @@ describe('Profile API', () => {
     }
   });
 
-  it('the profile-api function gets exactly its env.ts variables and answers within API Gateway’s timeout', () => {
+  it('the profile-api function gets exactly its env.ts variables (the identity configuration in its bundle) and answers within API Gateway’s timeout', () => {
     const fn = m.stack.profileApi.function;
-    expect(Object.keys(envOf(fn)).sort()).toEqual([...Object.keys(ProfileApiEnv.shape), ...HOUSE_ENV].sort());
-    expect(envOf(fn).IDENTITY_TABLE_NAME).toEqual(refOf(m.stack.identityTable.table));
-    expect(ProfileApiEnv.parse({ ...envOf(fn), IDENTITY_TABLE_NAME: 't' }).MOSAIC_IDENTITY).toEqual(
-      DEFAULT_IDENTITY_CONFIG,
+    expect(Object.keys(fn.bundledConfig)).toEqual(['MOSAIC_IDENTITY']);
+    expect([...Object.keys(envOf(fn)), ...Object.keys(fn.bundledConfig)].sort()).toEqual(
+      [...Object.keys(ProfileApiEnv.shape), ...HOUSE_ENV].sort(),
     );
+    expect(envOf(fn).IDENTITY_TABLE_NAME).toEqual(refOf(m.stack.identityTable.table));
+    expect(
+      ProfileApiEnv.parse({ ...envOf(fn), ...fn.bundledConfig, IDENTITY_TABLE_NAME: 't' }).MOSAIC_IDENTITY,
+    ).toEqual(DEFAULT_IDENTITY_CONFIG);
     expect(propsOf(fn.function).Timeout).toBeLessThanOrEqual(29);
   });
 

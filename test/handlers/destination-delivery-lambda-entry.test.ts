@@ -38,6 +38,13 @@ const DESTINATION = {
   batchSize: 2,
   fields: { identifiers: [{ type: 'email', pii: 'sha256' }] },
 };
+/** Every destination is in every delivery function's configuration; the function picks its own by name. */
+const DESTINATIONS = {
+  destinations: [
+    { ...DESTINATION, name: 'warehouse', queue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/other' },
+    DESTINATION,
+  ],
+};
 const PEOPLE = ['p-1', 'p-2', 'p-3'];
 
 type Entry = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -112,7 +119,8 @@ beforeEach(() => {
   sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   vi.stubEnv('AWS_REGION', 'eu-west-1');
-  vi.stubEnv('DESTINATION', JSON.stringify(DESTINATION));
+  vi.stubEnv('DESTINATION_NAME', 'crm');
+  vi.stubEnv('MOSAIC_DESTINATIONS', JSON.stringify(DESTINATIONS));
   vi.stubEnv('IDENTITY_TABLE_NAME', 'mosaic-identity');
   vi.stubEnv('SEGMENTS_TABLE_NAME', 'mosaic-segments');
   vi.stubEnv('LEDGER_TABLE_NAME', 'mosaic-ledger');
@@ -159,9 +167,16 @@ describe('Destination delivery Lambda entry (functions/destination-delivery/inde
   });
 
   it('an environment without its destination fails the cold start naming the variable', async () => {
-    vi.stubEnv('DESTINATION', '');
-    await expect(coldStart()).rejects.toThrow(/DESTINATION/);
-    vi.stubEnv('DESTINATION', JSON.stringify(DESTINATION));
+    vi.stubEnv('DESTINATION_NAME', '');
+    await expect(coldStart()).rejects.toThrow(/DESTINATION_NAME/);
+    vi.stubEnv('DESTINATION_NAME', 'esp');
+    await expect(coldStart()).rejects.toThrow(
+      /DESTINATION_NAME: "esp" is not a destination of MOSAIC_DESTINATIONS/,
+    );
+    vi.stubEnv('DESTINATION_NAME', 'crm');
+    vi.stubEnv('MOSAIC_DESTINATIONS', '');
+    await expect(coldStart()).rejects.toThrow(/MOSAIC_DESTINATIONS/);
+    vi.stubEnv('MOSAIC_DESTINATIONS', JSON.stringify(DESTINATIONS));
     vi.stubEnv('DELIVERY_QUEUE_URL', 'not a url');
     await expect(coldStart()).rejects.toThrow(/DELIVERY_QUEUE_URL/);
   });
