@@ -100,7 +100,8 @@ export function createCollectorHandler(deps: CollectorHandlerDeps): CollectorHan
 
 function routeOf(path: string): IngestRoute {
   const match = /^\/v1\/([a-z]+)\/?$/.exec(path);
-  const route = match?.[1] === undefined ? undefined : ROUTES[match[1]];
+  // Own keys only: `/v1/constructor` must not find Object.prototype.constructor.
+  const route = match?.[1] === undefined || !Object.hasOwn(ROUTES, match[1]) ? undefined : ROUTES[match[1]];
   if (route === undefined) throw new NotFoundError(`No such endpoint: ${path.slice(0, 100)}`);
   return route;
 }

@@ -155,15 +155,21 @@ describe('collector handler: routes', () => {
     expect(written()[0]?.record.context).toEqual({ ip: '198.51.100.23' });
   });
 
-  it.each(['/v1/unknown', '/v2/track', '/', '/v1', '/v1/track/extra', '/track'])(
-    'answers 404 for %s and writes nothing',
-    async (path) => {
-      const res = await send(authed({ path, body: trackMessage() }));
-      expect(res.statusCode).toBe(404);
-      expect(res.body).toMatchObject({ success: false, error: { code: 'not_found' } });
-      expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
-    },
-  );
+  it.each([
+    '/v1/unknown',
+    '/v2/track',
+    '/',
+    '/v1',
+    '/v1/track/extra',
+    '/track',
+    '/v1/constructor',
+    '/v1/valueof',
+  ])('answers 404 for %s and writes nothing', async (path) => {
+    const res = await send(authed({ path, body: trackMessage() }));
+    expect(res.statusCode).toBe(404);
+    expect(res.body).toMatchObject({ success: false, error: { code: 'not_found' } });
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+  });
 
   it.each(['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'])(
     'answers 405 with Allow for %s on a collector route',
