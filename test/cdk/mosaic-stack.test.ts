@@ -451,7 +451,21 @@ describe('collector HTTP API', () => {
     expect(propsOf(m.stack.collector.api).CorsConfiguration).toEqual({
       AllowOrigins: ['*'],
       AllowMethods: ['POST', 'OPTIONS'],
-      AllowHeaders: ['content-type', 'authorization', 'content-encoding', 'anonymousid'],
+      // Every header a browser SDK adds, retries included (src/core/collector/cors.ts): API Gateway
+      // answers the preflights itself, with exactly these.
+      AllowHeaders: [
+        'content-type',
+        'authorization',
+        'content-encoding',
+        'x-retry-count',
+        'anonymousid',
+        'sentat',
+        'rsa-recovered',
+        'rsa-retry-attempt',
+        'rsa-retry-reason',
+        'rsa-since-first-attempt',
+        'rsa-since-last-attempt',
+      ],
       MaxAge: 86400,
     });
   });

@@ -192,9 +192,25 @@ describe('collector handler: CORS', () => {
     const headers = result.headers ?? {};
     expect(headers['access-control-allow-origin']).toBe('*');
     expect(String(headers['access-control-allow-methods'])).toContain('POST');
-    // anonymousid: the RudderStack JavaScript SDK sends it on every request.
-    for (const h of ['content-type', 'authorization', 'content-encoding', 'anonymousid'])
-      expect(String(headers['access-control-allow-headers']).toLowerCase()).toContain(h);
+    const allowed = String(headers['access-control-allow-headers']).toLowerCase().split(', ');
+    // Every header a browser SDK adds (seen in Chromium): one missing fails the preflight, and the
+    // browser never sends the event. analytics.js 2.0 adds x-retry-count to a retried delivery;
+    // RudderStack's JavaScript SDK v3 adds anonymousid and sentat to every event, and the rsa-*
+    // headers to one it retries or recovers from storage.
+    for (const h of [
+      'content-type',
+      'authorization',
+      'content-encoding',
+      'x-retry-count',
+      'anonymousid',
+      'sentat',
+      'rsa-recovered',
+      'rsa-retry-attempt',
+      'rsa-retry-reason',
+      'rsa-since-first-attempt',
+      'rsa-since-last-attempt',
+    ])
+      expect(allowed).toContain(h);
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
 
