@@ -35,19 +35,20 @@ export async function benchCollectorHandler(rounds = 15, batchesPerRound = 500):
   const bodies = batchBodies(batchesPerRound);
   const stream = new MemoryEventStream({ maxBufferedRecords: 1_000_000, maxBufferedBytes: 2 ** 31 });
   stream.subscribe({ name: 'sink', handler: async () => {}, batchSize: 10_000, maxBatchingWindowMs: 0 });
+  const keys = new WriteKeyRegistry([
+    { name: 'bench', keys: [{ sha256: hashWriteKey(BENCH_WRITE_KEY), revoked: false }] },
+  ]);
   const ingest = createIngest({
     stream,
     quarantine: { put: async () => {} },
-    keys: new WriteKeyRegistry([
-      { name: 'bench', keys: [{ sha256: hashWriteKey(BENCH_WRITE_KEY), revoked: false }] },
-    ]),
+    keys,
     limits: DEFAULT_LIMITS,
     clock: systemClock,
     newId: randomIds,
     sleep: realSleep,
     metrics: noMetrics,
   });
-  const handler = createCollectorHandler({ ingest, limits: DEFAULT_LIMITS, logger: silentLogger });
+  const handler = createCollectorHandler({ ingest, keys, limits: DEFAULT_LIMITS, logger: silentLogger });
   const authorization = `Basic ${Buffer.from(`${BENCH_WRITE_KEY}:`).toString('base64')}`;
   // As API Gateway delivers a JSON body: text, not base64.
   const events = bodies.map(

@@ -32,10 +32,13 @@ stream.subscribe({
   maxConcurrency: 2,
 });
 stream.subscribe({ name: 'lake', handler: discard, batchSize: 250, maxBatchingWindowMs: 100 });
+const keys = new WriteKeyRegistry([
+  { name: 'bench', keys: [{ sha256: hashWriteKey(writeKey), revoked: false }] },
+]);
 const ingest = createIngest({
   stream,
   quarantine: new FileQuarantineSink({ dataDir }),
-  keys: new WriteKeyRegistry([{ name: 'bench', keys: [{ sha256: hashWriteKey(writeKey), revoked: false }] }]),
+  keys,
   limits: DEFAULT_LIMITS,
   clock: systemClock,
   newId: randomIds,
@@ -43,7 +46,9 @@ const ingest = createIngest({
   metrics: new CountingIngestMetrics(),
 });
 const server = new ApiGatewayServer({
-  routes: [{ prefix: '/v1/', handler: createCollectorHandler({ ingest, limits: DEFAULT_LIMITS, logger }) }],
+  routes: [
+    { prefix: '/v1/', handler: createCollectorHandler({ ingest, keys, limits: DEFAULT_LIMITS, logger }) },
+  ],
   logger,
   ready: () => true,
 });

@@ -20,6 +20,7 @@ import { COLLECTOR_FIREHOSE_SDK, COLLECTOR_KINESIS_SDK } from './timing';
 const env = readCollectorEnv();
 const logger = new Logger({ serviceName: 'collector' });
 const metrics = new Metrics({ namespace: 'Mosaic', serviceName: 'collector' });
+const keys = new WriteKeyRegistry(env.MOSAIC_SOURCES);
 
 const ingest = createIngest({
   stream: new KinesisEventStream(
@@ -30,7 +31,7 @@ const ingest = createIngest({
     new FirehoseClient(sdkClientConfig(COLLECTOR_FIREHOSE_SDK)),
     env.QUARANTINE_DELIVERY_STREAM_NAME,
   ),
-  keys: new WriteKeyRegistry(env.MOSAIC_SOURCES),
+  keys,
   limits: env.MOSAIC_LIMITS,
   clock: systemClock,
   newId: randomIds,
@@ -38,6 +39,6 @@ const ingest = createIngest({
   metrics: powertoolsIngestMetrics(metrics),
 });
 
-export const handler = middy(createCollectorHandler({ ingest, limits: env.MOSAIC_LIMITS, logger }))
+export const handler = middy(createCollectorHandler({ ingest, keys, limits: env.MOSAIC_LIMITS, logger }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { CollectorEnv } from '../../functions/collector/env';
 import { COLLECTOR_TIMEOUT_SECONDS } from '../../functions/collector/timing';
-import { COLLECTOR_ALLOWED_HEADERS } from '../../src/core/collector/cors';
+import { COLLECTOR_ALLOWED_HEADERS, COLLECTOR_ALLOWED_METHODS } from '../../src/core/collector/cors';
 import type { CollectorLimits } from '../../src/core/config/limits';
 import type { SourcesConfig } from '../../src/core/config/sources';
 import { CALL_TYPES } from '../../src/core/events/stream-record';
@@ -26,6 +26,19 @@ const CALLS = [...CALL_TYPES, 'batch'] as const;
 
 /** The 14 collector paths: `/v1/track` ... `/v1/batch` and `/v1/t` ... `/v1/b`. */
 export const COLLECTOR_PATHS: readonly string[] = CALLS.flatMap((call) => [`/v1/${call}`, `/v1/${call[0]}`]);
+
+/**
+ * What browser SDKs ask for besides the calls, each answered by the collector function:
+ * analytics.js 2.0's settings and RudderStack's source config (which it asks for as `/sourceConfig/`:
+ * an HTTP API route cannot end with `/`, so a greedy route takes that form), and RudderStack's beacon
+ * batches (`navigator.sendBeacon`).
+ */
+export const BROWSER_SDK_ROUTES: readonly { readonly method: 'GET' | 'POST'; readonly path: string }[] = [
+  { method: 'GET', path: '/v1/projects/{writeKey}/settings' },
+  { method: 'GET', path: '/sourceConfig' },
+  { method: 'GET', path: '/sourceConfig/{proxy+}' },
+  { method: 'POST', path: '/beacon/v1/batch' },
+];
 
 /** Fields of each access log line (JSON). No source IP or user agent: logs hold no personal data. */
 const ACCESS_LOG_FIELDS = {
@@ -66,12 +79,14 @@ export interface CollectorApiProps {
 
 /**
  * The Segment-compatible collector: an HTTP API with `POST /v1/{track,identify,page,screen,group,alias,batch}`
- * and their one-letter forms, CORS open to any origin (browsers send events from any site), stage-wide
- * throttling and JSON access logs, all routed to the collector function.
+ * and their one-letter forms, plus what browser SDKs need around them (`BROWSER_SDK_ROUTES`: their
+ * settings, RudderStack's beacon batches), CORS open to any origin (browsers send events from any
+ * site), stage-wide throttling and JSON access logs, all routed to the collector function.
  *
  * The routes have no API Gateway authorizer on purpose: SDKs authenticate with the source's write key
- * (HTTP Basic username or `writeKey` in the body), which the function checks against the configured
- * key hashes, answering 401 to unknown keys.
+ * (HTTP Basic username, `writeKey` in the body, or in the path or query string where an SDK puts it
+ * there), which the function checks against the configured key hashes, answering 401 (404 for
+ * analytics.js's settings) to unknown keys.
  *
  * Alarms (to the alarm topic) tell when SDKs are being turned away: the function failing or being
  * throttled, the API answering 5xx (whatever the cause, API Gateway's own included), and the events
@@ -81,7 +96,7 @@ export interface CollectorApiProps {
 export class CollectorApi extends Construct {
   /** The HTTP API; the Profile API adds its routes to it (same URL, same stage and access logs). */
   public readonly api: apigw.HttpApi;
-  /** The 14 collector routes (no API Gateway authorizer, see above). */
+  /** The 14 collector routes and the browser SDK routes (no API Gateway authorizer, see above). */
   public readonly routes: readonly apigw.HttpRoute[];
   public readonly stage: apigw.HttpStage;
   public readonly function: MosaicFunction;
@@ -143,7 +158,7 @@ export class CollectorApi extends Construct {
       createDefaultStage: false,
       corsPreflight: {
         allowOrigins: ['*'],
-        allowMethods: [apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.OPTIONS],
+        allowMethods: COLLECTOR_ALLOWED_METHODS.map((method) => apigw.CorsHttpMethod[method]),
         allowHeaders: [...COLLECTOR_ALLOWED_HEADERS],
         maxAge: Duration.days(1),
       },
@@ -154,14 +169,19 @@ export class CollectorApi extends Construct {
     // The routes have no API Gateway authorizer: SDKs send the write key in ways an authorizer cannot
     // check without breaking the protocol (see the class comment). The acknowledgement is on these
     // routes only, so any other route of the API without an authorizer still fails cdk-nag.
-    const routes = COLLECTOR_PATHS.flatMap((path) =>
-      this.api.addRoutes({ path, methods: [apigw.HttpMethod.POST], integration }),
-    );
+    const routes = [
+      ...COLLECTOR_PATHS.flatMap((path) =>
+        this.api.addRoutes({ path, methods: [apigw.HttpMethod.POST], integration }),
+      ),
+      ...BROWSER_SDK_ROUTES.flatMap(({ method, path }) =>
+        this.api.addRoutes({ path, methods: [apigw.HttpMethod[method]], integration }),
+      ),
+    ];
     for (const route of routes) {
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
-          'Segment-compatible collector: SDKs authenticate with the source write key (HTTP Basic username or writeKey in the body), which the collector function checks against the configured SHA-256 key hashes and answers 401 to. An API Gateway authorizer cannot check it without breaking the SDK protocol.',
+          'Segment-compatible collector: SDKs authenticate with the source write key (HTTP Basic username, writeKey in the body, or in the path or query string where a browser SDK puts it), which the collector function checks against the configured SHA-256 key hashes and refuses unknown keys. An API Gateway authorizer cannot check it without breaking the SDK protocol.',
       });
     }
     this.routes = routes;

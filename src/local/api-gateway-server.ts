@@ -56,6 +56,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * each request into the event API Gateway would send and the handler's result into the response, so
  * the Lambda handlers run unchanged. As HTTP API does, it:
  * - passes a body as text when it is valid UTF-8 and not content-encoded, and as base64 otherwise;
+ * - sets `X-Forwarded-Proto` (`http`, unless a proxy in front already set it), as API Gateway sets it;
  * - percent-decodes the path once (`rawPath`, `requestContext.http.path`) and routes on the decoded
  *   path, keeping `rawQueryString` as sent; repeated query parameters are joined with `,`;
  * - runs a route's Lambda authorizer first: an identity source that is absent or empty → 401
@@ -220,6 +221,9 @@ function toRequest(req: IncomingMessage, url: URL, path: string, prefix: string)
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
+  // API Gateway tells the integration the scheme the client used (always https there); this server
+  // speaks plain HTTP, unless a proxy in front of it terminates TLS and says so itself.
+  headers['x-forwarded-proto'] ??= 'http';
   const method = req.method ?? 'GET';
   const now = Date.now();
   const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';

@@ -223,17 +223,18 @@ async function startIn(
     onFailure: createFileFailureDestination(resolve(dataDir, 'failed')),
   });
 
+  const keys = new WriteKeyRegistry(options.sources);
   const ingest = createIngest({
     stream,
     quarantine: new FileQuarantineSink({ dataDir }),
-    keys: new WriteKeyRegistry(options.sources),
+    keys,
     limits,
     clock: systemClock,
     newId: randomIds,
     sleep: realSleep,
     metrics,
   });
-  const collector = createCollectorHandler({ ingest, limits, logger });
+  const collector = createCollectorHandler({ ingest, keys, limits, logger });
 
   // Segments: definitions in the embedded DynamoDB, previews and exports on DuckDB over the lake.
   await ensureSegmentTable(dynamo.client, SEGMENT_TABLE_NAME);
@@ -314,6 +315,9 @@ async function startIn(
       { prefix: '/v1/exports/', handler: segmentsApi, authorizer: adminAuthorizer },
       { prefix: '/v1/destinations', handler: destinationsApi, authorizer: adminAuthorizer },
       { prefix: '/v1/', handler: collector },
+      // What browser SDKs ask besides /v1/: RudderStack's source config and its beacon batches.
+      { prefix: '/sourceConfig', handler: collector },
+      { prefix: '/beacon/v1/', handler: collector },
     ],
     logger,
     ready: () => ready,

@@ -2,7 +2,7 @@ import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CollectorEnv } from '../../functions/collector/env';
 import { COLLECTOR_FIREHOSE_SDK, COLLECTOR_KINESIS_SDK } from '../../functions/collector/timing';
-import { COLLECTOR_PATHS } from '../../lib/constructs/collector-api';
+import { BROWSER_SDK_ROUTES, COLLECTOR_PATHS } from '../../lib/constructs/collector-api';
 import { DESTINATIONS_ROUTES } from '../../lib/constructs/destinations-api';
 import { SEGMENTS_ROUTES } from '../../lib/constructs/segments-api';
 import { QUARANTINE_RETRY } from '../../src/adapters/aws/firehose-quarantine-sink';
@@ -403,7 +403,7 @@ describe('Firehose roles (least privilege)', () => {
 describe('collector HTTP API', () => {
   const collectorRoutes = () => m.stack.collector.routes.map((route) => propsOf(route));
 
-  it('has exactly the 14 POST routes of the Segment HTTP API, long and short forms (plus the Profile API’s GETs and the Segments and Destinations APIs’ routes)', () => {
+  it('has exactly the 14 POST routes of the Segment HTTP API, long and short forms, and the browser SDK routes (plus the Profile API’s GETs and the Segments and Destinations APIs’ routes)', () => {
     const segmentsRoutes = new Set(
       [...SEGMENTS_ROUTES, ...DESTINATIONS_ROUTES].flatMap((route) =>
         route.methods.map((method) => `${method} ${route.path}`),
@@ -412,20 +412,27 @@ describe('collector HTTP API', () => {
     const routes = Object.values(m.template.findResources('AWS::ApiGatewayV2::Route'))
       .map((r) => (r.Properties as { RouteKey: string }).RouteKey)
       .filter((key) => !segmentsRoutes.has(key));
-    const expected = ['track', 'identify', 'page', 'screen', 'group', 'alias', 'batch'].flatMap((call) => [
+    const calls = ['track', 'identify', 'page', 'screen', 'group', 'alias', 'batch'].flatMap((call) => [
       `POST /v1/${call}`,
       `POST /v1/${call[0]}`,
     ]);
+    // analytics.js 2.0's settings, RudderStack's source config (asked for as /sourceConfig/) and
+    // RudderStack's beacon batches.
+    const browserSdk = [
+      'GET /v1/projects/{writeKey}/settings',
+      'GET /sourceConfig',
+      'GET /sourceConfig/{proxy+}',
+      'POST /beacon/v1/batch',
+    ];
+    const expected = [...calls, ...browserSdk];
     expect(
       collectorRoutes()
         .map((r) => r.RouteKey as string)
         .sort(),
     ).toEqual(expected.sort());
-    expect(routes.filter((key) => key.startsWith('POST ')).sort()).toEqual(expected.sort());
-    expect(
-      routes.filter((key) => !key.startsWith('POST ')).every((key) => key.startsWith('GET /v1/profiles/')),
-    ).toBe(true);
+    expect(routes.filter((key) => !key.startsWith('GET /v1/profiles/')).sort()).toEqual(expected.sort());
     expect(COLLECTOR_PATHS).toHaveLength(14);
+    expect(BROWSER_SDK_ROUTES.map(({ method, path }) => `${method} ${path}`)).toEqual(browserSdk);
   });
 
   it('routes every collector path to the collector function (Lambda proxy, payload 2.0), without an API Gateway authorizer', () => {
@@ -448,11 +455,11 @@ describe('collector HTTP API', () => {
   });
 
   it('answers CORS preflights for browsers from any origin', () => {
+    // GET for the SDK settings; every header a browser SDK adds, retries included (see
+    // src/core/collector/cors.ts): API Gateway answers the preflights itself, with exactly these.
     expect(propsOf(m.stack.collector.api).CorsConfiguration).toEqual({
       AllowOrigins: ['*'],
-      AllowMethods: ['POST', 'OPTIONS'],
-      // Every header a browser SDK adds, retries included (src/core/collector/cors.ts): API Gateway
-      // answers the preflights itself, with exactly these.
+      AllowMethods: ['GET', 'POST', 'OPTIONS'],
       AllowHeaders: [
         'content-type',
         'authorization',
@@ -757,7 +764,9 @@ describe('collector function', () => {
         JSON.stringify(p.Properties.FunctionName) ===
         JSON.stringify(arnOf(m.stack.collector.function.function)),
     );
-    expect(permissions).toHaveLength(14);
+    // One per route: the 14 calls and the 4 browser SDK routes.
+    expect(permissions).toHaveLength(COLLECTOR_PATHS.length + BROWSER_SDK_ROUTES.length);
+    expect(permissions).toHaveLength(18);
     for (const permission of permissions) {
       expect(permission.Properties).toMatchObject({
         Action: 'lambda:InvokeFunction',

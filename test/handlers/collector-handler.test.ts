@@ -61,10 +61,11 @@ beforeEach(() => {
 /** The collector as deployed: the real Kinesis and Firehose adapters over mocked SDK clients. */
 function collector(limits: CollectorLimits = DEFAULT_LIMITS) {
   const sleeps: number[] = [];
+  const keys = testRegistry();
   const ingest = createIngest({
     stream: new KinesisEventStream(new KinesisClient({ region: 'eu-west-1' }), STREAM),
     quarantine: new FirehoseQuarantineSink(new FirehoseClient({ region: 'eu-west-1' }), DELIVERY_STREAM),
-    keys: testRegistry(),
+    keys,
     limits,
     clock: new ManualClock(RECEIVED_AT_MS),
     newId: sequentialIds(),
@@ -74,7 +75,7 @@ function collector(limits: CollectorLimits = DEFAULT_LIMITS) {
     },
     metrics: noMetrics,
   });
-  return { handler: createCollectorHandler({ ingest, limits, logger: silentLogger }), sleeps };
+  return { handler: createCollectorHandler({ ingest, keys, limits, logger: silentLogger }), sleeps };
 }
 
 interface Response {
@@ -164,6 +165,8 @@ describe('collector handler: routes', () => {
     '/track',
     '/v1/constructor',
     '/v1/valueof',
+    '/v1/beacon/batch',
+    '/beacon/v1/track',
   ])('answers 404 for %s and writes nothing', async (path) => {
     const res = await send(authed({ path, body: trackMessage() }));
     expect(res.statusCode).toBe(404);
@@ -191,7 +194,7 @@ describe('collector handler: CORS', () => {
     expect(result.statusCode).toBe(204);
     const headers = result.headers ?? {};
     expect(headers['access-control-allow-origin']).toBe('*');
-    expect(String(headers['access-control-allow-methods'])).toContain('POST');
+    expect(String(headers['access-control-allow-methods']).split(', ')).toEqual(['GET', 'POST', 'OPTIONS']);
     const allowed = String(headers['access-control-allow-headers']).toLowerCase().split(', ');
     // Every header a browser SDK adds (seen in Chromium): one missing fails the preflight, and the
     // browser never sends the event. analytics.js 2.0 adds x-retry-count to a retried delivery;
@@ -838,5 +841,177 @@ describe('collector handler: durability of what is acknowledged', () => {
     const res = await send(authed({ path: '/v1/track', body: trackMessage() }));
     expect(res.statusCode).toBe(503);
     expect(JSON.stringify(res.body)).not.toContain('arn:aws');
+  });
+});
+
+describe('collector handler: analytics.js settings (GET /v1/projects/{writeKey}/settings)', () => {
+  const settings = (key: string, spec: HttpRequestSpec = {}) =>
+    send({ method: 'GET', path: `/v1/projects/${key}/settings`, headers: {}, ...spec });
+
+  it('answers an active key with settings that send every event back to this collector, over https', async () => {
+    const res = await settings(WRITE_KEY);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toEqual({
+      integrations: {
+        'Segment.io': { apiKey: WRITE_KEY, apiHost: 'collector.example.com/v1', protocol: 'https' },
+      },
+      metrics: { sampleRate: 0 },
+      remotePlugins: [],
+    });
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['cache-control']).toBe('public, max-age=300');
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+    expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(0);
+  });
+
+  it('names the host the request came to, and http only when X-Forwarded-Proto says so', async () => {
+    const local = await settings(WRITE_KEY, {
+      domainName: '127.0.0.1:8080',
+      headers: { 'x-forwarded-proto': 'http' },
+    });
+    expect(local.body.integrations).toEqual({
+      'Segment.io': { apiKey: WRITE_KEY, apiHost: '127.0.0.1:8080/v1', protocol: 'http' },
+    });
+    const custom = await settings(WRITE_KEY, {
+      domainName: 'events.shop.example',
+      headers: { 'x-forwarded-proto': 'https' },
+    });
+    expect(custom.body.integrations).toMatchObject({
+      'Segment.io': { apiHost: 'events.shop.example/v1', protocol: 'https' },
+    });
+  });
+
+  it("answers a key being rotated out, and reveals nothing of the key's source", async () => {
+    const res = await settings(ROTATED_WRITE_KEY);
+    expect(res.statusCode).toBe(200);
+    // The write key is the only thing in it that varies: the source's name is nowhere.
+    expect(res.body).toEqual({
+      integrations: {
+        'Segment.io': { apiKey: ROTATED_WRITE_KEY, apiHost: 'collector.example.com/v1', protocol: 'https' },
+      },
+      metrics: { sampleRate: 0 },
+      remotePlugins: [],
+    });
+  });
+
+  it.each([
+    ['an unknown key', 'wk_nobody'],
+    ['a revoked key', REVOKED_WRITE_KEY],
+  ])('answers 404 for %s, as Segment does, with nothing in the answer but the error', async (_what, key) => {
+    const res = await settings(key);
+    expect(res.statusCode).toBe(404);
+    expect(res.body).toEqual({
+      success: false,
+      error: { code: 'not_found', message: 'No source has this write key' },
+    });
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+  });
+
+  it('answers 405 with Allow for a POST', async () => {
+    const res = await settings(WRITE_KEY, { method: 'POST', body: trackMessage() });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('GET, OPTIONS');
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+  });
+
+  it('answers 400 for a request whose host is not a host name', async () => {
+    const res = await settings(WRITE_KEY, { domainName: 'evil.example/x?' });
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toMatchObject({ error: { code: 'invalid_host' } });
+  });
+});
+
+describe('collector handler: RudderStack source config (GET /sourceConfig)', () => {
+  const sourceConfig = (spec: HttpRequestSpec) =>
+    send({ method: 'GET', path: '/sourceConfig/', headers: {}, ...spec });
+  const SDK_QUERY = { p: 'npm', v: '3.34.1', build: 'modern' };
+
+  it.each(['/sourceConfig/', '/sourceConfig'])(
+    'answers %s for a key sent as HTTP Basic with an enabled source and no device-mode destinations',
+    async (path) => {
+      const res = await sourceConfig({
+        path,
+        headers: { authorization: basicAuth(WRITE_KEY) },
+        query: { ...SDK_QUERY, writeKey: WRITE_KEY },
+      });
+      expect(res.statusCode).toBe(200);
+      // What the SDK checks before it sends anything: an object source with an id, a config object,
+      // a destinations array, and not disabled.
+      expect(res.body).toEqual({
+        source: {
+          id: 'mosaic',
+          name: 'Mosaic',
+          enabled: true,
+          config: { statsCollection: { errors: { enabled: false }, metrics: { enabled: false } } },
+          destinations: [],
+        },
+      });
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+      expect(res.headers['cache-control']).toBe('private, max-age=300');
+      expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+    },
+  );
+
+  it('accepts the key from the query string alone', async () => {
+    const res = await sourceConfig({ query: { ...SDK_QUERY, writeKey: WRITE_KEY } });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it.each([
+    ['no key', {}],
+    ['an empty key', { query: { writeKey: '' } }],
+    ['an unknown key', { query: { writeKey: 'wk_nobody' } }],
+    ['a revoked key', { headers: { authorization: basicAuth(REVOKED_WRITE_KEY) } }],
+    [
+      'an unknown Basic key beside a valid one in the query (the header wins)',
+      { headers: { authorization: basicAuth('wk_nobody') }, query: { writeKey: WRITE_KEY } },
+    ],
+  ] as const)('answers 401 for %s', async (_what, spec) => {
+    const res = await sourceConfig(spec);
+    expect(res.statusCode).toBe(401);
+    expect(res.body).toMatchObject({ success: false, error: { code: 'unauthorized' } });
+    expect(res.body).not.toHaveProperty('source');
+  });
+
+  it('answers 404 for another path under /sourceConfig/', async () => {
+    const res = await sourceConfig({ path: '/sourceConfig/other', query: { writeKey: WRITE_KEY } });
+    expect(res.statusCode).toBe(404);
+  });
+});
+
+describe('collector handler: RudderStack beacon batches (POST /beacon/v1/batch?writeKey=...)', () => {
+  // navigator.sendBeacon: a text/plain batch, no Authorization header, the key in the query string.
+  const beacon = (
+    query: Record<string, string>,
+    body: unknown = { batch: [trackMessage({ messageId: 'b-1' })] },
+  ) =>
+    send({ path: '/beacon/v1/batch', headers: { 'content-type': 'text/plain;charset=UTF-8' }, query, body });
+
+  it('accepts a batch with the write key in the query string and writes it to the stream', async () => {
+    const res = await beacon({ writeKey: WRITE_KEY });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toEqual({ success: true, accepted: 1, rejected: [] });
+    expect(written().map((r) => [r.record.messageId, r.record.source])).toEqual([['b-1', SOURCE]]);
+  });
+
+  it.each([
+    ['no key', {}],
+    ['an empty key', { writeKey: '' }],
+    ['an unknown key', { writeKey: 'wk_nobody' }],
+    ['a revoked key', { writeKey: REVOKED_WRITE_KEY }],
+  ])('answers 401 for %s and writes nothing', async (_what, query) => {
+    const res = await beacon(query);
+    expect(res.statusCode).toBe(401);
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+  });
+
+  it('reads a key in the query string on the beacon path only', async () => {
+    const res = await send({
+      path: '/v1/batch',
+      query: { writeKey: WRITE_KEY },
+      body: { batch: [trackMessage()] },
+    });
+    expect(res.statusCode).toBe(401);
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
 });

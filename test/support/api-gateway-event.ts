@@ -12,6 +12,10 @@ export interface HttpRequestSpec {
    */
   readonly body?: string | Buffer | unknown;
   readonly sourceIp?: string;
+  /** Query string parameters (`rawQueryString` and `queryStringParameters`). */
+  readonly query?: Readonly<Record<string, string>>;
+  /** The domain the request came to (`requestContext.domainName`). */
+  readonly domainName?: string;
 }
 
 /** An API Gateway HTTP API (payload v2) event, as API Gateway hands it to a Lambda. */
@@ -30,12 +34,13 @@ export function apiGatewayEvent(spec: HttpRequestSpec = {}): APIGatewayProxyEven
     version: '2.0',
     routeKey: '$default',
     rawPath: path,
-    rawQueryString: '',
+    rawQueryString: spec.query === undefined ? '' : new URLSearchParams(spec.query).toString(),
+    ...(spec.query === undefined ? {} : { queryStringParameters: { ...spec.query } }),
     headers: { 'content-type': 'application/json', ...spec.headers },
     requestContext: {
       accountId: '123456789012',
       apiId: 'api1234567',
-      domainName: 'collector.example.com',
+      domainName: spec.domainName ?? 'collector.example.com',
       domainPrefix: 'collector',
       http: {
         method,

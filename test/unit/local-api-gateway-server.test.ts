@@ -257,6 +257,23 @@ describe('ApiGatewayServer: the path as HTTP API delivers it', () => {
   });
 });
 
+describe('ApiGatewayServer: the scheme and host as HTTP API tells them', () => {
+  it('says the client used http (X-Forwarded-Proto) and names the Host it addressed as domainName', async () => {
+    const target = recordingHandler();
+    const url = await serve([{ prefix: '/v1/', handler: target.handler }]);
+    await fetch(`${url}/v1/projects/k/settings`);
+    expect(target.events[0]?.headers['x-forwarded-proto']).toBe('http');
+    expect(target.events[0]?.requestContext.domainName).toBe(new URL(url).host);
+  });
+
+  it('keeps the X-Forwarded-Proto of a proxy that terminates TLS in front of it', async () => {
+    const target = recordingHandler();
+    const url = await serve([{ prefix: '/v1/', handler: target.handler }]);
+    await fetch(`${url}/v1/projects/k/settings`, { headers: { 'x-forwarded-proto': 'https' } });
+    expect(target.events[0]?.headers['x-forwarded-proto']).toBe('https');
+  });
+});
+
 describe('ApiGatewayServer: GET and HEAD /health', () => {
   it.each([
     [true, 200, { status: 'ok' }],

@@ -23,3 +23,9 @@ export const COLLECTOR_ALLOWED_HEADERS: readonly string[] = [
   'rsa-since-first-attempt',
   'rsa-since-last-attempt',
 ];
+
+/**
+ * Methods a browser may use on the collector (CORS `Access-Control-Allow-Methods`): POST to send events,
+ * GET for the SDK settings (`/v1/projects/{writeKey}/settings`, `/sourceConfig`).
+ */
+export const COLLECTOR_ALLOWED_METHODS: readonly ('GET' | 'POST' | 'OPTIONS')[] = ['GET', 'POST', 'OPTIONS'];
