@@ -12,6 +12,7 @@ import { eventsGlob, queryLake, startTestRuntime, WRITE_KEY } from './local-runt
  * sends its events there, as the README says to configure them. happy-dom checks CORS as far as
  * origins and methods go (it preflights every cross-origin request); it does not check the allowed
  * headers, so the test compares every header the SDKs set with the collector's preflight answer.
+ * `scripts/browser-sdks-check.ts` runs the same SDKs in Chromium, by hand.
  */
 
 const require = createRequire(import.meta.url);
