@@ -194,6 +194,11 @@ describe('destinations config: refusals name the path', () => {
       'destinations.0.retry.baseDelayMs',
     ],
     ['zero reserved concurrency', { reservedConcurrency: 0 }, 'destinations.0.reservedConcurrency'],
+    [
+      'more segment ids than one EventBridge rule can name',
+      { segments: Array.from({ length: 20 }, (_, i) => `segment-with-a-descriptive-name-${i}`) },
+      'destinations.0.segments: too many segment ids for one EventBridge rule: its pattern would have 2',
+    ],
   ])('%s', (_, change, expected) => {
     expect(problemsOf([{ ...webhook, ...change }])).toContain(expected);
   });

@@ -3,6 +3,7 @@ import { ConfigError } from '../errors';
 import { isKnownPhoneCountry } from '../identity/normalize';
 import type { RetryPolicy } from '../retry-policy';
 import { CONSENT_CATEGORY, SEGMENT_ID } from '../segments/names';
+import { destinationRulePattern, MAX_RULE_PATTERN_CHARS } from './routing';
 import { checkTemplate, type PlaceholderKind } from './template';
 
 /**
@@ -420,6 +421,16 @@ function checkDestination(destination: DestinationShape, ctx: z.RefinementCtx): 
       message: `"${value}" is listed twice`,
     });
   duplicates(destination.segments, listedTwice(['segments']));
+  // Its EventBridge rule names every segment id three times (see `destinationRulePattern`). Checked for
+  // disabled destinations too, so that enabling one never breaks a deploy.
+  const patternChars = JSON.stringify(destinationRulePattern(destination)).length;
+  if (patternChars > MAX_RULE_PATTERN_CHARS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['segments'],
+      message: `too many segment ids for one EventBridge rule: its pattern would have ${patternChars} characters, at most ${MAX_RULE_PATTERN_CHARS}; split them over two destinations`,
+    });
+  }
   duplicates(
     destination.fields.identifiers.map((f) => f.type),
     listedTwice(['fields', 'identifiers'], 'type'),

@@ -16,6 +16,12 @@ import type { Destination } from './destination-config';
  *
  * Disabled destinations have no rule.
  */
+/**
+ * The most characters an EventBridge rule's event pattern may have (the service's default quota; a
+ * pattern longer than this fails the deploy, not the synth).
+ */
+export const MAX_RULE_PATTERN_CHARS = 2048;
+
 export function destinationRulePattern(destination: Pick<Destination, 'name' | 'segments'>): EventPattern {
   const segmentId = [...destination.segments];
   return {
