@@ -10,6 +10,7 @@ import { CollectorLimits, DEFAULT_LIMITS } from '../../src/core/config/limits';
 import { SourcesConfig } from '../../src/core/config/sources';
 import { EVENT_COLUMNS, QUARANTINE_COLUMNS } from '../../src/core/lake/tables';
 import { DEFAULT_STREAM_RETRY } from '../../src/use-cases/put-all-or-fail';
+import { BROWSER_SDK_HEADERS } from '../support/browser-sdk-headers';
 import {
   actionsOf,
   arnOf,
@@ -460,19 +461,7 @@ describe('collector HTTP API', () => {
     expect(propsOf(m.stack.collector.api).CorsConfiguration).toEqual({
       AllowOrigins: ['*'],
       AllowMethods: ['GET', 'POST', 'OPTIONS'],
-      AllowHeaders: [
-        'content-type',
-        'authorization',
-        'content-encoding',
-        'x-retry-count',
-        'anonymousid',
-        'sentat',
-        'rsa-recovered',
-        'rsa-retry-attempt',
-        'rsa-retry-reason',
-        'rsa-since-first-attempt',
-        'rsa-since-last-attempt',
-      ],
+      AllowHeaders: [...BROWSER_SDK_HEADERS],
       MaxAge: 86400,
     });
   });
